@@ -1,0 +1,51 @@
+# Two commands for a new user: `make build` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# A DuckDB 1.4 client, as BI drivers and Evidence use, to prove the file opens there.
+DUCKDB_COMPAT_VENV := .venv-duckdb14
+DUCKDB_COMPAT_VERSION := 1.4.2
+
+# Inputs (empty = not given; with neither given the build uses synthetic data).
+ONLINE_RETAIL_PATH ?=
+OLIST_DIR ?=
+RETAIL_WAREHOUSE ?= warehouse/retail_warehouse.duckdb
+export ONLINE_RETAIL_PATH OLIST_DIR RETAIL_WAREHOUSE
+
+.PHONY: build test install lint pytest synthetic clean
+
+build: install
+	@mkdir -p "$(dir $(RETAIL_WAREHOUSE))"
+	$(BIN)/dbt build
+
+test: install $(DUCKDB_COMPAT_VENV)/.installed lint pytest
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(DUCKDB_COMPAT_VENV)/.installed:
+	test -x $(DUCKDB_COMPAT_VENV)/bin/python || $(PYTHON) -m venv $(DUCKDB_COMPAT_VENV)
+	$(DUCKDB_COMPAT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check duckdb==$(DUCKDB_COMPAT_VERSION)
+	touch $@
+
+lint: install
+	$(BIN)/sqlfluff lint models tests/generic analyses
+
+pytest: install $(DUCKDB_COMPAT_VENV)/.installed
+	DUCKDB_COMPAT_PYTHON=$(abspath $(DUCKDB_COMPAT_VENV))/bin/python $(BIN)/python -m pytest
+
+# Regenerate the default synthetic data set (dbt build also does it when it is missing).
+synthetic: install
+	$(BIN)/python -m retail_warehouse.synth --out data/synthetic --lines 100000 --seed 42 --formats csv
+
+clean:
+	rm -rf target logs data/synthetic warehouse

@@ -1,0 +1,17 @@
+with source as (
+    select * from {{ source('landing', 'file_loads') }}
+),
+
+final as (
+    select
+        store,
+        source_table,
+        file_path,
+        status,
+        is_required,
+        is_synthetic,
+        detail
+    from source
+)
+
+select * from final

@@ -1,0 +1,56 @@
+{{ config(materialized='view') }}
+
+with source as (
+    select * from {{ source('olist', 'geolocation') }}
+),
+
+typed as (
+    select
+        -- Text with leading zeros; a prefix that lost them (opened in a spreadsheet) is re-padded.
+        case
+            when regexp_full_match(trim(geolocation_zip_code_prefix), '[0-9]{1,5}')
+                then lpad(trim(geolocation_zip_code_prefix), 5, '0')
+        end as zip_code_prefix,
+        try_cast(nullif(trim(geolocation_lat), '') as double) as latitude,
+        try_cast(nullif(trim(geolocation_lng), '') as double) as longitude,
+        nullif(trim(geolocation_city), '') as city,
+        nullif(upper(trim(geolocation_state)), '') as state,
+        _source_file as source_file,
+        _source_row_number as source_row_number,
+        nullif(trim(geolocation_zip_code_prefix), '') as zip_code_prefix_text,
+        nullif(trim(geolocation_lat), '') as latitude_text,
+        nullif(trim(geolocation_lng), '') as longitude_text
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            -- No key: the table is a lookup, and repeated rows would only weight it.
+            when {{ is_repeat_of_key(['zip_code_prefix_text', 'latitude_text', 'longitude_text', 'city', 'state']) }}
+                then 'exact duplicate of an earlier row'
+            when zip_code_prefix_text is null then 'missing geolocation_zip_code_prefix'
+            when {{ failed_cast('zip_code_prefix_text', 'zip_code_prefix') }}
+                then 'geolocation_zip_code_prefix is not a zip code prefix (1 to 5 digits)'
+            when {{ failed_cast('latitude_text', 'latitude') }} then 'geolocation_lat is not a number'
+            when latitude is null then 'missing geolocation_lat'
+            when {{ failed_cast('longitude_text', 'longitude') }} then 'geolocation_lng is not a number'
+            when longitude is null then 'missing geolocation_lng'
+            -- Brazil's extremes: 5.27 N, 33.75 S, 73.99 W, and 28.85 W counting the Atlantic
+            -- islands (Fernando de Noronha, zip prefix 53990, lies at 32.4 W; Trindade at 29.3 W).
+            when latitude not between -33.8 and 5.3 or longitude not between -74.0 and -28.8
+                then 'coordinates outside Brazil'
+        end as quarantine_reason,
+        concat_ws(
+            ' / ', coalesce(zip_code_prefix_text, ''), coalesce(latitude_text, ''), coalesce(longitude_text, '')
+        ) as record_key
+    from typed
+),
+
+final as (
+    select * exclude (zip_code_prefix_text, latitude_text, longitude_text)
+    from checked
+)
+
+select * from final

@@ -1,0 +1,67 @@
+{{ config(materialized='view') }}
+
+with source as (
+    select * from {{ source('olist', 'order_payments') }}
+),
+
+typed as (
+    select
+        nullif(trim(order_id), '') as order_id,
+        try_cast(nullif(trim(payment_sequential), '') as integer) as payment_sequence,
+        nullif(lower(trim(payment_type)), '') as payment_type,
+        try_cast(nullif(trim(payment_installments), '') as integer) as installments,
+        try_cast(nullif(trim(payment_value), '') as decimal(18, 2)) as payment_value,
+        _source_file as source_file,
+        _source_row_number as source_row_number,
+        nullif(trim(payment_sequential), '') as payment_sequential_text,
+        nullif(trim(payment_installments), '') as payment_installments_text,
+        nullif(trim(payment_value), '') as payment_value_text
+    from source
+),
+
+flagged as (
+    select
+        *,
+        coalesce(payment_value = 0, false) as is_zero_value,
+        coalesce(installments = 0, false) as has_zero_installments,
+        coalesce(payment_type = 'not_defined', false) as is_type_not_defined
+    from typed
+),
+
+checked as (
+    select
+        *,
+        case
+            when order_id is null then 'missing order_id'
+            when payment_sequential_text is null then 'missing payment_sequential'
+            when {{ failed_cast('payment_sequential_text', 'payment_sequence') }}
+                then 'payment_sequential is not an integer'
+            when {{ is_repeat_of_key(['order_id', 'payment_sequence']) }}
+                then 'duplicate order_id + payment_sequential'
+            when {{ failed_cast('payment_installments_text', 'installments') }}
+                then 'payment_installments is not an integer'
+            when {{ failed_cast('payment_value_text', 'payment_value') }} then 'payment_value is not a number'
+            when payment_value is null then 'missing payment_value'
+            when payment_value < 0 then 'negative payment_value'
+            when installments < 0 then 'negative payment_installments'
+        end as quarantine_reason,
+        concat_ws(' / ', coalesce(order_id, ''), coalesce(payment_sequential_text, '')) as record_key
+    from flagged
+),
+
+counted as (
+    select
+        *,
+        -- Among usable rows: the order was paid in several payments (vouchers plus a card, ...).
+        count(*) filter (where quarantine_reason is null) over (
+            partition by order_id
+        ) > 1 as order_has_several_payments
+    from checked
+),
+
+final as (
+    select * exclude (payment_sequential_text, payment_installments_text, payment_value_text)
+    from counted
+)
+
+select * from final

@@ -1,0 +1,41 @@
+{{ config(materialized='view') }}
+
+with source as (
+    select * from {{ source('olist', 'sellers') }}
+),
+
+typed as (
+    select
+        nullif(trim(seller_id), '') as seller_id,
+        -- Text with leading zeros; a prefix that lost them (opened in a spreadsheet) is re-padded.
+        case
+            when regexp_full_match(trim(seller_zip_code_prefix), '[0-9]{1,5}')
+                then lpad(trim(seller_zip_code_prefix), 5, '0')
+        end as seller_zip_code_prefix,
+        nullif(trim(seller_city), '') as seller_city,
+        nullif(upper(trim(seller_state)), '') as seller_state,
+        _source_file as source_file,
+        _source_row_number as source_row_number,
+        nullif(trim(seller_zip_code_prefix), '') as seller_zip_code_prefix_text
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when seller_id is null then 'missing seller_id'
+            when {{ is_repeat_of_key(['seller_id']) }} then 'duplicate seller_id'
+            when {{ failed_cast('seller_zip_code_prefix_text', 'seller_zip_code_prefix') }}
+                then 'seller_zip_code_prefix is not a zip code prefix (1 to 5 digits)'
+        end as quarantine_reason,
+        seller_id as record_key
+    from typed
+),
+
+final as (
+    select * exclude (seller_zip_code_prefix_text)
+    from checked
+)
+
+select * from final

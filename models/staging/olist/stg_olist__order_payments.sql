@@ -1,0 +1,1 @@
+{{ rows_passing_checks('base_olist__order_payments') }}

@@ -1,0 +1,1 @@
+{{ rows_passing_checks('base_online_retail__invoice_lines') }}

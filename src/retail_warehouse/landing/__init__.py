@@ -1,0 +1,1 @@
+"""Landing: read the raw input files (xlsx, csv, csv.gz) into text tables, every row kept."""

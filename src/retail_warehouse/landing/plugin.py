@@ -1,0 +1,130 @@
+"""dbt-duckdb source plugin: lands the raw input files when a staging model calls source().
+
+Configured in profiles.yml (module retail_warehouse.landing.plugin, alias landing) and used by
+sources whose config says ``plugin: landing``. The source's identifier says which table to
+land: ``online_retail__invoice_lines``, ``olist__<table>`` or ``landing__file_loads`` (the
+status of every expected input file, which feeds marts.data_quality_issues).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from dbt.adapters.duckdb.plugins import BasePlugin
+from dbt.adapters.duckdb.utils import SourceConfig
+from dbt.adapters.events.logging import AdapterLogger
+
+from .errors import InputFileError
+from .inputs import Inputs, expected_olist_names, olist_file_path, resolve_inputs
+from .readers import csv_reader, empty_table, match_columns, read_csv_header, read_online_retail
+from .specs import OLIST_FILES, OLIST_FILES_BY_TABLE, ONLINE_RETAIL_COLUMNS
+
+logger = AdapterLogger("retail_warehouse")
+
+FILE_LOADS_SCHEMA = pa.schema(
+    [
+        ("store", pa.string()),
+        ("source_table", pa.string()),
+        ("file_path", pa.string()),
+        ("status", pa.string()),
+        ("is_required", pa.bool_()),
+        ("is_synthetic", pa.bool_()),
+        ("detail", pa.string()),
+    ]
+)
+
+
+class Plugin(BasePlugin):
+    def initialize(self, plugin_config: dict) -> None:
+        self.synthetic_dir = Path(plugin_config.get("synthetic_dir", "data/synthetic"))
+
+    def load(self, source_config: SourceConfig):
+        inputs = resolve_inputs(
+            source_config.get("online_retail_path", ""),
+            source_config.get("olist_dir", ""),
+            Path(source_config.get("synthetic_dir") or self.synthetic_dir),
+        )
+        table = source_config.identifier
+        if table == "landing__file_loads":
+            return file_loads(inputs)
+        if table == "online_retail__invoice_lines":
+            return land_online_retail(inputs)
+        if table.startswith("olist__") and table.removeprefix("olist__") in OLIST_FILES_BY_TABLE:
+            return land_olist(inputs, table.removeprefix("olist__"))
+        raise InputFileError(table, "no landing rule for this source table")
+
+
+def land_online_retail(inputs: Inputs):
+    if inputs.online_retail_path is None:
+        logger.info("no Online Retail input given; that store is left empty")
+        return empty_table(ONLINE_RETAIL_COLUMNS)
+    logger.info(f"landing Online Retail from {inputs.online_retail_path}")
+    return read_online_retail(inputs.online_retail_path, ONLINE_RETAIL_COLUMNS)
+
+
+def land_olist(inputs: Inputs, table: str):
+    spec = OLIST_FILES_BY_TABLE[table]
+    if inputs.olist_dir is None:
+        return empty_table(spec.columns)
+    path = olist_file_path(inputs.olist_dir, spec)
+    if path is None:
+        if spec.required:
+            raise InputFileError(
+                inputs.olist_dir / f"{spec.file_stem}.csv",
+                f"required Olist file not found in {inputs.olist_dir}",
+                expected=expected_olist_names(spec),
+            )
+        logger.warning(
+            f"Olist file {expected_olist_names(spec)} not found in "
+            f"{inputs.olist_dir}; raw.olist__{table} is empty and the marts that need it are "
+            "empty (see marts.data_quality_issues)"
+        )
+        return empty_table(spec.columns)
+    match_columns(path, read_csv_header(path), spec.columns, f"Olist {spec.file_stem}")
+    logger.info(f"landing {path}")
+    return csv_reader(path, {name: name for name in spec.columns}, spec.columns)
+
+
+def file_loads(inputs: Inputs) -> pa.Table:
+    """One row per expected input file: found, missing, or its store not given."""
+    rows = [_online_retail_status(inputs)] + [_olist_status(inputs, spec) for spec in OLIST_FILES]
+    return pa.Table.from_pylist(rows, schema=FILE_LOADS_SCHEMA)
+
+
+def _online_retail_status(inputs: Inputs) -> dict:
+    path = inputs.online_retail_path
+    if path is None:
+        status, detail = "store_not_given", "no Online Retail file given (online_retail_path)"
+    elif path.exists():
+        status, detail = "found", None
+    else:
+        status, detail = "missing", "file not found"
+    return _status_row("online_retail", "online_retail__invoice_lines", path, status, True, inputs, detail)
+
+
+def _olist_status(inputs: Inputs, spec) -> dict:
+    if inputs.olist_dir is None:
+        return _status_row(
+            "olist", f"olist__{spec.table}", None, "store_not_given", spec.required, inputs,
+            "no Olist folder given (olist_dir)",
+        )
+    path = olist_file_path(inputs.olist_dir, spec) if inputs.olist_dir.is_dir() else None
+    if path is None:
+        return _status_row(
+            "olist", f"olist__{spec.table}", inputs.olist_dir / f"{spec.file_stem}.csv", "missing",
+            spec.required, inputs, f"{expected_olist_names(spec)} not found in {inputs.olist_dir}",
+        )
+    return _status_row("olist", f"olist__{spec.table}", path, "found", spec.required, inputs, None)
+
+
+def _status_row(store, source_table, path, status, is_required, inputs: Inputs, detail) -> dict:
+    return {
+        "store": store,
+        "source_table": source_table,
+        "file_path": str(path) if path is not None else None,
+        "status": status,
+        "is_required": is_required,
+        "is_synthetic": inputs.synthetic,
+        "detail": detail,
+    }

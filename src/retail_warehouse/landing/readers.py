@@ -1,0 +1,259 @@
+"""Read one raw input file into an Arrow stream of text columns plus lineage columns.
+
+Every data row of the file becomes one row; nothing is typed or filtered here, so that a
+value that does not parse reaches staging (and its quarantine) instead of being lost.
+Structural problems (missing file, unreadable container, missing columns) raise
+InputFileError naming the file, the column and what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from .errors import InputFileError
+from .specs import LINEAGE_COLUMNS, ONLINE_RETAIL_VERSIONS, OnlineRetailVersion
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+ARROW_BATCH_ROWS = 100_000
+
+
+def text_schema(columns: Sequence[str]) -> pa.Schema:
+    return pa.schema(
+        [pa.field(name, pa.string()) for name in columns]
+        + [
+            pa.field("_source_file", pa.string()),
+            pa.field("_source_sheet", pa.string()),
+            pa.field("_source_row_number", pa.int64()),
+        ]
+    )
+
+
+def empty_table(columns: Sequence[str]) -> pa.Table:
+    return text_schema(columns).empty_table()
+
+
+def check_readable_file(path: Path) -> None:
+    if not path.exists():
+        raise InputFileError(path, "file not found")
+    if path.is_dir():
+        raise InputFileError(path, "is a folder, not a file")
+    if path.stat().st_size == 0:
+        raise InputFileError(path, "file is empty (0 bytes)", expected="a header row and data rows")
+
+
+def read_csv_header(path: Path) -> list[str]:
+    """The header fields of a CSV (optionally gzip-compressed), BOM removed."""
+    check_readable_file(path)
+    with path.open("rb") as raw:
+        magic = raw.read(2)
+    is_gzip_name = path.name.lower().endswith(".gz")
+    if is_gzip_name and magic != GZIP_MAGIC:
+        raise InputFileError(path, "named .gz but is not gzip-compressed", expected="a gzip file")
+    opener = gzip.open if magic == GZIP_MAGIC else open
+    try:
+        with opener(path, "rb") as stream:
+            first_line = stream.readline()
+    except (OSError, EOFError) as exc:
+        raise InputFileError(path, f"cannot be decompressed ({exc})", expected="a gzip file") from exc
+    try:
+        text = first_line.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(path, "header is not UTF-8 text", expected="a UTF-8 CSV") from exc
+    if not text.strip():
+        raise InputFileError(path, "has no header row", expected="a CSV header row")
+    return next(csv.reader([text]))
+
+
+def match_columns(path: Path, found: Sequence[str], expected: Sequence[str], what: str) -> None:
+    """Raise unless every expected column is present (extra columns and any order are fine)."""
+    missing = [name for name in expected if name not in found]
+    if missing:
+        raise InputFileError(
+            path,
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (found: {', '.join(found)})",
+            column=missing[0],
+            expected=f"{what} header {','.join(expected)}",
+        )
+
+
+def csv_reader(
+    path: Path, rename: dict[str, str], output_columns: Sequence[str]
+) -> pa.RecordBatchReader:
+    """Stream a CSV as text columns renamed by `rename` (source -> output) plus lineage."""
+    header = read_csv_header(path)
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        raise InputFileError(path, "duplicate header names", column=duplicates[0], expected="unique column names")
+    con = duckdb.connect()
+    # All columns as text: typing is staging's job, so that bad values get quarantined.
+    columns = {name: "VARCHAR" for name in header}
+    select_list = ", ".join(
+        f"{_quote_ident(source)} as {_quote_ident(target)}" for source, target in rename.items()
+    )
+    query = f"""
+        select
+            {select_list},
+            ? as _source_file,
+            null::varchar as _source_sheet,
+            row_number() over () as _source_row_number
+        from read_csv(
+            ?, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+            columns = {_duckdb_struct(columns)}, encoding = 'utf-8'
+        )
+    """
+    try:
+        relation = con.execute(query, [str(path), str(path)])
+        reader = relation.to_arrow_reader(ARROW_BATCH_ROWS)
+    except duckdb.Error as exc:
+        raise InputFileError(path, f"cannot be parsed as a comma-separated UTF-8 CSV: {_first_line(exc)}") from exc
+    return _checked_stream(path, reader, text_schema(output_columns), keepalive=con)
+
+
+def _checked_stream(
+    path: Path, reader: pa.RecordBatchReader, schema: pa.Schema, keepalive: duckdb.DuckDBPyConnection
+) -> pa.RecordBatchReader:
+    """Re-wrap so parse errors raised mid-stream name the file, and the connection lives on."""
+
+    def batches():
+        try:
+            for batch in reader:
+                yield batch.cast(schema)
+        except (duckdb.Error, pa.ArrowException) as exc:
+            raise InputFileError(path, f"cannot be parsed as a comma-separated UTF-8 CSV: {_first_line(exc)}") from exc
+        finally:
+            keepalive.close()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def detect_online_retail_version(path: Path, header: Sequence[str]) -> OnlineRetailVersion:
+    stripped = [name.strip() for name in header]
+    for version in ONLINE_RETAIL_VERSIONS:
+        if all(column in stripped for column in version.source_columns):
+            return version
+    # Name the closest layout's first missing column, so a renamed column is easy to spot.
+    closest = max(
+        ONLINE_RETAIL_VERSIONS,
+        key=lambda version: sum(column in stripped for column in version.source_columns),
+    )
+    expected = " or ".join(",".join(v.source_columns) for v in ONLINE_RETAIL_VERSIONS)
+    missing = [column for column in closest.source_columns if column not in stripped]
+    raise InputFileError(
+        path,
+        f"header matches no Online Retail layout; missing {', '.join(missing)} (found: {', '.join(header)})",
+        column=missing[0],
+        expected=f"Online Retail I or II header ({expected})",
+    )
+
+
+def read_online_retail(path: Path, output_columns: Sequence[str]) -> pa.RecordBatchReader | pa.Table:
+    """Online Retail I or II, as .xlsx (every sheet) or .csv / .csv.gz."""
+    check_readable_file(path)
+    with path.open("rb") as raw:
+        magic = raw.read(4)
+    if path.suffix.lower() in {".xlsx", ".xlsm"} or magic == ZIP_MAGIC:
+        return read_online_retail_workbook(path, output_columns)
+    if path.suffix.lower() == ".xls":
+        raise InputFileError(path, "legacy .xls workbooks are not supported", expected="an .xlsx workbook or a CSV")
+    header = read_csv_header(path)
+    version = detect_online_retail_version(path, header)
+    rename = {_original_name(header, source): target for source, target in version.header}
+    return csv_reader(path, rename, output_columns)
+
+
+def _original_name(header: Sequence[str], stripped_name: str) -> str:
+    return next(name for name in header if name.strip() == stripped_name)
+
+
+def read_online_retail_workbook(path: Path, output_columns: Sequence[str]) -> pa.Table:
+    from python_calamine import CalamineWorkbook
+
+    if not zipfile.is_zipfile(path):
+        raise InputFileError(path, "is not a readable .xlsx workbook (not a zip container)", expected="an .xlsx file")
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for broken workbooks
+        raise InputFileError(path, f"is not a readable .xlsx workbook ({exc})", expected="an .xlsx file") from exc
+    tables = []
+    for sheet_name in workbook.sheet_names:
+        try:
+            rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise InputFileError(path, f"sheet '{sheet_name}' cannot be read ({exc})") from exc
+        rows = _drop_trailing_empty_rows(rows)
+        if not rows:
+            continue  # an empty extra sheet carries no data
+        header = [_cell_text(value) or "" for value in rows[0]]
+        version = detect_online_retail_version(Path(f"{path} [sheet '{sheet_name}']"), header)
+        positions = [
+            next(i for i, name in enumerate(header) if name.strip() == source)
+            for source in version.source_columns
+        ]
+        data = rows[1:]
+        columns = {
+            target: pa.array([_cell_text(row[pos]) if pos < len(row) else None for row in data], pa.string())
+            for pos, (_, target) in zip(positions, version.header)
+        }
+        columns["_source_file"] = pa.array([str(path)] * len(data), pa.string())
+        columns["_source_sheet"] = pa.array([sheet_name] * len(data), pa.string())
+        columns["_source_row_number"] = pa.array(range(1, len(data) + 1), pa.int64())
+        tables.append(pa.table(columns, schema=text_schema(output_columns)))
+    if not tables:
+        raise InputFileError(path, "workbook has no sheet with data", expected="a sheet with the Online Retail header")
+    return pa.concat_tables(tables)
+
+
+def _drop_trailing_empty_rows(rows: list[list]) -> list[list]:
+    end = len(rows)
+    while end and all(value in ("", None) for value in rows[end - 1]):
+        end -= 1
+    return rows[:end]
+
+
+def _cell_text(value) -> str | None:
+    """A workbook cell as the text a CSV export would hold (integral numbers without '.0')."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d 00:00:00")
+    return str(value)
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duckdb_struct(columns: dict[str, str]) -> str:
+    body = ", ".join(
+        "'" + name.replace("'", "''") + "': '" + kind + "'" for name, kind in columns.items()
+    )
+    return "{" + body + "}"
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+__all__ = [
+    "LINEAGE_COLUMNS",
+    "csv_reader",
+    "empty_table",
+    "match_columns",
+    "read_csv_header",
+    "read_online_retail",
+]

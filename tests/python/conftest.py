@@ -1,0 +1,114 @@
+"""Shared fixtures: run dbt builds into temporary warehouses and query them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_DATA = Path(os.environ.get("RETAIL_WAREHOUSE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+REAL_ONLINE_RETAIL_XLSX = SHARED_DATA / "online_retail" / "Online Retail.xlsx"
+REAL_ONLINE_RETAIL_CSV = SHARED_DATA / "online_retail" / "online_retail.csv.gz"
+REAL_OLIST_DIR = SHARED_DATA / "olist"
+DBT = Path(sys.executable).parent / "dbt"
+
+
+@dataclass
+class Build:
+    """The outcome of one `dbt build`: its warehouse file, exit code and console output."""
+
+    warehouse: Path
+    returncode: int
+    output: str
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def scalar(self, sql: str, params=None):
+        return self.query(sql, params)[0][0]
+
+
+def run_dbt_build(
+    workdir: Path,
+    *,
+    online_retail_path: Path | str = "",
+    olist_dir: Path | str = "",
+    synthetic_dir: Path | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> Build:
+    """`dbt build` from the repo root, as a user runs it, into workdir/warehouse.duckdb."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    warehouse = workdir / "warehouse.duckdb"
+    env = {
+        **os.environ,
+        "RETAIL_WAREHOUSE": str(warehouse),
+        "ONLINE_RETAIL_PATH": str(online_retail_path),
+        "OLIST_DIR": str(olist_dir),
+        # Keep each build's artefacts apart so builds never share target/ or logs/.
+        "DBT_TARGET_PATH": str(workdir / "target"),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    args = [str(DBT), "build", *extra_args]
+    if synthetic_dir is not None:
+        args += ["--vars", f"{{synthetic_dir: '{synthetic_dir}'}}"]
+    completed = subprocess.run(
+        args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    return Build(warehouse, completed.returncode, completed.stdout + completed.stderr)
+
+
+def require_success(build: Build) -> Build:
+    assert build.returncode == 0, f"dbt build failed:\n{build.output[-6000:]}"
+    return build
+
+
+def require_real_data():
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is absent: the real-data run is skipped")
+
+
+@pytest.fixture(scope="session")
+def synthetic_files(tmp_path_factory) -> Path:
+    from retail_warehouse.synth import generate
+
+    out = tmp_path_factory.mktemp("synthetic")
+    generate(out, lines=20_000, seed=7, formats=("csv", "xlsx"))
+    return out
+
+
+@pytest.fixture(scope="session")
+def synthetic_build(tmp_path_factory, synthetic_files) -> Build:
+    workdir = tmp_path_factory.mktemp("synthetic_build")
+    return require_success(
+        run_dbt_build(
+            workdir,
+            online_retail_path=synthetic_files / "online_retail" / "online_retail.csv",
+            olist_dir=synthetic_files / "olist",
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def real_build(tmp_path_factory) -> Build:
+    """Online Retail from the workbook users receive, and the real Olist CSVs."""
+    require_real_data()
+    workdir = tmp_path_factory.mktemp("real_build")
+    return require_success(
+        run_dbt_build(workdir, online_retail_path=REAL_ONLINE_RETAIL_XLSX, olist_dir=REAL_OLIST_DIR)
+    )
+
+
+@pytest.fixture(scope="session")
+def real_csv_build(tmp_path_factory) -> Build:
+    """Online Retail from the CSV export alone (no Olist)."""
+    require_real_data()
+    workdir = tmp_path_factory.mktemp("real_csv_build")
+    return require_success(run_dbt_build(workdir, online_retail_path=REAL_ONLINE_RETAIL_CSV))

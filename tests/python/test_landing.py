@@ -1,0 +1,204 @@
+"""Unit tests of the landing readers: every row kept with lineage, clear errors for bad files."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import xlsxwriter
+
+from retail_warehouse.landing.errors import InputFileError
+from retail_warehouse.landing.inputs import resolve_inputs
+from retail_warehouse.landing.plugin import file_loads, land_olist
+from retail_warehouse.landing.readers import read_online_retail
+from retail_warehouse.landing.specs import OLIST_FILES, ONLINE_RETAIL_COLUMNS
+
+HEADER_I = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+HEADER_II = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country"
+LINES_I = [
+    "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom",
+    'C536379,D,Discount,-1,2010-12-01 09:41:00,27.5,14527,"United Kingdom"',
+    "536414,22139,,56,2010-12-01 11:52:00,0,,United Kingdom",
+]
+
+
+def as_table(result) -> pa.Table:
+    return result if isinstance(result, pa.Table) else result.read_all()
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_csv_lands_every_row_as_text_with_lineage(tmp_path):
+    path = write(tmp_path / "retail.csv", "\n".join([HEADER_I, *LINES_I]) + "\n")
+    table = as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+    assert table.num_rows == 3
+    assert table.column("invoice_no").to_pylist() == ["536365", "C536379", "536414"]
+    assert table.column("customer_id").to_pylist() == ["17850", "14527", None]
+    assert table.column("description").to_pylist()[2] is None
+    assert table.column("_source_row_number").to_pylist() == [1, 2, 3]
+    assert set(table.column("_source_file").to_pylist()) == {str(path)}
+    assert all(field.type == pa.string() for field in table.schema if not field.name.startswith("_source_row"))
+
+
+def test_gzip_csv_and_online_retail_ii_header_are_recognised(tmp_path):
+    path = tmp_path / "retail_ii.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as stream:
+        stream.write(HEADER_II + "\n" + "489434,85048,LED LIGHT,12,2009-12-01 07:45:00,6.95,13085.0,United Kingdom\n")
+    table = as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+    assert table.column("unit_price").to_pylist() == ["6.95"]
+    assert table.column("customer_id").to_pylist() == ["13085.0"]
+
+
+def test_columns_in_another_order_and_extra_columns_are_read_by_name(tmp_path):
+    header = "Country,Extra,InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID"
+    row = "France,x,536370,22728,ALARM CLOCK,24,2010-12-01 08:45:00,3.75,12583"
+    table = as_table(read_online_retail(write(tmp_path / "r.csv", f"{header}\n{row}\n"), ONLINE_RETAIL_COLUMNS))
+    assert table.column("country").to_pylist() == ["France"]
+    assert table.column("invoice_no").to_pylist() == ["536370"]
+    assert "Extra" not in table.schema.names
+
+
+def write_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    workbook = xlsxwriter.Workbook(str(path))
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if hasattr(value, "year"):
+                    sheet.write_datetime(r, c, value, date_format)
+                elif value is not None:
+                    sheet.write(r, c, value)
+    workbook.close()
+    return path
+
+
+def test_workbook_reads_every_sheet_with_text_as_a_csv_export_would_hold_it(tmp_path):
+    import datetime as dt
+
+    header = HEADER_II.split(",")
+    sheets = {
+        "Year 2009-2010": [header, [489434, "85048", "LED", 12, dt.datetime(2009, 12, 1, 7, 45), 6.95, 13085, "UK"]],
+        "Year 2010-2011": [
+            header,
+            ["C489449", "22087", "PAPER", -12, dt.datetime(2010, 12, 1, 10, 33), 2.1, None, "UK"],
+            [489450, "21123", "CUP", 3, dt.datetime(2010, 12, 1, 10, 34), 0.85, 12682, "France"],
+        ],
+        "Notes": [],
+    }
+    path = write_workbook(tmp_path / "online_retail_II.xlsx", sheets)
+    table = as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+    assert table.num_rows == 3
+    assert table.column("invoice_no").to_pylist() == ["489434", "C489449", "489450"]
+    assert table.column("invoice_date").to_pylist()[0] == "2009-12-01 07:45:00"
+    assert table.column("unit_price").to_pylist() == ["6.95", "2.1", "0.85"]
+    assert table.column("customer_id").to_pylist() == ["13085", None, "12682"]
+    assert table.column("_source_sheet").to_pylist() == ["Year 2009-2010", "Year 2010-2011", "Year 2010-2011"]
+    assert table.column("_source_row_number").to_pylist() == [1, 1, 2]
+
+
+def test_header_only_file_lands_zero_rows(tmp_path):
+    table = as_table(read_online_retail(write(tmp_path / "r.csv", HEADER_I + "\n"), ONLINE_RETAIL_COLUMNS))
+    assert table.num_rows == 0
+    assert table.schema.names[: len(ONLINE_RETAIL_COLUMNS)] == list(ONLINE_RETAIL_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message_parts"),
+    [
+        ("missing.csv", None, ["missing.csv", "file not found"]),
+        ("empty.csv", b"", ["empty.csv", "0 bytes"]),
+        (
+            "renamed.csv",
+            HEADER_I.replace("UnitPrice", "Price_GBP").encode() + b"\n",
+            ["renamed.csv", "column: UnitPrice", "Online Retail I or II"],
+        ),
+        ("fake.csv.gz", HEADER_I.encode() + b"\n", ["fake.csv.gz", "not gzip-compressed"]),
+        ("photo.xlsx", b"\x89PNG\r\n\x1a\nnot a workbook", ["photo.xlsx", "not a readable .xlsx"]),
+        ("legacy.xls", b"\xd0\xcf\x11\xe0 old excel", ["legacy.xls", ".xls"]),
+    ],
+)
+def test_bad_online_retail_file_raises_one_clear_error(tmp_path, name, content, message_parts):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputFileError) as raised:
+        as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+    for part in message_parts:
+        assert part in str(raised.value)
+
+
+def test_truncated_workbook_raises_a_clear_error(tmp_path):
+    good = write_workbook(tmp_path / "good.xlsx", {"Online Retail": [HEADER_I.split(","), [1, "2", "x", 1, None, 1.0, 1, "UK"]]})
+    truncated = tmp_path / "truncated.xlsx"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    assert not zipfile.is_zipfile(truncated)
+    with pytest.raises(InputFileError, match="truncated.xlsx.*not a readable .xlsx"):
+        read_online_retail(truncated, ONLINE_RETAIL_COLUMNS)
+
+
+def test_malformed_csv_row_raises_an_error_naming_the_file(tmp_path):
+    path = write(tmp_path / "ragged.csv", HEADER_I + "\n" + LINES_I[0] + ",extra,fields\n")
+    with pytest.raises(InputFileError, match="ragged.csv"):
+        as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+
+
+def write_olist(folder: Path, tables: set[str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for spec in OLIST_FILES:
+        if spec.table in tables:
+            write(folder / f"{spec.file_stem}.csv", ",".join(f'"{c}"' for c in spec.columns) + "\n")
+    return folder
+
+
+def test_missing_optional_olist_file_lands_empty_and_is_reported(tmp_path):
+    folder = write_olist(tmp_path / "olist", {"orders", "customers", "order_items"})
+    inputs = resolve_inputs("", str(folder), tmp_path / "unused")
+    reviews = as_table(land_olist(inputs, "order_reviews"))
+    assert reviews.num_rows == 0 and "review_score" in reviews.schema.names
+    statuses = {row["source_table"]: row for row in file_loads(inputs).to_pylist()}
+    assert statuses["olist__order_reviews"]["status"] == "missing"
+    assert "olist_order_reviews_dataset.csv" in statuses["olist__order_reviews"]["detail"]
+    assert statuses["olist__orders"]["status"] == "found"
+    assert statuses["online_retail__invoice_lines"]["status"] == "store_not_given"
+
+
+def test_missing_required_olist_file_stops_with_its_name(tmp_path):
+    folder = write_olist(tmp_path / "olist", {"orders", "customers"})
+    inputs = resolve_inputs("", str(folder), tmp_path / "unused")
+    with pytest.raises(InputFileError, match="olist_order_items_dataset.csv.*required"):
+        land_olist(inputs, "order_items")
+
+
+def test_olist_file_with_a_missing_column_names_it(tmp_path):
+    folder = write_olist(tmp_path / "olist", {"orders", "customers", "order_items"})
+    write(folder / "olist_orders_dataset.csv", '"order_id","customer_id","order_status"\n')
+    inputs = resolve_inputs("", str(folder), tmp_path / "unused")
+    with pytest.raises(InputFileError) as raised:
+        land_olist(inputs, "orders")
+    assert "olist_orders_dataset.csv" in str(raised.value)
+    assert "column: order_purchase_timestamp" in str(raised.value)
+
+
+def test_gzipped_olist_file_is_read_and_quoted_headers_are_unquoted(tmp_path):
+    folder = write_olist(tmp_path / "olist", {"customers", "order_items"})
+    with gzip.open(folder / "olist_orders_dataset.csv.gz", "wt") as stream:
+        stream.write('"order_id","customer_id","order_status","order_purchase_timestamp","order_approved_at",'
+                     '"order_delivered_carrier_date","order_delivered_customer_date","order_estimated_delivery_date"\n')
+        stream.write('"0a1b",c1,delivered,2017-10-02 10:56:33,,,,2017-10-18 00:00:00\n')
+    table = as_table(land_olist(resolve_inputs("", str(folder), tmp_path / "unused"), "orders"))
+    assert table.column("order_id").to_pylist() == ["0a1b"]
+    assert table.column("order_approved_at").to_pylist() == [None]
+
+
+def test_no_input_given_means_the_synthetic_data_set(tmp_path):
+    inputs = resolve_inputs("", "", tmp_path / "synthetic")
+    assert inputs.synthetic
+    assert inputs.online_retail_path.exists()
+    assert (inputs.olist_dir / "olist_orders_dataset.csv").exists()
