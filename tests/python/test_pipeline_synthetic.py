@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
@@ -63,3 +64,36 @@ def test_no_input_builds_on_generated_synthetic_data(tmp_path):
     assert build.scalar("select count(*) from staging.stg_online_retail__invoice_lines") > 0
     assert build.scalar("select count(*) from staging.stg_olist__orders") > 0
 
+
+
+def synthetic_quirks(synthetic_files) -> dict:
+    return json.loads((synthetic_files / "synth_manifest.json").read_text())["quirks"]
+
+
+def quality_rows(build, source_table: str, rule: str) -> int:
+    return build.scalar(
+        "select rows from marts.data_quality_issues where source_table = ? and rule = ?", [source_table, rule]
+    )
+
+
+@pytest.mark.parametrize(
+    ("source_table", "rule", "quirk_path"),
+    [
+        ("online_retail__invoice_lines", "exact duplicate of an earlier line", ("online_retail", "duplicate_lines")),
+        ("olist__orders", "order without items", ("olist", "orders", "without_items")),
+        ("olist__orders", "order without payment", ("olist", "order_payments", "orders_without_payment")),
+        ("olist__orders", "delivered order without delivered_to_customer_at",
+         ("olist", "orders", "delivered_without_delivery_date")),
+        ("olist__customers", "customer_unique_id with several customer_id",
+         ("olist", "customers", "unique_customers_with_several_customer_ids")),
+        ("olist__order_payments", "order with several payments", ("olist", "order_payments", "orders_with_several_payments")),
+        ("olist__order_reviews", "review_id shared by several orders", ("olist", "order_reviews", "review_ids_shared_by_orders")),
+        ("olist__products", "product without category", ("olist", "products", "missing_category")),
+        ("olist__geolocation", "exact duplicate of an earlier row", ("olist", "geolocation", "duplicate_rows")),
+    ],
+)
+def test_injected_quirks_are_counted(synthetic_build, synthetic_files, source_table, rule, quirk_path):
+    expected = synthetic_quirks(synthetic_files)
+    for key in quirk_path:
+        expected = expected[key]
+    assert quality_rows(synthetic_build, source_table, rule) == expected
