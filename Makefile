@@ -38,7 +38,7 @@ $(DUCKDB_COMPAT_VENV)/.installed:
 	touch $@
 
 lint: install
-	$(BIN)/sqlfluff lint models tests/generic analyses
+	$(BIN)/sqlfluff lint --processes 2 models tests/generic analyses
 
 pytest: install $(DUCKDB_COMPAT_VENV)/.installed
 	DUCKDB_COMPAT_PYTHON=$(abspath $(DUCKDB_COMPAT_VENV))/bin/python $(BIN)/python -m pytest
