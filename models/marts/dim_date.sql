@@ -1,5 +1,7 @@
-{#- One row per calendar day from the first to the last date any fact refers to: order
-    dates of both stores, Olist delivery and estimated delivery dates, review dates. -#}
+{#- One row per calendar day, in whole weeks and months, around every date any fact refers
+    to: order dates of both stores, Olist delivery and estimated delivery dates, review
+    dates. Whole periods, so that week and month starts (cohorts, weekly sales) are days of
+    the dimension too. -#}
 with orders as (
     select * from {{ ref('int_orders_unioned') }}
 ),
@@ -22,8 +24,8 @@ fact_dates as (
 
 date_bounds as (
     select
-        min(date_day) as first_day,
-        max(date_day) as last_day
+        least(date_trunc('month', min(date_day)), date_trunc('week', min(date_day))) as first_day,
+        last_day(max(date_day)) as last_day
     from fact_dates
 ),
 

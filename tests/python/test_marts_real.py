@@ -313,5 +313,7 @@ def test_date_dimension_covers_every_fact_date(real_build):
     first_day, last_day, days = real_build.query(
         "select min(date_day), max(date_day), count(*) from marts.dim_date"
     )[0]
-    assert (str(first_day), str(last_day)) == ("2010-12-01", "2018-11-12")
+    # First order 2010-12-01 (a Wednesday) and last estimated delivery 2018-11-12, widened
+    # to whole weeks and months: from Monday 2010-11-29 to 2018-11-30.
+    assert (str(first_day), str(last_day)) == ("2010-11-29", "2018-11-30")
     assert days == (last_day - first_day).days + 1

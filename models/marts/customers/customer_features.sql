@@ -1,0 +1,153 @@
+{#- One row per customer of marts.customer_rfm (grain: store + customer_id): the documented
+    input of every ML model. Everything is measured on the orders placed before as_of_date
+    (reviews answered and deliveries made before it), so a model trained with an earlier
+    rfm_as_of_date sees no later data. -#}
+with customers as (
+    select * from {{ ref('int_customers_measured') }}
+),
+
+customer_orders as (
+    select * from {{ ref('int_customer_orders_observed') }}
+),
+
+order_lines as (
+    select * from {{ ref('fct_order_lines') }}
+),
+
+products as (
+    select * from {{ ref('dim_products') }}
+),
+
+order_reviews as (
+    select * from {{ ref('fct_order_reviews') }}
+),
+
+order_payments as (
+    select * from {{ ref('fct_order_payments') }}
+),
+
+-- Products and categories bought: lines of type sale (not cancelled, not written off).
+lines_bought as (
+    select
+        customer_orders.customer_key,
+        order_lines.product_key,
+        products.category_name_english
+    from order_lines
+    inner join customer_orders
+        on order_lines.order_key = customer_orders.order_key
+    inner join products
+        on order_lines.product_key = products.product_key
+    where
+        order_lines.line_type = 'sale'
+        and order_lines.is_product
+),
+
+products_bought as (
+    select
+        customer_key,
+        count(distinct product_key) as distinct_product_count,
+        count(distinct category_name_english) filter (
+            where category_name_english <> 'unknown'
+        ) as distinct_category_count
+    from lines_bought
+    group by customer_key
+),
+
+reviews_known as (
+    select
+        customer_orders.customer_key,
+        order_reviews.review_score
+    from order_reviews
+    inner join customer_orders
+        on order_reviews.order_key = customer_orders.order_key
+    where
+        coalesce(order_reviews.review_answered_at, order_reviews.reviewed_at)
+        < cast(customer_orders.as_of_date as timestamp)
+),
+
+reviews_averaged as (
+    select
+        customer_key,
+        count(*) as review_count,
+        avg(review_score) as mean_review_score
+    from reviews_known
+    group by customer_key
+),
+
+-- Instalments of an order: the most chosen among its payments (a voucher adds a 1).
+order_installments as (
+    select
+        customer_orders.customer_key,
+        order_payments.order_key,
+        max(order_payments.installments) as installments
+    from order_payments
+    inner join customer_orders
+        on order_payments.order_key = customer_orders.order_key
+    group by customer_orders.customer_key, order_payments.order_key
+),
+
+installments_averaged as (
+    select
+        customer_key,
+        avg(installments) as mean_installments
+    from order_installments
+    group by customer_key
+),
+
+deliveries_counted as (
+    select
+        customer_key,
+        count(is_delivered_late) as delivered_order_count,
+        count(*) filter (where is_delivered_late) as late_delivery_count
+    from customer_orders
+    where store = 'olist'
+    group by customer_key
+),
+
+final as (
+    select
+        customers.store,
+        customers.customer_key,
+        customers.customer_id,
+        customers.as_of_date,
+        customers.currency_code,
+        customers.recency_days,
+        customers.frequency,
+        customers.monetary,
+        customers.first_order_date,
+        customers.last_order_date,
+        customers.tenure_days,
+        customers.cancellation_order_count,
+        customers.gross_sales_amount,
+        customers.cancellation_amount,
+        customers.avg_basket_amount,
+        customers.avg_basket_quantity,
+        cast(coalesce(products_bought.distinct_product_count, 0) as integer) as distinct_product_count,
+        cast(case
+            when customers.store = 'olist' then coalesce(products_bought.distinct_category_count, 0)
+        end as integer) as distinct_category_count,
+        cast(
+            customers.cancellation_amount / nullif(customers.gross_sales_amount, 0) as double
+        ) as return_rate,
+        customers.mean_days_between_orders,
+        cast(reviews_averaged.mean_review_score as double) as mean_review_score,
+        cast(case
+            when customers.store = 'olist' then coalesce(reviews_averaged.review_count, 0)
+        end as integer) as review_count,
+        cast(deliveries_counted.delivered_order_count as integer) as delivered_order_count,
+        cast(deliveries_counted.late_delivery_count as integer) as late_delivery_count,
+        cast(installments_averaged.mean_installments as double) as mean_installments,
+        customers.country_name,
+        customers.state
+    from customers
+    left outer join products_bought
+        on customers.customer_key = products_bought.customer_key
+    left outer join reviews_averaged
+        on customers.customer_key = reviews_averaged.customer_key
+    left outer join installments_averaged
+        on customers.customer_key = installments_averaged.customer_key
+    left outer join deliveries_counted
+        on customers.customer_key = deliveries_counted.customer_key
+)
+
+select * from final
