@@ -2,7 +2,8 @@
     order not cancelled), per store, overall and per RFM segment: one row per store +
     dimension + dimension_value + measure. Tukey whiskers: the fences are q1 - 1.5 x IQR and
     q3 + 1.5 x IQR, the whiskers end at the most extreme values inside them, values outside
-    are outliers. -#}
+    are outliers. With interpolated quartiles a whisker can end inside the box on small
+    samples (values 1, 100, 101, 102), so only min <= whiskers <= max is required. -#}
 with observations as (
     select * from {{ ref('int_sales_distribution_observations') }}
 ),
@@ -18,7 +19,7 @@ quartiles as (
         dimension_value,
         measure,
         count(*) as observation_count,
-        avg(observed_value) as mean_value,
+        round(avg(observed_value), 6) as mean_value,
         min(observed_value) as min_value,
         quantile_cont(observed_value, 0.25) as q1_value,
         quantile_cont(observed_value, 0.5) as median_value,
