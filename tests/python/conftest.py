@@ -34,16 +34,29 @@ class Build:
     def scalar(self, sql: str, params=None):
         return self.query(sql, params)[0][0]
 
+    @property
+    def build_file(self) -> Path:
+        """dbt's working copy; published onto `warehouse` when the build passed."""
+        return self.warehouse.parent / ".build" / self.warehouse.name
 
-def run_dbt_build(
+    @property
+    def published(self) -> bool:
+        return "publish: published " in self.output
+
+
+def dbt_build_command(
     workdir: Path,
     *,
     online_retail_path: Path | str = "",
     olist_dir: Path | str = "",
     synthetic_dir: Path | None = None,
     extra_args: tuple[str, ...] = (),
-) -> Build:
-    """`dbt build` from the repo root, as a user runs it, into workdir/warehouse.duckdb."""
+    extra_env: dict[str, str] | None = None,
+) -> tuple[list[str], dict[str, str], Path]:
+    """The arguments, environment and served warehouse file of a `dbt build` into workdir.
+
+    dbt writes its build copy to workdir/.build/warehouse.duckdb and a complete, passing
+    build publishes it onto workdir/warehouse.duckdb (the served file)."""
     workdir.mkdir(parents=True, exist_ok=True)
     warehouse = workdir / "warehouse.duckdb"
     env = {
@@ -55,10 +68,32 @@ def run_dbt_build(
         "DBT_TARGET_PATH": str(workdir / "target"),
         "DBT_LOG_PATH": str(workdir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(extra_env or {}),
     }
     args = [str(DBT), "build", *extra_args]
     if synthetic_dir is not None:
         args += ["--vars", f"{{synthetic_dir: '{synthetic_dir}'}}"]
+    return args, env, warehouse
+
+
+def run_dbt_build(
+    workdir: Path,
+    *,
+    online_retail_path: Path | str = "",
+    olist_dir: Path | str = "",
+    synthetic_dir: Path | None = None,
+    extra_args: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
+) -> Build:
+    """`dbt build` from the repo root, as a user runs it, published to workdir/warehouse.duckdb."""
+    args, env, warehouse = dbt_build_command(
+        workdir,
+        online_retail_path=online_retail_path,
+        olist_dir=olist_dir,
+        synthetic_dir=synthetic_dir,
+        extra_args=extra_args,
+        extra_env=extra_env,
+    )
     completed = subprocess.run(
         args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
     )

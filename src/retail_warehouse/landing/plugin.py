@@ -4,6 +4,10 @@ Configured in profiles.yml (module retail_warehouse.landing.plugin, alias landin
 sources whose config says ``plugin: landing``. The source's identifier says which table to
 land: ``online_retail__invoice_lines``, ``olist__<table>`` or ``landing__file_loads`` (the
 status of every expected input file, which feeds marts.data_quality_issues).
+
+The plugin also carries the publish step (retail_warehouse.publish): with ``served_path`` in
+its config, it starts the build copy from the served file when there is none yet, and
+registers the SQL function ``publish_warehouse()`` that the on-run-end hook calls.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
 from dbt.adapters.events.logging import AdapterLogger
 
+from retail_warehouse import publish
+
 from .errors import InputFileError
 from .inputs import Inputs, expected_olist_names, olist_file_path, resolve_inputs
-from .readers import csv_reader, empty_table, match_columns, read_csv_header, read_online_retail
+from .readers import csv_has_data_row, csv_reader, empty_table, match_columns, read_csv_header, read_online_retail
 from .specs import OLIST_FILES, OLIST_FILES_BY_TABLE, ONLINE_RETAIL_COLUMNS
 
 logger = AdapterLogger("retail_warehouse")
@@ -38,6 +44,24 @@ FILE_LOADS_SCHEMA = pa.schema(
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
         self.synthetic_dir = Path(plugin_config.get("synthetic_dir", "data/synthetic"))
+        self.served_path = (plugin_config.get("served_path") or "").strip() or None
+
+    def update_connection_config(self, creds, config: dict) -> None:
+        # Runs just before dbt-duckdb opens the database file: the build copy.
+        if self.served_path and creds.path and creds.path != ":memory:":
+            if publish.seed_build_file(creds.path, self.served_path):
+                logger.info(f"build copy {creds.path} started from the served file {self.served_path}")
+
+    def configure_connection(self, conn) -> None:
+        build_path = self.creds.path if self.creds is not None else None
+        served_path = self.served_path
+
+        def publish_warehouse() -> str:
+            if not served_path or not build_path:
+                raise RuntimeError("publish_warehouse(): no served_path in the landing plugin config (profiles.yml)")
+            return publish.publish(build_path, served_path)
+
+        conn.create_function("publish_warehouse", publish_warehouse, [], "VARCHAR", side_effects=True)
 
     def load(self, source_config: SourceConfig):
         inputs = resolve_inputs(
@@ -59,8 +83,15 @@ def land_online_retail(inputs: Inputs):
     if inputs.online_retail_path is None:
         logger.info("no Online Retail input given; that store is left empty")
         return empty_table(ONLINE_RETAIL_COLUMNS)
-    logger.info(f"landing Online Retail from {inputs.online_retail_path}")
-    return read_online_retail(inputs.online_retail_path, ONLINE_RETAIL_COLUMNS)
+    path = inputs.online_retail_path
+    logger.info(f"landing Online Retail from {path}")
+    result = read_online_retail(path, ONLINE_RETAIL_COLUMNS)
+    # A given file without data rows is a broken export: publishing it would empty the store.
+    if (isinstance(result, pa.Table) and result.num_rows == 0) or (
+        not isinstance(result, pa.Table) and not csv_has_data_row(path)
+    ):
+        raise InputFileError(path, "has a header but no data rows", expected="Online Retail invoice lines below the header")
+    return result
 
 
 def land_olist(inputs: Inputs, table: str):
@@ -81,7 +112,14 @@ def land_olist(inputs: Inputs, table: str):
             "empty (see marts.data_quality_issues)"
         )
         return empty_table(spec.columns)
-    match_columns(path, read_csv_header(path), spec.columns, f"Olist {spec.file_stem}")
+    header = read_csv_header(path)
+    match_columns(path, header, spec.columns, f"Olist {spec.file_stem}")
+    extra = [name for name in header if name not in spec.columns]
+    if extra:
+        # Another Olist schema version: the columns this warehouse knows are read by name.
+        logger.warning(f"{path}: column(s) {', '.join(extra)} are not in the Olist layout this warehouse reads; ignored")
+    if spec.required and not csv_has_data_row(path):
+        raise InputFileError(path, "has a header but no data rows", expected=f"Olist {spec.table} rows below the header")
     logger.info(f"landing {path}")
     return csv_reader(path, {name: name for name in spec.columns}, spec.columns)
 

@@ -70,7 +70,70 @@ def read_csv_header(path: Path) -> list[str]:
         raise InputFileError(path, "header is not UTF-8 text", expected="a UTF-8 CSV") from exc
     if not text.strip():
         raise InputFileError(path, "has no header row", expected="a CSV header row")
-    return next(csv.reader([text]))
+    fields = next(csv.reader([text]))
+    if len(fields) == 1:
+        for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if delimiter in fields[0]:
+                raise InputFileError(
+                    path,
+                    f"is separated by {name}, not commas (header: {text.strip()[:120]})",
+                    expected="a comma-separated CSV with a decimal point (the UCI / Olist export format); "
+                    "re-export it with ',' as the separator and '.' as the decimal mark",
+                )
+    return fields
+
+
+def csv_has_data_row(path: Path) -> bool:
+    """Whether a CSV (optionally gzip-compressed) has a non-empty line after its header."""
+    with path.open("rb") as raw:
+        magic = raw.read(2)
+    opener = gzip.open if magic == GZIP_MAGIC else open
+    with opener(path, "rb") as stream:
+        stream.readline()
+        for line in stream:
+            if line.strip():
+                return True
+    return False
+
+
+def find_non_utf8(path: Path, header: Sequence[str]) -> tuple[int, str | None, int] | None:
+    """The first line (1 = header) that is not UTF-8, the column holding the bad byte, the byte."""
+    with path.open("rb") as raw:
+        magic = raw.read(2)
+    opener = gzip.open if magic == GZIP_MAGIC else open
+    with opener(path, "rb") as stream:
+        for line_number, line in enumerate(stream, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                column = None
+                # Latin-1 maps every byte to one character, so the fields split as in the file.
+                for position, field in enumerate(next(csv.reader([line.decode("latin-1")]), [])):
+                    try:
+                        field.encode("latin-1").decode("utf-8")
+                    except UnicodeDecodeError:
+                        column = header[position] if position < len(header) else f"field {position + 1}"
+                        break
+                return line_number, column, line[exc.start]
+    return None
+
+
+def _parse_error(path: Path, header: Sequence[str], exc: Exception) -> InputFileError:
+    """A clear error for a CSV that DuckDB could not parse; names the encoding when it is that."""
+    try:
+        bad = find_non_utf8(path, header)
+    except (OSError, EOFError):
+        bad = None
+    if bad is not None:
+        line_number, column, byte = bad
+        return InputFileError(
+            path,
+            f"line {line_number} is not UTF-8 text (byte 0x{byte:02x}; the file looks Latin-1 / "
+            "Windows-1252 encoded)",
+            column=column,
+            expected="a UTF-8 CSV (convert it first, e.g. iconv -f latin1 -t utf-8)",
+        )
+    return InputFileError(path, f"cannot be parsed as a comma-separated UTF-8 CSV: {_first_line(exc)}")
 
 
 def match_columns(path: Path, found: Sequence[str], expected: Sequence[str], what: str) -> None:
@@ -114,12 +177,16 @@ def csv_reader(
         relation = con.execute(query, [str(path), str(path)])
         reader = relation.to_arrow_reader(ARROW_BATCH_ROWS)
     except duckdb.Error as exc:
-        raise InputFileError(path, f"cannot be parsed as a comma-separated UTF-8 CSV: {_first_line(exc)}") from exc
-    return _checked_stream(path, reader, text_schema(output_columns), keepalive=con)
+        raise _parse_error(path, header, exc) from exc
+    return _checked_stream(path, header, reader, text_schema(output_columns), keepalive=con)
 
 
 def _checked_stream(
-    path: Path, reader: pa.RecordBatchReader, schema: pa.Schema, keepalive: duckdb.DuckDBPyConnection
+    path: Path,
+    header: Sequence[str],
+    reader: pa.RecordBatchReader,
+    schema: pa.Schema,
+    keepalive: duckdb.DuckDBPyConnection,
 ) -> pa.RecordBatchReader:
     """Re-wrap so parse errors raised mid-stream name the file, and the connection lives on."""
 
@@ -128,7 +195,7 @@ def _checked_stream(
             for batch in reader:
                 yield batch.cast(schema)
         except (duckdb.Error, pa.ArrowException) as exc:
-            raise InputFileError(path, f"cannot be parsed as a comma-separated UTF-8 CSV: {_first_line(exc)}") from exc
+            raise _parse_error(path, header, exc) from exc
         finally:
             keepalive.close()
 
@@ -251,6 +318,7 @@ def _first_line(exc: Exception) -> str:
 
 __all__ = [
     "LINEAGE_COLUMNS",
+    "csv_has_data_row",
     "csv_reader",
     "empty_table",
     "match_columns",

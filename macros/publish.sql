@@ -1,0 +1,83 @@
+{#-
+    Publish the build copy onto the served warehouse file (on-run-end hook, dbt_project.yml).
+
+    dbt writes a build copy (profiles.yml: `.build/<name>` beside RETAIL_WAREHOUSE). This hook
+    publishes it with an atomic rename (retail_warehouse.publish, through the SQL function
+    publish_warehouse() that the landing plugin registers) only when the invocation was a
+    complete, passing `dbt build`:
+      - the command is `dbt build` (dbt run does not test, dbt test does not build);
+      - every model, seed, snapshot and data test of the project was in this run (no
+        --select / --exclude / --selector / --resource-type that left a node out), and it
+        was not an --empty or --sample build;
+      - every result succeeded: success, pass, warn (a warn-severity test) or no-op (exposures); error, fail,
+        skipped or any other status blocks the publish.
+    Otherwise the served file stays byte-identical and the log says why.
+-#}
+{% macro publish_warehouse(results) %}
+    {%- if execute -%}
+        {%- set served = env_var('RETAIL_WAREHOUSE', 'warehouse/retail_warehouse.duckdb') -%}
+        {%- set blockers = publish_blockers(results) -%}
+        {%- if blockers | length > 0 -%}
+            {{ log("publish: served warehouse " ~ served ~ " left unchanged: " ~ (blockers | join('; ')), info=true) }}
+        {%- else -%}
+            {%- do run_query("create schema if not exists meta") -%}
+            {%- do run_query(
+                "create or replace table meta.warehouse_version as select "
+                ~ "'" ~ invocation_id ~ "' as invocation_id, "
+                ~ "cast('" ~ run_started_at.isoformat() ~ "' as timestamptz) as build_started_at, "
+                ~ "now() as published_at, "
+                ~ "'" ~ dbt_version ~ "' as dbt_version, "
+                ~ (results | length) ~ " as nodes_built"
+            ) -%}
+            {%- do run_query("checkpoint") -%}
+            {%- set published = run_query("select publish_warehouse()") -%}
+            {{ log("publish: " ~ published.columns[0].values()[0], info=true) }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- Why this invocation must not publish (an empty list: it may). -#}
+{% macro publish_blockers(results) %}
+    {%- set blockers = [] -%}
+    {%- set args = invocation_args_dict -%}
+    {%- if args.get('which') != 'build' -%}
+        {%- do blockers.append("only a complete `dbt build` publishes (this was `dbt " ~ args.get('which') ~ "`)") -%}
+    {%- endif -%}
+    {%- for flag in ['empty', 'sample'] -%}
+        {%- if args.get(flag) -%}
+            {%- do blockers.append("a --" ~ flag ~ " build is never published") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for flag in ['resource_types', 'exclude_resource_types'] -%}
+        {%- if args.get(flag) -%}
+            {%- do blockers.append("--" ~ flag | replace('_', '-') ~ " builds only part of the project") -%}
+        {%- endif -%}
+    {%- endfor -%}
+
+    {%- set ran = {} -%}
+    {%- set failed = [] -%}
+    {%- for result in results -%}
+        {%- do ran.update({result.node.unique_id: true}) -%}
+        {%- if (result.status | string | lower) not in ['success', 'pass', 'warn', 'no-op'] -%}
+            {%- do failed.append(result.node.unique_id ~ " (" ~ (result.status | string | lower) ~ ")") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if failed | length > 0 -%}
+        {%- do blockers.append((failed | length) ~ " node(s) did not succeed, e.g. " ~ (failed[:3] | join(', '))) -%}
+    {%- endif -%}
+
+    {%- set left_out = [] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type in ['model', 'seed', 'snapshot', 'test']
+            and node.config.materialized != 'ephemeral'
+            and node.unique_id not in ran -%}
+            {%- do left_out.append(node.unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if left_out | length > 0 -%}
+        {%- do blockers.append("partial build: " ~ (left_out | length) ~ " node(s) of the project were not in this run, e.g. "
+            ~ (left_out[:3] | join(', ')) ~ " (run a plain `dbt build` to publish)") -%}
+    {%- endif -%}
+    {{ return(blockers) }}
+{% endmacro %}

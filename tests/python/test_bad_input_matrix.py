@@ -1,0 +1,412 @@
+"""The bad-input matrix, through real `dbt build`s on files the tests write.
+
+Every case ends one of two ways:
+- handled: the build passes and publishes; the bad rows are quarantined with their reason and
+  counted in marts.row_conservation and marts.data_quality_issues (nothing is lost);
+- refused: the build stops with one error naming the file, the column (when one is at fault)
+  and what was expected, and the served warehouse stays byte-identical.
+
+Refused cases run `dbt build --fail-fast` (the landing error is the first failure; without
+the flag dbt would go on building the other store for nothing); handled cases run a plain
+`dbt build`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from conftest import Build, run_dbt_build
+from retail_warehouse.landing.readers import read_online_retail
+from retail_warehouse.landing.specs import ONLINE_RETAIL_COLUMNS
+
+OR_TABLE = "online_retail__invoice_lines"
+HEADER_I = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
+GOOD = {
+    "InvoiceNo": "999001",
+    "StockCode": "85123A",
+    "Description": "WHITE HANGING HEART T-LIGHT HOLDER",
+    "Quantity": "6",
+    "InvoiceDate": "2011-06-01 08:26:00",
+    "UnitPrice": "2.55",
+    "CustomerID": "17850",
+    "Country": "United Kingdom",
+}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_csv(path: Path, header: list[str], rows: list[dict], *, encoding="utf-8", delimiter=",") -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(name, "") for name in header])
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def synthetic_lines(synthetic_files: Path, limit: int | None = None) -> list[dict]:
+    with (synthetic_files / "online_retail" / "online_retail.csv").open(newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    return rows[:limit] if limit else rows
+
+
+def line(**changes) -> dict:
+    return {**GOOD, **changes}
+
+
+# ---------------------------------------------------------------------------------------------
+# Refused: one clear error, the served warehouse unchanged.
+
+
+@dataclass
+class Refused:
+    online_retail_path: Path | str = ""
+    olist_dir: Path | str = ""
+    expected: tuple[str, ...] = ()
+
+
+def case_missing_file(tmp, files):
+    return Refused(tmp / "online_retail.csv", expected=("online_retail.csv", "file not found"))
+
+
+def case_empty_file(tmp, files):
+    path = tmp / "online_retail.csv"
+    path.write_bytes(b"")
+    return Refused(path, expected=("online_retail.csv", "file is empty (0 bytes)", "expected: a header row"))
+
+
+def case_header_only(tmp, files):
+    path = write_csv(tmp / "online_retail.csv", HEADER_I, [])
+    return Refused(path, expected=("online_retail.csv", "has a header but no data rows"))
+
+
+def case_missing_column(tmp, files):
+    header = [name for name in HEADER_I if name != "CustomerID"]
+    path = write_csv(tmp / "online_retail.csv", header, synthetic_lines(files, 200))
+    return Refused(path, expected=("missing CustomerID", "column: CustomerID", "expected: Online Retail I or II header"))
+
+
+def case_renamed_column(tmp, files):
+    rows = [{**row, "Unit Price": row["UnitPrice"]} for row in synthetic_lines(files, 200)]
+    header = ["Unit Price" if name == "UnitPrice" else name for name in HEADER_I]
+    path = write_csv(tmp / "online_retail.csv", header, rows)
+    return Refused(path, expected=("column: UnitPrice", "expected: Online Retail I or II header"))
+
+
+def case_latin1_encoding(tmp, files):
+    rows = synthetic_lines(files, 300) + [line(Description="GIFT VOUCHER £10")]
+    path = write_csv(tmp / "online_retail.csv", HEADER_I, rows, encoding="latin-1")
+    return Refused(path, expected=("line 302 is not UTF-8", "byte 0xa3", "column: Description", "expected: a UTF-8 CSV"))
+
+
+def case_semicolon_delimiter_and_decimal_commas(tmp, files):
+    rows = [{**row, "UnitPrice": row["UnitPrice"].replace(".", ",")} for row in synthetic_lines(files, 200)]
+    path = write_csv(tmp / "online_retail.csv", HEADER_I, rows, delimiter=";")
+    return Refused(path, expected=("separated by semicolons, not commas", "expected: a comma-separated CSV with a decimal point"))
+
+
+def case_truncated_xlsx(tmp, files):
+    good = files / "online_retail" / "Online Retail.xlsx"
+    path = tmp / "Online Retail.xlsx"
+    path.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    return Refused(path, expected=("Online Retail.xlsx", "not a readable .xlsx workbook", "expected: an .xlsx file"))
+
+
+def case_gzip_that_is_not_gzip(tmp, files):
+    path = tmp / "online_retail.csv.gz"
+    shutil.copy(files / "online_retail" / "online_retail.csv", path)
+    return Refused(path, expected=("online_retail.csv.gz", "named .gz but is not gzip-compressed", "expected: a gzip file"))
+
+
+def case_sheet_with_another_header(tmp, files):
+    path = tmp / "online_retail.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    data = workbook.add_worksheet("Online Retail")
+    for r, row in enumerate([HEADER_I, *[[GOOD[name] for name in HEADER_I]]]):
+        data.write_row(r, 0, row)
+    workbook.add_worksheet("Pivot").write_row(0, 0, ["Country", "Revenue"])
+    workbook.close()
+    return Refused(path, expected=("[sheet 'Pivot']", "header matches no Online Retail layout", "column: InvoiceNo"))
+
+
+def olist_copy(tmp, files) -> Path:
+    folder = tmp / "olist"
+    shutil.copytree(files / "olist", folder)
+    return folder
+
+
+def case_olist_zero_byte_csv(tmp, files):
+    folder = olist_copy(tmp, files)
+    (folder / "olist_order_payments_dataset.csv").write_bytes(b"")
+    return Refused(olist_dir=folder, expected=("olist_order_payments_dataset.csv", "file is empty (0 bytes)"))
+
+
+def case_olist_other_schema_version_renamed_column(tmp, files):
+    folder = olist_copy(tmp, files)
+    orders = folder / "olist_orders_dataset.csv"
+    text = orders.read_text()
+    orders.write_text(text.replace("order_purchase_timestamp", "order_purchase_date", 1))
+    return Refused(
+        olist_dir=folder,
+        expected=("olist_orders_dataset.csv", "column: order_purchase_timestamp", "expected: Olist olist_orders_dataset header"),
+    )
+
+
+def case_olist_missing_required_file(tmp, files):
+    folder = olist_copy(tmp, files)
+    (folder / "olist_customers_dataset.csv").unlink()
+    return Refused(olist_dir=folder, expected=("olist_customers_dataset.csv", "required Olist file not found"))
+
+
+REFUSED_CASES = [
+    case_missing_file,
+    case_empty_file,
+    case_header_only,
+    case_missing_column,
+    case_renamed_column,
+    case_latin1_encoding,
+    case_semicolon_delimiter_and_decimal_commas,
+    case_truncated_xlsx,
+    case_gzip_that_is_not_gzip,
+    case_sheet_with_another_header,
+    case_olist_zero_byte_csv,
+    case_olist_other_schema_version_renamed_column,
+    case_olist_missing_required_file,
+]
+
+
+@dataclass
+class RefusedRun:
+    refused: Refused
+    build: Build
+    served_before: str
+    served_after: str
+
+
+@pytest.fixture(scope="module")
+def refused_runs(synthetic_build, synthetic_files, tmp_path_factory) -> dict[str, RefusedRun]:
+    """Every refused case's build, two at a time (each dbt process keeps about one core busy),
+    each into its own copy of a good served warehouse."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(case) -> tuple[str, RefusedRun]:
+        tmp = tmp_path_factory.mktemp(case.__name__)
+        inputs = tmp / "inputs"
+        inputs.mkdir()
+        refused = case(inputs, synthetic_files)
+        workdir = tmp / "build"
+        workdir.mkdir()
+        shutil.copy(synthetic_build.warehouse, workdir / "warehouse.duckdb")
+        before = sha256(workdir / "warehouse.duckdb")
+        build = run_dbt_build(
+            workdir,
+            online_retail_path=refused.online_retail_path,
+            olist_dir=refused.olist_dir,
+            extra_args=("--fail-fast",),
+        )
+        return case.__name__, RefusedRun(refused, build, before, sha256(workdir / "warehouse.duckdb"))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(run, REFUSED_CASES))
+
+
+@pytest.mark.parametrize("case", REFUSED_CASES, ids=lambda case: case.__name__.removeprefix("case_"))
+def test_refused_input_stops_the_build_with_one_clear_error_and_keeps_the_served_file(case, refused_runs):
+    run = refused_runs[case.__name__]
+    build = run.build
+    assert build.returncode != 0
+    for part in run.refused.expected:
+        assert part in build.output, f"{part!r} not in the dbt output:\n{build.output[-4000:]}"
+    # One error, from the landing plugin: every message naming an input file is the same one.
+    messages = {text[text.index("input file "):].strip() for text in build.output.splitlines() if "input file " in text}
+    assert len(messages) == 1, messages
+    assert "left unchanged" in build.output and not build.published
+    assert run.served_after == run.served_before
+
+
+# ---------------------------------------------------------------------------------------------
+# Handled: one plain build over files full of row-level problems, structural variants that
+# are fine (columns in another order, extra columns) and another Olist schema version.
+
+# (case, file line to append, expected quarantine reason); the first good line is kept.
+OR_ROW_CASES = [
+    ("text_in_quantity", line(InvoiceNo="999101", Quantity="six"), "quantity is not an integer"),
+    ("text_in_unit_price", line(InvoiceNo="999102", UnitPrice="n/a"), "unit_price is not a number"),
+    ("decimal_comma", line(InvoiceNo="999103", UnitPrice="2,55"), "unit_price is not a number"),
+    (
+        "date_in_another_format",
+        line(InvoiceNo="999104", InvoiceDate="01/06/2011 08:26"),
+        "invoice_date is not a timestamp (YYYY-MM-DD HH:MM:SS)",
+    ),
+    ("future_date", line(InvoiceNo="999105", InvoiceDate="2099-06-01 08:26:00"), "invoice_date in the future"),
+    ("negative_price", line(InvoiceNo="999106", UnitPrice="-2.55"), "negative unit_price outside a bad-debt adjustment"),
+    ("duplicate_line", line(InvoiceNo="999001"), "exact duplicate of an earlier line"),
+]
+OR_EXTRA_COLUMN = "Notes"
+OR_HEADER_REORDERED = ["Country", OR_EXTRA_COLUMN, *[name for name in HEADER_I if name != "Country"]]
+
+
+@pytest.fixture(scope="module")
+def handled_build(tmp_path_factory, synthetic_files) -> dict:
+    tmp = tmp_path_factory.mktemp("handled")
+    base_rows = synthetic_lines(synthetic_files)
+    appended = [line(InvoiceNo="999001")] + [row for _, row, _ in OR_ROW_CASES]
+    rows = [{**row, OR_EXTRA_COLUMN: "checked"} for row in base_rows + appended]
+    online_retail = write_csv(tmp / "online_retail.csv", OR_HEADER_REORDERED, rows)
+    first_appended_row = len(base_rows) + 1
+    row_numbers = {case: first_appended_row + 1 + i for i, (case, _, _) in enumerate(OR_ROW_CASES)}
+
+    olist = olist_copy(tmp, synthetic_files)
+    # Another Olist schema version: columns in another order plus one this warehouse does not know.
+    orders_path = olist / "olist_orders_dataset.csv"
+    with orders_path.open(newline="") as stream:
+        orders = list(csv.DictReader(stream))
+    header = list(reversed(list(orders[0].keys()))) + ["order_channel"]
+    orders = [{**order, "order_channel": "web"} for order in orders]
+    orders.append(dict(orders[0]))  # duplicate key
+    write_csv(orders_path, header, orders)
+    items_path = olist / "olist_order_items_dataset.csv"
+    with items_path.open(newline="") as stream:
+        items = list(csv.DictReader(stream))
+    items.append({**items[0], "order_item_id": "98", "price": "-12.50"})
+    items.append({**items[0], "order_item_id": "99", "price": "12,50"})
+    write_csv(items_path, list(items[0].keys()), items)
+
+    build = require_published(
+        run_dbt_build(tmp / "build", online_retail_path=online_retail, olist_dir=olist)
+    )
+    return {
+        "build": build,
+        "or_rows": len(rows),
+        "or_row_numbers": row_numbers,
+        "orders_rows": len(orders),
+        "duplicate_order_row": len(orders),
+        "items_rows": len(items),
+        "negative_item_row": len(items) - 1,
+        "decimal_comma_item_row": len(items),
+    }
+
+
+def require_published(build: Build) -> Build:
+    assert build.returncode == 0 and build.published, build.output[-5000:]
+    return build
+
+
+def quarantine_reason(build: Build, source_table: str, row_number: int):
+    rows = build.query(
+        "select quarantine_reason from intermediate.int_source_rows_quarantined "
+        "where source_table = ? and source_row_number = ?",
+        [source_table, row_number],
+    )
+    return rows[0][0] if rows else None
+
+
+@pytest.mark.parametrize(("case", "row", "reason"), OR_ROW_CASES, ids=[case for case, _, _ in OR_ROW_CASES])
+def test_row_level_problem_is_quarantined_and_counted(handled_build, case, row, reason):
+    build = handled_build["build"]
+    row_number = handled_build["or_row_numbers"][case]
+    assert quarantine_reason(build, OR_TABLE, row_number) == reason
+    assert build.scalar(
+        "select count(*) from marts.data_quality_issues "
+        "where source_table = ? and rule = ? and issue_kind = 'quarantined' and rows >= 1",
+        [OR_TABLE, reason],
+    ) == 1
+
+
+def test_columns_in_another_order_and_an_extra_column_are_read_by_name(handled_build):
+    build = handled_build["build"]
+    # The first appended line is good (the duplicate_line case repeats it): staged, by name.
+    first = handled_build["or_row_numbers"]["text_in_quantity"] - 1
+    assert quarantine_reason(build, OR_TABLE, first) is None
+    assert build.query(
+        "select invoice_no, country, unit_price::double, quantity from staging.stg_online_retail__invoice_lines "
+        "where source_row_number = ?",
+        [first],
+    ) == [("999001", "United Kingdom", 2.55, 6)]
+    columns = {row[0] for row in build.query(
+        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?", [OR_TABLE]
+    )}
+    assert OR_EXTRA_COLUMN not in columns and "notes" not in columns
+
+
+def test_nothing_is_lost_row_conservation_holds_for_every_table(handled_build):
+    build = handled_build["build"]
+    conservation = {row[0]: row[1:] for row in build.query(
+        "select source_table, raw_rows, staged_rows, quarantined_rows from marts.row_conservation"
+    )}
+    assert conservation[OR_TABLE][0] == handled_build["or_rows"]
+    assert conservation["olist__orders"][0] == handled_build["orders_rows"]
+    assert conservation["olist__order_items"][0] == handled_build["items_rows"]
+    for table, (raw, staged, quarantined) in conservation.items():
+        assert raw == staged + quarantined, table
+
+
+def test_olist_other_schema_version_extra_and_reordered_columns_are_handled(handled_build):
+    build = handled_build["build"]
+    assert "order_channel are not in the Olist layout this warehouse reads; ignored" in build.output
+    assert build.scalar("select count(*) from staging.stg_olist__orders where order_status is not null") > 0
+
+
+@pytest.mark.parametrize(
+    ("case", "source_table", "row_key", "reason"),
+    [
+        ("olist_duplicate_key", "olist__orders", "duplicate_order_row", "duplicate order_id"),
+        ("olist_negative_price", "olist__order_items", "negative_item_row", "negative price"),
+        ("olist_decimal_comma", "olist__order_items", "decimal_comma_item_row", "price is not a number"),
+    ],
+)
+def test_olist_row_level_problem_is_quarantined_and_counted(handled_build, case, source_table, row_key, reason):
+    build = handled_build["build"]
+    assert quarantine_reason(build, source_table, handled_build[row_key]) == reason
+    assert build.scalar(
+        "select sum(rows) from marts.data_quality_issues "
+        "where source_table = ? and rule = ? and issue_kind = 'quarantined'",
+        [source_table, reason],
+    ) >= 1
+
+
+def rename_sheets(source: Path, target: Path, names: dict[str, str]) -> Path:
+    """A copy of a workbook whose sheets someone renamed (xl/workbook.xml holds the names)."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                text = data.decode("utf-8")
+                for old, new in names.items():
+                    assert f'name="{old}"' in text
+                    text = text.replace(f'name="{old}"', f'name="{new}"')
+                data = text.encode("utf-8")
+            zout.writestr(item, data)
+    return target
+
+
+def test_wrong_sheet_names_are_handled_sheets_are_recognised_by_their_header(synthetic_files, tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    source = synthetic_files / "online_retail" / "online_retail_II.xlsx"
+    original = CalamineWorkbook.from_path(str(source)).sheet_names
+    renamed = {name: f"Sheet{i + 1}" for i, name in enumerate(original)}
+    path = rename_sheets(source, tmp_path / "online_retail_II.xlsx", renamed)
+    assert CalamineWorkbook.from_path(str(path)).sheet_names == list(renamed.values())
+    build = require_published(run_dbt_build(tmp_path / "build", online_retail_path=path))
+    sheets = dict(build.query(
+        "select _source_sheet, count(*) from raw.online_retail__invoice_lines group by 1"
+    ))
+    landed = read_online_retail(source, ONLINE_RETAIL_COLUMNS)
+    expected = {renamed[name]: landed.column("_source_sheet").to_pylist().count(name) for name in original}
+    assert sheets == expected
+    assert build.scalar(
+        "select count(*) from marts.row_conservation where raw_rows <> staged_rows + quarantined_rows"
+    ) == 0

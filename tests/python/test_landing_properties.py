@@ -1,0 +1,200 @@
+"""Property-based tests (hypothesis) of the functions that parse and clean input files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from retail_warehouse.landing.errors import InputFileError
+from retail_warehouse.landing.readers import (
+    _cell_text,
+    csv_reader,
+    detect_online_retail_version,
+    find_non_utf8,
+    match_columns,
+    read_csv_header,
+)
+from retail_warehouse.landing.specs import ONLINE_RETAIL_VERSIONS
+from retail_warehouse.publish import build_path_for
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+# Header-like names: printable text without the CSV structure characters.
+names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters=',;\t|"\r\n\ufeff'),
+    min_size=1,
+    max_size=12,
+).filter(lambda name: name.strip() == name and name)
+cell_values = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=20
+)
+
+
+# --- _cell_text: a workbook cell as the text a CSV export would hold ---------------------------
+
+
+@given(st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1))
+def test_integral_floats_read_as_integers(value):
+    assert _cell_text(float(value)) == str(value)
+    assert int(_cell_text(float(value))) == value
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: not x.is_integer()))
+def test_other_floats_round_trip_exactly(value):
+    assert float(_cell_text(value)) == value
+
+
+@given(st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1)))
+def test_datetimes_read_as_iso_text_to_the_second(value):
+    text = _cell_text(value)
+    assert text == value.strftime("%Y-%m-%d %H:%M:%S")
+    assert dt.datetime.fromisoformat(text) == value.replace(microsecond=0)
+
+
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1)))
+def test_dates_read_as_midnight(value):
+    assert _cell_text(value) == f"{value.isoformat()} 00:00:00"
+
+
+@given(st.text(min_size=1))
+def test_text_cells_are_kept_as_they_are(value):
+    assert _cell_text(value) == value
+
+
+@pytest.mark.parametrize("empty", [None, ""])
+def test_empty_cells_are_null(empty):
+    assert _cell_text(empty) is None
+
+
+# --- header matching and layout detection -------------------------------------------------------
+
+
+@SETTINGS
+@given(
+    version=st.sampled_from(ONLINE_RETAIL_VERSIONS),
+    extra=st.lists(names, max_size=4),
+    data=st.data(),
+)
+def test_any_order_extra_columns_and_padding_detect_the_layout(version, extra, data):
+    other = {c for v in ONLINE_RETAIL_VERSIONS for c in v.source_columns}
+    extra = [name for name in extra if name not in other]
+    columns = data.draw(st.permutations([*version.source_columns, *extra]))
+    padded = [data.draw(st.sampled_from(["", " ", "  "])) + name + data.draw(st.sampled_from(["", " "])) for name in columns]
+    # Neither layout's columns are a subset of the other's, so detection is exact.
+    assert detect_online_retail_version(Path("x.csv"), padded) == version
+
+
+@SETTINGS
+@given(version=st.sampled_from(ONLINE_RETAIL_VERSIONS), data=st.data())
+def test_a_missing_column_is_named_in_the_error(version, data):
+    dropped = data.draw(st.sampled_from(version.source_columns))
+    header = [name for name in version.source_columns if name != dropped]
+    # A column both layouts share is missing from both: any layout's missing column is named.
+    with pytest.raises(InputFileError) as raised:
+        detect_online_retail_version(Path("bad.csv"), header)
+    assert raised.value.column is not None
+    assert raised.value.column not in header
+    assert "bad.csv" in str(raised.value) and "Online Retail I or II header" in str(raised.value)
+
+
+@SETTINGS
+@given(expected=st.lists(names, min_size=1, max_size=8, unique=True), data=st.data())
+def test_match_columns_accepts_exactly_the_headers_holding_every_expected_column(expected, data):
+    found = data.draw(st.lists(st.sampled_from(expected + ["extra_a", "extra_b"]), max_size=12))
+    missing = [name for name in expected if name not in found]
+    if missing:
+        with pytest.raises(InputFileError) as raised:
+            match_columns(Path("f.csv"), found, expected, "Test")
+        assert raised.value.column == missing[0]
+        assert raised.value.expected == "Test header " + ",".join(expected)
+    else:
+        match_columns(Path("f.csv"), found, expected, "Test")
+
+
+# --- CSV reading: every row lands, as text, with lineage ----------------------------------------
+
+
+def write_csv(folder: Path, header, rows, *, compress=False, bom=False) -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer.writerow(header)
+    writer.writerows(rows)
+    data = (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
+    path = folder / ("f.csv.gz" if compress else "f.csv")
+    path.write_bytes(gzip.compress(data, mtime=0) if compress else data)
+    return path
+
+
+@SETTINGS
+@given(
+    header=st.lists(names, min_size=1, max_size=5, unique=True),
+    data=st.data(),
+    compress=st.booleans(),
+    bom=st.booleans(),
+)
+def test_csv_reader_lands_every_value_as_text_with_row_numbers(header, data, compress, bom):
+    rows = data.draw(st.lists(st.lists(cell_values, min_size=len(header), max_size=len(header)), max_size=15))
+    # An all-empty single-column row is a blank line, which CSV readers skip: not a data row.
+    assume(not (len(header) == 1 and any(row == [""] for row in rows)))
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_csv(Path(folder), header, rows, compress=compress, bom=bom)
+        assert read_csv_header(path) == header
+        outputs = [f"c{i}" for i in range(len(header))]
+        table = csv_reader(path, dict(zip(header, outputs)), outputs).read_all()
+    assert table.num_rows == len(rows)
+    assert table.column("_source_row_number").to_pylist() == list(range(1, len(rows) + 1))
+    for i, name in enumerate(outputs):
+        # Empty fields are NULL (typing happens in staging); everything else is the exact text.
+        assert table.column(name).to_pylist() == [row[i] if row[i] != "" else None for row in rows]
+
+
+@SETTINGS
+@given(header=st.lists(names, min_size=2, max_size=6, unique=True), delimiter=st.sampled_from([";", "\t", "|"]))
+def test_a_header_with_another_delimiter_is_refused_with_the_expectation(header, delimiter):
+    assume(all("," not in name for name in header))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.csv"
+        path.write_text(delimiter.join(header) + "\n" + delimiter.join("1" for _ in header) + "\n", encoding="utf-8")
+        with pytest.raises(InputFileError) as raised:
+            read_csv_header(path)
+    assert "not commas" in str(raised.value) and "comma-separated" in raised.value.expected
+
+
+@SETTINGS
+@given(
+    header=st.lists(names.filter(str.isascii), min_size=1, max_size=4, unique=True),
+    data=st.data(),
+)
+def test_the_first_non_utf8_byte_is_found_with_its_line_and_column(header, data):
+    rows = data.draw(
+        st.lists(st.lists(st.text(alphabet="abc 123", max_size=6), min_size=len(header), max_size=len(header)), min_size=1, max_size=8)
+    )
+    bad_row = data.draw(st.integers(0, len(rows) - 1))
+    bad_column = data.draw(st.integers(0, len(header) - 1))
+    rows[bad_row][bad_column] += "\u00a3"  # '£' written as Latin-1: byte 0xa3
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.csv"
+        path.write_bytes(
+            "\n".join(",".join(row) for row in [header, *rows]).encode("latin-1") + b"\n"
+        )
+        assert find_non_utf8(path, header) == (bad_row + 2, header[bad_column], 0xA3)
+
+
+# --- publish paths ---------------------------------------------------------------------------------
+
+
+@given(st.lists(names.filter(lambda n: "/" not in n and n not in {".", ".."}), min_size=1, max_size=4))
+def test_the_build_copy_keeps_the_served_file_name_in_a_build_folder(parts):
+    served = Path("/", *parts[:-1], parts[-1] + ".duckdb")
+    build = build_path_for(served)
+    assert build.name == served.name
+    assert build.parent == served.parent / ".build"
+    assert build != served
