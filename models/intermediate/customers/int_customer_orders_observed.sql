@@ -41,47 +41,8 @@ store_as_of_dates as (
     from store_last_orders
 ),
 
-customer_orders as (
-    select * from orders
-    where customer_key is not null
-),
-
-orders_observed as (
-    select
-        customer_orders.*,
-        store_as_of_dates.as_of_date
-    from customer_orders
-    inner join store_as_of_dates
-        on customer_orders.store = store_as_of_dates.store
-    where customer_orders.order_date < store_as_of_dates.as_of_date
-),
-
 final as (
-    select
-        order_key,
-        store,
-        order_id,
-        customer_key,
-        customer_id,
-        as_of_date,
-        order_type,
-        order_status,
-        is_cancelled,
-        ordered_at,
-        order_date,
-        cast(date_trunc('month', order_date) as date) as order_month,
-        total_quantity,
-        gross_sales_amount,
-        cancellation_amount,
-        net_revenue_amount,
-        currency_code,
-        -- Delivery is known only once it happened before the as-of date.
-        case
-            when delivered_to_customer_at < cast(as_of_date as timestamp) then is_delivered_late
-        end as is_delivered_late,
-        country_name,
-        state
-    from orders_observed
+    {{ observe_customer_orders('orders', 'store_as_of_dates') }}
 )
 
 select * from final

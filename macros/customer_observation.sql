@@ -1,0 +1,101 @@
+{#- The observation window of the customer models, shared by the current window
+    (int_customer_orders_observed, one as-of date per store) and the monthly snapshots
+    (int_customer_orders_snapshotted, many as-of dates per store): so a feature measured at a
+    past snapshot is computed exactly as today's. -#}
+
+{#- The orders of customers placed before each as-of date of their store. `orders` is a
+    relation with fct_orders' columns, `as_of_dates` one with (store, as_of_date). -#}
+{% macro observe_customer_orders(orders, as_of_dates) -%}
+    select
+        {{ orders }}.order_key,
+        {{ orders }}.store,
+        {{ orders }}.order_id,
+        {{ orders }}.customer_key,
+        {{ orders }}.customer_id,
+        {{ as_of_dates }}.as_of_date,
+        {{ orders }}.order_type,
+        {{ orders }}.order_status,
+        {{ orders }}.is_cancelled,
+        {{ orders }}.ordered_at,
+        {{ orders }}.order_date,
+        cast(date_trunc('month', {{ orders }}.order_date) as date) as order_month,
+        {{ orders }}.total_quantity,
+        {{ orders }}.gross_sales_amount,
+        {{ orders }}.cancellation_amount,
+        {{ orders }}.net_revenue_amount,
+        {{ orders }}.currency_code,
+        -- Delivery is known only once it happened before the as-of date.
+        case
+            when {{ orders }}.delivered_to_customer_at < cast({{ as_of_dates }}.as_of_date as timestamp)
+                then {{ orders }}.is_delivered_late
+        end as is_delivered_late,
+        {{ orders }}.country_name,
+        {{ orders }}.state
+    from {{ orders }}
+    inner join {{ as_of_dates }}
+        on
+            {{ orders }}.store = {{ as_of_dates }}.store
+            and {{ orders }}.order_date < {{ as_of_dates }}.as_of_date
+    where {{ orders }}.customer_key is not null
+{%- endmacro %}
+
+{#- The CTEs customer_totals, customers_with_sales and final: one row per customer and as-of
+    date with at least one sale order in the window `customer_orders` (the output of
+    observe_customer_orders): raw RFM values and the order-level measures. Revenue is
+    fct_orders' (macros/revenue.sql), summed, never re-derived. -#}
+{% macro measure_customers(customer_orders) -%}
+customer_totals as (
+    select
+        store,
+        customer_key,
+        customer_id,
+        as_of_date,
+        any_value(currency_code) as currency_code,
+        count(distinct order_id) filter (where order_type = 'sale') as frequency,
+        count(distinct order_id) filter (where order_type = 'cancellation') as cancellation_order_count,
+        min(order_date) filter (where order_type = 'sale') as first_order_date,
+        max(order_date) filter (where order_type = 'sale') as last_order_date,
+        sum(gross_sales_amount) as gross_sales_amount,
+        sum(cancellation_amount) as cancellation_amount,
+        sum(net_revenue_amount) as net_revenue_amount,
+        avg(gross_sales_amount) filter (where order_type = 'sale') as avg_basket_amount,
+        avg(total_quantity) filter (where order_type = 'sale') as avg_basket_quantity,
+        arg_max(country_name, ordered_at) filter (where order_type = 'sale') as country_name,
+        arg_max(state, ordered_at) filter (where order_type = 'sale') as state
+    from {{ customer_orders }}
+    group by store, customer_key, customer_id, as_of_date
+),
+
+customers_with_sales as (
+    select * from customer_totals
+    where frequency > 0
+),
+
+final as (
+    select
+        store,
+        customer_key,
+        customer_id,
+        as_of_date,
+        currency_code,
+        first_order_date,
+        last_order_date,
+        cast(date_trunc('month', first_order_date) as date) as cohort_month,
+        cast(date_diff('day', last_order_date, as_of_date) as integer) as recency_days,
+        cast(frequency as integer) as frequency,
+        cast(net_revenue_amount as decimal(18, 4)) as monetary,
+        cast(gross_sales_amount as decimal(18, 4)) as gross_sales_amount,
+        cast(cancellation_amount as decimal(18, 4)) as cancellation_amount,
+        cast(cancellation_order_count as integer) as cancellation_order_count,
+        cast(date_diff('day', first_order_date, as_of_date) as integer) as tenure_days,
+        cast(avg_basket_amount as decimal(18, 4)) as avg_basket_amount,
+        cast(avg_basket_quantity as double) as avg_basket_quantity,
+        case
+            when frequency > 1
+                then cast(date_diff('day', first_order_date, last_order_date) as double) / (frequency - 1)
+        end as mean_days_between_orders,
+        country_name,
+        state
+    from customers_with_sales
+)
+{%- endmacro %}
