@@ -16,7 +16,7 @@ OLIST_DIR ?=
 RETAIL_WAREHOUSE ?= warehouse/retail_warehouse.duckdb
 export ONLINE_RETAIL_PATH OLIST_DIR RETAIL_WAREHOUSE
 
-.PHONY: build test install lint pytest synthetic clean
+.PHONY: build test install lint pytest synthetic clean bench
 
 build: install
 	@mkdir -p "$(dir $(RETAIL_WAREHOUSE))"
@@ -47,5 +47,16 @@ pytest: install $(DUCKDB_COMPAT_VENV)/.installed
 synthetic: install
 	$(BIN)/python -m retail_warehouse.synth --out data/synthetic --lines 100000 --seed 42 --formats csv
 
+# Benchmark (BENCHMARKS.md, README "Performance"): synthetic data at each size, every path
+# measured, one table appended to BENCHMARKS.md. 100M lines: make bench SIZES="100k 1M 10M 100M"
+# (set BENCH_MEMORY_LIMIT, e.g. 16GB, to prove the out-of-core build). Heavy: run it on a quiet machine.
+SIZES ?= 100k 1M 10M
+BENCH_STEPS ?= floor,dbt_startup,dbt_core,dbt_sql,dbt_incremental,dbt_ml,pandas
+BENCH_MEMORY_LIMIT ?=
+BENCH_NOTE ?=
+bench: install
+	$(BIN)/python -m retail_warehouse.bench --sizes "$(SIZES)" --steps "$(BENCH_STEPS)" \
+		$(if $(BENCH_MEMORY_LIMIT),--memory-limit "$(BENCH_MEMORY_LIMIT)") $(if $(BENCH_NOTE),--note "$(BENCH_NOTE)")
+
 clean:
-	rm -rf target logs data/synthetic warehouse
+	rm -rf target logs data/synthetic warehouse bench_work

@@ -46,8 +46,11 @@ with order_lines as (
     select * from {{ ref('int_sales_order_lines_attributed') }}
 ),
 
+-- Every row, or the days an incremental build recomputes (sales_daily, macros/incremental.sql).
+{{ rows_in_incremental_window('order_lines', 'order_lines.order_date') }},
+
 lines_by_dimension as (
-    {{ rows_by_dimension('order_lines', sales_dimensions()) }}
+    {{ rows_by_dimension('order_lines_in_window', sales_dimensions()) }}
 ),
 
 period_totals as (

@@ -1,8 +1,18 @@
 {#- One row per order line of every store: Online Retail invoice lines (with or without a
-    customer) and Olist order items, with the revenue of macros/revenue.sql. -#}
+    customer) and Olist order items, with the revenue of macros/revenue.sql. Incremental:
+    whole days replaced, see macros/incremental.sql. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['store', 'order_date'],
+    on_schema_change='fail',
+) }}
+
 with order_lines as (
     select * from {{ ref('int_order_lines_unioned') }}
 ),
+
+{{ rows_in_incremental_window('order_lines', 'cast(order_lines.ordered_at as date)') }},
 
 final as (
     select
@@ -31,7 +41,7 @@ final as (
         line_description,
         shipping_limit_at,
         country_name
-    from order_lines
+    from order_lines_in_window
 )
 
 select * from final

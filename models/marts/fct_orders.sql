@@ -1,6 +1,14 @@
 {#- One row per order of every store (Online Retail invoice, Olist order; also Olist orders
     without items), with the totals of its lines (revenue of macros/revenue.sql), its
-    payments and, for Olist, its delivery. -#}
+    payments and, for Olist, its delivery. Incremental: whole days replaced, see
+    macros/incremental.sql. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['store', 'order_date'],
+    on_schema_change='fail',
+) }}
+
 with orders as (
     select * from {{ ref('int_orders_unioned') }}
 ),
@@ -8,6 +16,11 @@ with orders as (
 order_lines as (
     select * from {{ ref('int_order_lines_unioned') }}
 ),
+
+{{ rows_in_incremental_window('orders', 'cast(orders.ordered_at as date)') }},
+
+-- An order's lines carry its time (int_*_order_lines_prepared), so the same window holds them.
+{{ rows_in_incremental_window('order_lines', 'cast(order_lines.ordered_at as date)') }},
 
 order_payments as (
     select * from {{ ref('fct_order_payments') }}
@@ -26,7 +39,7 @@ line_totals as (
         sum(net_revenue_amount) as net_revenue_amount,
         sum(net_revenue_amount) filter (where is_product) as product_net_revenue_amount,
         sum(freight_amount) as freight_amount
-    from order_lines
+    from order_lines_in_window
     group by store, order_id
 ),
 
@@ -56,7 +69,7 @@ orders_totalled as (
         end as freight_amount,
         payment_totals.payment_count,
         payment_totals.payment_total_amount
-    from orders
+    from orders_in_window as orders
     left outer join line_totals
         on
             orders.store = line_totals.store

@@ -1,2 +1,10 @@
-{#- One row per store + order_date + dimension + dimension_value: see macros/sales_marts.sql. -#}
+{#- One row per store + order_date + dimension + dimension_value: see macros/sales_marts.sql.
+    Incremental: whole days replaced, see macros/incremental.sql. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['store', 'order_date'],
+    on_schema_change='fail',
+) }}
+
 {{ sales_by_period('order_date') }}

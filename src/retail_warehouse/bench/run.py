@@ -1,0 +1,328 @@
+"""`make bench`: synthetic data at each size, then every path measured in its own process, and
+one table appended to BENCHMARKS.md.
+
+Steps per size (lines = Online Retail I lines of retail_warehouse.synth; Olist grows with it):
+  floor            floor.sql, the core marts as one hand-written DuckDB script
+  dbt_startup      `dbt run` selecting nothing: parse, connect, hooks (dbt's fixed cost)
+  dbt_core         `dbt run` of the models the core marts need (+fct_order_lines +fct_orders
+                   +customer_rfm +sales_daily): the like-for-like comparison with the floor
+  dbt_sql          `dbt build` with ml_enabled false: every SQL model and every data test,
+                   published
+  dbt_incremental  one new day appended (retail_warehouse.bench.append), then `dbt build`
+                   (ml_enabled false) over dbt_sql's kept build copy
+  dbt_ml           `dbt build` with the ML models (only when python_models/ has some)
+  pandas           retail_warehouse.bench.pandas_path, the notebook path
+and once per run: xlsx ingest of the real Online Retail workbook, calamine vs openpyxl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from .append import append_day
+from .measure import Measurement, run_measured
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DEFAULT_XLSX = REPO_ROOT.parent / "shared" / "data" / "online_retail" / "Online Retail.xlsx"
+STEPS = ("floor", "dbt_startup", "dbt_core", "dbt_sql", "dbt_incremental", "dbt_ml", "pandas")
+CORE_SELECTION = ("+fct_order_lines", "+fct_orders", "+customer_rfm", "+sales_daily")
+SQL_ONLY_VARS = "{ml_enabled: false}"
+SEED = 42
+DBT = Path(sys.executable).parent / "dbt"
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower().replace("_", "")
+    for suffix, factor in (("k", 1_000), ("m", 1_000_000)):
+        if text.endswith(suffix):
+            return int(float(text[:-1]) * factor)
+    return int(text)
+
+
+def size_label(lines: int) -> str:
+    if lines >= 1_000_000 and lines % 1_000_000 == 0:
+        return f"{lines // 1_000_000}M"
+    if lines >= 1_000 and lines % 1_000 == 0:
+        return f"{lines // 1_000}k"
+    return str(lines)
+
+
+def has_ml_models() -> bool:
+    return any((REPO_ROOT / "python_models").rglob("*.py"))
+
+
+class Bench:
+    def __init__(self, workdir: Path, memory_limit: str | None, results: list[Measurement]):
+        self.workdir = workdir
+        self.memory_limit = memory_limit
+        self.results = results
+
+    def record(self, measurement: Measurement) -> Measurement:
+        self.results.append(measurement)
+        with (self.workdir / "results.jsonl").open("a") as out:
+            out.write(json.dumps(measurement.as_dict()) + "\n")
+        status = "ok" if measurement.ok else f"FAILED (exit {measurement.returncode}, see {measurement.log})"
+        print(
+            f"[bench] {measurement.step:<16} {size_label(measurement.lines) if measurement.lines else '':>5} "
+            f"wall {measurement.wall_seconds:>8.1f} s  cpu {measurement.cpu_seconds:>8.1f} s  "
+            f"peak {measurement.peak_rss_mb:>8.0f} MB  {status}",
+            flush=True,
+        )
+        return measurement
+
+    def python(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", *args]
+
+    def dbt_env(self, build_dir: Path, data: Path) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "RETAIL_WAREHOUSE": str(build_dir / "warehouse.duckdb"),
+            "ONLINE_RETAIL_PATH": str(data / "online_retail" / "online_retail.csv"),
+            "OLIST_DIR": str(data / "olist"),
+            "DBT_TARGET_PATH": str(build_dir / "target"),
+            "DBT_LOG_PATH": str(build_dir / "logs"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        if self.memory_limit:
+            env["RETAIL_WAREHOUSE_MEMORY_LIMIT"] = self.memory_limit
+        return env
+
+    def fresh(self, path: Path) -> Path:
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        return path
+
+    def data_for(self, lines: int) -> Path:
+        """The synthetic set of this size, generated once and kept in the work folder."""
+        data = self.workdir / f"data-{size_label(lines)}"
+        manifest = data / "synth_manifest.json"
+        if manifest.is_file() and json.loads(manifest.read_text()).get("lines") == lines:
+            return data
+        self.fresh(data)
+        self.record(run_measured(
+            "synth", self.python("retail_warehouse.synth", "--lines", str(lines), "--seed", str(SEED),
+                                 "--out", str(data), "--formats", "csv"),
+            self.workdir / "logs" / f"synth-{size_label(lines)}.log", lines=lines,
+            note="data generation (not a path being compared)",
+        ))
+        return data
+
+    def run_size(self, lines: int, steps: tuple[str, ...]) -> None:
+        label = size_label(lines)
+        data = self.data_for(lines)
+        logs = self.workdir / "logs"
+        csv = data / "online_retail" / "online_retail.csv"
+        olist = data / "olist"
+        if "floor" in steps:
+            database = self.workdir / f"floor-{label}.duckdb"
+            database.unlink(missing_ok=True)
+            args = self.python("retail_warehouse.bench.floor", "--online-retail", str(csv), "--olist-dir", str(olist),
+                               "--database", str(database))
+            if self.memory_limit:
+                args += ["--memory-limit", self.memory_limit]
+            self.record(run_measured("floor", args, logs / f"floor-{label}.log", lines=lines))
+            database.unlink(missing_ok=True)
+        if "dbt_startup" in steps:
+            build = self.fresh(self.workdir / f"dbt-startup-{label}")
+            self.record(run_measured(
+                "dbt_startup", [str(DBT), "run", "--select", "bench_selects_no_node", "--vars", SQL_ONLY_VARS],
+                logs / f"dbt_startup-{label}.log", lines=lines, env=self.dbt_env(build, data), cwd=REPO_ROOT,
+            ))
+        if "dbt_core" in steps:
+            build = self.fresh(self.workdir / f"dbt-core-{label}")
+            self.record(run_measured(
+                "dbt_core", [str(DBT), "run", "--select", *CORE_SELECTION, "--vars", SQL_ONLY_VARS],
+                logs / f"dbt_core-{label}.log", lines=lines, env=self.dbt_env(build, data), cwd=REPO_ROOT,
+                note="dbt run of the models the floor's marts need",
+            ))
+            shutil.rmtree(build, ignore_errors=True)
+        sql_build = self.workdir / f"dbt-sql-{label}"
+        if "dbt_sql" in steps:
+            self.fresh(sql_build)
+            self.record(run_measured(
+                "dbt_sql", [str(DBT), "build", "--vars", SQL_ONLY_VARS],
+                logs / f"dbt_sql-{label}.log", lines=lines, env=self.dbt_env(sql_build, data), cwd=REPO_ROOT,
+                note="dbt build, ML off: all SQL models and data tests",
+            ))
+        if "dbt_incremental" in steps and (sql_build / ".build").is_dir():
+            appended = self.workdir / f"data-{label}-next-day"
+            shutil.rmtree(appended, ignore_errors=True)
+            added = append_day(data, appended)
+            self.record(run_measured(
+                "dbt_incremental", [str(DBT), "build", "--vars", SQL_ONLY_VARS],
+                logs / f"dbt_incremental-{label}.log", lines=lines, env=self.dbt_env(sql_build, appended),
+                cwd=REPO_ROOT,
+                note=f"one day appended ({added['online_retail']:,} Online Retail lines, "
+                     f"{added['olist']:,} Olist rows), incremental dbt build",
+            ))
+            shutil.rmtree(appended, ignore_errors=True)
+        shutil.rmtree(sql_build, ignore_errors=True)
+        if "dbt_ml" in steps:
+            if has_ml_models():
+                build = self.fresh(self.workdir / f"dbt-ml-{label}")
+                self.record(run_measured(
+                    "dbt_ml", [str(DBT), "build"], logs / f"dbt_ml-{label}.log", lines=lines,
+                    env=self.dbt_env(build, data), cwd=REPO_ROOT, note="dbt build with the ML models",
+                ))
+                shutil.rmtree(build, ignore_errors=True)
+            else:
+                print("[bench] dbt_ml skipped: no ML models (python_models/**/*.py) in this checkout", flush=True)
+        if "pandas" in steps:
+            self.record(run_measured(
+                "pandas", self.python("retail_warehouse.bench.pandas_path", "--online-retail", str(csv),
+                                      "--olist-dir", str(olist)),
+                logs / f"pandas-{label}.log", lines=lines,
+            ))
+
+    def run_xlsx(self, path: Path) -> None:
+        if not path.is_file():
+            print(f"[bench] xlsx ingest skipped: {path} not found", flush=True)
+            return
+        for reader in ("calamine", "openpyxl"):
+            self.record(run_measured(
+                f"xlsx_{reader}", self.python("retail_warehouse.bench.xlsx_ingest", "--reader", reader, str(path)),
+                self.workdir / "logs" / f"xlsx_{reader}.log", note=str(path.name),
+            ))
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("duckdb", "dbt-core", "dbt-duckdb", "pandas", "pyarrow", "python-calamine", "openpyxl"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return {
+        "system": f"{platform.system()} {platform.release()}",
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": f"{memory_gb:.0f} GB",
+    }
+
+
+def git_commit() -> str:
+    completed = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
+    return (completed.stdout.strip() or "unknown") + (" (uncommitted changes)" if dirty.strip() else "")
+
+
+def ratio(numerator: float | None, denominator: float | None) -> str:
+    if not numerator or not denominator:
+        return "n/a"
+    return f"{numerator / denominator:.2f}"
+
+
+def report(results: list[Measurement], started: datetime, loads: tuple, note: str) -> str:
+    """The markdown section appended to BENCHMARKS.md for this run."""
+    lines = [
+        f"## Run of {started:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"- Commit {git_commit()}; machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()),
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+        f"- Load average (1 min) at start {loads[0]:.1f}, at end {loads[1]:.1f}"
+        + (f"; {note}" if note else ""),
+        "",
+        "| lines | step | wall s | CPU s | peak RSS MB | exit | note |",
+        "|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for m in results:
+        label = size_label(m.lines) if m.lines else ""
+        lines.append(
+            f"| {label} | {m.step} | {m.wall_seconds:.1f} | {m.cpu_seconds:.1f} | {m.peak_rss_mb:.0f} | "
+            f"{m.returncode} | {m.note} |"
+        )
+    by_size: dict[int, dict[str, Measurement]] = {}
+    for m in results:
+        if m.lines and m.ok:
+            by_size.setdefault(m.lines, {})[m.step] = m
+    if by_size:
+        lines += [
+            "",
+            "Ratios (wall time; CPU time in brackets). Targets: dbt SQL layers <= 1.3x the floor after dbt's "
+            "fixed start-up; pandas >= 5x dbt at 10M lines; incremental day <= 0.15x a full build.",
+            "",
+            "| lines | dbt_core / floor | (dbt_core - dbt_startup) / floor | dbt_sql / floor | pandas / dbt_core "
+            "| pandas / dbt_sql | dbt_incremental / dbt_sql |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for size, steps in sorted(by_size.items()):
+            def both(a: str, b: str, minus: str | None = None) -> str:
+                if a not in steps or b not in steps or (minus and minus not in steps):
+                    return "n/a"
+                wall = steps[a].wall_seconds - (steps[minus].wall_seconds if minus else 0)
+                cpu = steps[a].cpu_seconds - (steps[minus].cpu_seconds if minus else 0)
+                return f"{ratio(wall, steps[b].wall_seconds)} ({ratio(cpu, steps[b].cpu_seconds)})"
+
+            lines.append(
+                f"| {size_label(size)} | {both('dbt_core', 'floor')} | {both('dbt_core', 'floor', 'dbt_startup')} | "
+                f"{both('dbt_sql', 'floor')} | {both('pandas', 'dbt_core')} | {both('pandas', 'dbt_sql')} | "
+                f"{both('dbt_incremental', 'dbt_sql')} |"
+            )
+    xlsx = {m.step: m for m in results if m.step.startswith("xlsx_") and m.ok}
+    if len(xlsx) == 2:
+        lines += [
+            "",
+            f"xlsx ingest: openpyxl / calamine = {ratio(xlsx['xlsx_openpyxl'].wall_seconds, xlsx['xlsx_calamine'].wall_seconds)} "
+            f"(wall), peak RSS {xlsx['xlsx_openpyxl'].peak_rss_mb:.0f} MB vs {xlsx['xlsx_calamine'].peak_rss_mb:.0f} MB.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m retail_warehouse.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100k 1M 10M", help="Online Retail lines per size, e.g. '100k 1M 10M 100M'")
+    parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
+    parser.add_argument("--workdir", type=Path, default=REPO_ROOT / "bench_work", help="data, builds and logs")
+    parser.add_argument("--results", type=Path, default=REPO_ROOT / "BENCHMARKS.md", help="markdown file to append to")
+    parser.add_argument("--xlsx", type=Path, default=DEFAULT_XLSX, help="Online Retail workbook for the ingest race")
+    parser.add_argument("--no-xlsx", action="store_true", help="skip the xlsx ingest comparison")
+    parser.add_argument("--memory-limit", default=os.environ.get("RETAIL_WAREHOUSE_MEMORY_LIMIT") or None,
+                        help="DuckDB memory_limit for the floor and dbt (e.g. 16GB; needed out of core at 100M)")
+    parser.add_argument("--note", default="", help="free text for the report, e.g. 'shared, busy machine'")
+    args = parser.parse_args(argv)
+    steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
+    unknown = set(steps) - set(STEPS)
+    if unknown:
+        parser.error(f"unknown steps {sorted(unknown)}; choose from {STEPS}")
+    sizes = [parse_size(text) for text in args.sizes.replace(",", " ").split()]
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(timezone.utc)
+    load_at_start = os.getloadavg()[0]
+    results: list[Measurement] = []
+    bench = Bench(args.workdir, args.memory_limit, results)
+    if not args.no_xlsx:
+        bench.run_xlsx(args.xlsx)
+    for lines in sizes:
+        bench.run_size(lines, steps)
+    section = report(results, started, (load_at_start, os.getloadavg()[0]), args.note)
+    if not args.results.exists():
+        args.results.write_text("# Benchmarks\n\nAppended by `make bench` (see README.md).\n\n")
+    with args.results.open("a") as out:
+        out.write("\n" + section)
+    print(section)
+    print(f"[bench] appended to {args.results} ({time.strftime('%H:%M:%S')})")
+    return 0 if all(m.ok for m in results) else 1
