@@ -110,6 +110,7 @@ def test_incremental_build_after_a_new_day_equals_a_full_rebuild(synthetic_build
     full = require_success(run_dbt_build(tmp_path / "full", **inputs, extra_args=("--full-refresh", *SQL_ONLY)))
 
     # The incremental build did delete + insert into the marts it kept, not a rebuild.
+    assert "is rebuilt whole" not in incremental.output
     for mart in INCREMENTAL_MARTS:
         compiled = incremental_dir / "target" / "run" / "retail_warehouse" / "models" / "marts"
         run_sql = next(compiled.rglob(f"{mart.split('.')[1]}.sql")).read_text()
@@ -129,3 +130,23 @@ def test_incremental_build_after_a_new_day_equals_a_full_rebuild(synthetic_build
     # And the appended rows changed the marts (the comparison is not between two old builds).
     original = content_hashes(synthetic_build.warehouse)
     assert all(original[name] != full_hashes[name] for name in INCREMENTAL_MARTS)
+
+
+def test_replaced_inputs_rebuild_the_incremental_marts_whole(synthetic_build, synthetic_files, tmp_path):
+    """Other files than last time (Online Retail II instead of I), not an append: the kept rows
+    before the lookback window no longer match the inputs, so each incremental mart is emptied
+    and built whole; the build's relationship tests (fct -> dim) pass only if no old row is left."""
+    workdir = tmp_path / "replaced"
+    (workdir / ".build").mkdir(parents=True)
+    shutil.copy(synthetic_build.build_file, workdir / ".build" / "warehouse.duckdb")
+    build = require_success(run_dbt_build(
+        workdir,
+        online_retail_path=synthetic_files / "online_retail" / "online_retail_II.csv",
+        olist_dir=synthetic_files / "olist",
+        extra_args=SQL_ONLY,
+    ))
+    for mart in INCREMENTAL_MARTS:
+        assert f'{mart.split(".")[1]}" is rebuilt whole' in build.output, mart
+    assert build.published
+    # Both stores are in the rebuilt mart.
+    assert build.scalar("select count(distinct store) from marts.fct_order_lines") == 2

@@ -4,8 +4,9 @@ one table appended to BENCHMARKS.md.
 Steps per size (lines = Online Retail I lines of retail_warehouse.synth; Olist grows with it):
   floor            floor.sql, the core marts as one hand-written DuckDB script
   dbt_startup      `dbt run` selecting nothing: parse, connect, hooks (dbt's fixed cost)
-  dbt_core         `dbt run` of the models the core marts need (+fct_order_lines +fct_orders
-                   +customer_rfm +sales_daily): the like-for-like comparison with the floor
+  dbt_core         `dbt build` of the models and seeds the core marts need, no tests
+                   (+fct_order_lines +fct_orders +customer_rfm +sales_daily): the like-for-like
+                   comparison with the floor
   dbt_sql          `dbt build` with ml_enabled false: every SQL model and every data test,
                    published
   dbt_incremental  one new day appended (retail_warehouse.bench.append), then `dbt build`
@@ -97,6 +98,18 @@ class Bench:
             env["RETAIL_WAREHOUSE_MEMORY_LIMIT"] = self.memory_limit
         return env
 
+    def dbt_step(self, step: str, args: list[str], lines: int, build: Path, data: Path, note: str = "") -> Measurement:
+        """A measured dbt command; its run_results.json (per-model timing) is kept beside the log."""
+        label = size_label(lines)
+        measurement = self.record(run_measured(
+            step, [str(DBT), *args], self.workdir / "logs" / f"{step}-{label}.log", lines=lines,
+            env=self.dbt_env(build, data), cwd=REPO_ROOT, note=note,
+        ))
+        run_results = build / "target" / "run_results.json"
+        if run_results.is_file():
+            shutil.copyfile(run_results, self.workdir / "logs" / f"{step}-{label}-run_results.json")
+        return measurement
+
     def fresh(self, path: Path) -> Path:
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
@@ -134,46 +147,33 @@ class Bench:
             database.unlink(missing_ok=True)
         if "dbt_startup" in steps:
             build = self.fresh(self.workdir / f"dbt-startup-{label}")
-            self.record(run_measured(
-                "dbt_startup", [str(DBT), "run", "--select", "bench_selects_no_node", "--vars", SQL_ONLY_VARS],
-                logs / f"dbt_startup-{label}.log", lines=lines, env=self.dbt_env(build, data), cwd=REPO_ROOT,
-            ))
+            self.dbt_step("dbt_startup", ["run", "--select", "bench_selects_no_node", "--vars", SQL_ONLY_VARS],
+                          lines, build, data, note="dbt parse and selection, no node run")
+            shutil.rmtree(build, ignore_errors=True)
         if "dbt_core" in steps:
             build = self.fresh(self.workdir / f"dbt-core-{label}")
-            self.record(run_measured(
-                "dbt_core", [str(DBT), "run", "--select", *CORE_SELECTION, "--vars", SQL_ONLY_VARS],
-                logs / f"dbt_core-{label}.log", lines=lines, env=self.dbt_env(build, data), cwd=REPO_ROOT,
-                note="dbt run of the models the floor's marts need",
-            ))
+            self.dbt_step("dbt_core", ["build", "--select", *CORE_SELECTION, "--resource-type", "model",
+                                       "--resource-type", "seed", "--vars", SQL_ONLY_VARS], lines, build, data,
+                          note="the models (and seeds) the floor's marts need, no tests")
             shutil.rmtree(build, ignore_errors=True)
         sql_build = self.workdir / f"dbt-sql-{label}"
         if "dbt_sql" in steps:
             self.fresh(sql_build)
-            self.record(run_measured(
-                "dbt_sql", [str(DBT), "build", "--vars", SQL_ONLY_VARS],
-                logs / f"dbt_sql-{label}.log", lines=lines, env=self.dbt_env(sql_build, data), cwd=REPO_ROOT,
-                note="dbt build, ML off: all SQL models and data tests",
-            ))
+            self.dbt_step("dbt_sql", ["build", "--vars", SQL_ONLY_VARS], lines, sql_build, data,
+                          note="dbt build, ML off: all SQL models and data tests")
         if "dbt_incremental" in steps and (sql_build / ".build").is_dir():
             appended = self.workdir / f"data-{label}-next-day"
             shutil.rmtree(appended, ignore_errors=True)
             added = append_day(data, appended)
-            self.record(run_measured(
-                "dbt_incremental", [str(DBT), "build", "--vars", SQL_ONLY_VARS],
-                logs / f"dbt_incremental-{label}.log", lines=lines, env=self.dbt_env(sql_build, appended),
-                cwd=REPO_ROOT,
-                note=f"one day appended ({added['online_retail']:,} Online Retail lines, "
-                     f"{added['olist']:,} Olist rows), incremental dbt build",
-            ))
+            self.dbt_step("dbt_incremental", ["build", "--vars", SQL_ONLY_VARS], lines, sql_build, appended,
+                          note=f"one day appended ({added['online_retail']:,} Online Retail lines, "
+                               f"{added['olist']:,} Olist rows), incremental dbt build")
             shutil.rmtree(appended, ignore_errors=True)
         shutil.rmtree(sql_build, ignore_errors=True)
         if "dbt_ml" in steps:
             if has_ml_models():
                 build = self.fresh(self.workdir / f"dbt-ml-{label}")
-                self.record(run_measured(
-                    "dbt_ml", [str(DBT), "build"], logs / f"dbt_ml-{label}.log", lines=lines,
-                    env=self.dbt_env(build, data), cwd=REPO_ROOT, note="dbt build with the ML models",
-                ))
+                self.dbt_step("dbt_ml", ["build"], lines, build, data, note="dbt build with the ML models")
                 shutil.rmtree(build, ignore_errors=True)
             else:
                 print("[bench] dbt_ml skipped: no ML models (python_models/**/*.py) in this checkout", flush=True)
