@@ -4,13 +4,16 @@ equal a full rebuild. No timing here: `make bench` measures, tests only check re
 from __future__ import annotations
 
 import shutil
+import sys
 
 import pytest
 
 from conftest import require_success, run_dbt_build
 from retail_warehouse.bench.append import append_day
 from retail_warehouse.bench.floor import run_floor
+from retail_warehouse.bench.measure import run_measured
 from retail_warehouse.bench.pandas_path import build_marts
+from retail_warehouse.bench.run import parse_size, size_label
 from test_determinism import content_hashes
 
 INCREMENTAL_MARTS = ("marts.fct_order_lines", "marts.fct_orders", "marts.sales_daily")
@@ -150,3 +153,20 @@ def test_replaced_inputs_rebuild_the_incremental_marts_whole(synthetic_build, sy
     assert build.published
     # Both stores are in the rebuilt mart.
     assert build.scalar("select count(distinct store) from marts.fct_order_lines") == 2
+
+
+def test_a_measurement_is_the_child_process_own_time_and_memory(tmp_path):
+    grows = "import time; block = bytearray(300 * 1024 * 1024); block[::4096] = b'x' * len(block[::4096]); time.sleep(0.3)"
+    measured = run_measured("grow", [sys.executable, "-c", grows], tmp_path / "grow.log")
+    assert measured.ok and measured.wall_seconds >= 0.3
+    assert 300 <= measured.peak_rss_mb < 1000
+    failed = run_measured("fail", [sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "fail.log")
+    assert failed.returncode == 3 and not failed.ok
+    assert failed.peak_rss_mb < 300
+
+
+def test_sizes_read_and_print_as_make_bench_takes_them():
+    assert [parse_size(text) for text in ("100k", "1M", "10M", "100M", "2500")] == [
+        100_000, 1_000_000, 10_000_000, 100_000_000, 2_500,
+    ]
+    assert [size_label(lines) for lines in (100_000, 1_000_000, 10_000_000, 2_500)] == ["100k", "1M", "10M", "2500"]

@@ -3,7 +3,7 @@ one table appended to BENCHMARKS.md.
 
 Steps per size (lines = Online Retail I lines of retail_warehouse.synth; Olist grows with it):
   floor            floor.sql, the core marts as one hand-written DuckDB script
-  dbt_startup      `dbt run` selecting nothing: parse, connect, hooks (dbt's fixed cost)
+  dbt_startup      `dbt run` selecting nothing: parse and selection (dbt's fixed cost)
   dbt_core         `dbt build` of the models and seeds the core marts need, no tests
                    (+fct_order_lines +fct_orders +customer_rfm +sales_daily): the like-for-like
                    comparison with the floor
@@ -39,6 +39,7 @@ STEPS = ("floor", "dbt_startup", "dbt_core", "dbt_sql", "dbt_incremental", "dbt_
 CORE_SELECTION = ("+fct_order_lines", "+fct_orders", "+customer_rfm", "+sales_daily")
 SQL_ONLY_VARS = "{ml_enabled: false}"
 SEED = 42
+ONLINE_RETAIL_CSV = Path("online_retail") / "online_retail.csv"
 DBT = Path(sys.executable).parent / "dbt"
 
 
@@ -88,7 +89,7 @@ class Bench:
         env = {
             **os.environ,
             "RETAIL_WAREHOUSE": str(build_dir / "warehouse.duckdb"),
-            "ONLINE_RETAIL_PATH": str(data / "online_retail" / "online_retail.csv"),
+            "ONLINE_RETAIL_PATH": str(data / ONLINE_RETAIL_CSV),
             "OLIST_DIR": str(data / "olist"),
             "DBT_TARGET_PATH": str(build_dir / "target"),
             "DBT_LOG_PATH": str(build_dir / "logs"),
@@ -131,58 +132,72 @@ class Bench:
         return data
 
     def run_size(self, lines: int, steps: tuple[str, ...]) -> None:
-        label = size_label(lines)
+        """The steps in the order given (dbt_incremental needs dbt_sql's build copy: run it after)."""
         data = self.data_for(lines)
-        logs = self.workdir / "logs"
-        csv = data / "online_retail" / "online_retail.csv"
-        olist = data / "olist"
-        if "floor" in steps:
-            database = self.workdir / f"floor-{label}.duckdb"
-            database.unlink(missing_ok=True)
-            args = self.python("retail_warehouse.bench.floor", "--online-retail", str(csv), "--olist-dir", str(olist),
-                               "--database", str(database))
-            if self.memory_limit:
-                args += ["--memory-limit", self.memory_limit]
-            self.record(run_measured("floor", args, logs / f"floor-{label}.log", lines=lines))
-            database.unlink(missing_ok=True)
-        if "dbt_startup" in steps:
-            build = self.fresh(self.workdir / f"dbt-startup-{label}")
-            self.dbt_step("dbt_startup", ["run", "--select", "bench_selects_no_node", "--vars", SQL_ONLY_VARS],
-                          lines, build, data, note="dbt parse and selection, no node run")
-            shutil.rmtree(build, ignore_errors=True)
-        if "dbt_core" in steps:
-            build = self.fresh(self.workdir / f"dbt-core-{label}")
-            self.dbt_step("dbt_core", ["build", "--select", *CORE_SELECTION, "--resource-type", "model",
-                                       "--resource-type", "seed", "--vars", SQL_ONLY_VARS], lines, build, data,
-                          note="the models (and seeds) the floor's marts need, no tests")
-            shutil.rmtree(build, ignore_errors=True)
-        sql_build = self.workdir / f"dbt-sql-{label}"
-        if "dbt_sql" in steps:
-            self.fresh(sql_build)
-            self.dbt_step("dbt_sql", ["build", "--vars", SQL_ONLY_VARS], lines, sql_build, data,
-                          note="dbt build, ML off: all SQL models and data tests")
-        if "dbt_incremental" in steps and (sql_build / ".build").is_dir():
-            appended = self.workdir / f"data-{label}-next-day"
-            shutil.rmtree(appended, ignore_errors=True)
-            added = append_day(data, appended)
-            self.dbt_step("dbt_incremental", ["build", "--vars", SQL_ONLY_VARS], lines, sql_build, appended,
-                          note=f"one day appended ({added['online_retail']:,} Online Retail lines, "
-                               f"{added['olist']:,} Olist rows), incremental dbt build")
-            shutil.rmtree(appended, ignore_errors=True)
-        shutil.rmtree(sql_build, ignore_errors=True)
-        if "dbt_ml" in steps:
-            if has_ml_models():
-                build = self.fresh(self.workdir / f"dbt-ml-{label}")
-                self.dbt_step("dbt_ml", ["build"], lines, build, data, note="dbt build with the ML models")
-                shutil.rmtree(build, ignore_errors=True)
-            else:
-                print("[bench] dbt_ml skipped: no ML models (python_models/**/*.py) in this checkout", flush=True)
-        if "pandas" in steps:
-            self.record(run_measured(
-                "pandas", self.python("retail_warehouse.bench.pandas_path", "--online-retail", str(csv),
-                                      "--olist-dir", str(olist)),
-                logs / f"pandas-{label}.log", lines=lines,
-            ))
+        for step in steps:
+            getattr(self, step)(lines, data)
+        shutil.rmtree(self.sql_build(lines), ignore_errors=True)
+
+    def floor(self, lines: int, data: Path) -> None:
+        label = size_label(lines)
+        database = self.workdir / f"floor-{label}.duckdb"
+        database.unlink(missing_ok=True)
+        args = self.python("retail_warehouse.bench.floor", "--online-retail", str(data / ONLINE_RETAIL_CSV),
+                           "--olist-dir", str(data / "olist"), "--database", str(database))
+        if self.memory_limit:
+            args += ["--memory-limit", self.memory_limit]
+        self.record(run_measured("floor", args, self.workdir / "logs" / f"floor-{label}.log", lines=lines))
+        database.unlink(missing_ok=True)
+
+    def dbt_startup(self, lines: int, data: Path) -> None:
+        build = self.fresh(self.workdir / f"dbt-startup-{size_label(lines)}")
+        self.dbt_step("dbt_startup", ["run", "--select", "bench_selects_no_node", "--vars", SQL_ONLY_VARS],
+                      lines, build, data, note="dbt parse and selection, no node run")
+        shutil.rmtree(build, ignore_errors=True)
+
+    def dbt_core(self, lines: int, data: Path) -> None:
+        build = self.fresh(self.workdir / f"dbt-core-{size_label(lines)}")
+        self.dbt_step("dbt_core", ["build", "--select", *CORE_SELECTION, "--resource-type", "model",
+                                   "--resource-type", "seed", "--vars", SQL_ONLY_VARS], lines, build, data,
+                      note="the models (and seeds) the floor's marts need, no tests")
+        shutil.rmtree(build, ignore_errors=True)
+
+    def sql_build(self, lines: int) -> Path:
+        return self.workdir / f"dbt-sql-{size_label(lines)}"
+
+    def dbt_sql(self, lines: int, data: Path) -> None:
+        build = self.fresh(self.sql_build(lines))
+        self.dbt_step("dbt_sql", ["build", "--vars", SQL_ONLY_VARS], lines, build, data,
+                      note="dbt build, ML off: all SQL models and data tests")
+
+    def dbt_incremental(self, lines: int, data: Path) -> None:
+        build = self.sql_build(lines)
+        if not (build / ".build").is_dir():
+            print("[bench] dbt_incremental skipped: it needs dbt_sql's build copy (list dbt_sql first)", flush=True)
+            return
+        label = size_label(lines)
+        appended = self.workdir / f"data-{label}-next-day"
+        shutil.rmtree(appended, ignore_errors=True)
+        added = append_day(data, appended)
+        self.dbt_step("dbt_incremental", ["build", "--vars", SQL_ONLY_VARS], lines, build, appended,
+                      note=f"one day appended ({added['online_retail']:,} Online Retail lines, "
+                           f"{added['olist']:,} Olist rows), incremental dbt build")
+        shutil.rmtree(appended, ignore_errors=True)
+
+    def dbt_ml(self, lines: int, data: Path) -> None:
+        if not has_ml_models():
+            print("[bench] dbt_ml skipped: no ML models (python_models/**/*.py) in this checkout", flush=True)
+            return
+        build = self.fresh(self.workdir / f"dbt-ml-{size_label(lines)}")
+        self.dbt_step("dbt_ml", ["build"], lines, build, data, note="dbt build with the ML models")
+        shutil.rmtree(build, ignore_errors=True)
+
+    def pandas(self, lines: int, data: Path) -> None:
+        self.record(run_measured(
+            "pandas", self.python("retail_warehouse.bench.pandas_path", "--online-retail", str(data / ONLINE_RETAIL_CSV),
+                                  "--olist-dir", str(data / "olist")),
+            self.workdir / "logs" / f"pandas-{size_label(lines)}.log", lines=lines,
+        ))
 
     def run_xlsx(self, path: Path) -> None:
         if not path.is_file():
@@ -294,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m retail_warehouse.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100k 1M 10M", help="Online Retail lines per size, e.g. '100k 1M 10M 100M'")
-    parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
+    parser.add_argument("--steps", default=",".join(STEPS),
+                        help=f"comma-separated steps, run in this order (default {','.join(STEPS)})")
     parser.add_argument("--workdir", type=Path, default=REPO_ROOT / "bench_work", help="data, builds and logs")
     parser.add_argument("--results", type=Path, default=REPO_ROOT / "BENCHMARKS.md", help="markdown file to append to")
     parser.add_argument("--xlsx", type=Path, default=DEFAULT_XLSX, help="Online Retail workbook for the ingest race")
