@@ -330,11 +330,16 @@ def main(argv: list[str] | None = None) -> int:
     load_at_start = os.getloadavg()[0]
     results: list[Measurement] = []
     bench = Bench(args.workdir, args.memory_limit, results)
-    if not args.no_xlsx:
-        bench.run_xlsx(args.xlsx)
-    for lines in sizes:
-        bench.run_size(lines, steps)
-    section = report(results, started, (load_at_start, os.getloadavg()[0]), args.note)
+    note = args.note
+    try:
+        if not args.no_xlsx:
+            bench.run_xlsx(args.xlsx)
+        for lines in sizes:
+            bench.run_size(lines, steps)
+    except KeyboardInterrupt:
+        # Interrupted (Ctrl-C): the steps measured so far still go into the report.
+        note = "; ".join(filter(None, [note, "interrupted: only the steps listed were measured"]))
+    section = report(results, started, (load_at_start, os.getloadavg()[0]), note)
     if not args.results.exists():
         args.results.write_text("# Benchmarks\n\nAppended by `make bench` (see README.md).\n\n")
     with args.results.open("a") as out:

@@ -1,5 +1,3 @@
-{{ config(materialized='view') }}
-
 with source as (
     select * from {{ source('olist', 'order_payments') }}
 ),

@@ -1,5 +1,3 @@
-{{ config(materialized='view') }}
-
 {%- set online_retail_line_values = [
     'invoice_no', 'stock_code', 'description', 'quantity', 'invoiced_at', 'unit_price', 'customer_id', 'country',
 ] %}
