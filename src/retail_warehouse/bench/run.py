@@ -249,12 +249,12 @@ def ratio(numerator: float | None, denominator: float | None) -> str:
     return f"{numerator / denominator:.2f}"
 
 
-def report(results: list[Measurement], started: datetime, loads: tuple, note: str) -> str:
+def report(results: list[Measurement], started: datetime, commit: str, loads: tuple, note: str) -> str:
     """The markdown section appended to BENCHMARKS.md for this run."""
     lines = [
         f"## Run of {started:%Y-%m-%d %H:%M} UTC",
         "",
-        f"- Commit {git_commit()}; machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()),
+        f"- Commit {commit} at the start; machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()),
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
         f"- Load average (1 min) at start {loads[0]:.1f}, at end {loads[1]:.1f}"
         + (f"; {note}" if note else ""),
@@ -325,8 +325,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown steps {sorted(unknown)}; choose from {STEPS}")
     sizes = [parse_size(text) for text in args.sizes.replace(",", " ").split()]
 
+    args.workdir = args.workdir.resolve()  # dbt runs from the repo root
     args.workdir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
+    commit = git_commit()
     load_at_start = os.getloadavg()[0]
     results: list[Measurement] = []
     bench = Bench(args.workdir, args.memory_limit, results)
@@ -339,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         # Interrupted (Ctrl-C): the steps measured so far still go into the report.
         note = "; ".join(filter(None, [note, "interrupted: only the steps listed were measured"]))
-    section = report(results, started, (load_at_start, os.getloadavg()[0]), note)
+    section = report(results, started, commit, (load_at_start, os.getloadavg()[0]), note)
     if not args.results.exists():
         args.results.write_text("# Benchmarks\n\nAppended by `make bench` (see README.md).\n\n")
     with args.results.open("a") as out:
