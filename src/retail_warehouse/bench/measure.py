@@ -1,5 +1,9 @@
 """Run one benchmark step in a child process and measure it: wall time, CPU time (user +
-system) and peak resident memory (the child's, including the processes it waited for)."""
+system) and peak resident memory (the child's, including the processes it waited for).
+
+Linux counts in a child's peak RSS the pages it shared with its parent at fork, before exec:
+a peak is never below the harness process's own resident size (about 100-150 MB; pytest's
+when a test measures). That is a floor on small steps, negligible on the GB-sized ones."""
 
 from __future__ import annotations
 
