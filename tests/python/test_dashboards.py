@@ -172,6 +172,12 @@ NUMBER_CHECKS = {
         "olist_customers": "select count(distinct customer_key) from marts.fct_orders where store = 'olist'",
         "raw_rows_total": "select sum(raw_rows) from marts.row_conservation",
     },
+    "/sales": {
+        "online_retail_best_product_revenue": (
+            "select sum(net_revenue_amount) as revenue from marts.fct_order_lines"
+            " where store = 'online_retail' and is_product group by product_key order by revenue desc limit 1"
+        ),
+    },
     "/data_quality": {
         "dq_raw_rows": "select sum(raw_rows) from marts.row_conservation",
         "dq_quarantined_rows": "select count(*) from intermediate.int_source_rows_quarantined",
