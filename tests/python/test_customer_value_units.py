@@ -278,3 +278,104 @@ def test_store_settings_read_json_mappings_or_one_value():
     assert store_setting('{"online_retail": 90, "olist": 180}', "olist", 30) == 180
     assert store_setting('{"online_retail": 90}', "olist", 30) == 30
     assert store_setting("churn", "olist", "x") == "churn"
+
+
+# --- the dbt model tables, end to end on small stores --------------------------------------
+
+
+def store_orders(customers: int, months: int, seed: int) -> pd.DataFrame:
+    """fct_orders-like sale orders of one store: each customer orders at a rate of their own
+    from a first order in the first half of the period."""
+    rng = np.random.default_rng(seed)
+    start = D("2011-01-01")
+    rows = []
+    for index in range(customers):
+        day = float(rng.integers(0, months * 15))
+        rate = rng.gamma(1.0, 1 / 40)
+        while day < months * 30.4:
+            rows.append((f"s:{index:04d}", start + pd.Timedelta(days=int(day)), float(rng.gamma(2.0, 30.0))))
+            day += rng.exponential(1 / rate)
+    orders = pd.DataFrame(rows, columns=["customer_key", "order_date", "net_revenue_amount"])
+    return orders.assign(store="tiny", order_type="sale")
+
+
+def measured(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """customer_features-like measures of the orders before as_of."""
+    past = orders[orders["order_date"] < as_of]
+    grouped = past.groupby("customer_key").agg(
+        first=("order_date", "min"), last=("order_date", "max"), frequency=("order_date", "size"),
+        monetary=("net_revenue_amount", "sum"), avg_basket_amount=("net_revenue_amount", "mean"),
+    ).reset_index()
+    return grouped.assign(
+        store="tiny",
+        customer_id=grouped["customer_key"].str[2:],
+        as_of_date=as_of,
+        recency_days=(as_of - grouped["last"]).dt.days,
+        tenure_days=(as_of - grouped["first"]).dt.days,
+        avg_basket_quantity=1.0,
+        return_rate=0.0,
+        mean_days_between_orders=None,
+        cancellation_order_count=0,
+    ).drop(columns=["first", "last"])
+
+
+def build_tables(orders: pd.DataFrame):
+    from retail_warehouse.ml import value_tables as tables
+
+    if orders.empty:
+        snapshots = measured(orders, D("2011-01-01")).iloc[:0]
+        features = snapshots
+    else:
+        months = pd.date_range(orders["order_date"].min() + pd.offsets.MonthBegin(1), orders["order_date"].max(),
+                               freq="MS")
+        snapshots = pd.concat([measured(orders, month) for month in months] or [measured(orders, D("2011-01-01"))])
+        features = measured(orders, orders["order_date"].max() + pd.Timedelta(days=1))
+    horizons, targets = {"tiny": 60}, {"tiny": "churn"}
+    examples = tables.examples_table(snapshots, orders, horizons, targets, "test")
+    predictions = tables.churn_validation_table(examples, 42, 5000, "test")
+    metrics = tables.churn_metrics_table(predictions, examples, 5000)
+    return {
+        "examples": examples,
+        "predictions": predictions,
+        "metrics": metrics,
+        "calibration": tables.churn_calibration_table(predictions),
+        "importance": tables.churn_importance_table(examples, metrics, 42, 5000, "test"),
+        "scores": tables.churn_scores_table(features, orders, examples, metrics, 42, 5000, "test"),
+        "value_metrics": (value_metrics := tables.customer_value_metrics_table(examples, snapshots, orders, 42, 5000,
+                                                                               "test")),
+        "value": tables.customer_value_predictions_table(features, orders, examples, value_metrics, 42, 5000, "test"),
+        "features": features,
+    }
+
+
+def test_a_store_with_history_gets_every_table_and_every_customer_once():
+    built = build_tables(store_orders(300, months=14, seed=4))
+    metrics = built["metrics"].set_index("model_name")
+    assert set(metrics.index) == set(churn.CLASSIFIERS)
+    assert (metrics["training_cutoff_last"] + pd.Timedelta(days=60) <= metrics["validation_cutoff"]).all()
+    assert metrics["is_best"].sum() == 1
+    current = sorted(built["features"]["customer_key"])
+    for name in ("scores", "value"):
+        assert sorted(built[name]["customer_key"]) == current, name
+    assert built["scores"]["churn_probability"].between(0, 1).all()
+    assert set(built["value_metrics"]["model_name"]) == {customer_value.BASELINE, customer_value.PROBABILISTIC,
+                                                         *customer_value.REGRESSORS}
+    assert len(built["importance"]) == len(FEATURES)
+
+
+@pytest.mark.parametrize("customers", [0, 1, 5])
+def test_tiny_stores_give_degenerate_tables_without_crashing(customers):
+    orders = store_orders(customers, months=3, seed=1) if customers else store_orders(1, 3, 1).iloc[:0]
+    built = build_tables(orders)
+    assert len(built["scores"]) == len(built["features"])
+    assert len(built["value"]) == len(built["features"])
+    assert set(built["scores"]["risk_band"]) <= {"unscored", "low", "medium", "high"}
+    for name in ("metrics", "predictions", "calibration", "importance", "value_metrics"):
+        assert list(built[name].columns), name
+
+
+def test_the_tables_are_deterministic():
+    orders = store_orders(150, months=14, seed=8)
+    first, again = build_tables(orders), build_tables(orders.sample(frac=1.0, random_state=3))
+    for name in ("metrics", "scores", "value_metrics", "value", "importance"):
+        pd.testing.assert_frame_equal(first[name], again[name], check_exact=False, rtol=1e-9)

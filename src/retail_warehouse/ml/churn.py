@@ -73,8 +73,9 @@ def make_classifier(name: str, seed: int):
     if name == "logistic_regression":
         return make_pipeline(*scaled, LogisticRegression(C=1.0, max_iter=2000))
     if name == "random_forest":
+        # Each tree on half the rows: half the fit time, no loss of accuracy at these sizes.
         return RandomForestClassifier(
-            n_estimators=100, max_depth=8, min_samples_leaf=20, random_state=seed, n_jobs=1
+            n_estimators=100, max_depth=8, min_samples_leaf=20, max_samples=0.5, random_state=seed, n_jobs=1
         )
     if name == "lightgbm":
         return lightgbm.LGBMClassifier(
@@ -105,10 +106,15 @@ def positive_labels(examples: pd.DataFrame, target: str) -> np.ndarray:
     return ~purchased if target == "churn" else purchased
 
 
+def fitted_row_cap(name: str, max_rows: int) -> int:
+    """The most training rows a classifier is fitted on (KNN: at most KNN_MAX_ROWS)."""
+    return min(max_rows, KNN_MAX_ROWS) if name == "knn" else max_rows
+
+
 def fit_classifier(name: str, rows: pd.DataFrame, target: str, seed: int, max_rows: int):
-    """Fits one classifier on a seeded sample of at most max_rows rows (KNN: KNN_MAX_ROWS).
-    Returns None when the rows hold a single class (nothing to learn)."""
-    sample = seeded_sample(rows, min(max_rows, KNN_MAX_ROWS) if name == "knn" else max_rows, seed)
+    """Fits one classifier on a seeded sample of at most fitted_row_cap rows. Returns None
+    when the rows hold a single class (nothing to learn)."""
+    sample = seeded_sample(rows, fitted_row_cap(name, max_rows), seed)
     labels = positive_labels(sample, target)
     if len(sample) == 0 or labels.all() or not labels.any():
         return None
@@ -171,7 +177,8 @@ def risk_band(churn_probabilities) -> np.ndarray:
 def top_drivers(estimator, rows: pd.DataFrame, reference: pd.Series, count: int = 3) -> list[str]:
     """Per row, the features that move its probability most: each feature in turn set to the
     reference (training median) value; the largest absolute changes, as
-    'feature=value (+0.12)' where +0.12 is how much that value raises the probability."""
+    'feature=value (+0.12)' where +0.12 is how much that value raises the probability (3
+    significant digits: Olist probabilities are around 0.01)."""
     if len(rows) == 0:
         return []
     features = rows[list(FEATURES)].reset_index(drop=True)
@@ -185,7 +192,7 @@ def top_drivers(estimator, rows: pd.DataFrame, reference: pd.Series, count: int 
     drivers = []
     for row_index, positions in enumerate(ranked):
         parts = [
-            f"{FEATURES[p]}={features.iat[row_index, p]:.4g} ({effects[row_index, p]:+.3f})"
+            f"{FEATURES[p]}={features.iat[row_index, p]:.4g} ({effects[row_index, p]:+.3g})"
             for p in positions
             if abs(effects[row_index, p]) > 0
         ]

@@ -20,6 +20,8 @@ BASELINE = "past_daily_spend_baseline"
 PROBABILISTIC = "bgnbd_gamma_gamma"
 REGRESSORS = ("linear_regression", "ridge", "lasso", "lightgbm", "mlp")
 CLV_DAYS = 365
+# The MLP is the slowest learner per row: it is fitted on a seeded sample this large at most.
+MLP_MAX_ROWS = 20_000
 
 
 def baseline_spend(rows: pd.DataFrame, days: float) -> np.ndarray:
@@ -69,10 +71,15 @@ def make_regressor(name: str, seed: int):
     raise ValueError(f"unknown regressor {name}")
 
 
+def fitted_row_cap(name: str, max_rows: int) -> int:
+    """The most training rows a regressor is fitted on (the MLP: at most MLP_MAX_ROWS)."""
+    return min(max_rows, MLP_MAX_ROWS) if name == "mlp" else max_rows
+
+
 def fit_regressor(name: str, rows: pd.DataFrame, seed: int, max_rows: int):
-    """Fits one regressor of spend_next on a seeded sample of at most max_rows rows; None with
-    fewer than 2 rows."""
-    sample = seeded_sample(rows, max_rows, seed)
+    """Fits one regressor of spend_next on a seeded sample of at most fitted_row_cap rows;
+    None with fewer than 2 rows."""
+    sample = seeded_sample(rows, fitted_row_cap(name, max_rows), seed)
     if len(sample) < 2:
         return None
     model = make_regressor(name, seed)

@@ -5,8 +5,9 @@ before the cutoff) and outcomes from the orders on or after it, within a horizon
 Leakage rules, enforced here and tested:
 - a feature at cutoff c uses orders dated before c only (`assert_features_ignore_future`);
 - an outcome at cutoff c uses orders dated in [c, c + H) only;
-- a cutoff is labelled only when its whole outcome window lies inside the data
-  (c + H <= the day after the store's last order);
+- a cutoff is labelled only when its whole outcome window lies inside the observed data
+  (c + H <= observed_data_end: the day after the store's last order, ignoring a trailing
+  0.1% of orders);
 - training cutoffs have their outcome window closed before the validation cutoff
   (c + H <= validation cutoff), so validation mimics scoring on that day with what was
   known then; no random split across time.
@@ -123,9 +124,18 @@ def outcome_labels(orders: pd.DataFrame, cutoffs, horizon_days: int) -> pd.DataF
     return _keyed_by_customer_and_date(frames, ("orders_next", "spend_next"))
 
 
+def observed_data_end(orders: pd.DataFrame, trailing_share: float = 0.001) -> pd.Timestamp:
+    """The day after the last observed day: the order date below which all but the last
+    `trailing_share` of sale orders fall, plus a day. A trickle of late orders (Olist: 20
+    orders in September-October 2018 after 6,512 in August) does not make empty weeks count
+    as observed outcome windows."""
+    dates = np.sort(orders["order_date"].to_numpy())
+    last_observed = dates[max(int(np.ceil(len(dates) * (1 - trailing_share))) - 1, 0)]
+    return pd.Timestamp(last_observed) + pd.Timedelta(days=1)
+
+
 def labelled_cutoffs(cutoffs, data_end: pd.Timestamp, horizon_days: int) -> list[pd.Timestamp]:
-    """Cutoffs whose whole outcome window [c, c + H) ends by data_end (the day after the
-    store's last order)."""
+    """Cutoffs whose whole outcome window [c, c + H) ends by data_end (observed_data_end)."""
     return [c for c in sorted(pd.to_datetime(list(cutoffs))) if c + pd.Timedelta(days=horizon_days) <= data_end]
 
 
@@ -178,7 +188,7 @@ def labelled_examples(snapshots: pd.DataFrame, orders: pd.DataFrame, horizon_day
     spend_next (net revenue in [c, c + H)), purchased_again (orders_next > 0)."""
     if snapshots.empty or orders.empty:
         return pd.DataFrame(columns=["customer_key", "as_of_date", *FEATURES, "orders_next", "spend_next"])
-    data_end = orders["order_date"].max() + pd.Timedelta(days=1)
+    data_end = observed_data_end(orders)
     cutoffs = labelled_cutoffs(pd.to_datetime(snapshots["as_of_date"]).unique(), data_end, horizon_days)
     rows = snapshots[pd.to_datetime(snapshots["as_of_date"]).isin(cutoffs)]
     examples = attach_features(rows, orders)

@@ -15,6 +15,7 @@ from retail_warehouse.ml.labels import (
     assert_features_ignore_future,
     attach_features,
     labelled_examples,
+    observed_data_end,
     out_of_time_split,
     outcome_labels,
     recent_activity_features,
@@ -45,22 +46,38 @@ def _store_orders(fct_orders: pd.DataFrame, store: str) -> pd.DataFrame:
     return sale_orders(fct_orders[fct_orders["store"] == store])
 
 
+def typed_table(frames: list[pd.DataFrame], schema: dict[str, str]) -> pd.DataFrame:
+    """The frames stacked with exactly the schema's columns and types (str, float, int, bool,
+    date), also when there is none: the same table shape for a store-less build."""
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(schema))
+    table = table[list(schema)].copy()
+    for column, kind in schema.items():
+        if kind == "date":
+            table[column] = pd.to_datetime(table[column]).dt.date if len(table) else pd.Series(dtype="datetime64[ns]")
+        elif kind == "str":
+            table[column] = table[column].astype(object).where(table[column].notna(), None)
+        elif kind == "int":
+            table[column] = table[column].astype("Int64")
+        elif kind == "bool":
+            table[column] = table[column].astype("boolean")
+        else:
+            table[column] = table[column].astype(float)
+    return table
+
+
+def _schema(text: str) -> dict[str, str]:
+    """'name:type name:type ...' as a dict."""
+    return dict(item.split(":") for item in text.split())
+
+
 # --- ml.customer_value_examples ------------------------------------------------------------
 
-EXAMPLE_COLUMNS = [
-    "store",
-    "customer_key",
-    "customer_id",
-    "as_of_date",
-    "split",
-    "horizon_days",
-    "target_name",
-    *FEATURES,
-    "orders_next",
-    "spend_next",
-    "purchased_again",
-    "is_positive",
-]
+EXAMPLES_SCHEMA = {
+    **_schema("store:str customer_key:str customer_id:str as_of_date:date split:str horizon_days:int "
+              "target_name:str"),
+    **{feature: "float" for feature in FEATURES},
+    **_schema("orders_next:int spend_next:float purchased_again:bool is_positive:bool"),
+}
 
 
 def examples_table(snapshots: pd.DataFrame, fct_orders: pd.DataFrame, horizons, targets, model: str) -> pd.DataFrame:
@@ -95,22 +112,8 @@ def examples_table(snapshots: pd.DataFrame, fct_orders: pd.DataFrame, horizons, 
             f"{len(split.training)} training cutoffs, validation at "
             f"{split.validation.date() if split.validation is not None else 'none'}",
         )
-        frames.append(examples[EXAMPLE_COLUMNS])
-    if not frames:
-        return _typed_empty_examples()
-    table = pd.concat(frames, ignore_index=True)
-    table["as_of_date"] = table["as_of_date"].dt.date
-    return table
-
-
-def _typed_empty_examples() -> pd.DataFrame:
-    table = pd.DataFrame({column: pd.Series(dtype=float) for column in EXAMPLE_COLUMNS})
-    for column in ("store", "customer_key", "customer_id", "split", "target_name"):
-        table[column] = table[column].astype(object)
-    table["as_of_date"] = pd.Series(dtype="datetime64[ns]")
-    table["purchased_again"] = table["purchased_again"].astype(bool)
-    table["is_positive"] = table["is_positive"].astype(bool)
-    return table
+        frames.append(examples)
+    return typed_table(frames, EXAMPLES_SCHEMA)
 
 
 def _prepared_examples(examples: pd.DataFrame) -> pd.DataFrame:
@@ -164,9 +167,9 @@ def churn_validation_table(examples: pd.DataFrame, seed: int, max_rows: int, mod
                     }
                 )
             )
-    columns = ["store", "model_name", "customer_key", "as_of_date", "target_name", "horizon_days",
-               "is_positive", "probability", "threshold"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return typed_table(frames, _schema(
+        "store:str model_name:str customer_key:str as_of_date:date target_name:str horizon_days:int "
+        "is_positive:bool probability:float threshold:float"))
 
 
 # --- ml.churn_model_metrics and ml.churn_calibration ---------------------------------------
@@ -181,7 +184,6 @@ def churn_metrics_table(predictions: pd.DataFrame, examples: pd.DataFrame, max_r
         store_examples = examples[examples["store"] == store]
         _, _, split = _store_split(store_examples)
         training_rows = int((store_examples["split"] == "training").sum())
-        knn_cap = min(max_rows, churn.KNN_MAX_ROWS) if name == "knn" else max_rows
         rows.append(
             {
                 "store": store,
@@ -195,13 +197,13 @@ def churn_metrics_table(predictions: pd.DataFrame, examples: pd.DataFrame, max_r
                 "threshold_tuning_cutoff": split.tuning.date() if split.tuning is not None else None,
                 "validation_cutoff": split.validation.date(),
                 "training_row_count": training_rows,
-                "fitted_row_count": min(training_rows, knn_cap),
+                "fitted_row_count": min(training_rows, churn.fitted_row_cap(name, max_rows)),
                 **classification_metrics(group["is_positive"], group["probability"], group["threshold"].iloc[0]),
             }
         )
     table = pd.DataFrame(rows)
     if table.empty:
-        return table
+        return typed_table([], CHURN_METRICS_SCHEMA)
     table["is_best"] = False
     for store, group in table.groupby("store"):
         ranked = group.sort_values(["pr_auc", "roc_auc", "model_name"], ascending=[False, False, True],
@@ -211,7 +213,16 @@ def churn_metrics_table(predictions: pd.DataFrame, examples: pd.DataFrame, max_r
         if not baseline.empty:
             for metric in ("roc_auc", "pr_auc"):
                 table.loc[group.index, f"{metric}_lift_vs_baseline"] = group[metric] - baseline[metric].iloc[0]
-    return table
+    return typed_table([table], CHURN_METRICS_SCHEMA)
+
+
+CHURN_METRICS_SCHEMA = _schema(
+    "store:str model_name:str target_name:str horizon_days:int is_baseline:bool is_best:bool "
+    "training_cutoff_first:date training_cutoff_last:date training_cutoff_count:int "
+    "threshold_tuning_cutoff:date validation_cutoff:date training_row_count:int fitted_row_count:int "
+    "row_count:int positive_rate:float roc_auc:float pr_auc:float threshold:float precision:float "
+    "recall:float f1:float brier_score:float roc_auc_lift_vs_baseline:float pr_auc_lift_vs_baseline:float"
+)
 
 
 def churn_calibration_table(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -221,10 +232,9 @@ def churn_calibration_table(predictions: pd.DataFrame) -> pd.DataFrame:
         bins.insert(0, "model_name", name)
         bins.insert(0, "store", store)
         frames.append(bins)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["store", "model_name", "bin_index", "bin_lower", "bin_upper", "row_count",
-                 "mean_predicted_probability", "observed_positive_rate"]
-    )
+    return typed_table(frames, _schema(
+        "store:str model_name:str bin_index:int bin_lower:float bin_upper:float row_count:int "
+        "mean_predicted_probability:float observed_positive_rate:float"))
 
 
 # --- ml.churn_feature_importance -----------------------------------------------------------
@@ -255,10 +265,9 @@ def churn_importance_table(examples: pd.DataFrame, metrics: pd.DataFrame, seed: 
         table.insert(0, "model_name", best["model_name"])
         table.insert(0, "store", store)
         frames.append(table)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["store", "model_name", "feature_name", "importance_mean", "importance_std", "importance_rank",
-                 "evaluated_row_count"]
-    )
+    return typed_table(frames, _schema(
+        "store:str model_name:str feature_name:str importance_mean:float importance_std:float "
+        "importance_rank:int evaluated_row_count:int"))
 
 
 # --- ml.churn_scores -----------------------------------------------------------------------
@@ -290,7 +299,7 @@ def churn_scores_table(customer_features: pd.DataFrame, fct_orders: pd.DataFrame
                 )
         if estimator is None:
             log_progress(model, f"{store}: no validated classifier: {len(frame)} customers left unscored")
-            frame = frame.assign(model_name=None, target_name=None, horizon_days=None, threshold=None,
+            frame = frame.assign(model_name=None, target_name=None, horizon_days=None, threshold=np.nan,
                                  positive_class_probability=np.nan, churn_probability=np.nan, is_flagged=None,
                                  risk_band="unscored", top_drivers=None)
         else:
@@ -308,9 +317,11 @@ def churn_scores_table(customer_features: pd.DataFrame, fct_orders: pd.DataFrame
                 top_drivers=churn.top_drivers(estimator, current, reference),
             )
             frame["risk_band"] = churn.risk_band(frame["churn_probability"])
-        frame["as_of_date"] = pd.to_datetime(frame["as_of_date"]).dt.date
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    return typed_table(frames, _schema(
+        "store:str customer_key:str customer_id:str as_of_date:date model_name:str target_name:str "
+        "horizon_days:int threshold:float positive_class_probability:float churn_probability:float "
+        "is_flagged:bool risk_band:str top_drivers:str"))
 
 
 # --- ml.customer_value_metrics -------------------------------------------------------------
@@ -348,21 +359,22 @@ def customer_value_metrics_table(examples: pd.DataFrame, snapshots: pd.DataFrame
             "training_cutoff_count": len(split.training),
             "validation_cutoff": split.validation.date(),
             "training_row_count": len(training),
-            "fitted_row_count": min(len(training), max_rows),
         }
         actual = validation["spend_next"].to_numpy(dtype=float)
         target_name = "spend_next_h"
-        rows.append(_regression_row(store, target_name, horizon, customer_value.BASELINE, split_info, actual,
+        no_training = {**split_info, "training_cutoff_count": 0, "training_row_count": 0, "fitted_row_count": 0}
+        rows.append(_regression_row(store, target_name, horizon, customer_value.BASELINE, no_training, actual,
                                     customer_value.baseline_spend(validation, horizon)))
         for name in customer_value.REGRESSORS:
             with timed_step(model, f"{store}: {name}"):
                 fitted = customer_value.fit_regressor(name, training, seed, max_rows)
             if fitted is not None:
-                rows.append(_regression_row(store, target_name, horizon, name, split_info, actual,
+                fitted_info = {**split_info,
+                               "fitted_row_count": min(len(training), customer_value.fitted_row_cap(name, max_rows))}
+                rows.append(_regression_row(store, target_name, horizon, name, fitted_info, actual,
                                             customer_value.predict_spend(fitted, validation)))
         with timed_step(model, f"{store}: BG/NBD + Gamma-Gamma on the orders before {split.validation.date()}"):
             probabilistic = customer_value.fit_probabilistic(orders, split.validation)
-        no_training = {**split_info, "training_cutoff_count": 0, "training_row_count": 0, "fitted_row_count": 0}
         if probabilistic is not None:
             rows.append(_regression_row(
                 store, target_name, horizon, customer_value.PROBABILISTIC, no_training, actual,
@@ -371,19 +383,26 @@ def customer_value_metrics_table(examples: pd.DataFrame, snapshots: pd.DataFrame
                               model=model))
     table = pd.DataFrame(rows)
     if table.empty:
-        return table
+        return typed_table([], VALUE_METRICS_SCHEMA)
     table["is_best"] = False
     for (_, _), group in table.groupby(["store", "target_name"]):
         table.loc[group.sort_values(["rmse", "model_name"], kind="mergesort").index[0], "is_best"] = True
         baseline = group.loc[group["is_baseline"], "rmse"]
         if not baseline.empty:
             table.loc[group.index, "rmse_vs_baseline"] = group["rmse"] / baseline.iloc[0]
-    return table
+    return typed_table([table], VALUE_METRICS_SCHEMA)
+
+
+VALUE_METRICS_SCHEMA = _schema(
+    "store:str target_name:str horizon_days:int model_name:str is_baseline:bool is_best:bool "
+    "training_cutoff_count:int validation_cutoff:date training_row_count:int fitted_row_count:int "
+    "row_count:int rmse:float mae:float mean_actual:float mean_predicted:float rmse_vs_baseline:float"
+)
 
 
 def _clv_rows(store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, model: str) -> list[dict]:
     days = customer_value.CLV_DAYS
-    data_end = orders["order_date"].max() + pd.Timedelta(days=1)
+    data_end = observed_data_end(orders)
     cutoffs = sorted(c for c in pd.to_datetime(store_snapshots["as_of_date"]).unique()
                      if c + pd.Timedelta(days=days) <= data_end)
     if not cutoffs:
@@ -463,7 +482,10 @@ def customer_value_predictions_table(customer_features: pd.DataFrame, fct_orders
                 with timed_step(model, f"{store}: refit {name} on every labelled cutoff"):
                     fitted = customer_value.fit_regressor(name, store_examples, seed, max_rows)
                 frame["predicted_spend_next_h"] = customer_value.predict_spend(fitted, current)
-        frame["as_of_date"] = pd.to_datetime(frame["as_of_date"]).dt.date
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    return typed_table(frames, _schema(
+        "store:str customer_key:str customer_id:str as_of_date:date horizon_days:int "
+        "baseline_spend_next_h:float baseline_value_12m:float probability_alive:float "
+        "expected_purchases_12m:float expected_value_per_purchase:float value_12m:float "
+        "spend_model_name:str predicted_spend_next_h:float"))
 
