@@ -8,12 +8,9 @@ import pytest
 SCORED_TABLES = ("ml.churn_scores", "ml.customer_value_predictions")
 
 
-@pytest.fixture(scope="module", params=["synthetic", "real"])
+@pytest.fixture(scope="module", params=["synthetic", pytest.param("real", marks=pytest.mark.real_data)])
 def build(request):
-    if request.param == "real":
-        request.applymarker(pytest.mark.real_data)
-        return request.getfixturevalue("real_build")
-    return request.getfixturevalue("synthetic_build")
+    return request.getfixturevalue(f"{request.param}_build")
 
 
 @pytest.mark.parametrize("table", SCORED_TABLES)
