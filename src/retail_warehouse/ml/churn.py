@@ -178,7 +178,7 @@ def risk_band(churn_probabilities) -> np.ndarray:
 
 def top_drivers(estimator, rows: pd.DataFrame, reference: pd.Series, count: int = 3) -> list[str]:
     """Per row, the features that move its probability most: each feature in turn set to the
-    reference (training median) value; the largest absolute changes, as
+    reference value (the median over the labelled examples); the largest absolute changes, as
     'feature=value (+0.12)' where +0.12 is how much that value raises the probability (3
     significant digits: Olist probabilities are around 0.01)."""
     if len(rows) == 0:

@@ -273,11 +273,6 @@ def churn_importance_table(examples: pd.DataFrame, metrics: pd.DataFrame, seed: 
 # --- ml.churn_scores -----------------------------------------------------------------------
 
 
-def current_customers(customer_features: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
-    """customer_features rows with the recent-activity features at their as_of_date."""
-    return attach_features(customer_features, orders)
-
-
 def churn_scores_table(customer_features: pd.DataFrame, fct_orders: pd.DataFrame, examples: pd.DataFrame,
                        metrics: pd.DataFrame, seed: int, max_rows: int, model: str) -> pd.DataFrame:
     """Every current customer once, scored by the store's best classifier refitted on every
@@ -286,8 +281,9 @@ def churn_scores_table(customer_features: pd.DataFrame, fct_orders: pd.DataFrame
     best_models = _best_models(metrics)
     frames = []
     for store in sorted(customer_features["store"].unique()):
-        current = current_customers(customer_features[customer_features["store"] == store],
-                                    _store_orders(fct_orders, store))
+        # Today's customers with the recent-activity features as of customer_features.as_of_date.
+        current = attach_features(customer_features[customer_features["store"] == store],
+                                  _store_orders(fct_orders, store))
         frame = current[["customer_key", "customer_id", "as_of_date"]].copy()
         frame.insert(0, "store", store)
         best = best_models.get(store)
@@ -304,6 +300,7 @@ def churn_scores_table(customer_features: pd.DataFrame, fct_orders: pd.DataFrame
                                  risk_band="unscored", top_drivers=None)
         else:
             probability = churn.positive_probability(estimator, current)
+            churn_probability = churn.churn_probability(probability, best["target_name"])
             reference = examples.loc[examples["store"] == store, list(FEATURES)].median()
             frame = frame.assign(
                 model_name=best["model_name"],
@@ -311,12 +308,11 @@ def churn_scores_table(customer_features: pd.DataFrame, fct_orders: pd.DataFrame
                 horizon_days=int(best["horizon_days"]),
                 threshold=float(best["threshold"]),
                 positive_class_probability=probability,
-                churn_probability=churn.churn_probability(probability, best["target_name"]),
+                churn_probability=churn_probability,
                 is_flagged=probability >= float(best["threshold"]),
-                risk_band=None,
+                risk_band=churn.risk_band(churn_probability),
                 top_drivers=churn.top_drivers(estimator, current, reference),
             )
-            frame["risk_band"] = churn.risk_band(frame["churn_probability"])
         frames.append(frame)
     return typed_table(frames, _schema(
         "store:str customer_key:str customer_id:str as_of_date:date model_name:str target_name:str "
@@ -437,7 +433,7 @@ def customer_value_predictions_table(customer_features: pd.DataFrame, fct_orders
     frames = []
     for store in sorted(customer_features["store"].unique()):
         orders = _store_orders(fct_orders, store)
-        current = current_customers(customer_features[customer_features["store"] == store], orders)
+        current = attach_features(customer_features[customer_features["store"] == store], orders)
         store_examples = examples[examples["store"] == store]
         horizon = (int(store_examples["horizon_days"].iloc[0]) if not store_examples.empty else None)
         frame = current[["customer_key", "customer_id", "as_of_date"]].copy()
