@@ -45,8 +45,8 @@ class SegmentationConfig:
     k_min: int = 2
     k_max: int = 10
     fit_sample_size: int = 20_000
-    pairwise_sample_size: int = 4_000
-    kmeans_n_init: int = 4
+    pairwise_sample_size: int = 3_000
+    kmeans_n_init: int = 3
     silhouette_margin: float = 0.02
     dbscan_max_noise_share: float = 0.10
     outlier_quantile: float = 0.99
