@@ -15,8 +15,12 @@ Selection rule (recorded in ml.segmentation_model_selection):
    knee of the k-distance curve) when it finds 2..10 clusters with at most 10% noise; DBSCAN
    is scored as deployed, its noise assigned to the nearest cluster centroid.
 3. The highest silhouette on the shared sample wins, but KMeans is kept unless another method
-   beats it by more than `silhouette_margin`: it assigns new customers in O(k), refits in
-   linear time and is the most stable to refit.
+   beats it by more than `silhouette_margin`: it assigns new customers in O(k) and refits in
+   linear time.
+4. A winner other than KMeans must also reproduce itself: refitted on `selection_resamples`
+   bootstrap resamples of the fit sample, its mean ARI against itself on the shared sample
+   must reach `min_bootstrap_ari` (0.8, the stability threshold); otherwise KMeans is chosen.
+   A segmentation that changes when a few customers change cannot be maintained.
 """
 
 from __future__ import annotations
@@ -29,7 +33,12 @@ import pandas as pd
 from kneed import KneeLocator
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import DBSCAN, KMeans
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_score,
+)
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
@@ -44,12 +53,14 @@ class SegmentationConfig:
     seed: int = 42
     k_min: int = 2
     k_max: int = 10
-    fit_sample_size: int = 20_000
+    fit_sample_size: int = 10_000
     pairwise_sample_size: int = 3_000
     kmeans_n_init: int = 3
     silhouette_margin: float = 0.02
     dbscan_max_noise_share: float = 0.10
     outlier_quantile: float = 0.99
+    selection_resamples: int = 5
+    min_bootstrap_ari: float = 0.8
     # Fewer customers than this: one segment, no model (logged and recorded).
     min_customers: int = 20
     # Customers per cluster at least, on the fit sample, for a k to be tried.
@@ -69,6 +80,7 @@ SELECTION_COLUMNS = [
     "eps",
     "min_samples",
     "noise_share",
+    "bootstrap_ari",
     "is_inertia_knee",
     "is_bic_best",
     "is_chosen",
@@ -153,8 +165,12 @@ class Segmenter:
 
 
 def _centroids_of(matrix: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Mean of each cluster (noise, label -1, left out), clusters in label order."""
-    return np.array([matrix[labels == label].mean(axis=0) for label in np.unique(labels[labels >= 0])])
+    """Mean of each cluster (noise, label -1, left out), clusters in label order; the mean of
+    all rows when everything is noise (one segment)."""
+    clusters = np.unique(labels[labels >= 0])
+    if len(clusters) == 0:
+        return matrix.mean(axis=0, keepdims=True)
+    return np.array([matrix[labels == label].mean(axis=0) for label in clusters])
 
 
 def _ward_labels(pairwise: np.ndarray, k: int) -> np.ndarray:
@@ -202,6 +218,10 @@ def fit_segmenter(
             labels = _ward_labels(pairwise, k)
             return Segmenter(method, _centroids_of(pairwise, labels)), labels
         if method == "dbscan":
+            if eps is None:
+                # A refit on other data (snapshot, resample) re-applies the rule, not the value.
+                min_samples = dbscan_min_samples(pairwise.shape[1])
+                eps, _ = dbscan_eps(pairwise, min_samples)
             labels = DBSCAN(eps=eps, min_samples=min_samples).fit(pairwise).labels_
             return Segmenter(method, _centroids_of(pairwise, labels), eps=eps, min_samples=min_samples), labels
     raise ValueError(f"unknown method {method!r}")
@@ -328,7 +348,12 @@ def select_model(matrix: np.ndarray, config: SegmentationConfig = SegmentationCo
     kmeans_silhouette = kmeans_row["silhouette"] if kmeans_row["silhouette"] is not None else -1.0
     best = max(candidates, key=lambda r: r["silhouette"] if r["silhouette"] is not None else -1.0)
     best_silhouette = best["silhouette"] if best["silhouette"] is not None else -1.0
-    chosen_row = best if best_silhouette > kmeans_silhouette + config.silhouette_margin else kmeans_row
+    winner = best if best_silhouette > kmeans_silhouette + config.silhouette_margin else kmeans_row
+    with timed_step(MODEL, f"{store}: bootstrap check of {winner['method']} and kmeans"):
+        for row in {id(winner): winner, id(kmeans_row): kmeans_row}.values():
+            row["bootstrap_ari"] = resample_ari(
+                fit_matrix, pairwise_positions, fitted[(row["method"], row["k"])], config
+            )
     compared = ", ".join(
         f"{r['method']} {_fmt(r['silhouette'])}" for r in sorted(candidates, key=lambda r: r["method"])
     )
@@ -336,14 +361,27 @@ def select_model(matrix: np.ndarray, config: SegmentationConfig = SegmentationCo
         f"k = {knee_k}: {knee_note}. Silhouette at k = {knee_k} on {len(pairwise)} sampled customers: "
         f"{compared}; DBSCAN (eps {eps:.3f}, {eps_note}) found {dbscan_row['k']} clusters with "
         f"{noise_share:.1%} noise ({'eligible' if dbscan_eligible else 'not eligible'}). "
-        + (
-            f"Chosen {chosen_row['method']}: its silhouette beats KMeans by more than {config.silhouette_margin}."
-            if chosen_row is not kmeans_row
-            else f"Chosen kmeans: no method beats its silhouette by more than {config.silhouette_margin} "
+    )
+    if winner is kmeans_row:
+        chosen_row = kmeans_row
+        reason += (
+            f"Chosen kmeans: no method beats its silhouette by more than {config.silhouette_margin} "
             "(KMeans assigns by nearest centroid and refits in linear time)."
         )
-        + f" GMM BIC is lowest at k = {bic_best_k}."
-    )
+    elif winner["bootstrap_ari"] >= config.min_bootstrap_ari:
+        chosen_row = winner
+        reason += (
+            f"Chosen {winner['method']}: its silhouette beats KMeans by more than {config.silhouette_margin} "
+            f"and its bootstrap ARI {winner['bootstrap_ari']:.3f} reaches {config.min_bootstrap_ari}."
+        )
+    else:
+        chosen_row = kmeans_row
+        reason += (
+            f"{winner['method']} has the best silhouette but does not reproduce itself (bootstrap ARI "
+            f"{winner['bootstrap_ari']:.3f} < {config.min_bootstrap_ari} over {config.selection_resamples} "
+            f"resamples): chosen kmeans (bootstrap ARI {kmeans_row['bootstrap_ari']:.3f})."
+        )
+    reason += f" GMM BIC is lowest at k = {bic_best_k}."
     for row in rows:
         row["is_inertia_knee"] = row["method"] == "kmeans" and row["k"] == knee_k and knee is not None
         row["is_bic_best"] = row["method"] == "gmm" and row["k"] == bic_best_k
@@ -352,6 +390,22 @@ def select_model(matrix: np.ndarray, config: SegmentationConfig = SegmentationCo
     chosen = fitted[(chosen_row["method"], chosen_row["k"])]
     log_progress(MODEL, f"{store}: chosen {chosen_row['method']} k={chosen_row['k']}")
     return Selection(rows, chosen, reason, knee_k, len(fit_matrix), len(pairwise))
+
+
+def resample_ari(
+    fit_matrix: np.ndarray, pairwise_positions: np.ndarray, reference: Segmenter, config: SegmentationConfig
+) -> float:
+    """Mean ARI, on the shared sample, between the reference and the same method refitted on
+    bootstrap resamples of the fit sample (DBSCAN: eps re-derived by its rule)."""
+    pairwise = fit_matrix[pairwise_positions]
+    reference_labels = reference.predict(pairwise)[0]
+    generator = np.random.default_rng(config.seed + 3)
+    scores = []
+    for _ in range(config.selection_resamples):
+        resample = fit_matrix[np.sort(generator.integers(0, len(fit_matrix), len(fit_matrix)))]
+        refitted = refit_chosen(resample, reference.method, reference.k, config)
+        scores.append(adjusted_rand_score(reference_labels, refitted.predict(pairwise)[0]))
+    return float(np.mean(scores))
 
 
 def _fit_scores(fit_matrix: np.ndarray, labels: np.ndarray) -> dict[str, float | None]:
@@ -449,7 +503,9 @@ def selection_frame(store: str, selection: Selection, features: tuple[str, ...])
     ]
     frame = pd.DataFrame([{**row, "store": store, "features": ", ".join(features)} for row in rows])
     frame = frame.reindex(columns=columns)
-    for column in ("inertia", "silhouette", "davies_bouldin", "calinski_harabasz", "bic", "eps", "noise_share"):
+    for column in (
+        "inertia", "silhouette", "davies_bouldin", "calinski_harabasz", "bic", "eps", "noise_share", "bootstrap_ari"
+    ):
         frame[column] = frame[column].astype("float64")
     for column in ("k", "fit_customers", "sample_customers"):
         frame[column] = frame[column].astype("int64")

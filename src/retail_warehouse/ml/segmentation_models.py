@@ -206,9 +206,10 @@ def segment_stability(
         if row is None:
             log_progress(MODEL, f"{prepared.store}: no model chosen, no stability study")
             continue
-        method, k, dbscan = row["method"], int(row["k"]), _dbscan_parameters(row)
+        # DBSCAN refits derive eps by the knee rule on their own data (dbscan = (None, None)).
+        method, k, dbscan = row["method"], int(row["k"]), (None, None)
         with timed_step(MODEL, f"{prepared.store}: bootstrap ARI ({bootstrap_resamples} refits)"):
-            reference = refit_chosen(prepared.matrix, method, k, config, *dbscan)
+            reference = refit_chosen(prepared.matrix, method, k, config, *_dbscan_parameters(row))
             bootstrap = bootstrap_ari(prepared.matrix, reference, method, k, bootstrap_resamples, config, dbscan)
         store_snapshots = derive_features(snapshots[snapshots["store"] == prepared.store])
         kept = [(f, t) for f, t in zip(prepared.features, prepared.transforms) if f in store_snapshots.columns]

@@ -8,6 +8,9 @@ both dates (first order before m). Aggregated per elapsed month m' - m.
 Bootstrap: the chosen model refitted on resamples (with replacement) of the fit sample of
 the current features, each compared with the reference model on every customer.
 
+Each refit applies the chosen method with the chosen k (DBSCAN: eps re-derived by its knee
+rule on the refit's own data, as its k is an outcome, not a setting).
+
 Cadence: the first elapsed month whose mean ARI is below the threshold (var
 segmentation_ari_threshold, 0.8): a model must be replaced before it reaches that age.
 """
