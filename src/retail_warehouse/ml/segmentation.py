@@ -26,7 +26,7 @@ Selection rule (recorded in ml.segmentation_model_selection):
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -244,7 +244,6 @@ class Selection:
     knee_k: int | None
     fit_customers: int
     sample_customers: int
-    notes: list[str] = field(default_factory=list)
 
 
 def select_model(matrix: np.ndarray, config: SegmentationConfig = SegmentationConfig(), store: str = "") -> Selection:
