@@ -1,6 +1,7 @@
 """Atomic publish: dbt builds a copy and a complete, passing `dbt build` replaces the served
 file with an atomic rename. Readers are never blocked and never see a half-built warehouse; a
-killed or failing build leaves the served file byte-identical."""
+killed or failing build leaves the served file byte-identical. The builds here leave the ML
+models out (with_ml=False): what is published does not change how it is published."""
 
 from __future__ import annotations
 
@@ -107,7 +108,7 @@ def kills(served_v1, synthetic_files, tmp_path_factory) -> dict:
     # the last kill waits for that pause: the temporary copy is written, the rename is next.
     for kind, value in [*moments, ("publishing", None)]:
         args, env, _ = dbt_build_command(
-            served_v1, **version_2_inputs(synthetic_files), extra_env={PAUSE_ENV: "600"}
+            served_v1, **version_2_inputs(synthetic_files), extra_env={PAUSE_ENV: "600"}, with_ml=False
         )
         log_path = logs / f"kill_{kind}_{value}.log"
         with log_path.open("w") as log:
@@ -186,7 +187,7 @@ def test_readers_during_a_build_see_no_errors_and_only_complete_versions(served_
             assert time.monotonic() < deadline, "readers did not start"
             time.sleep(0.1)
         started = time.monotonic()
-        build = run_dbt_build(served_v1, **version_2_inputs(synthetic_files))
+        build = run_dbt_build(served_v1, **version_2_inputs(synthetic_files), with_ml=False)
         build_seconds = time.monotonic() - started
         published_at = time.time()
         time.sleep(1.5)  # let every reader reconnect after the publish
@@ -248,6 +249,7 @@ def test_a_failing_data_test_blocks_the_publish(synthetic_build, synthetic_files
         workdir,
         online_retail_path=synthetic_files / "online_retail" / "online_retail.csv",
         olist_dir=olist,
+        with_ml=False,
     )
     assert build.returncode != 0
     assert "customer_state" in build.output and "(fail)" in build.output, build.output[-3000:]
