@@ -17,7 +17,7 @@ def model(dbt, session):
             frame = survival.store_survival_frame(
                 orders[orders["store"] == store], groups[groups["store"] == store], store, end_dates[store]
             )
-            curves, _ = survival.store_curves_and_summary(frame, store)
+            curves = survival.store_curves(frame, store)
         log_progress(MODEL, f"{store}: {len(frame)} customers, {len(curves)} curve points")
         frames.append(curves)
     return typed_table(frames, survival.SURVIVAL_SCHEMA)

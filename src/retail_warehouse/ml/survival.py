@@ -4,10 +4,13 @@ their next one (a repeat purchase), right-censored at the store's last order dat
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
-from lifelines.statistics import multivariate_logrank_test, pairwise_logrank_test
+from lifelines.statistics import multivariate_logrank_test
+from scipy.stats import chi2
 
 OTHER_GROUP = "Other"
 SURVIVAL_HORIZONS_DAYS = (30, 90, 180, 365)
@@ -83,26 +86,71 @@ def survival_at(table: pd.DataFrame, day: int) -> float:
     return float(before["survival"].iloc[-1]) if len(before) else 1.0
 
 
-def curves_by_group(frame: pd.DataFrame, group_column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Kaplan-Meier curve and summary of every group of frame (columns duration_days,
-    observed, group_column). The summary gives units, events, median time (S = 0.5), the time
-    at S = 0.75 and S at the SURVIVAL_HORIZONS_DAYS."""
-    curves, summaries = [], []
-    for group, part in sorted(frame.groupby(group_column, sort=False), key=lambda item: str(item[0])):
-        table = kaplan_meier_table(part["duration_days"], part["observed"])
-        curves.append(table.assign(group_value=str(group)))
-        summary = {
-            "group_value": str(group),
-            "customers": len(part),
-            "events": int(part["observed"].sum()),
-            "median_days": survival_time_at(table, 0.5),
-            "days_to_survival_0_75": survival_time_at(table, 0.75),
-            "max_follow_up_days": int(part["duration_days"].max()),
-        }
-        for day in SURVIVAL_HORIZONS_DAYS:
-            summary[f"survival_at_{day}_days"] = survival_at(table, day)
-        summaries.append(summary)
-    return pd.concat(curves, ignore_index=True), pd.DataFrame(summaries)
+def curves_by_group(frame: pd.DataFrame, group_column: str) -> pd.DataFrame:
+    """Kaplan-Meier curve of every group of frame (columns duration_days, observed,
+    group_column), with a group_value column."""
+    curves = [
+        kaplan_meier_table(part["duration_days"], part["observed"]).assign(group_value=str(group))
+        for group, part in sorted(frame.groupby(group_column, sort=False), key=lambda item: str(item[0]))
+    ]
+    return pd.concat(curves, ignore_index=True)
+
+
+def summarise_curve(curve: pd.DataFrame) -> dict:
+    """Customers, events, median time (S = 0.5), time at S = 0.75 and S at the
+    SURVIVAL_HORIZONS_DAYS of one group's kaplan_meier_table (everyone is at risk at its
+    first time, so the customers are its largest at_risk)."""
+    curve = curve.sort_values("time_days")
+    summary = {
+        "customers": int(curve["at_risk"].max()),
+        "events": int(curve["events"].sum()),
+        "median_days": survival_time_at(curve, 0.5),
+        "days_to_survival_0_75": survival_time_at(curve, 0.75),
+        "max_follow_up_days": int(curve["time_days"].max()),
+    }
+    for day in SURVIVAL_HORIZONS_DAYS:
+        summary[f"survival_at_{day}_days"] = survival_at(curve, day)
+    return summary
+
+
+def summarise_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """One summarise_curve row per store, dimension and group of ml.retention_survival."""
+    keys = ["store", "dimension", "group_value"]
+    rows = [
+        {**dict(zip(keys, key, strict=True)), **summarise_curve(curve)}
+        for key, curve in curves.groupby(keys, sort=True)
+    ]
+    return pd.DataFrame(rows)
+
+
+def logrank_two_groups(durations: np.ndarray, observed: np.ndarray, in_first: np.ndarray) -> tuple[float, float]:
+    """Log-rank chi-square statistic (1 degree of freedom) and p-value of two groups
+    (in_first marks the first): at every event time, observed vs expected events of the
+    first group under equal hazards, with the hypergeometric variance. The same test as
+    lifelines.statistics.logrank_test, vectorised for the many pairs of a dimension."""
+    durations = np.asarray(durations, dtype=float)
+    observed = np.asarray(observed, dtype=bool)
+    in_first = np.asarray(in_first, dtype=bool)
+    times = np.unique(durations[observed])
+    if times.size == 0:
+        return 0.0, 1.0
+    # At risk at t: duration >= t; events at t: observed with duration == t.
+    order = np.sort(durations)
+    order_first = np.sort(durations[in_first])
+    at_risk = len(durations) - np.searchsorted(order, times, side="left")
+    at_risk_first = in_first.sum() - np.searchsorted(order_first, times, side="left")
+    position = np.searchsorted(times, durations[observed])
+    events = np.bincount(position, minlength=times.size)
+    events_first = np.bincount(position[in_first[observed]], minlength=times.size)
+    share = at_risk_first / at_risk
+    expected = (events * share).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance_terms = events * share * (1 - share) * np.where(at_risk > 1, (at_risk - events) / (at_risk - 1), 0)
+    variance = variance_terms.sum()
+    if variance <= 0:
+        return 0.0, 1.0
+    statistic = float((events_first.sum() - expected) ** 2 / variance)
+    return statistic, float(chi2.sf(statistic, 1))
 
 
 def logrank_tests(frame: pd.DataFrame, group_column: str, pairwise: bool = True) -> pd.DataFrame:
@@ -127,20 +175,27 @@ def logrank_tests(frame: pd.DataFrame, group_column: str, pairwise: bool = True)
         }
     ]
     if pairwise:
-        pairs = pairwise_logrank_test(frame["duration_days"], labels, frame["observed"]).summary
-        pairs = pairs.reset_index().sort_values(["level_0", "level_1"], kind="stable")
-        p_values = pairs["p"].to_numpy(dtype=float)
-        for (_, pair), adjusted in zip(pairs.iterrows(), holm_adjust(p_values), strict=True):
+        durations = frame["duration_days"].to_numpy()
+        observed = frame["observed"].to_numpy(dtype=bool)
+        pairs = list(itertools.combinations(groups, 2))
+        results = []
+        for group_a, group_b in pairs:
+            members = (labels == group_a).to_numpy() | (labels == group_b).to_numpy()
+            results.append(
+                logrank_two_groups(durations[members], observed[members], (labels[members] == group_a).to_numpy())
+            )
+        adjusted = holm_adjust(np.array([p_value for _, p_value in results]))
+        for (group_a, group_b), (statistic, p_value), p_holm in zip(pairs, results, adjusted, strict=True):
             rows.append(
                 {
                     "test": "pairwise_logrank",
-                    "group_a": str(pair["level_0"]),
-                    "group_b": str(pair["level_1"]),
+                    "group_a": group_a,
+                    "group_b": group_b,
                     "groups": 2,
-                    "test_statistic": float(pair["test_statistic"]),
+                    "test_statistic": statistic,
                     "degrees_of_freedom": 1,
-                    "p_value": float(pair["p"]),
-                    "p_value_holm": float(adjusted),
+                    "p_value": p_value,
+                    "p_value_holm": float(p_holm),
                 }
             )
     return pd.DataFrame(rows)
@@ -218,16 +273,12 @@ def dimensions_of(store: str) -> tuple[str, ...]:
     return (OVERALL_DIMENSION, "acquisition_quarter", location, "rfm_segment")
 
 
-def store_curves_and_summary(frame: pd.DataFrame, store: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """ml.retention_survival and ml.retention_group_summary rows of one store."""
-    curves, summaries = [], []
+def store_curves(frame: pd.DataFrame, store: str) -> pd.DataFrame:
+    """ml.retention_survival rows of one store."""
     if frame.empty:
-        return pd.DataFrame(), pd.DataFrame()
-    for dimension in dimensions_of(store):
-        curve, summary = curves_by_group(frame, dimension)
-        curves.append(curve.assign(store=store, dimension=dimension))
-        summaries.append(summary.assign(store=store, dimension=dimension))
-    return pd.concat(curves, ignore_index=True), pd.concat(summaries, ignore_index=True)
+        return pd.DataFrame()
+    curves = [curves_by_group(frame, dimension).assign(store=store, dimension=dimension) for dimension in dimensions_of(store)]
+    return pd.concat(curves, ignore_index=True)
 
 
 def store_tests(frame: pd.DataFrame, store: str) -> pd.DataFrame:
