@@ -57,7 +57,7 @@ def kaplan_meier_table(durations: pd.Series, observed: pd.Series, alpha: float =
     fitter = KaplanMeierFitter(alpha=alpha).fit(durations, observed)
     events = fitter.event_table
     interval = fitter.confidence_interval_survival_function_
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "time_days": events.index.to_numpy(dtype=int),
             "at_risk": events["at_risk"].to_numpy(dtype=int),
@@ -68,7 +68,6 @@ def kaplan_meier_table(durations: pd.Series, observed: pd.Series, alpha: float =
             "ci_upper": interval.iloc[:, 1].reindex(events.index).to_numpy(),
         }
     )
-    return table
 
 
 def survival_time_at(table: pd.DataFrame, level: float) -> float:
