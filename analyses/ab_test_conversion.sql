@@ -4,7 +4,9 @@
     pooled two-proportion z statistic with its two-sided p-value. It reproduces the
     two_proportion_z rows of ml.experiment_results (retail_warehouse.ml.experiments).
     Compile with `dbt compile --select ab_test_conversion` and run the SQL in
-    target/compiled/ against the warehouse. -#}
+    target/compiled/ against the warehouse. Left out with the ML models (var ml_enabled). -#}
+{{ config(enabled=var('ml_enabled', true)) }}
+
 with assignments as (
     select * from {{ ref('experiment_assignments') }}
 ),
