@@ -12,7 +12,7 @@ def model(dbt, session):
     with timed_step("demand_series", "building the daily series"):
         series = build_demand_series(sales_daily, top_n)
     for store, rows in series.groupby("store"):
-        closed = sorted(rows.loc[rows["day_status"] == "closed_weekday", "iso_day_of_week"].unique())
+        closed = sorted(int(d) for d in rows.loc[rows["day_status"] == "closed_weekday", "iso_day_of_week"].unique())
         closures = rows.loc[rows["day_status"] == "closure", "series_date"].nunique()
         log_progress(
             "demand_series",

@@ -9,4 +9,5 @@ def model(dbt, session):
     dbt.config(materialized="table")
     series = dbt.ref("demand_series").df()
     with timed_step("seasonality_components", "STL"):
-        return seasonality_components(series)
+        components = seasonality_components(series)
+    return components

@@ -91,7 +91,7 @@ def hourly_forecast(order_forecast: pd.DataFrame, shares: pd.DataFrame) -> pd.Da
     """The daily order forecast (point and 80% upper bound) of each store split into its 24
     hours by the hour shares of the date's weekday."""
     days = order_forecast[["store", "forecast_date", "day_status", "point_forecast", "upper_80"]].copy()
-    days["iso_day_of_week"] = pd.to_datetime(days["forecast_date"]).dt.isoweekday
+    days["iso_day_of_week"] = pd.to_datetime(days["forecast_date"]).dt.dayofweek + 1
     hours = days.merge(shares, on=["store", "iso_day_of_week"], how="inner", validate="many_to_many")
     hours["point_forecast"] = hours["point_forecast"] * hours["hour_share"]
     hours["upper_80"] = hours["upper_80"] * hours["hour_share"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.demand_series import DAY_CLOSED_WEEKDAY, DAY_OPEN
+from retail_warehouse.ml.demand_series import DAY_OPEN
 from retail_warehouse.ml.forecasting import model_sequence
 
 # 1.4826 x MAD estimates the standard deviation of normal data.
@@ -35,7 +35,8 @@ def robust_scores(values: np.ndarray) -> np.ndarray:
 
 
 def stl_components(series: pd.DataFrame) -> pd.DataFrame:
-    """Robust STL of one series' open-day sequence (period: open weekdays), with the robust
+    """Robust STL of one series' open-day sequence (period: open weekdays; seasonal smoother
+    13, trend window about four weeks), with the robust
     score of each residual. Closures (imputed values) get no score. Fewer than two seasons:
     no rows."""
     from statsmodels.tsa.seasonal import STL
@@ -47,7 +48,10 @@ def stl_components(series: pd.DataFrame) -> pd.DataFrame:
     observed = sequence["model_value"].to_numpy(dtype=float)
     if len(observed) < 2 * season_length + 1 or season_length < 2:
         return pd.DataFrame()
-    fitted = STL(observed, period=season_length, robust=True).fit()
+    # A smooth season (13 weeks) and a four-week trend: with STL's defaults the trend follows
+    # every swing, and a tenth of all days would look abnormal.
+    trend_window = 4 * season_length + 1
+    fitted = STL(observed, period=season_length, seasonal=13, trend=trend_window, robust=True).fit()
     is_open = (sequence["day_status"] == DAY_OPEN).to_numpy()
     scores = np.full(len(observed), np.nan)
     scores[is_open] = robust_scores(fitted.resid[is_open])
@@ -111,7 +115,7 @@ def seasonal_profiles(demand_series: pd.DataFrame, hour_weekday: pd.DataFrame) -
     for (store, metric), series in overall.groupby(["store", "metric"], sort=True):
         open_days = series[series["day_status"] == DAY_OPEN]
         dates = pd.to_datetime(open_days["series_date"])
-        by_weekday = open_days.groupby(dates.dt.isoweekday.to_numpy())["actual_value"].agg(["mean", "count"])
+        by_weekday = open_days.groupby((dates.dt.dayofweek + 1).to_numpy())["actual_value"].agg(["mean", "count"])
         by_weekday = by_weekday.reindex(range(1, 8)).fillna({"mean": 0.0, "count": 0})
         weekdays = np.arange(1, 8)
         frames.append(_profile_rows(store, metric, "weekday", weekdays, list(DAY_NAMES),
