@@ -43,18 +43,22 @@ def sales_daily_frame(orders: pd.Series, store="online_retail") -> pd.DataFrame:
 
 
 def test_calendar_finds_the_closed_weekday_closures_and_active_span():
-    orders = shop_orders(closures=("2021-04-02", "2021-04-05"), trickle_days=5)
+    # A week's break 2021-08-02 (Mon) to 08-08 (Sun), Saturday 08-07 inside; one holiday.
+    break_days = [d.strftime("%Y-%m-%d") for d in pd.date_range("2021-08-02", "2021-08-08") if d.isoweekday() != 6]
+    orders = shop_orders(closures=("2021-04-05", *break_days), trickle_days=5)
     calendar = demand_series.store_calendar(orders[orders > 0])
     assert calendar.closed_weekdays == (6,)
     assert calendar.season_length == 6
     assert calendar.start == pd.Timestamp("2021-01-04")  # the leading trickle is left out
-    assert set(calendar.closure_dates) == {pd.Timestamp("2021-04-02"), pd.Timestamp("2021-04-05")}
-    future = pd.date_range("2022-04-01", "2022-04-06")
+    assert set(calendar.closure_dates) == {pd.Timestamp(d) for d in ("2021-04-05", *break_days)}
+    assert calendar.break_dates() == list(pd.date_range("2021-08-02", "2021-08-08"))
+    future = pd.date_range("2022-04-04", "2022-08-10")
     status = dict(zip(future, calendar.day_status(future, future=True)))
-    assert status[pd.Timestamp("2022-04-02")] == DAY_CLOSED_WEEKDAY  # a Saturday in 2022
-    assert status[pd.Timestamp("2022-04-03")] == DAY_OPEN  # a Sunday
-    assert status[pd.Timestamp("2022-04-04")] == DAY_OPEN
-    assert status[pd.Timestamp("2022-04-05")] == DAY_CLOSURE  # same month-day as a past closure
+    assert status[pd.Timestamp("2022-04-05")] == DAY_OPEN  # a single holiday is not projected
+    assert status[pd.Timestamp("2022-08-06")] == DAY_CLOSED_WEEKDAY  # a Saturday in 2022
+    for day in ("2022-08-02", "2022-08-07", "2022-08-08"):  # the break's month-days, Sunday too
+        assert status[pd.Timestamp(day)] == DAY_CLOSURE
+    assert status[pd.Timestamp("2022-08-09")] == DAY_OPEN
     assert demand_series.store_calendar(pd.Series(dtype=float)) is None
 
 

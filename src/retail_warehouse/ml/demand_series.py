@@ -13,10 +13,10 @@ hold only a trickle of test and late orders. So every series gets a calendar:
   model sequence, forecast 0;
 - closure: a day of an open weekday without a single order (Christmas break, bank
   holidays): kept in the model sequence at its position, but with an imputed value (the
-  median of the same weekday's last four open days) so the weekly pattern stays aligned; in
-  the forecast horizon a date whose month and day were a closure in the history is a planned
-  closure again (fixed-date holidays such as Christmas; moving ones are not projected) and is
-  forecast 0.
+  median of the same weekday's last four open days) so the weekly pattern stays aligned;
+- planned closure: in the forecast horizon, the month-days of past breaks (a week or more
+  without orders holding a closure: the Christmas break) are closures again and forecast 0;
+  single holidays are not projected (Easter and bank holidays move).
 
 The store's calendar comes from its overall orders and applies to all its series.
 """
@@ -32,6 +32,7 @@ ACTIVE_SHARE = 0.1
 CLOSED_WEEKDAY_SHARE = 0.8
 ACTIVE_WINDOW_DAYS = 28
 IMPUTATION_WEEKS = 4
+MIN_BREAK_DAYS = 7
 
 DAY_OPEN = "open"
 DAY_CLOSED_WEEKDAY = "closed_weekday"
@@ -61,13 +62,33 @@ class StoreCalendar:
         month-days of past closures."""
         status = np.full(len(dates), DAY_OPEN, dtype=object)
         if future:
-            month_days = {(d.month, d.day) for d in self.closure_dates}
+            month_days = {(d.month, d.day) for d in self.break_dates()}
             is_closure = np.array([(d.month, d.day) in month_days for d in dates], dtype=bool)
         else:
             is_closure = dates.isin(pd.DatetimeIndex(self.closure_dates))
         status[is_closure] = DAY_CLOSURE
         status[np.isin((dates.weekday + 1), self.closed_weekdays)] = DAY_CLOSED_WEEKDAY
         return status
+
+    def break_dates(self) -> list[pd.Timestamp]:
+        """The days of past breaks: runs of at least MIN_BREAK_DAYS consecutive days without
+        orders (closures and the closed weekdays between them) holding a closure. Their
+        month-days are closed again in the future (the Christmas break); shorter runs (a
+        bank holiday, Easter) are not projected, as their dates move."""
+        days = pd.date_range(self.start, self.end, freq="D")
+        closed = days.isin(pd.DatetimeIndex(self.closure_dates)) | np.isin(days.weekday + 1, self.closed_weekdays)
+        breaks, run = [], []
+        for day, is_closed in zip(days, closed):
+            if is_closed:
+                run.append(day)
+                continue
+            breaks += self._break_or_nothing(run)
+            run = []
+        return breaks + self._break_or_nothing(run)
+
+    def _break_or_nothing(self, run: list[pd.Timestamp]) -> list[pd.Timestamp]:
+        has_closure = any(day in set(self.closure_dates) for day in run)
+        return run if len(run) >= MIN_BREAK_DAYS and has_closure else []
 
     def future_dates(self, horizon_days: int) -> pd.DatetimeIndex:
         return pd.date_range(self.end + pd.Timedelta(days=1), periods=horizon_days, freq="D")
