@@ -123,7 +123,7 @@ def resource_plan(hours: pd.DataFrame, settings_by_store: dict[str, CapacitySett
             rows.append(
                 {
                     "store": store,
-                    "plan_date": forecast_date,
+                    "plan_date": pd.Timestamp(forecast_date).date(),
                     "iso_day_of_week": int(pd.Timestamp(forecast_date).isoweekday()),
                     "day_status": day["day_status"].iloc[0],
                     "shift_number": number,
