@@ -256,3 +256,25 @@ def test_resource_plan_agents_and_capacity():
     assert not busy["is_over_capacity"] and busy["is_over_capacity_upper_80"]
     assert plan.loc[plan["day_status"] != DAY_OPEN, "agents_needed"].eq(0).all()
     assert capacity.agents_needed(40.000000001, 8, capacity.CapacitySettings(5, 8, 0, 1.0, 1)) == 1
+
+
+def test_empty_inputs_give_empty_tables_with_columns():
+    series = demand_series.empty_demand_series()
+    assert forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42).empty
+    assert forecasting.select_models(forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42)).empty
+    assert list(seasonality.seasonal_profiles(series, pd.DataFrame(columns=["store"])).columns)[:3] == ["store", "metric", "profile"]
+    assert "peak_rank" in seasonality.peak_periods(series, pd.DataFrame(columns=["store", "series_id"]), pd.DataFrame(columns=["store"]), pd.DataFrame(columns=["store"])).columns
+    plan = capacity.resource_plan(pd.DataFrame(columns=["store", "forecast_date"]), {})
+    assert plan.empty and "agents_needed" in plan.columns
+
+
+def test_a_tiny_store_degrades_without_crashing():
+    orders = pd.Series([3.0, 1.0, 2.0], index=pd.date_range("2021-03-01", periods=3))
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=3)
+    assert set(series["series_date"]) == {d.date() for d in orders.index}
+    backtest = forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42)
+    assert backtest.empty  # no fold has two weeks of training days
+    assert seasonality.seasonality_components(series).empty
+    overall = series[series["series_id"] == "orders|overall|all"]
+    forecast = forecasting.forecast_series(overall, "seasonal_naive", horizon_days=7, seed=42)
+    assert len(forecast) == 7 and (forecast["point_forecast"] >= 0).all()

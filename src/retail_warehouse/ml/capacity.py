@@ -105,6 +105,15 @@ def agents_needed(orders: float, hours: int, settings: CapacitySettings) -> int:
     return int(math.ceil(round(orders / per_agent, 9))) if orders > 0 else 0
 
 
+PLAN_COLUMNS = [
+    "store", "plan_date", "iso_day_of_week", "day_status", "shift_number", "shift_start_hour", "shift_hours",
+    "forecast_orders", "forecast_orders_upper_80", "peak_hour_orders", "agents_needed", "agents_needed_upper_80",
+    "agent_hours", "daily_forecast_orders", "daily_forecast_orders_upper_80", "warehouse_orders_per_day",
+    "capacity_utilisation", "is_over_capacity", "is_over_capacity_upper_80", "orders_per_agent_hour",
+    "target_utilisation",
+]
+
+
 def resource_plan(hours: pd.DataFrame, settings_by_store: dict[str, CapacitySettings]) -> pd.DataFrame:
     """One row per store + date + shift: forecast orders (point and 80% upper bound), the
     busiest hour, agents and agent-hours needed; and per day (repeated on its shifts) the
@@ -145,9 +154,7 @@ def resource_plan(hours: pd.DataFrame, settings_by_store: dict[str, CapacitySett
                     "target_utilisation": settings.target_utilisation,
                 }
             )
-    plan = pd.DataFrame(rows)
-    if plan.empty:
-        return plan
+    plan = pd.DataFrame(rows, columns=PLAN_COLUMNS)
     for column in ("iso_day_of_week", "shift_number", "shift_start_hour", "shift_hours"):
         plan[column] = plan[column].astype("int32")
     for column in ("agents_needed", "agents_needed_upper_80", "agent_hours"):

@@ -144,7 +144,9 @@ def seasonal_profiles(demand_series: pd.DataFrame, hour_weekday: pd.DataFrame) -
             hour=cells["hour_of_day"].to_numpy().astype("int32"),
         ))
     if not frames:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=["store", "metric", "profile", "period_key", "iso_day_of_week", "calendar_month",
+                                     "hour_of_day", "period_label", "mean_value", "seasonal_index", "day_count",
+                                     "is_peak"])
     profiles = pd.concat(frames, ignore_index=True)
     for column in ("iso_day_of_week", "calendar_month", "hour_of_day"):
         profiles[column] = profiles[column].astype("Int32")
