@@ -278,3 +278,15 @@ def test_a_tiny_store_degrades_without_crashing():
     overall = series[series["series_id"] == "orders|overall|all"]
     forecast = forecasting.forecast_series(overall, "seasonal_naive", horizon_days=7, seed=42)
     assert len(forecast) == 7 and (forecast["point_forecast"] >= 0).all()
+
+
+def test_incomplete_last_days_are_left_out():
+    orders = shop_orders(days=70)  # 2021-01-04 .. 2021-03-14 (a Sunday)
+    # The extract stopped early on the last Sunday: 15 orders, above a tenth of the median
+    # day (the span's edge rule keeps it) but below half the usual Sunday (about 40).
+    orders.iloc[-1] = 15.0
+    assert orders.iloc[-2] == 0  # the Saturday before: closed, it goes with the tail
+    calendar = demand_series.store_calendar(orders[orders > 0])
+    assert calendar.end == pd.Timestamp("2021-03-12")  # the Friday before
+    kept = demand_series.drop_incomplete_tail(orders.iloc[:-2])
+    assert kept.index[-1] == pd.Timestamp("2021-03-12")

@@ -7,7 +7,8 @@ hold only a trickle of test and late orders. So every series gets a calendar:
 - active span: the store's days between the first and the last day whose daily orders reach
   `ACTIVE_SHARE` of the store's median daily orders, after dropping leading and trailing
   stretches where the 28-day mean stays below that level (Olist's 2016 test orders and its
-  last weeks of 2018); inside the span every calendar day is present, missing ones with 0;
+  last weeks of 2018), and incomplete last days (below half the usual for their weekday);
+  inside the span every calendar day is present, missing ones with 0;
 - closed weekday: an ISO weekday without orders on at least `CLOSED_WEEKDAY_SHARE` of its
   occurrences in the span (Online Retail: Saturday): demand 0 by rule, left out of the
   model sequence, forecast 0;
@@ -33,6 +34,7 @@ CLOSED_WEEKDAY_SHARE = 0.8
 ACTIVE_WINDOW_DAYS = 28
 IMPUTATION_WEEKS = 4
 MIN_BREAK_DAYS = 7
+TAIL_SHARE = 0.5
 
 DAY_OPEN = "open"
 DAY_CLOSED_WEEKDAY = "closed_weekday"
@@ -102,6 +104,21 @@ def _edges_below(mask_low: np.ndarray) -> tuple[int, int]:
     return int(keep[0]), int(keep[-1])
 
 
+def drop_incomplete_tail(orders: pd.Series) -> pd.Series:
+    """The daily orders without their incomplete last days: from the end, a day without
+    orders or below TAIL_SHARE of the median of the same weekday's previous four weeks is left
+    out (an extract that stops mid-day, orders not yet landed: Online Retail's 2011-12-09 ends
+    at 12:50, Olist's last week of August 2018 falls to a sixth)."""
+    while len(orders) > 5 * 7:
+        same_weekday = orders.iloc[-29:-1:7]
+        usual = float(np.median(same_weekday)) if len(same_weekday) else 0.0
+        # A span ends on a day with orders; a closed day left at the end goes too.
+        if orders.iloc[-1] > 0 and orders.iloc[-1] >= TAIL_SHARE * usual:
+            break
+        orders = orders.iloc[:-1]
+    return orders
+
+
 def store_calendar(daily_orders: pd.Series) -> StoreCalendar | None:
     """The calendar of a store from its overall orders per day (index: dates, missing days
     allowed). None when the store has no order at all."""
@@ -114,7 +131,7 @@ def store_calendar(daily_orders: pd.Series) -> StoreCalendar | None:
     first, last = _edges_below((rolling_mean < level).to_numpy())
     span = orders.iloc[first : last + 1]
     first_day, last_day = _edges_below((span < level).to_numpy())
-    span = span.iloc[first_day : last_day + 1]
+    span = drop_incomplete_tail(span.iloc[first_day : last_day + 1])
     weekdays = span.index.weekday + 1
     closed_weekdays = tuple(
         int(day)
