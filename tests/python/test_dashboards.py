@@ -175,6 +175,16 @@ select
 from ranked
 """
 
+DEMAND_MASE_FROM_BACKTEST = """
+select avg(mase)
+from ml.forecast_backtest
+where store = '{store}' and series_id = 'orders|overall|all'
+    and model_name = (
+        select model_name from ml.forecast_model_selection
+        where store = '{store}' and series_id = 'orders|overall|all' and is_chosen
+    )
+"""
+
 # Each checked number on the site and the SQL that gives it from the warehouse, computed
 # independently of the page's query where the warehouse allows.
 NUMBER_CHECKS = {
@@ -223,6 +233,21 @@ NUMBER_CHECKS = {
         # ROC-AUC recomputed from the validation predictions (Mann-Whitney, ties at their mean rank).
         "online_retail_best_roc_auc": ROC_AUC_FROM_PREDICTIONS.format(store="online_retail"),
         "olist_best_roc_auc": ROC_AUC_FROM_PREDICTIONS.format(store="olist"),
+    },
+    "/demand": {
+        # The chosen model's mean MASE, averaged here from its backtest folds.
+        "online_retail_demand_mase": DEMAND_MASE_FROM_BACKTEST.format(store="online_retail"),
+        "olist_demand_mase": DEMAND_MASE_FROM_BACKTEST.format(store="olist"),
+    },
+    "/recommendations_retention": {
+        "online_retail_serving_hit_rate": (
+            "select hit_rate_at_k from ml.recommendation_metrics"
+            " where store = 'online_retail' and is_serving_method and protocol = 'all_items'"
+        ),
+        "olist_serving_hit_rate": (
+            "select hit_rate_at_k from ml.recommendation_metrics"
+            " where store = 'olist' and is_serving_method and protocol = 'all_items'"
+        ),
     },
     "/report": {
         "report_online_retail_net_revenue": (
