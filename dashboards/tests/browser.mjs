@@ -86,6 +86,10 @@ async function inspect(page) {
 		const emptyPlaceholders = [...document.querySelectorAll('p, span')]
 			.filter((element) => element.innerText.trim() === 'No Records')
 			.map((element) => element.innerText.trim());
+		// Evidence's toasts (bottom right), e.g. a DataTable's "Search Failed".
+		const toasts = [...document.querySelectorAll('div.fixed.right-0.bottom-0 > *')]
+			.map((toast) => toast.innerText.trim())
+			.filter((text) => text !== '');
 		const checks = Object.fromEntries(
 			// The shown value is the last line (a BigValue puts its title above it).
 			[...document.querySelectorAll('[data-check]')].map((element) => [
@@ -100,6 +104,7 @@ async function inspect(page) {
 			charts,
 			errorBoxes,
 			emptyPlaceholders,
+			toasts,
 			checks,
 			tables,
 			text: document.body.innerText

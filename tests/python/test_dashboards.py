@@ -128,6 +128,7 @@ def test_page_renders_offline_without_errors(browsed, path):
     assert page["failedRequests"] == []
     assert page["errorBoxes"] == [], "an Evidence component shows an error"
     assert page["emptyPlaceholders"] == [], "a component shows 'No Records'"
+    assert page["toasts"] == [], "Evidence shows a warning toast"
     assert "Loading..." not in page["text"]
     assert Path(page["screenshot"]).stat().st_size > 10_000
 
