@@ -297,9 +297,9 @@ def store_tests(frame: pd.DataFrame, store: str) -> pd.DataFrame:
     """ml.retention_tests rows of one store: the multivariate log-rank test within every
     dimension but overall, and pairwise tests within location and RFM segment (acquisition
     quarters are ordered in time: their curves and the overall test say more than 36 pairs)."""
-    tests = []
     if frame.empty:
         return pd.DataFrame()
+    tests = []
     for dimension in dimensions_of(store)[1:]:
         result = logrank_tests(frame, dimension, pairwise=dimension != "acquisition_quarter")
         if not result.empty:
