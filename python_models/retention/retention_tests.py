@@ -8,15 +8,12 @@ MODEL = "retention_tests"
 
 
 def model(dbt, session):
-    orders = survival.load_customer_orders(dbt.ref("fct_orders"))
-    end_dates = survival.load_store_end_dates(dbt.ref("fct_orders"))
-    groups = survival.load_customer_groups(dbt.ref("dim_customers"), dbt.ref("customer_rfm"))
+    frames_by_store = survival.survival_frames_by_store(
+        dbt.ref("fct_orders"), dbt.ref("dim_customers"), dbt.ref("customer_rfm")
+    )
     frames = []
-    for store in sorted(orders["store"].unique()):
+    for store, frame in frames_by_store.items():
         with timed_step(MODEL, f"{store}: log-rank tests"):
-            frame = survival.store_survival_frame(
-                orders[orders["store"] == store], groups[groups["store"] == store], store, end_dates[store]
-            )
             tests = survival.store_tests(frame, store)
         log_progress(MODEL, f"{store}: {len(tests)} tests")
         frames.append(tests)

@@ -157,6 +157,16 @@ def test_calibration_bins_count_rows_and_rates():
     assert bins.loc[10, "mean_predicted_probability"] == pytest.approx(0.975)
 
 
+def test_calibration_bin_means_stay_inside_their_bins_at_the_edges():
+    # KNN probabilities are fractions of k: values on the edges, averaged in floats.
+    probabilities = [0.7] * 6 + [0.8] * 6 + [0.3] * 3 + [0.1] * 7
+    bins = calibration_bins([1] * 22, probabilities).set_index("bin_index")
+    assert list(bins.index) == [2, 4, 8, 9]
+    assert (bins["mean_predicted_probability"] >= bins["bin_lower"]).all()
+    assert (bins["mean_predicted_probability"] <= bins["bin_upper"]).all()
+    assert bins.loc[9, "mean_predicted_probability"] == pytest.approx(0.8)
+
+
 def test_regression_metrics_on_a_toy_case():
     metrics = regression_metrics([0, 10, 20], [0, 13, 16])
     assert metrics["rmse"] == pytest.approx(np.sqrt((9 + 16) / 3))

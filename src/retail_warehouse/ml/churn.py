@@ -32,6 +32,23 @@ KNN_MAX_ROWS = 10_000
 RISK_BANDS = (("high", 0.8), ("medium", 0.5), ("low", 0.0))
 
 
+# LightGBM settings of both the churn classifier and the spend regressor (customer_value):
+# small shallow trees on row and column subsamples; one thread, deterministic and row-wise so
+# the same input gives the same model on every build.
+LIGHTGBM_SETTINGS = {
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_child_samples": 50,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "n_jobs": 1,
+    "deterministic": True,
+    "force_row_wise": True,
+    "verbose": -1,
+}
+
+
 def signed_log1p(values):
     """Compresses the long right tails of counts and amounts for the distance- and
     gradient-based models; keeps the sign of negative amounts."""
@@ -78,20 +95,7 @@ def make_classifier(name: str, seed: int):
             n_estimators=100, max_depth=8, min_samples_leaf=20, max_samples=0.5, random_state=seed, n_jobs=1
         )
     if name == "lightgbm":
-        return lightgbm.LGBMClassifier(
-            n_estimators=200,
-            learning_rate=0.05,
-            num_leaves=15,
-            min_child_samples=50,
-            subsample=0.8,
-            subsample_freq=1,
-            colsample_bytree=0.8,
-            random_state=seed,
-            n_jobs=1,
-            deterministic=True,
-            force_row_wise=True,
-            verbose=-1,
-        )
+        return lightgbm.LGBMClassifier(n_estimators=200, random_state=seed, **LIGHTGBM_SETTINGS)
     if name == "knn":
         # Brute force over exact L1 distances: 4x faster than a tree on these many ties, and
         # exact sums keep neighbour ties (and so the probabilities) reproducible.

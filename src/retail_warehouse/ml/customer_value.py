@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from retail_warehouse.ml.btyd import BetaGeometricNBD, GammaGamma, expected_value, rfm_summary
-from retail_warehouse.ml.churn import signed_log1p
+from retail_warehouse.ml.churn import LIGHTGBM_SETTINGS, signed_log1p
 from retail_warehouse.ml.labels import FEATURES, seeded_sample
 
 BASELINE = "past_daily_spend_baseline"
@@ -43,20 +43,7 @@ def make_regressor(name: str, seed: int):
     if name == "lasso":
         return make_pipeline(features, Lasso(alpha=1.0, max_iter=20_000))
     if name == "lightgbm":
-        return lightgbm.LGBMRegressor(
-            n_estimators=300,
-            learning_rate=0.05,
-            num_leaves=15,
-            min_child_samples=50,
-            subsample=0.8,
-            subsample_freq=1,
-            colsample_bytree=0.8,
-            random_state=seed,
-            n_jobs=1,
-            deterministic=True,
-            force_row_wise=True,
-            verbose=-1,
-        )
+        return lightgbm.LGBMRegressor(n_estimators=300, random_state=seed, **LIGHTGBM_SETTINGS)
     if name == "mlp":
         network = MLPRegressor(
             hidden_layer_sizes=(32, 16),

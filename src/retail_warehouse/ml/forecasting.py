@@ -110,8 +110,10 @@ def sarima(y: np.ndarray, steps: int, season_length: int) -> Forecast:
 
 
 def silence_prophet_logging() -> None:
-    for name in ("cmdstanpy", "prophet", "prophet.plot"):
+    for name in ("cmdstanpy", "prophet"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    # Prophet logs the absence of plotly (interactive plots, not used here) as an error.
+    logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
 
 
 def prophet(

@@ -56,8 +56,11 @@ def calibration_bins(labels, probabilities, bin_count: int = CALIBRATION_BINS) -
     rate per non-empty bin (bin 1 is [0, 0.1), the last bin includes 1)."""
     labels = np.asarray(labels, dtype=float)
     probabilities = np.asarray(probabilities, dtype=float)
-    edges = np.linspace(0.0, 1.0, bin_count + 1)
-    index = np.clip(np.floor(probabilities * bin_count).astype(int), 0, bin_count - 1)
+    # i / n is the float nearest to the decimal edge (0.3, 0.7), where linspace gives
+    # 0.30000000000000004 and floor(p * n) puts 0.7 below 0.7. Bins are found against the
+    # same edges that are reported, so every probability lies inside its bin's bounds.
+    edges = np.arange(bin_count + 1) / bin_count
+    index = np.clip(np.searchsorted(edges, probabilities, side="right") - 1, 0, bin_count - 1)
     rows = []
     for bin_index in range(bin_count):
         in_bin = index == bin_index
@@ -69,7 +72,11 @@ def calibration_bins(labels, probabilities, bin_count: int = CALIBRATION_BINS) -
                 "bin_lower": float(edges[bin_index]),
                 "bin_upper": float(edges[bin_index + 1]),
                 "row_count": int(in_bin.sum()),
-                "mean_predicted_probability": float(probabilities[in_bin].mean()),
+                # The mean of values inside the bin is inside it; float summation can land
+                # one ulp outside (six times 0.8 averages to 0.7999999999999999).
+                "mean_predicted_probability": float(
+                    np.clip(probabilities[in_bin].mean(), edges[bin_index], edges[bin_index + 1])
+                ),
                 "observed_positive_rate": float(labels[in_bin].mean()),
             }
         )

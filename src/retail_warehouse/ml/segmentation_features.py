@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from retail_warehouse.ml.segmentation import sample_indices
+
 # In order of precedence: a feature redundant with an earlier kept one is dropped.
 CANDIDATE_FEATURES: tuple[str, ...] = (
     "recency_days",
@@ -122,9 +124,7 @@ def _modal_share(values: np.ndarray) -> float:
 
 def choose_features(frame: pd.DataFrame, rules: FeatureRules = FeatureRules(), seed: int = 42) -> list[FeatureDecision]:
     """Apply the rule of the module docstring to one store's derived features."""
-    if len(frame) > rules.sample_size:
-        picked = np.sort(np.random.default_rng(seed).choice(len(frame), rules.sample_size, replace=False))
-        frame = frame.iloc[picked]
+    frame = frame.iloc[sample_indices(len(frame), rules.sample_size, seed)]
     decisions: list[FeatureDecision] = []
     kept_columns: list[np.ndarray] = []
     for feature in CANDIDATE_FEATURES:

@@ -51,6 +51,14 @@ class PreparedStore:
     matrix: np.ndarray
 
 
+def stack_store_frames(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The per-store frames stacked, in `columns`; an empty table of those columns when no
+    store was present."""
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
 def prepare_stores(customer_features: pd.DataFrame, config: SegmentationConfig) -> list[PreparedStore]:
     """Per store: derived features sorted by customer_key, the feature choice, the scaled matrix."""
     prepared = []
@@ -137,9 +145,7 @@ def customer_segments(
         "most_deviating_feature",
         "deviation",
     ]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+    return stack_store_frames(frames, columns)
 
 
 def segment_profiles(
@@ -158,9 +164,7 @@ def segment_profiles(
         )
         frames.append(profile_segments(members).assign(store=store, currency_code=features["currency_code"].iloc[0]))
     columns = ["store", *PROFILE_COLUMNS[:3], "currency_code", *PROFILE_COLUMNS[3:]]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+    return stack_store_frames(frames, columns)
 
 
 def segment_outliers(customer_segments_table: pd.DataFrame, customer_features: pd.DataFrame) -> pd.DataFrame:
@@ -223,9 +227,7 @@ def segment_stability(
         stability["k"] = k
         frames.append(stability)
     columns = STABILITY_COLUMNS + ["rolling_features", "method", "k"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+    return stack_store_frames(frames, columns)
 
 
 def segment_refresh_policy(stability: pd.DataFrame, selection: pd.DataFrame, threshold: float) -> pd.DataFrame:

@@ -266,6 +266,19 @@ def store_survival_frame(orders: pd.DataFrame, groups: pd.DataFrame, store: str,
     return frame.sort_values("customer_key", kind="stable").reset_index(drop=True)
 
 
+def survival_frames_by_store(fct_orders, dim_customers, customer_rfm) -> dict[str, pd.DataFrame]:
+    """store -> store_survival_frame, for every store with a sale order, in store order: the
+    input of both ml.retention_survival and ml.retention_tests."""
+    orders = load_customer_orders(fct_orders)
+    end_dates = load_store_end_dates(fct_orders)
+    groups = load_customer_groups(dim_customers, customer_rfm)
+    return {
+        store: store_survival_frame(
+            orders[orders["store"] == store], groups[groups["store"] == store], store, end_dates[store]
+        )
+        for store in sorted(orders["store"].unique())
+    }
+
 
 def dimensions_of(store: str) -> tuple[str, ...]:
     location = LOCATION_DIMENSION[LOCATION_COLUMN.get(store, DEFAULT_LOCATION_COLUMN)]
@@ -284,9 +297,9 @@ def store_tests(frame: pd.DataFrame, store: str) -> pd.DataFrame:
     """ml.retention_tests rows of one store: the multivariate log-rank test within every
     dimension but overall, and pairwise tests within location and RFM segment (acquisition
     quarters are ordered in time: their curves and the overall test say more than 36 pairs)."""
-    tests = []
     if frame.empty:
         return pd.DataFrame()
+    tests = []
     for dimension in dimensions_of(store)[1:]:
         result = logrank_tests(frame, dimension, pairwise=dimension != "acquisition_quarter")
         if not result.empty:
