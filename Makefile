@@ -16,13 +16,13 @@ OLIST_DIR ?=
 RETAIL_WAREHOUSE ?= warehouse/retail_warehouse.duckdb
 export ONLINE_RETAIL_PATH OLIST_DIR RETAIL_WAREHOUSE
 
-.PHONY: build test install lint pytest synthetic clean bench
+.PHONY: build test install lint pytest synthetic clean bench dashboards serve dashboards-install browser-deps
 
 build: install
 	@mkdir -p "$(dir $(RETAIL_WAREHOUSE))"
 	$(BIN)/dbt build
 
-test: install $(DUCKDB_COMPAT_VENV)/.installed lint pytest
+test: install $(DUCKDB_COMPAT_VENV)/.installed browser-deps lint pytest
 
 install: $(INSTALLED)
 
@@ -41,7 +41,7 @@ lint: install
 	$(BIN)/sqlfluff lint --processes 2 models tests/generic analyses
 
 pytest: install $(DUCKDB_COMPAT_VENV)/.installed
-	DUCKDB_COMPAT_PYTHON=$(abspath $(DUCKDB_COMPAT_VENV))/bin/python $(BIN)/python -m pytest
+	DUCKDB_COMPAT_PYTHON=$(abspath $(DUCKDB_COMPAT_VENV))/bin/python CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 # Regenerate the default synthetic data set (dbt build also does it when it is missing).
 synthetic: install
@@ -57,6 +57,39 @@ BENCH_NOTE ?=
 bench: install
 	$(BIN)/python -m retail_warehouse.bench --sizes "$(SIZES)" --steps "$(BENCH_STEPS)" \
 		$(if $(BENCH_MEMORY_LIMIT),--memory-limit "$(BENCH_MEMORY_LIMIT)") $(if $(BENCH_NOTE),--note "$(BENCH_NOTE)")
+
+# Dashboards: the Evidence site in dashboards/ (README "Dashboards"), built from the published
+# warehouse, which its DuckDB driver opens read-only.
+DASHBOARDS := dashboards
+NPM_INSTALLED := $(DASHBOARDS)/node_modules/.installed
+# The driver joins `filename` onto sources/warehouse/, so it gets a path relative to that folder.
+DASHBOARDS_WAREHOUSE = $(shell realpath -m --relative-to=$(DASHBOARDS)/sources/warehouse "$(RETAIL_WAREHOUSE)")
+CHROMIUM ?= /usr/bin/chromium
+PORT ?= 8080
+
+dashboards: dashboards-install
+	@test -f "$(RETAIL_WAREHOUSE)" || { echo "no warehouse at $(RETAIL_WAREHOUSE): run make build first"; exit 1; }
+	cd $(DASHBOARDS) && EVIDENCE_SOURCE__warehouse__filename="$(DASHBOARDS_WAREHOUSE)" npm run sources
+	cd $(DASHBOARDS) && npm run build:strict
+	@echo "site written to $(DASHBOARDS)/build: make serve, then open http://127.0.0.1:$(PORT)/"
+
+serve:
+	@test -f $(DASHBOARDS)/build/index.html || { echo "no site in $(DASHBOARDS)/build: run make dashboards first"; exit 1; }
+	python3 -m http.server --bind 127.0.0.1 --directory $(DASHBOARDS)/build $(PORT)
+
+dashboards-install: $(NPM_INSTALLED)
+
+$(NPM_INSTALLED): $(DASHBOARDS)/package.json $(DASHBOARDS)/package-lock.json
+	cd $(DASHBOARDS) && npm ci --no-audit --no-fund
+	touch $@
+
+# What the browser test needs: the npm packages and a Chromium (Debian's, installed when
+# running as root, as CI does; otherwise the test is skipped and says why).
+browser-deps: dashboards-install
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+		apt-get update && apt-get install -y chromium; \
+	else echo "warning: no Chromium at $(CHROMIUM) and not root: the dashboards browser test will be skipped"; fi
 
 clean:
 	rm -rf target logs data/synthetic warehouse bench_work

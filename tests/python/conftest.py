@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -52,11 +53,14 @@ def dbt_build_command(
     synthetic_dir: Path | None = None,
     extra_args: tuple[str, ...] = (),
     extra_env: dict[str, str] | None = None,
+    with_ml: bool = True,
 ) -> tuple[list[str], dict[str, str], Path]:
     """The arguments, environment and served warehouse file of a `dbt build` into workdir.
 
     dbt writes its build copy to workdir/.build/warehouse.duckdb and a complete, passing
-    build publishes it onto workdir/warehouse.duckdb (the served file)."""
+    build publishes it onto workdir/warehouse.duckdb (the served file). with_ml=False leaves
+    the ML models out (var ml_enabled), for tests of ingestion and publishing that need
+    not pay for them."""
     workdir.mkdir(parents=True, exist_ok=True)
     warehouse = workdir / "warehouse.duckdb"
     env = {
@@ -70,9 +74,14 @@ def dbt_build_command(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         **(extra_env or {}),
     }
-    args = [str(DBT), "build", *extra_args]
+    dbt_vars = {}
     if synthetic_dir is not None:
-        args += ["--vars", f"{{synthetic_dir: '{synthetic_dir}'}}"]
+        dbt_vars["synthetic_dir"] = str(synthetic_dir)
+    if not with_ml:
+        dbt_vars["ml_enabled"] = False
+    args = [str(DBT), "build", *extra_args]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
     return args, env, warehouse
 
 
@@ -84,6 +93,7 @@ def run_dbt_build(
     synthetic_dir: Path | None = None,
     extra_args: tuple[str, ...] = (),
     extra_env: dict[str, str] | None = None,
+    with_ml: bool = True,
 ) -> Build:
     """`dbt build` from the repo root, as a user runs it, published to workdir/warehouse.duckdb."""
     args, env, warehouse = dbt_build_command(
@@ -93,6 +103,7 @@ def run_dbt_build(
         synthetic_dir=synthetic_dir,
         extra_args=extra_args,
         extra_env=extra_env,
+        with_ml=with_ml,
     )
     completed = subprocess.run(
         args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
@@ -143,7 +154,8 @@ def real_build(tmp_path_factory) -> Build:
 
 @pytest.fixture(scope="session")
 def real_csv_build(tmp_path_factory) -> Build:
-    """Online Retail from the CSV export alone (no Olist)."""
+    """Online Retail from the CSV export alone (no Olist), to compare with the workbook's
+    landing: the ML models are left out."""
     require_real_data()
     workdir = tmp_path_factory.mktemp("real_csv_build")
-    return require_success(run_dbt_build(workdir, online_retail_path=REAL_ONLINE_RETAIL_CSV))
+    return require_success(run_dbt_build(workdir, online_retail_path=REAL_ONLINE_RETAIL_CSV, with_ml=False))

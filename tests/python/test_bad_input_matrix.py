@@ -8,7 +8,7 @@ Every case ends one of two ways:
 
 Refused cases run `dbt build --fail-fast` (the landing error is the first failure; without
 the flag dbt would go on building the other store for nothing); handled cases run a plain
-`dbt build`.
+`dbt build`. Both leave the ML models out (with_ml=False): the cases are about the input.
 """
 
 from __future__ import annotations
@@ -215,6 +215,7 @@ def refused_runs(synthetic_build, synthetic_files, tmp_path_factory) -> dict[str
             online_retail_path=refused.online_retail_path,
             olist_dir=refused.olist_dir,
             extra_args=("--fail-fast",),
+            with_ml=False,
         )
         return case.__name__, RefusedRun(refused, build, before, sha256(workdir / "warehouse.duckdb"))
 
@@ -285,7 +286,7 @@ def handled_build(tmp_path_factory, synthetic_files) -> dict:
     write_csv(items_path, list(items[0].keys()), items)
 
     build = require_published(
-        run_dbt_build(tmp / "build", online_retail_path=online_retail, olist_dir=olist)
+        run_dbt_build(tmp / "build", online_retail_path=online_retail, olist_dir=olist, with_ml=False)
     )
     return {
         "build": build,
@@ -400,7 +401,7 @@ def test_wrong_sheet_names_are_handled_sheets_are_recognised_by_their_header(syn
     renamed = {name: f"Sheet{i + 1}" for i, name in enumerate(original)}
     path = rename_sheets(source, tmp_path / "online_retail_II.xlsx", renamed)
     assert CalamineWorkbook.from_path(str(path)).sheet_names == list(renamed.values())
-    build = require_published(run_dbt_build(tmp_path / "build", online_retail_path=path))
+    build = require_published(run_dbt_build(tmp_path / "build", online_retail_path=path, with_ml=False))
     sheets = dict(build.query(
         "select _source_sheet, count(*) from raw.online_retail__invoice_lines group by 1"
     ))

@@ -56,6 +56,7 @@ def test_warehouse_file_opens_in_a_duckdb_1_4_client(synthetic_build):
 
 
 def test_no_input_builds_on_generated_synthetic_data(tmp_path):
+    """What `make build` does for a new user: the default data set, every model, ML included."""
     synthetic_dir = tmp_path / "synthetic"
     build = require_success(run_dbt_build(tmp_path / "build", synthetic_dir=synthetic_dir))
     assert (synthetic_dir / "synth_manifest.json").exists()
@@ -63,6 +64,9 @@ def test_no_input_builds_on_generated_synthetic_data(tmp_path):
     assert statuses == [("found", True)]
     assert build.scalar("select count(*) from staging.stg_online_retail__invoice_lines") > 0
     assert build.scalar("select count(*) from staging.stg_olist__orders") > 0
+    # Every ML area wrote its tables for both stores.
+    for table in ("customer_segments", "churn_scores", "demand_forecast", "product_recommendations"):
+        assert build.scalar(f"select count(distinct store) from ml.{table}") == 2, table
 
 
 

@@ -64,6 +64,15 @@ class Plugin(BasePlugin):
         conn.create_function("publish_warehouse", publish_warehouse, [], "VARCHAR", side_effects=True)
 
     def load(self, source_config: SourceConfig):
+        try:
+            return self._land(source_config)
+        except InputFileError as error:
+            # Said at once as well as raised: with --fail-fast, dbt-duckdb can fail while
+            # cancelling the other thread's connection and then never print the node's error.
+            logger.error(f"landing refused {source_config.identifier}: {error}")
+            raise
+
+    def _land(self, source_config: SourceConfig):
         inputs = resolve_inputs(
             source_config.get("online_retail_path", ""),
             source_config.get("olist_dir", ""),

@@ -1,0 +1,1 @@
+select * from ml.churn_calibration

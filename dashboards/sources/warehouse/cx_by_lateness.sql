@@ -1,0 +1,1 @@
+select * from marts.olist_review_score_by_lateness

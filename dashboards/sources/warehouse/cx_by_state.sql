@@ -1,0 +1,1 @@
+select * from marts.olist_customer_experience_by_state

@@ -1,0 +1,1 @@
+select * from marts.olist_payment_mix

@@ -1,0 +1,1 @@
+select * from ml.seasonality_components where series_id = 'orders|overall|all'

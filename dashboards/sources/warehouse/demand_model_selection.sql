@@ -1,0 +1,1 @@
+select * from ml.forecast_model_selection

@@ -1,0 +1,1 @@
+select * from marts.eda_boxplot_stats

@@ -1,0 +1,1 @@
+select * from ml.retention_group_summary

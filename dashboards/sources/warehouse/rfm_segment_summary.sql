@@ -1,0 +1,1 @@
+select * from marts.rfm_segment_summary

@@ -1,0 +1,1 @@
+select * from ml.segmentation_model_selection

@@ -1,0 +1,1 @@
+select * from ml.segment_refresh_policy

@@ -1,0 +1,1 @@
+select * from ml.customer_value_metrics

@@ -1,0 +1,73 @@
+"""ml.retention_survival, ml.retention_group_summary and ml.retention_tests as built by dbt."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_every_customer_with_a_sale_is_in_the_overall_curve(synthetic_build):
+    rows = synthetic_build.query(
+        """
+        with buyers as (
+            select store, count(distinct customer_key) as customers
+            from marts.fct_orders
+            where order_type = 'sale' and not is_cancelled and customer_key is not null
+            group by store
+        )
+        select buyers.store, buyers.customers, summary.customers
+        from buyers
+        left outer join ml.retention_group_summary as summary
+            on buyers.store = summary.store and summary.dimension = 'overall'
+        """
+    )
+    assert len(rows) == 2
+    for store, expected, actual in rows:
+        assert actual == expected, store
+    # Every dimension partitions the same customers.
+    partitions = synthetic_build.query(
+        "select store, dimension, sum(customers) from ml.retention_group_summary group by all"
+    )
+    totals = {store: expected for store, expected, _ in rows}
+    for store, dimension, customers in partitions:
+        assert customers == totals[store], (store, dimension)
+
+
+def test_curves_never_rise(synthetic_build):
+    rises = synthetic_build.scalar(
+        """
+        with steps as (
+            select survival, lag(survival) over (
+                partition by store, dimension, group_value order by time_days
+            ) as previous_survival
+            from ml.retention_survival
+        )
+        select count(*) from steps where survival > previous_survival + 1e-12
+        """
+    )
+    assert rises == 0
+
+
+def test_a_multivariate_test_per_dimension(synthetic_build):
+    rows = synthetic_build.query(
+        "select store, dimension, degrees_of_freedom, groups from ml.retention_tests"
+        " where test = 'multivariate_logrank' order by all"
+    )
+    dimensions = {(store, dimension) for store, dimension, *_ in rows}
+    assert ("online_retail", "country") in dimensions or ("online_retail", "rfm_segment") in dimensions
+    assert all(df == groups - 1 for *_, df, groups in rows)
+
+
+@pytest.mark.real_data
+def test_real_medians(real_build):
+    summary = {
+        (store, dimension, group): (median, customers)
+        for store, dimension, group, median, customers in real_build.query(
+            "select store, dimension, group_value, median_days, customers from ml.retention_group_summary"
+        )
+    }
+    online_retail_median, online_retail_customers = summary[("online_retail", "overall", "all customers")]
+    assert online_retail_customers > 4000
+    assert online_retail_median is not None and 30 < online_retail_median < 365
+    # About 97% of Olist customers never order again: the median is undefined (null).
+    olist_median, olist_customers = summary[("olist", "overall", "all customers")]
+    assert olist_median is None and olist_customers > 90000
