@@ -54,8 +54,11 @@ SIZES ?= 100k 1M 10M
 BENCH_STEPS ?= floor,dbt_startup,dbt_core,dbt_sql,dbt_incremental,dbt_ml,pandas
 BENCH_MEMORY_LIMIT ?=
 BENCH_NOTE ?=
+# A step running longer is stopped and reported unfinished (the run goes on with the next).
+BENCH_STEP_TIMEOUT_MINUTES ?= 45
 bench: install
 	$(BIN)/python -m retail_warehouse.bench --sizes "$(SIZES)" --steps "$(BENCH_STEPS)" \
+		--step-timeout-minutes "$(BENCH_STEP_TIMEOUT_MINUTES)" \
 		$(if $(BENCH_MEMORY_LIMIT),--memory-limit "$(BENCH_MEMORY_LIMIT)") $(if $(BENCH_NOTE),--note "$(BENCH_NOTE)")
 
 # Dashboards: the Evidence site in dashboards/ (README "Dashboards"), built from the published

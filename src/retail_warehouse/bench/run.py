@@ -64,10 +64,15 @@ def has_ml_models() -> bool:
 
 
 class Bench:
-    def __init__(self, workdir: Path, memory_limit: str | None, results: list[Measurement]):
+    def __init__(
+        self, workdir: Path, memory_limit: str | None, results: list[Measurement], pandas_memory_cap_mb: int,
+        step_timeout_seconds: float | None,
+    ):
+        self.step_timeout_seconds = step_timeout_seconds
         self.workdir = workdir
         self.memory_limit = memory_limit
         self.results = results
+        self.pandas_memory_cap_mb = pandas_memory_cap_mb
 
     def record(self, measurement: Measurement) -> Measurement:
         self.results.append(measurement)
@@ -104,7 +109,7 @@ class Bench:
         label = size_label(lines)
         measurement = self.record(run_measured(
             step, [str(DBT), *args], self.workdir / "logs" / f"{step}-{label}.log", lines=lines,
-            env=self.dbt_env(build, data), cwd=REPO_ROOT, note=note,
+            env=self.dbt_env(build, data), cwd=REPO_ROOT, note=note, timeout_seconds=self.step_timeout_seconds,
         ))
         run_results = build / "target" / "run_results.json"
         if run_results.is_file():
@@ -146,7 +151,8 @@ class Bench:
                            "--olist-dir", str(data / "olist"), "--database", str(database))
         if self.memory_limit:
             args += ["--memory-limit", self.memory_limit]
-        self.record(run_measured("floor", args, self.workdir / "logs" / f"floor-{label}.log", lines=lines))
+        self.record(run_measured("floor", args, self.workdir / "logs" / f"floor-{label}.log", lines=lines,
+                                 timeout_seconds=self.step_timeout_seconds))
         database.unlink(missing_ok=True)
 
     def dbt_startup(self, lines: int, data: Path) -> None:
@@ -193,11 +199,15 @@ class Bench:
         shutil.rmtree(build, ignore_errors=True)
 
     def pandas(self, lines: int, data: Path) -> None:
-        self.record(run_measured(
+        log = self.workdir / "logs" / f"pandas-{size_label(lines)}.log"
+        measurement = run_measured(
             "pandas", self.python("retail_warehouse.bench.pandas_path", "--online-retail", str(data / ONLINE_RETAIL_CSV),
                                   "--olist-dir", str(data / "olist")),
-            self.workdir / "logs" / f"pandas-{size_label(lines)}.log", lines=lines,
-        ))
+            log, lines=lines, memory_cap_mb=self.pandas_memory_cap_mb, timeout_seconds=self.step_timeout_seconds,
+        )
+        if not measurement.ok and "MemoryError" in log.read_text(errors="replace"):
+            measurement.note = f"ran out of its {self.pandas_memory_cap_mb:,} MB address-space cap (MemoryError)"
+        self.record(measurement)
 
     def run_xlsx(self, path: Path) -> None:
         if not path.is_file():
@@ -228,13 +238,21 @@ def machine() -> dict[str, str]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    memory_gb = memory_mb() / 1024
     return {
         "system": f"{platform.system()} {platform.release()}",
         "cpu": cpu,
         "cores": str(os.cpu_count()),
         "memory": f"{memory_gb:.0f} GB",
     }
+
+
+def memory_mb() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024**2
+
+
+def default_pandas_memory_cap_mb() -> int:
+    return int(memory_mb() * 0.8)
 
 
 def git_commit() -> str:
@@ -295,6 +313,7 @@ def report(results: list[Measurement], started: datetime, commit: str, loads: tu
                 f"{both('dbt_sql', 'floor')} | {both('pandas', 'dbt_core')} | {both('pandas', 'dbt_sql')} | "
                 f"{both('dbt_incremental', 'dbt_sql')} |"
             )
+    lines += target_lines(results)
     xlsx = {m.step: m for m in results if m.step.startswith("xlsx_") and m.ok}
     if len(xlsx) == 2:
         lines += [
@@ -303,6 +322,83 @@ def report(results: list[Measurement], started: datetime, commit: str, loads: tu
             f"(wall), peak RSS {xlsx['xlsx_openpyxl'].peak_rss_mb:.0f} MB vs {xlsx['xlsx_calamine'].peak_rss_mb:.0f} MB.",
         ]
     return "\n".join(lines) + "\n"
+
+
+# The issue's targets, each checked at every size this run measured (the size it is set for
+# in the first column): (size, target, what is measured, function of the steps -> (value, met),
+# met None when there is no ratio to judge, e.g. pandas ran out of memory).
+TEN_M, HUNDRED_M = 10_000_000, 100_000_000
+
+
+def _sql_layers_over_floor(steps: dict[str, Measurement]) -> tuple[str, bool | None] | None:
+    if not {"dbt_core", "dbt_startup", "floor"} <= steps.keys():
+        return None
+    core, startup, floor = steps["dbt_core"], steps["dbt_startup"], steps["floor"]
+    wall = (core.wall_seconds - startup.wall_seconds) / floor.wall_seconds
+    cpu = (core.cpu_seconds - startup.cpu_seconds) / floor.cpu_seconds
+    return f"{wall:.2f} wall, {cpu:.2f} CPU", max(wall, cpu) <= 1.3
+
+
+def _pandas_over_dbt(steps: dict[str, Measurement]) -> tuple[str, bool | None] | None:
+    if "dbt_core" not in steps or "pandas" not in steps:
+        return None
+    if not steps["pandas"].ok:
+        return f"pandas did not finish ({steps['pandas'].note or 'exit ' + str(steps['pandas'].returncode)})", None
+    value = steps["pandas"].wall_seconds / steps["dbt_core"].wall_seconds
+    return f"{value:.2f}", value >= 5
+
+
+def _ml_build(steps: dict[str, Measurement]) -> tuple[str, bool] | None:
+    if "dbt_ml" not in steps:
+        return None
+    ml = steps["dbt_ml"]
+    return f"{ml.wall_seconds / 60:.1f} min, {ml.peak_rss_mb / 1024:.1f} GB", ml.ok and ml.wall_seconds <= 600 and ml.peak_rss_mb <= 6 * 1024
+
+
+def _out_of_core(steps: dict[str, Measurement]) -> tuple[str, bool] | None:
+    if "dbt_sql" not in steps:
+        return None
+    sql = steps["dbt_sql"]
+    return f"{'completed' if sql.ok else 'failed'}, {sql.peak_rss_mb / 1024:.1f} GB", sql.ok and sql.peak_rss_mb < 16 * 1024
+
+
+def _incremental_share(steps: dict[str, Measurement]) -> tuple[str, bool] | None:
+    if "dbt_incremental" not in steps or "dbt_sql" not in steps:
+        return None
+    value = steps["dbt_incremental"].wall_seconds / steps["dbt_sql"].wall_seconds
+    return f"{value:.2f}", steps["dbt_incremental"].ok and value <= 0.15
+
+
+TARGETS = (
+    (None, "SQL layers <= 1.3x the floor after dbt's start-up", "(dbt_core - dbt_startup) / floor", _sql_layers_over_floor),
+    (TEN_M, ">= 5x faster than pandas", "pandas / dbt_core, wall", _pandas_over_dbt),
+    (TEN_M, "full build with ML <= 10 min, peak RSS <= 6 GB", "dbt_ml wall, peak RSS", _ml_build),
+    (HUNDRED_M, "SQL layers complete out of core under 16 GB", "dbt_sql outcome, peak RSS", _out_of_core),
+    (TEN_M, "appending a day <= 15% of a full build", "dbt_incremental / dbt_sql, wall", _incremental_share),
+)
+
+
+def target_lines(results: list[Measurement]) -> list[str]:
+    """The targets table: each target at every size measured, met or missed."""
+    by_size: dict[int, dict[str, Measurement]] = {}
+    for m in results:
+        if m.lines:
+            by_size.setdefault(m.lines, {})[m.step] = m
+    rows = []
+    for target_size, target, measured, evaluate in TARGETS:
+        for size, steps in sorted(by_size.items()):
+            outcome = evaluate(steps)
+            if outcome is None:
+                continue
+            value, met = outcome
+            verdict = "no ratio" if met is None else "met" if met else "missed"
+            if target_size is not None and size != target_size:
+                verdict = f"({verdict} at this size; the target is for {size_label(target_size)})"
+            rows.append(f"| {target} | {size_label(size)} | {measured} | {value} | {verdict} |")
+    if not rows:
+        return []
+    return ["", "Targets of the issue, checked on this run's measurements:", "",
+            "| target | lines | measured as | value | verdict |", "|---|---:|---|---|---|", *rows]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,6 +413,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-xlsx", action="store_true", help="skip the xlsx ingest comparison")
     parser.add_argument("--memory-limit", default=os.environ.get("RETAIL_WAREHOUSE_MEMORY_LIMIT") or None,
                         help="DuckDB memory_limit for the floor and dbt (e.g. 16GB; needed out of core at 100M)")
+    parser.add_argument("--pandas-memory-cap-mb", type=int, default=default_pandas_memory_cap_mb(),
+                        help="address-space cap of the pandas step (default 80%% of RAM), so it fails "
+                        "with MemoryError rather than the machine swapping or the OOM killer striking")
+    parser.add_argument("--step-timeout-minutes", type=float, default=None,
+                        help="stop a step that runs longer (reported as unfinished); default no limit")
     parser.add_argument("--note", default="", help="free text for the report, e.g. 'shared, busy machine'")
     args = parser.parse_args(argv)
     steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
@@ -331,7 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     commit = git_commit()
     load_at_start = os.getloadavg()[0]
     results: list[Measurement] = []
-    bench = Bench(args.workdir, args.memory_limit, results)
+    bench = Bench(args.workdir, args.memory_limit, results, args.pandas_memory_cap_mb,
+                  args.step_timeout_minutes * 60 if args.step_timeout_minutes else None)
     note = args.note
     try:
         if not args.no_xlsx:
