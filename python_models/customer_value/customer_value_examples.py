@@ -2,6 +2,7 @@
 next H days, and the split (training / validation / refit_only). Logic:
 retail_warehouse.ml.labels and retail_warehouse.ml.value_tables."""
 
+from retail_warehouse.ml.labels import load_order_columns
 from retail_warehouse.ml.value_tables import examples_table
 
 
@@ -9,7 +10,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     return examples_table(
         dbt.ref("customer_feature_snapshots").df(),
-        dbt.ref("fct_orders").df(),
+        load_order_columns(dbt.ref("fct_orders")),
         horizons=dbt.config.get("horizon_days"),
         targets=dbt.config.get("churn_target"),
         model="customer_value_examples",

@@ -44,6 +44,12 @@ class LeakageError(AssertionError):
     """A feature changed when the orders on or after its cutoff were removed."""
 
 
+def load_order_columns(fct_orders) -> pd.DataFrame:
+    """The columns of marts.fct_orders (a DuckDB relation) that the labels and the per-store
+    split read, projected in DuckDB: the whole mart as pandas would cost ~10x the memory."""
+    return fct_orders.project(", ".join(("store", "order_type", *ORDER_COLUMNS))).df()
+
+
 def sale_orders(fct_orders: pd.DataFrame) -> pd.DataFrame:
     """The sale orders of known customers, sorted, with order_date as datetime64."""
     orders = fct_orders.loc[
