@@ -191,6 +191,12 @@ def test_a_step_over_its_time_limit_is_stopped_and_reported_unfinished(tmp_path)
     assert "stopped after 1 s" in stopped.note
 
 
+def test_a_step_killed_by_a_signal_says_so(tmp_path):
+    kills_itself = "import os, signal; os.kill(os.getpid(), signal.SIGTERM)"
+    killed = run_measured("killed", [sys.executable, "-c", kills_itself], tmp_path / "killed.log")
+    assert killed.returncode == -15 and "killed by signal 15" in killed.note
+
+
 def test_targets_are_judged_from_the_measurements_at_their_size():
     def step(name, lines, wall, cpu=None, peak=1000.0, returncode=0, note=""):
         return Measurement(name, lines, wall, wall if cpu is None else cpu, peak, returncode, "log", note)

@@ -99,6 +99,8 @@ def run_measured(
         usage = json.loads(usage_file.read_text()) if usage_file.is_file() else None
     if timed_out.is_set():
         note = "; ".join(filter(None, [note, f"stopped after {timeout_seconds:.0f} s (time limit), unfinished"]))
+    if usage is not None and usage["returncode"] < 0 and not timed_out.is_set():
+        note = "; ".join(filter(None, [note, killed_by(usage["returncode"], usage.get("pid"))]))
     if usage is None:
         # Stopped before the launcher could report: the step's figures are unknown.
         usage = {"cpu_seconds": float("nan"), "peak_rss_kib": float("nan"), "returncode": returncode}
@@ -112,6 +114,19 @@ def run_measured(
         log=str(log_path),
         note=note,
     )
+
+
+def killed_by(returncode: int, pid: int | None) -> str:
+    """Why a step ended on a signal: the kernel log names the OOM killer's victims."""
+    reason = f"killed by signal {-returncode}"
+    if returncode == -signal.SIGKILL and pid is not None:
+        try:
+            kernel_log = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            kernel_log = ""
+        if f"Killed process {pid} " in kernel_log:
+            reason += " by the kernel's OOM killer (out of memory; see dmesg)"
+    return reason
 
 
 def launch(argv: list[str] | None = None) -> int:
@@ -134,6 +149,7 @@ def launch(argv: list[str] | None = None) -> int:
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "peak_rss_kib": usage.ru_maxrss,
         "returncode": returncode,
+        "pid": child.pid,
     }))
     return returncode if returncode >= 0 else 128 - returncode
 

@@ -352,7 +352,10 @@ def _ml_build(steps: dict[str, Measurement]) -> tuple[str, bool] | None:
     if "dbt_ml" not in steps:
         return None
     ml = steps["dbt_ml"]
-    return f"{ml.wall_seconds / 60:.1f} min, {ml.peak_rss_mb / 1024:.1f} GB", ml.ok and ml.wall_seconds <= 600 and ml.peak_rss_mb <= 6 * 1024
+    value = f"{ml.wall_seconds / 60:.1f} min, {ml.peak_rss_mb / 1024:.1f} GB"
+    if not ml.ok:
+        value = f"did not complete (exit {ml.returncode}{': ' + ml.note if ml.note else ''}) after {value}"
+    return value, ml.ok and ml.wall_seconds <= 600 and ml.peak_rss_mb <= 6 * 1024
 
 
 def _out_of_core(steps: dict[str, Measurement]) -> tuple[str, bool] | None:
