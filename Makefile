@@ -16,7 +16,7 @@ OLIST_DIR ?=
 RETAIL_WAREHOUSE ?= warehouse/retail_warehouse.duckdb
 export ONLINE_RETAIL_PATH OLIST_DIR RETAIL_WAREHOUSE
 
-.PHONY: build test install lint pytest synthetic clean bench dashboards serve dashboards-install browser-deps
+.PHONY: build test unit install lint pytest synthetic clean bench dashboards serve dashboards-install browser-deps
 
 build: install
 	@mkdir -p "$(dir $(RETAIL_WAREHOUSE))"
@@ -37,7 +37,13 @@ $(DUCKDB_COMPAT_VENV)/.installed:
 	$(DUCKDB_COMPAT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check duckdb==$(DUCKDB_COMPAT_VERSION)
 	touch $@
 
+# The fast loop while developing: the unit tests alone (tests/python/unit/, no dbt build).
+unit: install
+	$(BIN)/python -m pytest -m unit -q
+
 lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint --processes 2 models tests/generic analyses
 
 pytest: install $(DUCKDB_COMPAT_VENV)/.installed

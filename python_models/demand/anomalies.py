@@ -14,14 +14,22 @@ def model(dbt, session):
         seed=int(dbt.config.get("seed")),
     )
     components = dbt.ref("seasonality_components").df()
-    orders = dbt.ref("fct_orders").project(
-        "store, order_key, customer_key, order_date, order_type, is_cancelled, total_quantity, "
-        "gross_sales_amount, cancellation_amount, line_count, distinct_product_count"
-    ).df()
+    orders = (
+        dbt.ref("fct_orders")
+        .project(
+            "store, order_key, customer_key, order_date, order_type, is_cancelled, total_quantity, "
+            "gross_sales_amount, cancellation_amount, line_count, distinct_product_count"
+        )
+        .df()
+    )
     customers = dbt.ref("customer_features").df()
     with timed_step("anomalies", "detectors"):
         anomalies = assemble_anomalies(
-            components, orders, customers, settings, float(dbt.config.get("daily_threshold")),
+            components,
+            orders,
+            customers,
+            settings,
+            float(dbt.config.get("daily_threshold")),
             log=lambda message: log_progress("anomalies", message),
         )
     return anomalies

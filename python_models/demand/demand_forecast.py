@@ -27,8 +27,32 @@ def model(dbt, session):
         frames.append(forecast.assign(**dict(zip(KEYS, key_values))))
     if not frames:
         log_progress("demand_forecast", "no series to forecast")
-        return pd.DataFrame(columns=KEYS + ["forecast_date", "horizon_day", "day_status", "point_forecast",
-                                            "lower_80", "upper_80", "lower_95", "upper_95", "model_name"])
+        return pd.DataFrame(
+            columns=KEYS
+            + [
+                "forecast_date",
+                "horizon_day",
+                "day_status",
+                "point_forecast",
+                "lower_80",
+                "upper_80",
+                "lower_95",
+                "upper_95",
+                "model_name",
+            ]
+        )
     forecast = pd.concat(frames, ignore_index=True)
-    return forecast[KEYS + ["forecast_date", "horizon_day", "day_status", "model_name", "point_forecast",
-                            "lower_80", "upper_80", "lower_95", "upper_95"]]
+    return forecast[
+        KEYS
+        + [
+            "forecast_date",
+            "horizon_day",
+            "day_status",
+            "model_name",
+            "point_forecast",
+            "lower_80",
+            "upper_80",
+            "lower_95",
+            "upper_95",
+        ]
+    ]

@@ -17,9 +17,7 @@ def model(dbt, session):
         customers = active.loc[active["store"] == store, "customer_key"].to_numpy()
         with timed_step(MODEL, f"{store}: {len(customers)} active customers"):
             frames.append(
-                recommendations.store_recommendations(
-                    lines[lines["store"] == store], products, customers, store, seed
-                )
+                recommendations.store_recommendations(lines[lines["store"] == store], products, customers, store, seed)
             )
         log_progress(MODEL, f"{store}: {len(frames[-1])} recommendations")
     return typed_table(frames, recommendations.RECOMMENDATIONS_SCHEMA)

@@ -1,124 +1,32 @@
-"""Shared fixtures: run dbt builds into temporary warehouses and query them."""
+"""Shared fixtures: dbt builds into temporary warehouses (helpers.py runs them), and the kind
+of every test marked from its folder (unit/, warehouse/, real/)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
+from helpers import (
+    REAL_OLIST_DIR,
+    REAL_ONLINE_RETAIL_CSV,
+    REAL_ONLINE_RETAIL_XLSX,
+    Build,
+    require_real_data,
+    require_success,
+    run_dbt_build,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = Path(os.environ.get("RETAIL_WAREHOUSE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
-REAL_ONLINE_RETAIL_XLSX = SHARED_DATA / "online_retail" / "Online Retail.xlsx"
-REAL_ONLINE_RETAIL_CSV = SHARED_DATA / "online_retail" / "online_retail.csv.gz"
-REAL_OLIST_DIR = SHARED_DATA / "olist"
-DBT = Path(sys.executable).parent / "dbt"
-
-
-@dataclass
-class Build:
-    """The outcome of one `dbt build`: its warehouse file, exit code and console output."""
-
-    warehouse: Path
-    returncode: int
-    output: str
-
-    def query(self, sql: str, params=None) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            return con.execute(sql, params or []).fetchall()
-
-    def scalar(self, sql: str, params=None):
-        return self.query(sql, params)[0][0]
-
-    @property
-    def build_file(self) -> Path:
-        """dbt's working copy; published onto `warehouse` when the build passed."""
-        return self.warehouse.parent / ".build" / self.warehouse.name
-
-    @property
-    def published(self) -> bool:
-        return "publish: published " in self.output
+TESTS = Path(__file__).resolve().parent
+KIND_BY_FOLDER = {"unit": "unit", "warehouse": "build", "real": "real_data"}
 
 
-def dbt_build_command(
-    workdir: Path,
-    *,
-    online_retail_path: Path | str = "",
-    olist_dir: Path | str = "",
-    synthetic_dir: Path | None = None,
-    extra_args: tuple[str, ...] = (),
-    extra_env: dict[str, str] | None = None,
-    with_ml: bool = True,
-) -> tuple[list[str], dict[str, str], Path]:
-    """The arguments, environment and served warehouse file of a `dbt build` into workdir.
-
-    dbt writes its build copy to workdir/.build/warehouse.duckdb and a complete, passing
-    build publishes it onto workdir/warehouse.duckdb (the served file). with_ml=False leaves
-    the ML models out (var ml_enabled), for tests of ingestion and publishing that need
-    not pay for them."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    warehouse = workdir / "warehouse.duckdb"
-    env = {
-        **os.environ,
-        "RETAIL_WAREHOUSE": str(warehouse),
-        "ONLINE_RETAIL_PATH": str(online_retail_path),
-        "OLIST_DIR": str(olist_dir),
-        # Keep each build's artefacts apart so builds never share target/ or logs/.
-        "DBT_TARGET_PATH": str(workdir / "target"),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        **(extra_env or {}),
-    }
-    dbt_vars = {}
-    if synthetic_dir is not None:
-        dbt_vars["synthetic_dir"] = str(synthetic_dir)
-    if not with_ml:
-        dbt_vars["ml_enabled"] = False
-    args = [str(DBT), "build", *extra_args]
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars)]
-    return args, env, warehouse
-
-
-def run_dbt_build(
-    workdir: Path,
-    *,
-    online_retail_path: Path | str = "",
-    olist_dir: Path | str = "",
-    synthetic_dir: Path | None = None,
-    extra_args: tuple[str, ...] = (),
-    extra_env: dict[str, str] | None = None,
-    with_ml: bool = True,
-) -> Build:
-    """`dbt build` from the repo root, as a user runs it, published to workdir/warehouse.duckdb."""
-    args, env, warehouse = dbt_build_command(
-        workdir,
-        online_retail_path=online_retail_path,
-        olist_dir=olist_dir,
-        synthetic_dir=synthetic_dir,
-        extra_args=extra_args,
-        extra_env=extra_env,
-        with_ml=with_ml,
-    )
-    completed = subprocess.run(
-        args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    return Build(warehouse, completed.returncode, completed.stdout + completed.stderr)
-
-
-def require_success(build: Build) -> Build:
-    assert build.returncode == 0, f"dbt build failed:\n{build.output[-6000:]}"
-    return build
-
-
-def require_real_data():
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data folder {SHARED_DATA} is absent: the real-data run is skipped")
+def pytest_collection_modifyitems(config, items):
+    """unit/ tests are marked unit, warehouse/ build, real/ real_data (make unit: -m unit)."""
+    for item in items:
+        parts = Path(item.fspath).resolve().relative_to(TESTS).parts
+        kind = KIND_BY_FOLDER.get(parts[0]) if len(parts) > 1 else None
+        if kind:
+            item.add_marker(getattr(pytest.mark, kind))
 
 
 @pytest.fixture(scope="session")
@@ -147,9 +55,7 @@ def real_build(tmp_path_factory) -> Build:
     """Online Retail from the workbook users receive, and the real Olist CSVs."""
     require_real_data()
     workdir = tmp_path_factory.mktemp("real_build")
-    return require_success(
-        run_dbt_build(workdir, online_retail_path=REAL_ONLINE_RETAIL_XLSX, olist_dir=REAL_OLIST_DIR)
-    )
+    return require_success(run_dbt_build(workdir, online_retail_path=REAL_ONLINE_RETAIL_XLSX, olist_dir=REAL_OLIST_DIR))
 
 
 @pytest.fixture(scope="session")

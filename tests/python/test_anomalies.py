@@ -16,32 +16,36 @@ def make_orders(n=1500, seed=5) -> pd.DataFrame:
     lines = rng.integers(1, 30, n)
     units = lines * rng.integers(1, 12, n)
     value = units * rng.uniform(0.5, 5, n)
-    orders = pd.DataFrame({
-        "store": "online_retail",
-        "order_key": [f"online_retail:{500000 + i}" for i in range(n)],
-        "customer_key": [f"online_retail:{10000 + i % 300}" for i in range(n)],
-        "order_date": pd.Timestamp("2011-06-01").date(),
-        "order_type": "sale",
-        "is_cancelled": False,
-        "total_quantity": units,
-        "gross_sales_amount": value,
-        "cancellation_amount": 0.0,
-        "line_count": lines,
-        "distinct_product_count": lines,
-    })
-    extremes = pd.DataFrame({
-        "store": "online_retail",
-        "order_key": ["online_retail:581483", "online_retail:C581484"],
-        "customer_key": "online_retail:16446",
-        "order_date": pd.Timestamp("2011-12-09").date(),
-        "order_type": ["sale", "cancellation"],
-        "is_cancelled": [False, True],
-        "total_quantity": [80995, -80995],
-        "gross_sales_amount": [168469.6, 0.0],
-        "cancellation_amount": [0.0, 168469.6],
-        "line_count": 1,
-        "distinct_product_count": 1,
-    })
+    orders = pd.DataFrame(
+        {
+            "store": "online_retail",
+            "order_key": [f"online_retail:{500000 + i}" for i in range(n)],
+            "customer_key": [f"online_retail:{10000 + i % 300}" for i in range(n)],
+            "order_date": pd.Timestamp("2011-06-01").date(),
+            "order_type": "sale",
+            "is_cancelled": False,
+            "total_quantity": units,
+            "gross_sales_amount": value,
+            "cancellation_amount": 0.0,
+            "line_count": lines,
+            "distinct_product_count": lines,
+        }
+    )
+    extremes = pd.DataFrame(
+        {
+            "store": "online_retail",
+            "order_key": ["online_retail:581483", "online_retail:C581484"],
+            "customer_key": "online_retail:16446",
+            "order_date": pd.Timestamp("2011-12-09").date(),
+            "order_type": ["sale", "cancellation"],
+            "is_cancelled": [False, True],
+            "total_quantity": [80995, -80995],
+            "gross_sales_amount": [168469.6, 0.0],
+            "cancellation_amount": [0.0, 168469.6],
+            "line_count": 1,
+            "distinct_product_count": 1,
+        }
+    )
     return pd.concat([orders, extremes], ignore_index=True).sort_values("order_key").reset_index(drop=True)
 
 
@@ -73,11 +77,18 @@ def test_too_few_entities_give_no_rows():
 
 
 def test_daily_anomalies_use_the_threshold_both_ways():
-    components = pd.DataFrame({
-        "store": "s", "series_id": "orders|overall|all", "series_date": pd.date_range("2021-01-01", periods=3).date,
-        "observed_value": [100.0, 10.0, 50.0], "trend_value": 50.0, "seasonal_value": 0.0,
-        "residual_value": [50.0, -40.0, 0.0], "residual_score": [6.0, -5.5, 0.0],
-    })
+    components = pd.DataFrame(
+        {
+            "store": "s",
+            "series_id": "orders|overall|all",
+            "series_date": pd.date_range("2021-01-01", periods=3).date,
+            "observed_value": [100.0, 10.0, 50.0],
+            "trend_value": 50.0,
+            "seasonal_value": 0.0,
+            "residual_value": [50.0, -40.0, 0.0],
+            "residual_score": [6.0, -5.5, 0.0],
+        }
+    )
     days = anomalies.daily_anomalies(components, threshold=5)
     assert list(days["residual_score"]) == [6.0, -5.5]
     assert days["reason"].iloc[0].startswith("orders|overall|all 100 above the expected 50")
@@ -86,16 +97,34 @@ def test_daily_anomalies_use_the_threshold_both_ways():
 
 def test_assemble_ranks_every_entity_type():
     orders = make_orders()
-    customers = pd.DataFrame({
-        "store": "online_retail",
-        "customer_key": [f"online_retail:{10000 + i}" for i in range(300)],
-        "frequency": np.arange(300) % 7 + 1, "monetary": np.arange(300) * 10.0, "cancellation_amount": 0.0,
-        "avg_basket_amount": 100.0, "avg_basket_quantity": 20.0, "distinct_product_count": np.arange(300) % 40,
-        "return_rate": 0.0, "mean_days_between_orders": 30.0, "tenure_days": 200,
-    })
+    customers = pd.DataFrame(
+        {
+            "store": "online_retail",
+            "customer_key": [f"online_retail:{10000 + i}" for i in range(300)],
+            "frequency": np.arange(300) % 7 + 1,
+            "monetary": np.arange(300) * 10.0,
+            "cancellation_amount": 0.0,
+            "avg_basket_amount": 100.0,
+            "avg_basket_quantity": 20.0,
+            "distinct_product_count": np.arange(300) % 40,
+            "return_rate": 0.0,
+            "mean_days_between_orders": 30.0,
+            "tenure_days": 200,
+        }
+    )
     customers.loc[0, ["monetary", "cancellation_amount", "return_rate"]] = [0.0, 77183.6, 1.0]
-    components = pd.DataFrame(columns=["store", "series_id", "series_date", "observed_value", "trend_value",
-                                       "seasonal_value", "residual_value", "residual_score"])
+    components = pd.DataFrame(
+        columns=[
+            "store",
+            "series_id",
+            "series_date",
+            "observed_value",
+            "trend_value",
+            "seasonal_value",
+            "residual_value",
+            "residual_score",
+        ]
+    )
     result = anomalies.assemble_anomalies(components, orders, customers, SETTINGS, daily_threshold=5)
     assert set(result["entity_type"]) == {"order", "customer"}
     assert not result.duplicated(["store", "entity_type", "entity_key"]).any()

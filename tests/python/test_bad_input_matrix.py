@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from helpers import Build, run_dbt_build
 
-from conftest import Build, run_dbt_build
 from retail_warehouse.landing.readers import read_online_retail
 from retail_warehouse.landing.specs import ONLINE_RETAIL_COLUMNS
 
@@ -95,7 +95,9 @@ def case_header_only(tmp, files):
 def case_missing_column(tmp, files):
     header = [name for name in HEADER_I if name != "CustomerID"]
     path = write_csv(tmp / "online_retail.csv", header, synthetic_lines(files, 200))
-    return Refused(path, expected=("missing CustomerID", "column: CustomerID", "expected: Online Retail I or II header"))
+    return Refused(
+        path, expected=("missing CustomerID", "column: CustomerID", "expected: Online Retail I or II header")
+    )
 
 
 def case_renamed_column(tmp, files):
@@ -108,13 +110,17 @@ def case_renamed_column(tmp, files):
 def case_latin1_encoding(tmp, files):
     rows = synthetic_lines(files, 300) + [line(Description="GIFT VOUCHER £10")]
     path = write_csv(tmp / "online_retail.csv", HEADER_I, rows, encoding="latin-1")
-    return Refused(path, expected=("line 302 is not UTF-8", "byte 0xa3", "column: Description", "expected: a UTF-8 CSV"))
+    return Refused(
+        path, expected=("line 302 is not UTF-8", "byte 0xa3", "column: Description", "expected: a UTF-8 CSV")
+    )
 
 
 def case_semicolon_delimiter_and_decimal_commas(tmp, files):
     rows = [{**row, "UnitPrice": row["UnitPrice"].replace(".", ",")} for row in synthetic_lines(files, 200)]
     path = write_csv(tmp / "online_retail.csv", HEADER_I, rows, delimiter=";")
-    return Refused(path, expected=("separated by semicolons, not commas", "expected: a comma-separated CSV with a decimal point"))
+    return Refused(
+        path, expected=("separated by semicolons, not commas", "expected: a comma-separated CSV with a decimal point")
+    )
 
 
 def case_truncated_xlsx(tmp, files):
@@ -127,7 +133,9 @@ def case_truncated_xlsx(tmp, files):
 def case_gzip_that_is_not_gzip(tmp, files):
     path = tmp / "online_retail.csv.gz"
     shutil.copy(files / "online_retail" / "online_retail.csv", path)
-    return Refused(path, expected=("online_retail.csv.gz", "named .gz but is not gzip-compressed", "expected: a gzip file"))
+    return Refused(
+        path, expected=("online_retail.csv.gz", "named .gz but is not gzip-compressed", "expected: a gzip file")
+    )
 
 
 def case_sheet_with_another_header(tmp, files):
@@ -160,7 +168,11 @@ def case_olist_other_schema_version_renamed_column(tmp, files):
     orders.write_text(text.replace("order_purchase_timestamp", "order_purchase_date", 1))
     return Refused(
         olist_dir=folder,
-        expected=("olist_orders_dataset.csv", "column: order_purchase_timestamp", "expected: Olist olist_orders_dataset header"),
+        expected=(
+            "olist_orders_dataset.csv",
+            "column: order_purchase_timestamp",
+            "expected: Olist olist_orders_dataset header",
+        ),
     )
 
 
@@ -231,7 +243,9 @@ def test_refused_input_stops_the_build_with_one_clear_error_and_keeps_the_served
     for part in run.refused.expected:
         assert part in build.output, f"{part!r} not in the dbt output:\n{build.output[-4000:]}"
     # One error, from the landing plugin: every message naming an input file is the same one.
-    messages = {text[text.index("input file "):].strip() for text in build.output.splitlines() if "input file " in text}
+    messages = {
+        text[text.index("input file ") :].strip() for text in build.output.splitlines() if "input file " in text
+    }
     assert len(messages) == 1, messages
     assert "left unchanged" in build.output and not build.published
     assert run.served_after == run.served_before
@@ -252,7 +266,11 @@ OR_ROW_CASES = [
         "invoice_date is not a timestamp (YYYY-MM-DD HH:MM:SS)",
     ),
     ("future_date", line(InvoiceNo="999105", InvoiceDate="2099-06-01 08:26:00"), "invoice_date in the future"),
-    ("negative_price", line(InvoiceNo="999106", UnitPrice="-2.55"), "negative unit_price outside a bad-debt adjustment"),
+    (
+        "negative_price",
+        line(InvoiceNo="999106", UnitPrice="-2.55"),
+        "negative unit_price outside a bad-debt adjustment",
+    ),
     ("duplicate_line", line(InvoiceNo="999001"), "exact duplicate of an earlier line"),
 ]
 OR_EXTRA_COLUMN = "Notes"
@@ -319,11 +337,14 @@ def test_row_level_problem_is_quarantined_and_counted(handled_build, case, row, 
     build = handled_build["build"]
     row_number = handled_build["or_row_numbers"][case]
     assert quarantine_reason(build, OR_TABLE, row_number) == reason
-    assert build.scalar(
-        "select count(*) from marts.data_quality_issues "
-        "where source_table = ? and rule = ? and issue_kind = 'quarantined' and rows >= 1",
-        [OR_TABLE, reason],
-    ) == 1
+    assert (
+        build.scalar(
+            "select count(*) from marts.data_quality_issues "
+            "where source_table = ? and rule = ? and issue_kind = 'quarantined' and rows >= 1",
+            [OR_TABLE, reason],
+        )
+        == 1
+    )
 
 
 def test_columns_in_another_order_and_an_extra_column_are_read_by_name(handled_build):
@@ -336,17 +357,24 @@ def test_columns_in_another_order_and_an_extra_column_are_read_by_name(handled_b
         "where source_row_number = ?",
         [first],
     ) == [("999001", "United Kingdom", 2.55, 6)]
-    columns = {row[0] for row in build.query(
-        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?", [OR_TABLE]
-    )}
+    columns = {
+        row[0]
+        for row in build.query(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+            [OR_TABLE],
+        )
+    }
     assert OR_EXTRA_COLUMN not in columns and "notes" not in columns
 
 
 def test_nothing_is_lost_row_conservation_holds_for_every_table(handled_build):
     build = handled_build["build"]
-    conservation = {row[0]: row[1:] for row in build.query(
-        "select source_table, raw_rows, staged_rows, quarantined_rows from marts.row_conservation"
-    )}
+    conservation = {
+        row[0]: row[1:]
+        for row in build.query(
+            "select source_table, raw_rows, staged_rows, quarantined_rows from marts.row_conservation"
+        )
+    }
     assert conservation[OR_TABLE][0] == handled_build["or_rows"]
     assert conservation["olist__orders"][0] == handled_build["orders_rows"]
     assert conservation["olist__order_items"][0] == handled_build["items_rows"]
@@ -371,11 +399,14 @@ def test_olist_other_schema_version_extra_and_reordered_columns_are_handled(hand
 def test_olist_row_level_problem_is_quarantined_and_counted(handled_build, case, source_table, row_key, reason):
     build = handled_build["build"]
     assert quarantine_reason(build, source_table, handled_build[row_key]) == reason
-    assert build.scalar(
-        "select sum(rows) from marts.data_quality_issues "
-        "where source_table = ? and rule = ? and issue_kind = 'quarantined'",
-        [source_table, reason],
-    ) >= 1
+    assert (
+        build.scalar(
+            "select sum(rows) from marts.data_quality_issues "
+            "where source_table = ? and rule = ? and issue_kind = 'quarantined'",
+            [source_table, reason],
+        )
+        >= 1
+    )
 
 
 def rename_sheets(source: Path, target: Path, names: dict[str, str]) -> Path:
@@ -402,12 +433,11 @@ def test_wrong_sheet_names_are_handled_sheets_are_recognised_by_their_header(syn
     path = rename_sheets(source, tmp_path / "online_retail_II.xlsx", renamed)
     assert CalamineWorkbook.from_path(str(path)).sheet_names == list(renamed.values())
     build = require_published(run_dbt_build(tmp_path / "build", online_retail_path=path, with_ml=False))
-    sheets = dict(build.query(
-        "select _source_sheet, count(*) from raw.online_retail__invoice_lines group by 1"
-    ))
+    sheets = dict(build.query("select _source_sheet, count(*) from raw.online_retail__invoice_lines group by 1"))
     landed = read_online_retail(source, ONLINE_RETAIL_COLUMNS)
     expected = {renamed[name]: landed.column("_source_sheet").to_pylist().count(name) for name in original}
     assert sheets == expected
-    assert build.scalar(
-        "select count(*) from marts.row_conservation where raw_rows <> staged_rows + quarantined_rows"
-    ) == 0
+    assert (
+        build.scalar("select count(*) from marts.row_conservation where raw_rows <> staged_rows + quarantined_rows")
+        == 0
+    )

@@ -7,14 +7,13 @@ import shutil
 import sys
 
 import pytest
+from helpers import content_hashes, require_success, run_dbt_build
 
-from conftest import require_success, run_dbt_build
 from retail_warehouse.bench.append import append_day
 from retail_warehouse.bench.floor import run_floor
 from retail_warehouse.bench.measure import Measurement, run_measured
 from retail_warehouse.bench.pandas_path import build_marts
 from retail_warehouse.bench.run import parse_size, size_label, target_lines
-from test_determinism import content_hashes
 
 INCREMENTAL_MARTS = ("marts.fct_order_lines", "marts.fct_orders", "marts.sales_daily")
 SQL_ONLY = ("--vars", "{ml_enabled: false}")
@@ -123,8 +122,9 @@ def test_incremental_build_after_a_new_day_equals_a_full_rebuild(synthetic_build
     after = incremental.scalar("select max(order_date) from marts.sales_daily where store = 'online_retail'")
     assert (after - before).days == 1
 
-    incremental_hashes = {name: value for name, value in content_hashes(incremental.warehouse).items()
-                          if name.startswith("marts.")}
+    incremental_hashes = {
+        name: value for name, value in content_hashes(incremental.warehouse).items() if name.startswith("marts.")
+    }
     full_hashes = {name: value for name, value in content_hashes(full.warehouse).items() if name.startswith("marts.")}
     assert set(INCREMENTAL_MARTS) <= full_hashes.keys()
     assert incremental_hashes.keys() == full_hashes.keys()
@@ -142,12 +142,14 @@ def test_replaced_inputs_rebuild_the_incremental_marts_whole(synthetic_build, sy
     workdir = tmp_path / "replaced"
     (workdir / ".build").mkdir(parents=True)
     shutil.copy(synthetic_build.build_file, workdir / ".build" / "warehouse.duckdb")
-    build = require_success(run_dbt_build(
-        workdir,
-        online_retail_path=synthetic_files / "online_retail" / "online_retail_II.csv",
-        olist_dir=synthetic_files / "olist",
-        extra_args=SQL_ONLY,
-    ))
+    build = require_success(
+        run_dbt_build(
+            workdir,
+            online_retail_path=synthetic_files / "online_retail" / "online_retail_II.csv",
+            olist_dir=synthetic_files / "olist",
+            extra_args=SQL_ONLY,
+        )
+    )
     for mart in INCREMENTAL_MARTS:
         assert f'{mart.split(".")[1]}" is rebuilt whole' in build.output, mart
     assert build.published
@@ -156,7 +158,9 @@ def test_replaced_inputs_rebuild_the_incremental_marts_whole(synthetic_build, sy
 
 
 def test_a_measurement_is_the_step_own_time_and_memory(tmp_path):
-    grows = "import time; block = bytearray(300 * 1024 * 1024); block[::4096] = b'x' * len(block[::4096]); time.sleep(0.3)"
+    grows = (
+        "import time; block = bytearray(300 * 1024 * 1024); block[::4096] = b'x' * len(block[::4096]); time.sleep(0.3)"
+    )
     measured = run_measured("grow", [sys.executable, "-c", grows], tmp_path / "grow.log")
     assert measured.ok and measured.wall_seconds >= 0.3
     assert 300 <= measured.peak_rss_mb < 400
@@ -170,7 +174,11 @@ def test_a_measurement_is_the_step_own_time_and_memory(tmp_path):
 
 def test_sizes_read_and_print_as_make_bench_takes_them():
     assert [parse_size(text) for text in ("100k", "1M", "10M", "100M", "2500")] == [
-        100_000, 1_000_000, 10_000_000, 100_000_000, 2_500,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+        2_500,
     ]
     assert [size_label(lines) for lines in (100_000, 1_000_000, 10_000_000, 2_500)] == ["100k", "1M", "10M", "2500"]
 
@@ -202,15 +210,26 @@ def test_targets_are_judged_from_the_measurements_at_their_size():
         return Measurement(name, lines, wall, wall if cpu is None else cpu, peak, returncode, "log", note)
 
     ten_m, one_m = 10_000_000, 1_000_000
-    rows = target_lines([
-        step("floor", ten_m, 100), step("dbt_startup", ten_m, 10), step("dbt_core", ten_m, 135),
-        step("pandas", ten_m, 700), step("dbt_ml", ten_m, 601, peak=5000), step("dbt_sql", ten_m, 400),
-        step("dbt_incremental", ten_m, 60),
-        step("floor", one_m, 10), step("dbt_startup", one_m, 10), step("dbt_core", one_m, 30),
-        step("pandas", one_m, 5, returncode=1, note="ran out of its cap"),
-    ])
-    verdicts = {tuple(cell.strip() for cell in row.split("|")[1:3]): row.split("|")[-2].strip()
-                for row in rows if row.startswith("| ") and "---" not in row and "verdict" not in row}
+    rows = target_lines(
+        [
+            step("floor", ten_m, 100),
+            step("dbt_startup", ten_m, 10),
+            step("dbt_core", ten_m, 135),
+            step("pandas", ten_m, 700),
+            step("dbt_ml", ten_m, 601, peak=5000),
+            step("dbt_sql", ten_m, 400),
+            step("dbt_incremental", ten_m, 60),
+            step("floor", one_m, 10),
+            step("dbt_startup", one_m, 10),
+            step("dbt_core", one_m, 30),
+            step("pandas", one_m, 5, returncode=1, note="ran out of its cap"),
+        ]
+    )
+    verdicts = {
+        tuple(cell.strip() for cell in row.split("|")[1:3]): row.split("|")[-2].strip()
+        for row in rows
+        if row.startswith("| ") and "---" not in row and "verdict" not in row
+    }
     assert verdicts[("SQL layers <= 1.3x the floor after dbt's start-up", "10M")] == "met"  # 1.25
     assert verdicts[("SQL layers <= 1.3x the floor after dbt's start-up", "1M")] == "missed"  # 2.0
     assert verdicts[(">= 5x faster than pandas", "10M")] == "met"  # 700 / 135

@@ -9,8 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from conftest import DBT, REPO_ROOT, dbt_build_command
+from helpers import DBT, REPO_ROOT, dbt_build_command
 
 ANALYSES = sorted(path.stem for path in (REPO_ROOT / "analyses").glob("*.sql"))
 
@@ -40,7 +39,11 @@ def compile_analyses(build) -> Path:
     _, env, _ = dbt_build_command(workdir)
     completed = subprocess.run(
         [str(DBT), "compile", "--select", "resource_type:analysis"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
     compiled = workdir / "target" / "compiled" / "retail_warehouse" / "analyses"
@@ -54,7 +57,9 @@ def run_in_duckdb_1_4(build, compiled: Path) -> dict:
         pytest.skip("DUCKDB_COMPAT_PYTHON not set (make test sets it to a venv with duckdb 1.4.2)")
     completed = subprocess.run(
         [compat_python, "-c", CLIENT_SCRIPT, str(build.warehouse), str(compiled), *ANALYSES],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
     return json.loads(completed.stdout)

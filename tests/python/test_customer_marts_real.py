@@ -26,8 +26,7 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 import pytest
-
-from conftest import REAL_OLIST_DIR, REAL_ONLINE_RETAIL_CSV
+from helpers import REAL_OLIST_DIR, REAL_ONLINE_RETAIL_CSV
 
 pytestmark = pytest.mark.real_data
 
@@ -180,7 +179,9 @@ def test_customers_and_as_of_dates(real_build, expected_rfm, mart_rfm):
     counts = expected_rfm.groupby("store").size().to_dict()
     assert counts == EXPECTED_CUSTOMERS
     assert mart_rfm.groupby("store").size().to_dict() == counts
-    as_of = {store: str(day) for store, day in real_build.query("select distinct store, as_of_date from marts.customer_rfm")}
+    as_of = {
+        store: str(day) for store, day in real_build.query("select distinct store, as_of_date from marts.customer_rfm")
+    }
     assert as_of == {"online_retail": "2011-12-10", "olist": "2018-10-18"}
     # Online Retail: the 33 customers with cancellations only are in dim_customers, not here.
     assert real_build.scalar("select count(*) from marts.dim_customers where store = 'online_retail'") == 4_339 + 33
@@ -298,10 +299,13 @@ def test_cohorts(raw, real_build):
     )
     assert mart_sizes == sizes
     # Full curves: Online Retail's first cohort has months 0..12, Olist's last cohort month 0 only.
-    assert real_build.scalar(
-        "select max(months_since_first_order) from marts.customer_cohorts "
-        "where store = 'online_retail' and cohort_month = '2010-12-01'"
-    ) == 12
+    assert (
+        real_build.scalar(
+            "select max(months_since_first_order) from marts.customer_cohorts "
+            "where store = 'online_retail' and cohort_month = '2010-12-01'"
+        )
+        == 12
+    )
 
 
 def test_features(raw, real_build, expected_rfm):
@@ -329,9 +333,12 @@ def test_features(raw, real_build, expected_rfm):
         )
         """
     ).fetchone()[0]
-    assert real_build.scalar(
-        "select sum(distinct_product_count) from marts.customer_features where store = 'online_retail'"
-    ) == or_products
+    assert (
+        real_build.scalar(
+            "select sum(distinct_product_count) from marts.customer_features where store = 'online_retail'"
+        )
+        == or_products
+    )
 
     gaps = raw.execute(
         """
@@ -381,7 +388,10 @@ def test_features(raw, real_build, expected_rfm):
     # The reviews file is absent from the real data: no review feature.
     assert real_build.scalar("select count(mean_review_score) from marts.customer_features") == 0
     # Olist-only features are null for Online Retail.
-    assert real_build.scalar(
-        "select count(*) from marts.customer_features where store = 'online_retail' "
-        "and (distinct_category_count is not null or late_delivery_count is not null or mean_installments is not null)"
-    ) == 0
+    assert (
+        real_build.scalar(
+            "select count(*) from marts.customer_features where store = 'online_retail' "
+            "and (distinct_category_count is not null or late_delivery_count is not null or mean_installments is not null)"
+        )
+        == 0
+    )

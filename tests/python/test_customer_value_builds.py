@@ -158,8 +158,6 @@ def test_on_the_real_files_the_best_models_beat_their_baselines(real_build):
 
 @pytest.mark.real_data
 def test_on_the_real_files_the_cutoffs_are_the_documented_ones(real_build):
-    validation = dict(
-        real_build.query("select store, validation_cutoff from ml.churn_model_metrics where is_best")
-    )
+    validation = dict(real_build.query("select store, validation_cutoff from ml.churn_model_metrics where is_best"))
     assert str(validation["online_retail"]) == "2011-09-01"
     assert str(validation["olist"]) == "2018-03-01"

@@ -68,8 +68,10 @@ def leaky_activity_features(orders, cutoffs):
     """Orders in the 30 days around the cutoff: reads 15 days past it."""
     frames = []
     for cutoff in pd.to_datetime(list(cutoffs)):
-        window = orders[(orders["order_date"] >= cutoff - pd.Timedelta(days=15))
-                        & (orders["order_date"] < cutoff + pd.Timedelta(days=15))]
+        window = orders[
+            (orders["order_date"] >= cutoff - pd.Timedelta(days=15))
+            & (orders["order_date"] < cutoff + pd.Timedelta(days=15))
+        ]
         counted = window.groupby("customer_key").size().rename("orders_near_cutoff").reset_index()
         counted.insert(1, "as_of_date", cutoff)
         frames.append(counted)
@@ -106,8 +108,18 @@ def test_labelled_examples_join_snapshots_features_and_outcomes():
         {
             "customer_key": ["s:a", "s:b", "s:c"],
             "as_of_date": [D("2011-03-01")] * 3,
-            **{column: 1.0 for column in ("recency_days", "frequency", "monetary", "tenure_days",
-                                          "avg_basket_amount", "avg_basket_quantity", "cancellation_order_count")},
+            **{
+                column: 1.0
+                for column in (
+                    "recency_days",
+                    "frequency",
+                    "monetary",
+                    "tenure_days",
+                    "avg_basket_amount",
+                    "avg_basket_quantity",
+                    "cancellation_order_count",
+                )
+            },
             "return_rate": [None, 0.1, None],
             "mean_days_between_orders": [None, None, None],
         }
@@ -312,10 +324,17 @@ def store_orders(customers: int, months: int, seed: int) -> pd.DataFrame:
 def measured(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """customer_features-like measures of the orders before as_of."""
     past = orders[orders["order_date"] < as_of]
-    grouped = past.groupby("customer_key").agg(
-        first=("order_date", "min"), last=("order_date", "max"), frequency=("order_date", "size"),
-        monetary=("net_revenue_amount", "sum"), avg_basket_amount=("net_revenue_amount", "mean"),
-    ).reset_index()
+    grouped = (
+        past.groupby("customer_key")
+        .agg(
+            first=("order_date", "min"),
+            last=("order_date", "max"),
+            frequency=("order_date", "size"),
+            monetary=("net_revenue_amount", "sum"),
+            avg_basket_amount=("net_revenue_amount", "mean"),
+        )
+        .reset_index()
+    )
     return grouped.assign(
         store="tiny",
         customer_id=grouped["customer_key"].str[2:],
@@ -336,8 +355,9 @@ def build_tables(orders: pd.DataFrame):
         snapshots = measured(orders, D("2011-01-01")).iloc[:0]
         features = snapshots
     else:
-        months = pd.date_range(orders["order_date"].min() + pd.offsets.MonthBegin(1), orders["order_date"].max(),
-                               freq="MS")
+        months = pd.date_range(
+            orders["order_date"].min() + pd.offsets.MonthBegin(1), orders["order_date"].max(), freq="MS"
+        )
         snapshots = pd.concat([measured(orders, month) for month in months] or [measured(orders, D("2011-01-01"))])
         features = measured(orders, orders["order_date"].max() + pd.Timedelta(days=1))
     horizons, targets = {"tiny": 60}, {"tiny": "churn"}
@@ -351,8 +371,9 @@ def build_tables(orders: pd.DataFrame):
         "calibration": tables.churn_calibration_table(predictions),
         "importance": tables.churn_importance_table(examples, metrics, 42, 5000, "test"),
         "scores": tables.churn_scores_table(features, orders, examples, metrics, 42, 5000, "test"),
-        "value_metrics": (value_metrics := tables.customer_value_metrics_table(examples, snapshots, orders, 42, 5000,
-                                                                               "test")),
+        "value_metrics": (
+            value_metrics := tables.customer_value_metrics_table(examples, snapshots, orders, 42, 5000, "test")
+        ),
         "value": tables.customer_value_predictions_table(features, orders, examples, value_metrics, 42, 5000, "test"),
         "features": features,
     }
@@ -368,8 +389,11 @@ def test_a_store_with_history_gets_every_table_and_every_customer_once():
     for name in ("scores", "value"):
         assert sorted(built[name]["customer_key"]) == current, name
     assert built["scores"]["churn_probability"].between(0, 1).all()
-    assert set(built["value_metrics"]["model_name"]) == {customer_value.BASELINE, customer_value.PROBABILISTIC,
-                                                         *customer_value.REGRESSORS}
+    assert set(built["value_metrics"]["model_name"]) == {
+        customer_value.BASELINE,
+        customer_value.PROBABILISTIC,
+        *customer_value.REGRESSORS,
+    }
     assert len(built["importance"]) == len(FEATURES)
 
 

@@ -23,8 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 DASHBOARDS = REPO_ROOT / "dashboards"
 ARTIFACTS = REPO_ROOT / "artifacts" / "dashboards"
@@ -63,7 +62,9 @@ def site(real_build) -> Path:
     env = {
         **os.environ,
         # The Evidence DuckDB driver joins `filename` onto sources/warehouse/ and opens it read-only.
-        "EVIDENCE_SOURCE__warehouse__filename": os.path.relpath(real_build.warehouse, DASHBOARDS / "sources" / "warehouse"),
+        "EVIDENCE_SOURCE__warehouse__filename": os.path.relpath(
+            real_build.warehouse, DASHBOARDS / "sources" / "warehouse"
+        ),
     }
     sources_seconds = npm("run", "sources", env=env)
     build_seconds = npm("run", "build:strict", env=env)
@@ -98,9 +99,22 @@ def browsed(site) -> dict[str, dict]:
                 assert time.monotonic() < deadline, "the local web server did not start"
                 time.sleep(0.2)
         completed = subprocess.run(
-            ["node", "tests/browser.mjs", "--base-url", f"http://127.0.0.1:{port}", "--out", str(ARTIFACTS),
-             "--chromium", str(CHROMIUM), *page_paths()],
-            cwd=DASHBOARDS, capture_output=True, text=True, timeout=600, check=False,
+            [
+                "node",
+                "tests/browser.mjs",
+                "--base-url",
+                f"http://127.0.0.1:{port}",
+                "--out",
+                str(ARTIFACTS),
+                "--chromium",
+                str(CHROMIUM),
+                *page_paths(),
+            ],
+            cwd=DASHBOARDS,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
         )
     finally:
         server.terminate()

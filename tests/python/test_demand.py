@@ -29,14 +29,23 @@ def shop_orders(start="2021-01-04", days=280, seed=1, closures=(), trickle_days=
 
 
 def sales_daily_frame(orders: pd.Series, store="online_retail") -> pd.DataFrame:
-    overall = pd.DataFrame({
-        "store": store, "order_date": orders.index, "dimension": "overall", "dimension_value": "all",
-        "order_count": orders.to_numpy(), "net_revenue_amount": orders.to_numpy() * 20.0,
-    })
+    overall = pd.DataFrame(
+        {
+            "store": store,
+            "order_date": orders.index,
+            "dimension": "overall",
+            "dimension_value": "all",
+            "order_count": orders.to_numpy(),
+            "net_revenue_amount": orders.to_numpy() * 20.0,
+        }
+    )
     countries = []
     for country, share in (("United Kingdom", 0.8), ("France", 0.15), ("Spain", 0.05)):
-        countries.append(overall.assign(dimension="country", dimension_value=country,
-                                        order_count=np.round(overall["order_count"] * share)))
+        countries.append(
+            overall.assign(
+                dimension="country", dimension_value=country, order_count=np.round(overall["order_count"] * share)
+            )
+        )
     frame = pd.concat([overall, *countries], ignore_index=True)
     # Days without sales have no row in sales_daily.
     return frame[frame["order_count"] > 0]
@@ -78,7 +87,10 @@ def test_build_demand_series_complete_calendar_and_top_values():
     orders = shop_orders(closures=("2021-04-05",))
     series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=2)
     assert sorted(series["series_id"].unique()) == [
-        "net_revenue|overall|all", "orders|country|France", "orders|country|United Kingdom", "orders|overall|all",
+        "net_revenue|overall|all",
+        "orders|country|France",
+        "orders|country|United Kingdom",
+        "orders|overall|all",
     ]
     overall = series[series["series_id"] == "orders|overall|all"]
     assert len(overall) == len(orders)  # every calendar day, also those without a row
@@ -137,14 +149,29 @@ def test_backtest_evaluates_open_days_and_selection_prefers_lower_mase():
     # 14 calendar days hold 12 open days (two Saturdays closed).
     assert (frame["evaluated_days"] == 12).all()
     assert (frame["mase"] > 0).all() and (frame["smape"] <= 200).all()
-    selection = forecasting.select_models(frame.assign(store="s", series_id="x", metric="orders", dimension="overall",
-                                                       dimension_value="all"))
+    selection = forecasting.select_models(
+        frame.assign(store="s", series_id="x", metric="orders", dimension="overall", dimension_value="all")
+    )
     chosen = selection[selection["is_chosen"]].iloc[0]
     assert chosen["mean_mase"] == selection["mean_mase"].min()
     assert selection.loc[selection["model_name"] == "seasonal_naive", "mase_vs_seasonal_naive"].iloc[0] == 1
-    tie = pd.DataFrame({"store": "s", "series_id": "x", "metric": "orders", "dimension": "overall",
-                        "dimension_value": "all", "model_name": ["sarima", "seasonal_naive"], "fold_number": 1,
-                        "mae": 1.0, "rmse": 1.0, "smape": 1.0, "mase": 1.0, "coverage_80": 1.0, "coverage_95": 1.0})
+    tie = pd.DataFrame(
+        {
+            "store": "s",
+            "series_id": "x",
+            "metric": "orders",
+            "dimension": "overall",
+            "dimension_value": "all",
+            "model_name": ["sarima", "seasonal_naive"],
+            "fold_number": 1,
+            "mae": 1.0,
+            "rmse": 1.0,
+            "smape": 1.0,
+            "mase": 1.0,
+            "coverage_80": 1.0,
+            "coverage_95": 1.0,
+        }
+    )
     assert forecasting.select_models(tie).query("is_chosen")["model_name"].iloc[0] == "seasonal_naive"
 
 
@@ -192,30 +219,57 @@ def test_robust_scores():
 def test_profiles_and_peaks():
     orders = shop_orders(days=140)
     series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
-    hour_weekday = pd.DataFrame([
-        {"store": "online_retail", "iso_day_of_week": d, "hour_of_day": h,
-         "order_count": (10 if 9 <= h < 17 else 0) * (0 if d == 6 else 1), "net_revenue_amount": 1.0}
-        for d in range(1, 8) for h in range(24)
-    ])
+    hour_weekday = pd.DataFrame(
+        [
+            {
+                "store": "online_retail",
+                "iso_day_of_week": d,
+                "hour_of_day": h,
+                "order_count": (10 if 9 <= h < 17 else 0) * (0 if d == 6 else 1),
+                "net_revenue_amount": 1.0,
+            }
+            for d in range(1, 8)
+            for h in range(24)
+        ]
+    )
     profiles = seasonality.seasonal_profiles(series, hour_weekday)
-    weekday = profiles[(profiles["metric"] == "orders") & (profiles["profile"] == "weekday")].set_index("iso_day_of_week")
+    weekday = profiles[(profiles["metric"] == "orders") & (profiles["profile"] == "weekday")].set_index(
+        "iso_day_of_week"
+    )
     assert weekday.loc[4, "is_peak"] and weekday.loc[6, "mean_value"] == 0 and not weekday.loc[6, "is_peak"]
     assert weekday.loc[4, "seasonal_index"] > 1 > weekday.loc[7, "seasonal_index"]
     cells = profiles[profiles["profile"] == "hour_weekday"]
     assert len(cells[cells["metric"] == "orders"]) == 168
 
-    forecast = pd.DataFrame({"store": "online_retail", "series_id": "orders|overall|all",
-                             "forecast_date": [pd.Timestamp("2021-06-01").date()], "day_status": DAY_OPEN,
-                             "point_forecast": [1000.0], "upper_80": [1200.0]})
-    hourly_actual = pd.DataFrame({"store": "online_retail", "period_date": [pd.Timestamp("2021-01-04").date()],
-                                  "hour_of_day": [10], "order_count": [50]})
+    forecast = pd.DataFrame(
+        {
+            "store": "online_retail",
+            "series_id": "orders|overall|all",
+            "forecast_date": [pd.Timestamp("2021-06-01").date()],
+            "day_status": DAY_OPEN,
+            "point_forecast": [1000.0],
+            "upper_80": [1200.0],
+        }
+    )
+    hourly_actual = pd.DataFrame(
+        {
+            "store": "online_retail",
+            "period_date": [pd.Timestamp("2021-01-04").date()],
+            "hour_of_day": [10],
+            "order_count": [50],
+        }
+    )
     hours = capacity.hourly_forecast(forecast, capacity.hour_shares(hour_weekday))
     peaks = seasonality.peak_periods(series, forecast, hourly_actual, hours)
     days = peaks[(peaks["period_type"] == "day") & (peaks["metric"] == "orders") & (peaks["source"] == "actual")]
-    open_values = series[(series["series_id"] == "orders|overall|all") & (series["day_status"] == DAY_OPEN)]["actual_value"]
+    open_values = series[(series["series_id"] == "orders|overall|all") & (series["day_status"] == DAY_OPEN)][
+        "actual_value"
+    ]
     assert len(days) == (open_values >= np.quantile(open_values, 0.9)).sum()
     assert (peaks["value"] >= peaks["threshold_value"]).all()
-    future_day = peaks[(peaks["period_type"] == "day") & (peaks["source"] == "forecast") & (peaks["metric"] == "orders")]
+    future_day = peaks[
+        (peaks["period_type"] == "day") & (peaks["source"] == "forecast") & (peaks["metric"] == "orders")
+    ]
     assert list(future_day["value"]) == [1000.0]
     actual_hour = peaks[(peaks["period_type"] == "hour") & (peaks["source"] == "actual")]
     assert list(actual_hour["hour_of_day"]) == [10]
@@ -240,14 +294,32 @@ def test_per_store_settings():
 
 
 def test_resource_plan_agents_and_capacity():
-    shares = pd.DataFrame({"store": "s", "iso_day_of_week": np.repeat(np.arange(1, 8), 24),
-                           "hour_of_day": np.tile(np.arange(24), 7),
-                           "hour_share": np.tile(np.where(np.arange(24) == 10, 1.0, 0.0), 7)})
-    forecast = pd.DataFrame({"store": "s", "forecast_date": [pd.Timestamp("2021-06-01").date(), pd.Timestamp("2021-06-05").date()],
-                             "day_status": [DAY_OPEN, DAY_CLOSED_WEEKDAY], "point_forecast": [130.0, 0.0],
-                             "upper_80": [170.0, 0.0]})
-    settings = {"s": capacity.CapacitySettings(orders_per_agent_hour=5, shift_length_hours=8, first_shift_start_hour=6,
-                                               target_utilisation=0.5, warehouse_orders_per_day=150)}
+    shares = pd.DataFrame(
+        {
+            "store": "s",
+            "iso_day_of_week": np.repeat(np.arange(1, 8), 24),
+            "hour_of_day": np.tile(np.arange(24), 7),
+            "hour_share": np.tile(np.where(np.arange(24) == 10, 1.0, 0.0), 7),
+        }
+    )
+    forecast = pd.DataFrame(
+        {
+            "store": "s",
+            "forecast_date": [pd.Timestamp("2021-06-01").date(), pd.Timestamp("2021-06-05").date()],
+            "day_status": [DAY_OPEN, DAY_CLOSED_WEEKDAY],
+            "point_forecast": [130.0, 0.0],
+            "upper_80": [170.0, 0.0],
+        }
+    )
+    settings = {
+        "s": capacity.CapacitySettings(
+            orders_per_agent_hour=5,
+            shift_length_hours=8,
+            first_shift_start_hour=6,
+            target_utilisation=0.5,
+            warehouse_orders_per_day=150,
+        )
+    }
     plan = capacity.resource_plan(capacity.hourly_forecast(forecast, shares), settings)
     assert len(plan) == 6
     busy = plan[(plan["plan_date"] == pd.Timestamp("2021-06-01").date()) & (plan["shift_number"] == 1)].iloc[0]
@@ -262,8 +334,20 @@ def test_empty_inputs_give_empty_tables_with_columns():
     series = demand_series.empty_demand_series()
     assert forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42).empty
     assert forecasting.select_models(forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42)).empty
-    assert list(seasonality.seasonal_profiles(series, pd.DataFrame(columns=["store"])).columns)[:3] == ["store", "metric", "profile"]
-    assert "peak_rank" in seasonality.peak_periods(series, pd.DataFrame(columns=["store", "series_id"]), pd.DataFrame(columns=["store"]), pd.DataFrame(columns=["store"])).columns
+    assert list(seasonality.seasonal_profiles(series, pd.DataFrame(columns=["store"])).columns)[:3] == [
+        "store",
+        "metric",
+        "profile",
+    ]
+    assert (
+        "peak_rank"
+        in seasonality.peak_periods(
+            series,
+            pd.DataFrame(columns=["store", "series_id"]),
+            pd.DataFrame(columns=["store"]),
+            pd.DataFrame(columns=["store"]),
+        ).columns
+    )
     plan = capacity.resource_plan(pd.DataFrame(columns=["store", "forecast_date"]), {})
     assert plan.empty and "agents_needed" in plan.columns
 

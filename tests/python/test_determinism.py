@@ -5,54 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-import duckdb
-
-from conftest import require_success, run_dbt_build
-
-SCHEMAS = ("marts", "ml")
-
-
-FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
-# Floating-point aggregates (avg, sum of doubles) are computed in parallel by DuckDB and may
-# differ in the last bits from run to run (about 1e-14 relative): doubles are compared at 10
-# significant digits. Every other type (integers, decimals, text, dates) is compared exactly.
-FLOAT_DIGITS = 10
-
-
-def canonical_value(column: str, data_type: str) -> str:
-    quoted = '"' + column.replace('"', '""') + '"'
-    text = f"printf('%.{FLOAT_DIGITS}g', {quoted})" if data_type in FLOAT_TYPES else f"cast({quoted} as varchar)"
-    return f"coalesce({text}, '<null>')"
-
-
-def content_hashes(warehouse) -> dict[str, tuple[int, str, str]]:
-    """Per table: row count and md5 of its rows rendered as canonical text, sorted.
-
-    Column names and order are part of the hash; sorting the rendered rows makes it
-    independent of the physical row order, which SQL does not define."""
-    hashes = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ? and table_type = 'BASE TABLE' order by 1, 2",
-            [list(SCHEMAS)],
-        ).fetchall()
-        for schema, name in tables:
-            columns = con.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = ? and table_name = ? order by ordinal_position",
-                [schema, name],
-            ).fetchall()
-            row_text = " || chr(31) || ".join(canonical_value(column, kind) for column, kind in columns)
-            header = chr(31).join(f"{column}:{kind}" for column, kind in columns)
-            count, digest = con.execute(
-                f"""
-                select count(*), md5(coalesce(string_agg(row_text, chr(10) order by row_text), ''))
-                from (select {row_text} as row_text from "{schema}"."{name}")
-                """
-            ).fetchone()
-            hashes[f"{schema}.{name}"] = (count, header, digest)
-    return hashes
+from helpers import content_hashes, require_success, run_dbt_build
 
 
 def test_a_second_build_over_the_first_publishes_identical_marts(synthetic_build, synthetic_files, tmp_path):

@@ -37,7 +37,7 @@ def test_assignments_are_the_customers_before_the_assignment_day(synthetic_build
 
 
 def test_z_test_row_recomputes_from_assignments(synthetic_build):
-    for experiment_id, in synthetic_build.query("select distinct experiment_id from ml.experiment_results"):
+    for (experiment_id,) in synthetic_build.query("select distinct experiment_id from ml.experiment_results"):
         counts = synthetic_build.query(
             """
             select

@@ -135,17 +135,19 @@ def test_bad_online_retail_file_raises_one_clear_error(tmp_path, name, content, 
 
 
 def test_truncated_workbook_raises_a_clear_error(tmp_path):
-    good = write_workbook(tmp_path / "good.xlsx", {"Online Retail": [HEADER_I.split(","), [1, "2", "x", 1, None, 1.0, 1, "UK"]]})
+    good = write_workbook(
+        tmp_path / "good.xlsx", {"Online Retail": [HEADER_I.split(","), [1, "2", "x", 1, None, 1.0, 1, "UK"]]}
+    )
     truncated = tmp_path / "truncated.xlsx"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     assert not zipfile.is_zipfile(truncated)
-    with pytest.raises(InputFileError, match="truncated.xlsx.*not a readable .xlsx"):
+    with pytest.raises(InputFileError, match=r"truncated\.xlsx.*not a readable \.xlsx"):
         read_online_retail(truncated, ONLINE_RETAIL_COLUMNS)
 
 
 def test_malformed_csv_row_raises_an_error_naming_the_file(tmp_path):
     path = write(tmp_path / "ragged.csv", HEADER_I + "\n" + LINES_I[0] + ",extra,fields\n")
-    with pytest.raises(InputFileError, match="ragged.csv"):
+    with pytest.raises(InputFileError, match=r"ragged\.csv"):
         as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
 
 
@@ -172,7 +174,7 @@ def test_missing_optional_olist_file_lands_empty_and_is_reported(tmp_path):
 def test_missing_required_olist_file_stops_with_its_name(tmp_path):
     folder = write_olist(tmp_path / "olist", {"orders", "customers"})
     inputs = resolve_inputs("", str(folder), tmp_path / "unused")
-    with pytest.raises(InputFileError, match="olist_order_items_dataset.csv.*required"):
+    with pytest.raises(InputFileError, match=r"olist_order_items_dataset\.csv.*required"):
         land_olist(inputs, "order_items")
 
 
@@ -189,8 +191,10 @@ def test_olist_file_with_a_missing_column_names_it(tmp_path):
 def test_gzipped_olist_file_is_read_and_quoted_headers_are_unquoted(tmp_path):
     folder = write_olist(tmp_path / "olist", {"customers", "order_items"})
     with gzip.open(folder / "olist_orders_dataset.csv.gz", "wt") as stream:
-        stream.write('"order_id","customer_id","order_status","order_purchase_timestamp","order_approved_at",'
-                     '"order_delivered_carrier_date","order_delivered_customer_date","order_estimated_delivery_date"\n')
+        stream.write(
+            '"order_id","customer_id","order_status","order_purchase_timestamp","order_approved_at",'
+            '"order_delivered_carrier_date","order_delivered_customer_date","order_estimated_delivery_date"\n'
+        )
         stream.write('"0a1b",c1,delivered,2017-10-02 10:56:33,,,,2017-10-18 00:00:00\n')
     table = as_table(land_olist(resolve_inputs("", str(folder), tmp_path / "unused"), "orders"))
     assert table.column("order_id").to_pylist() == ["0a1b"]

@@ -33,9 +33,7 @@ names = st.text(
     min_size=1,
     max_size=12,
 ).filter(lambda name: name.strip() == name and name)
-cell_values = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=20
-)
+cell_values = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=20)
 
 
 # --- _cell_text: a workbook cell as the text a CSV export would hold ---------------------------
@@ -87,7 +85,9 @@ def test_any_order_extra_columns_and_padding_detect_the_layout(version, extra, d
     other = {c for v in ONLINE_RETAIL_VERSIONS for c in v.source_columns}
     extra = [name for name in extra if name not in other]
     columns = data.draw(st.permutations([*version.source_columns, *extra]))
-    padded = [data.draw(st.sampled_from(["", " ", "  "])) + name + data.draw(st.sampled_from(["", " "])) for name in columns]
+    padded = [
+        data.draw(st.sampled_from(["", " ", "  "])) + name + data.draw(st.sampled_from(["", " "])) for name in columns
+    ]
     # Neither layout's columns are a subset of the other's, so detection is exact.
     assert detect_online_retail_version(Path("x.csv"), padded) == version
 
@@ -175,16 +175,18 @@ def test_a_header_with_another_delimiter_is_refused_with_the_expectation(header,
 )
 def test_the_first_non_utf8_byte_is_found_with_its_line_and_column(header, data):
     rows = data.draw(
-        st.lists(st.lists(st.text(alphabet="abc 123", max_size=6), min_size=len(header), max_size=len(header)), min_size=1, max_size=8)
+        st.lists(
+            st.lists(st.text(alphabet="abc 123", max_size=6), min_size=len(header), max_size=len(header)),
+            min_size=1,
+            max_size=8,
+        )
     )
     bad_row = data.draw(st.integers(0, len(rows) - 1))
     bad_column = data.draw(st.integers(0, len(header) - 1))
     rows[bad_row][bad_column] += "\u00a3"  # '£' written as Latin-1: byte 0xa3
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "f.csv"
-        path.write_bytes(
-            "\n".join(",".join(row) for row in [header, *rows]).encode("latin-1") + b"\n"
-        )
+        path.write_bytes("\n".join(",".join(row) for row in [header, *rows]).encode("latin-1") + b"\n")
         assert find_non_utf8(path, header) == (bad_row + 2, header[bad_column], 0xA3)
 
 

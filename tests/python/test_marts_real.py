@@ -22,8 +22,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-
-from conftest import REAL_OLIST_DIR, REAL_ONLINE_RETAIL_CSV
+from helpers import REAL_OLIST_DIR, REAL_ONLINE_RETAIL_CSV
 
 pytestmark = pytest.mark.real_data
 
@@ -99,9 +98,12 @@ def test_online_retail_customers(real_build, raw):
         )
         """,
     )
-    assert real_build.scalar(
-        "select count(*) from marts.dim_customers where store = 'online_retail' and first_order_at is null"
-    ) == cancellation_only
+    assert (
+        real_build.scalar(
+            "select count(*) from marts.dim_customers where store = 'online_retail' and first_order_at is null"
+        )
+        == cancellation_only
+    )
 
 
 def test_online_retail_net_revenue(real_build, raw):
@@ -220,9 +222,9 @@ def test_olist_customers_are_persons(real_build, raw):
     persons = scalar(raw, "select count(distinct customer_unique_id) from olist_customers")
     assert persons == MANIFEST_OLIST_PERSONS
     assert real_build.scalar("select count(*) from marts.dim_customers where store = 'olist'") == persons
-    assert real_build.scalar(
-        "select count(distinct customer_key) from marts.fct_orders where store = 'olist'"
-    ) == persons
+    assert (
+        real_build.scalar("select count(distinct customer_key) from marts.fct_orders where store = 'olist'") == persons
+    )
 
 
 def test_olist_delivered_orders_and_on_time_share(real_build, raw):
@@ -230,9 +232,10 @@ def test_olist_delivered_orders_and_on_time_share(real_build, raw):
     orders with status delivered and a delivery date (8 delivered orders have none)."""
     delivered = scalar(raw, "select count(*) from olist_orders where order_status = 'delivered'")
     assert delivered == MANIFEST_OLIST_DELIVERED
-    assert real_build.scalar(
-        "select count(*) from marts.fct_orders where store = 'olist' and order_status = 'delivered'"
-    ) == delivered
+    assert (
+        real_build.scalar("select count(*) from marts.fct_orders where store = 'olist' and order_status = 'delivered'")
+        == delivered
+    )
 
     measured, on_time = raw.execute(
         """
@@ -253,7 +256,9 @@ def test_olist_delivered_orders_and_on_time_share(real_build, raw):
     assert (mart_measured, mart_on_time) == (measured, on_time)
     share = on_time / measured
     assert round(share, 4) == 0.9323  # measured on the real files
-    mart_share = real_build.scalar("select avg(cast(is_on_time as integer)) from marts.fct_orders where store = 'olist'")
+    mart_share = real_build.scalar(
+        "select avg(cast(is_on_time as integer)) from marts.fct_orders where store = 'olist'"
+    )
     assert mart_share == pytest.approx(share)
 
 
@@ -290,9 +295,7 @@ def test_olist_grain_and_payment_reconciliation(real_build, raw):
     assert real_build.scalar("select count(*) from marts.fct_orders where store = 'olist'") == scalar(
         raw, "select count(*) from olist_orders"
     )
-    assert real_build.scalar(
-        "select count(*) from marts.fct_orders where store = 'olist' and line_count = 0"
-    ) == 775
+    assert real_build.scalar("select count(*) from marts.fct_orders where store = 'olist' and line_count = 0") == 775
     assert real_build.scalar("select count(*) from marts.fct_order_lines where store = 'olist'") == scalar(
         raw, "select count(*) from olist_items"
     )
@@ -310,9 +313,7 @@ def test_reviews_mart_builds_empty_without_the_reviews_file(real_build):
 
 
 def test_date_dimension_covers_every_fact_date(real_build):
-    first_day, last_day, days = real_build.query(
-        "select min(date_day), max(date_day), count(*) from marts.dim_date"
-    )[0]
+    first_day, last_day, days = real_build.query("select min(date_day), max(date_day), count(*) from marts.dim_date")[0]
     # First order 2010-12-01 (a Wednesday) and last estimated delivery 2018-11-12, widened
     # to whole weeks and months: from Monday 2010-11-29 to 2018-11-30.
     assert (str(first_day), str(last_day)) == ("2010-11-29", "2018-11-30")

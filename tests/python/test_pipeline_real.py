@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
-from conftest import REAL_OLIST_DIR, REAL_ONLINE_RETAIL_CSV
+from helpers import REAL_OLIST_DIR, REAL_ONLINE_RETAIL_CSV
 
 pytestmark = pytest.mark.real_data
 
@@ -62,9 +61,7 @@ def test_every_raw_row_is_landed_and_accounted_for(real_build):
 
 def test_workbook_and_csv_give_the_same_staged_lines(real_build, real_csv_build):
     assert real_csv_build.scalar("select count(*) from raw.online_retail__invoice_lines") == 541_909
-    columns = (
-        "invoice_no, stock_code, description, quantity, invoiced_at, unit_price, customer_id, country, source_row_number"
-    )
+    columns = "invoice_no, stock_code, description, quantity, invoiced_at, unit_price, customer_id, country, source_row_number"
     with duckdb.connect() as con:
         con.execute(f"attach '{real_build.warehouse}' as from_xlsx (read_only)")
         con.execute(f"attach '{real_csv_build.warehouse}' as from_csv (read_only)")

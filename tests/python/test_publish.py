@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from conftest import REPO_ROOT, dbt_build_command, run_dbt_build
+from helpers import REPO_ROOT, dbt_build_command, run_dbt_build
 from warehouse_reader import read_once
 
 KILL_SEED = 20_260_523
@@ -256,8 +255,11 @@ def test_a_failing_data_test_blocks_the_publish(synthetic_build, synthetic_files
     assert "left unchanged" in build.output and not build.published
     assert sha256(workdir / "warehouse.duckdb") == before
     # The build copy does hold the failing data: it is there to debug, not to serve.
-    from conftest import Build
+    from helpers import Build
 
-    assert Build(build.build_file, 0, "").scalar(
-        "select count(*) from staging.stg_olist__customers where customer_state = 'SAO PAULO'"
-    ) == 1
+    assert (
+        Build(build.build_file, 0, "").scalar(
+            "select count(*) from staging.stg_olist__customers where customer_state = 'SAO PAULO'"
+        )
+        == 1
+    )

@@ -16,7 +16,10 @@ def orders_of(rows: list[tuple[str, str]]) -> pd.DataFrame:
 def test_time_to_repeat_purchase_observes_and_censors():
     orders = orders_of(
         [
-            ("a", "2020-01-01"), ("a", "2020-01-01"), ("a", "2020-01-11"), ("a", "2020-03-01"),
+            ("a", "2020-01-01"),
+            ("a", "2020-01-01"),
+            ("a", "2020-01-11"),
+            ("a", "2020-03-01"),
             ("b", "2020-01-05"),
             ("c", "2020-01-31"),
         ]
@@ -89,9 +92,7 @@ def test_pairwise_logrank_matches_lifelines():
     observed = rng.random(350) < 0.7
     in_first = np.arange(350) < 200
     statistic, p_value = survival.logrank_two_groups(durations, observed, in_first)
-    reference = logrank_test(
-        durations[in_first], durations[~in_first], observed[in_first], observed[~in_first]
-    )
+    reference = logrank_test(durations[in_first], durations[~in_first], observed[in_first], observed[~in_first])
     assert statistic == pytest.approx(reference.test_statistic)
     assert p_value == pytest.approx(reference.p_value)
     assert survival.logrank_two_groups(durations, np.zeros(350, bool), in_first) == (0.0, 1.0)

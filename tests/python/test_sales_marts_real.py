@@ -26,8 +26,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-
-from conftest import REAL_OLIST_DIR, REAL_ONLINE_RETAIL_CSV
+from helpers import REAL_OLIST_DIR, REAL_ONLINE_RETAIL_CSV
 
 CENT = Decimal("0.01")
 
@@ -184,7 +183,10 @@ def test_top_months(real_build):
 def test_hour_weekday_counts(real_build, raw):
     expected = {}
     for store, sql in (
-        ("online_retail", "select isodow(invoiced_at), hour(invoiced_at), count(*) from or_invoices where is_sale group by all"),
+        (
+            "online_retail",
+            "select isodow(invoiced_at), hour(invoiced_at), count(*) from or_invoices where is_sale group by all",
+        ),
         ("olist", "select isodow(purchased_at), hour(purchased_at), count(*) from olist_orders group by all"),
     ):
         expected |= {(store, day, hour): count for day, hour, count in raw.execute(sql).fetchall()}

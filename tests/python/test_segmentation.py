@@ -3,6 +3,8 @@ tables of the synthetic and real builds."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,7 +30,9 @@ def customer_frame(n: int, seed: int = 0, store: str = "online_retail") -> pd.Da
     rng = np.random.default_rng(seed)
     kind = rng.integers(0, 3, n)
     frequency = np.where(kind == 0, rng.integers(5, 30, n), np.where(kind == 1, rng.integers(2, 5, n), 1))
-    recency = np.where(kind == 0, rng.integers(1, 30, n), np.where(kind == 1, rng.integers(30, 120, n), rng.integers(120, 370, n)))
+    recency = np.where(
+        kind == 0, rng.integers(1, 30, n), np.where(kind == 1, rng.integers(30, 120, n), rng.integers(120, 370, n))
+    )
     basket = rng.lognormal(np.where(kind == 0, 6.0, 4.5), 0.4)
     return pd.DataFrame(
         {
@@ -64,7 +68,7 @@ def test_model_selection_recovers_known_blobs():
     assert adjusted_rand_score(truth, labels) > 0.98
     kmeans_rows = [row for row in selection.rows if row["method"] == "kmeans"]
     assert [row["k"] for row in kmeans_rows] == list(range(2, 11))
-    assert all(a["inertia"] > b["inertia"] for a, b in zip(kmeans_rows, kmeans_rows[1:]))
+    assert all(a["inertia"] > b["inertia"] for a, b in itertools.pairwise(kmeans_rows))
     assert {row["method"] for row in selection.rows} == {"kmeans", "gmm", "ward", "dbscan"}
     assert "knee of the KMeans inertia curve" in selection.reason
 
@@ -166,7 +170,9 @@ def test_ari_of_identical_snapshots_is_one_and_drift_lowers_it():
     drifted = frame.copy()
     rng = np.random.default_rng(1)
     drifted["recency_days"] = rng.permutation(drifted["recency_days"].to_numpy())
-    moved = pd.concat([frame.assign(as_of_date=pd.Timestamp("2011-02-01")), drifted.assign(as_of_date=pd.Timestamp("2011-05-01"))])
+    moved = pd.concat(
+        [frame.assign(as_of_date=pd.Timestamp("2011-02-01")), drifted.assign(as_of_date=pd.Timestamp("2011-05-01"))]
+    )
     assert rolling_ari(moved, features, transforms, "kmeans", 3, SMALL)["ari"].iloc[0] < 0.8
 
 
@@ -218,14 +224,17 @@ def check_segmentation_tables(build):
     assert build.scalar("select count(*) from ml.segment_outliers") == build.scalar(
         "select count(*) from ml.customer_segments where is_outlier"
     )
-    for store, method, k in chosen:
+    for store, method, _k in chosen:
         if method == "none":
             continue
         clauses = build.scalar("select count(*) from ml.segment_refresh_policy where store = ?", [store])
         assert clauses == 5
-        assert build.scalar(
-            "select count(*) from ml.segment_stability where store = ? and comparison = 'bootstrap'", [store]
-        ) == 1
+        assert (
+            build.scalar(
+                "select count(*) from ml.segment_stability where store = ? and comparison = 'bootstrap'", [store]
+            )
+            == 1
+        )
     return dict((store, (method, k)) for store, method, k in chosen)
 
 
@@ -239,9 +248,7 @@ def test_synthetic_build_segments_every_customer_once(synthetic_build):
 def test_real_build_segments_every_customer_once(real_build):
     chosen = check_segmentation_tables(real_build)
     assert set(chosen) == {"online_retail", "olist"}
-    olist = dict(
-        real_build.query("select feature, is_used from ml.segmentation_features where store = 'olist'")
-    )
+    olist = dict(real_build.query("select feature, is_used from ml.segmentation_features where store = 'olist'"))
     # Reviews are missing from the real files; 97% of Olist customers order once.
     assert olist["mean_review_score"] is False and olist["frequency"] is False
     assert olist["late_delivery_share"] is True

@@ -26,8 +26,11 @@ OLIST_ITEMS = "olist_order_items_dataset.csv"
 OLIST_PAYMENTS = "olist_order_payments_dataset.csv"
 OLIST_CUSTOMERS = "olist_customers_dataset.csv"
 OLIST_TIMESTAMPS = (
-    "order_purchase_timestamp", "order_approved_at", "order_delivered_carrier_date",
-    "order_delivered_customer_date", "order_estimated_delivery_date",
+    "order_purchase_timestamp",
+    "order_approved_at",
+    "order_delivered_carrier_date",
+    "order_delivered_customer_date",
+    "order_estimated_delivery_date",
 )
 # Late rows: the first and every n-th invoice / order of the last day come again under new ids.
 LATE_EVERY = 5
@@ -88,10 +91,10 @@ def _new_invoice_no(column: str, offset: int) -> str:
 
 def append_online_retail(con, source: Path, target: Path) -> int:
     columns = _header(source)
-    con.execute(f"create or replace temp table retail as select *, row_number() over () as row_in_file from {_read_text(source)}")
-    last_day = con.execute(
-        "select max(cast(try_cast(InvoiceDate as timestamp) as date)) from retail"
-    ).fetchone()[0]
+    con.execute(
+        f"create or replace temp table retail as select *, row_number() over () as row_in_file from {_read_text(source)}"
+    )
+    last_day = con.execute("select max(cast(try_cast(InvoiceDate as timestamp) as date)) from retail").fetchone()[0]
     con.execute(
         "create or replace temp table last_day_lines as select * from retail "
         "where cast(try_cast(InvoiceDate as timestamp) as date) = ? "
@@ -100,8 +103,10 @@ def append_online_retail(con, source: Path, target: Path) -> int:
     )
     select_list = ", ".join(f'"{name}"' for name in columns)
     next_day = ", ".join(
-        _new_invoice_no("InvoiceNo", 1_000_000) + " as InvoiceNo" if name == "InvoiceNo"
-        else _shifted(name, "1") if name == "InvoiceDate"
+        _new_invoice_no("InvoiceNo", 1_000_000) + " as InvoiceNo"
+        if name == "InvoiceNo"
+        else _shifted(name, "1")
+        if name == "InvoiceDate"
         else f'"{name}"'
         for name in columns
     )
@@ -134,7 +139,9 @@ def append_online_retail(con, source: Path, target: Path) -> int:
 def append_olist(con, source_dir: Path, target_dir: Path) -> int:
     target_dir.mkdir(parents=True, exist_ok=True)
     orders_path = source_dir / OLIST_ORDERS
-    con.execute(f"create or replace temp table orders as select *, row_number() over () as row_in_file from {_read_text(orders_path)}")
+    con.execute(
+        f"create or replace temp table orders as select *, row_number() over () as row_in_file from {_read_text(orders_path)}"
+    )
     last_day = con.execute(
         "select max(cast(try_cast(order_purchase_timestamp as timestamp) as date)) from orders"
     ).fetchone()[0]
@@ -157,14 +164,20 @@ def append_olist(con, source_dir: Path, target_dir: Path) -> int:
     )
     appended = 0
     order_columns = ", ".join(
-        "new_id as order_id" if name == "order_id"
-        else "new_customer_id as customer_id" if name == "customer_id"
-        else _shifted(name, "days") if name in OLIST_TIMESTAMPS
+        "new_id as order_id"
+        if name == "order_id"
+        else "new_customer_id as customer_id"
+        if name == "customer_id"
+        else _shifted(name, "days")
+        if name in OLIST_TIMESTAMPS
         else f'"{name}"'
         for name in _header(orders_path)
     )
     appended += _append_rows(
-        con, orders_path, target_dir / OLIST_ORDERS, f"select {order_columns} from new_orders order by days desc, row_in_file"
+        con,
+        orders_path,
+        target_dir / OLIST_ORDERS,
+        f"select {order_columns} from new_orders order by days desc, row_in_file",
     )
     customers_path = source_dir / OLIST_CUSTOMERS
     customer_columns = ", ".join(
@@ -172,7 +185,9 @@ def append_olist(con, source_dir: Path, target_dir: Path) -> int:
         for name in _header(customers_path)
     )
     appended += _append_rows(
-        con, customers_path, target_dir / OLIST_CUSTOMERS,
+        con,
+        customers_path,
+        target_dir / OLIST_CUSTOMERS,
         f"""select {customer_columns}
             from new_orders inner join {_read_text(customers_path)} as customers
                 on new_orders.customer_id = customers.customer_id
@@ -182,13 +197,17 @@ def append_olist(con, source_dir: Path, target_dir: Path) -> int:
     for name, shifted in ((OLIST_ITEMS, ("shipping_limit_date",)), (OLIST_PAYMENTS, ())):
         path = source_dir / name
         columns = ", ".join(
-            "new_orders.new_id as order_id" if column == "order_id"
-            else _shifted(column, "new_orders.days", "rows.") if column in shifted
+            "new_orders.new_id as order_id"
+            if column == "order_id"
+            else _shifted(column, "new_orders.days", "rows.")
+            if column in shifted
             else f'rows."{column}"'
             for column in _header(path)
         )
         appended += _append_rows(
-            con, path, target_dir / name,
+            con,
+            path,
+            target_dir / name,
             f"""select {columns}
                 from (select *, row_number() over () as row_in_file from {_read_text(path)}) as rows
                 inner join new_orders on rows.order_id = new_orders.order_id

@@ -13,8 +13,16 @@ import duckdb
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SEEDS_DIR = REPO_ROOT / "seeds"
-FLOOR_TABLES = ("stg_online_retail", "stg_olist_orders", "stg_olist_customers", "stg_olist_order_items",
-                "fct_order_lines", "fct_orders", "customer_rfm", "sales_daily")
+FLOOR_TABLES = (
+    "stg_online_retail",
+    "stg_olist_orders",
+    "stg_olist_customers",
+    "stg_olist_order_items",
+    "fct_order_lines",
+    "fct_orders",
+    "customer_rfm",
+    "sales_daily",
+)
 
 
 def floor_sql() -> str:

@@ -10,6 +10,7 @@ waits for it with wait4 and reports the step's own figures in a JSON file."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -70,17 +71,19 @@ def run_measured(
         with log_path.open("wb") as log:
             # Its own session, so a time limit stops the launcher, the step and the step's children.
             process = subprocess.Popen(
-                [*launcher, "--", *args], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                [*launcher, "--", *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
                 start_new_session=True,
             )
             timed_out = threading.Event()
 
             def stop() -> None:
                 timed_out.set()
-                try:
+                with contextlib.suppress(ProcessLookupError):  # it ended as the timer fired
                     os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:  # it ended as the timer fired
-                    pass
 
             timer = threading.Timer(timeout_seconds, stop) if timeout_seconds else None
             if timer:
@@ -145,12 +148,16 @@ def launch(argv: list[str] | None = None) -> int:
     child = subprocess.Popen(command, preexec_fn=cap_memory if args.memory_cap_mb else None)
     _, status, usage = os.wait4(child.pid, 0)
     returncode = os.waitstatus_to_exitcode(status)
-    args.usage_file.write_text(json.dumps({
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "peak_rss_kib": usage.ru_maxrss,
-        "returncode": returncode,
-        "pid": child.pid,
-    }))
+    args.usage_file.write_text(
+        json.dumps(
+            {
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "peak_rss_kib": usage.ru_maxrss,
+                "returncode": returncode,
+                "pid": child.pid,
+            }
+        )
+    )
     return returncode if returncode >= 0 else 128 - returncode
 
 

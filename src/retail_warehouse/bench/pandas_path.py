@@ -18,8 +18,21 @@ import pandas as pd
 from .floor import SEEDS_DIR
 
 NON_PRODUCT_CODES = {
-    "POST", "DOT", "M", "C2", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS",
-    "ADJUST", "ADJUST2", "TEST001", "TEST002",
+    "POST",
+    "DOT",
+    "M",
+    "C2",
+    "D",
+    "S",
+    "B",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "CRUK",
+    "PADS",
+    "ADJUST",
+    "ADJUST2",
+    "TEST001",
+    "TEST002",
 }
 CANCELLED_OLIST_STATUSES = {"canceled", "unavailable"}
 MART_NAMES = ("fct_order_lines", "fct_orders", "customer_rfm", "sales_daily")
@@ -42,16 +55,18 @@ def to_cents(values: pd.Series) -> pd.Series:
 
 
 def clean_online_retail(raw: pd.DataFrame, max_event_timestamp: pd.Timestamp) -> pd.DataFrame:
-    lines = pd.DataFrame({
-        "invoice_no": raw["InvoiceNo"].str.strip(),
-        "stock_code": raw["StockCode"].str.strip(),
-        "description": blank_to_na(raw["Description"]),
-        "quantity": pd.to_numeric(raw["Quantity"].str.strip(), errors="coerce").astype("Int64"),
-        "invoiced_at": pd.to_datetime(raw["InvoiceDate"].str.strip(), format="%Y-%m-%d %H:%M:%S", errors="coerce"),
-        "unit_price": to_cents(raw["UnitPrice"].str.strip()),
-        "customer_id": raw["CustomerID"].str.strip().str.replace(r"\.0+$", "", regex=True),
-        "country": blank_to_na(raw["Country"]),
-    })
+    lines = pd.DataFrame(
+        {
+            "invoice_no": raw["InvoiceNo"].str.strip(),
+            "stock_code": raw["StockCode"].str.strip(),
+            "description": blank_to_na(raw["Description"]),
+            "quantity": pd.to_numeric(raw["Quantity"].str.strip(), errors="coerce").astype("Int64"),
+            "invoiced_at": pd.to_datetime(raw["InvoiceDate"].str.strip(), format="%Y-%m-%d %H:%M:%S", errors="coerce"),
+            "unit_price": to_cents(raw["UnitPrice"].str.strip()),
+            "customer_id": raw["CustomerID"].str.strip().str.replace(r"\.0+$", "", regex=True),
+            "country": blank_to_na(raw["Country"]),
+        }
+    )
     usable = (
         lines["invoice_no"].notna()
         & lines["stock_code"].notna()
@@ -71,39 +86,49 @@ def clean_online_retail(raw: pd.DataFrame, max_event_timestamp: pd.Timestamp) ->
         "sale",
     )
     code = lines["stock_code"].str.upper()
-    lines["is_product"] = ~(code.isin(NON_PRODUCT_CODES) | code.str.startswith("GIFT_0001_") | code.str.startswith("DCGS"))
+    lines["is_product"] = ~(
+        code.isin(NON_PRODUCT_CODES) | code.str.startswith("GIFT_0001_") | code.str.startswith("DCGS")
+    )
     return lines
 
 
 def online_retail_order_lines(lines: pd.DataFrame, country_names: pd.DataFrame) -> pd.DataFrame:
     invoices = lines.groupby("invoice_no", sort=False)
-    return pd.DataFrame({
-        "store": "online_retail",
-        "order_id": lines["invoice_no"],
-        "line_number": invoices.cumcount() + 1,
-        "customer_id": lines["customer_id"],
-        "product_id": lines["stock_code"],
-        "ordered_at": invoices["invoiced_at"].transform("min"),
-        "line_type": lines["line_type"],
-        "is_product": lines["is_product"],
-        "quantity": lines["quantity"],
-        "unit_price": lines["unit_price"],
-        "line_amount": lines["quantity"] * lines["unit_price"],
-        "country_name": lines["country"].map(country_names).fillna(lines["country"]),
-    })
+    return pd.DataFrame(
+        {
+            "store": "online_retail",
+            "order_id": lines["invoice_no"],
+            "line_number": invoices.cumcount() + 1,
+            "customer_id": lines["customer_id"],
+            "product_id": lines["stock_code"],
+            "ordered_at": invoices["invoiced_at"].transform("min"),
+            "line_type": lines["line_type"],
+            "is_product": lines["is_product"],
+            "quantity": lines["quantity"],
+            "unit_price": lines["unit_price"],
+            "line_amount": lines["quantity"] * lines["unit_price"],
+            "country_name": lines["country"].map(country_names).fillna(lines["country"]),
+        }
+    )
 
 
 def clean_olist(olist_dir: Path, max_event_timestamp: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     raw_orders = read_text_csv(olist_dir / "olist_orders_dataset.csv")
-    orders = pd.DataFrame({
-        "order_id": blank_to_na(raw_orders["order_id"]),
-        "customer_id": blank_to_na(raw_orders["customer_id"]),
-        "order_status": blank_to_na(raw_orders["order_status"]).str.lower(),
-        "purchased_at": pd.to_datetime(blank_to_na(raw_orders["order_purchase_timestamp"]), errors="coerce"),
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": blank_to_na(raw_orders["order_id"]),
+            "customer_id": blank_to_na(raw_orders["customer_id"]),
+            "order_status": blank_to_na(raw_orders["order_status"]).str.lower(),
+            "purchased_at": pd.to_datetime(blank_to_na(raw_orders["order_purchase_timestamp"]), errors="coerce"),
+        }
+    )
     timestamps_valid = pd.Series(True, index=raw_orders.index)
-    for column in ("order_approved_at", "order_delivered_carrier_date", "order_delivered_customer_date",
-                   "order_estimated_delivery_date"):
+    for column in (
+        "order_approved_at",
+        "order_delivered_carrier_date",
+        "order_delivered_customer_date",
+        "order_estimated_delivery_date",
+    ):
         text = blank_to_na(raw_orders[column])
         timestamps_valid &= text.isna() | pd.to_datetime(text, errors="coerce").notna()
     orders = orders[
@@ -118,11 +143,13 @@ def clean_olist(olist_dir: Path, max_event_timestamp: pd.Timestamp) -> tuple[pd.
 
     raw_customers = read_text_csv(olist_dir / "olist_customers_dataset.csv")
     zip_text = blank_to_na(raw_customers["customer_zip_code_prefix"])
-    customers = pd.DataFrame({
-        "customer_id": blank_to_na(raw_customers["customer_id"]),
-        "customer_unique_id": blank_to_na(raw_customers["customer_unique_id"]),
-        "customer_state": blank_to_na(raw_customers["customer_state"]).str.upper(),
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": blank_to_na(raw_customers["customer_id"]),
+            "customer_unique_id": blank_to_na(raw_customers["customer_unique_id"]),
+            "customer_state": blank_to_na(raw_customers["customer_state"]).str.upper(),
+        }
+    )
     customers = customers[
         customers["customer_id"].notna()
         & ~customers["customer_id"].duplicated(keep="first")
@@ -131,13 +158,17 @@ def clean_olist(olist_dir: Path, max_event_timestamp: pd.Timestamp) -> tuple[pd.
     ]
 
     raw_items = read_text_csv(olist_dir / "olist_order_items_dataset.csv")
-    items = pd.DataFrame({
-        "order_id": blank_to_na(raw_items["order_id"]),
-        "order_item_number": pd.to_numeric(blank_to_na(raw_items["order_item_id"]), errors="coerce").astype("Int64"),
-        "product_id": blank_to_na(raw_items["product_id"]),
-        "item_price": to_cents(blank_to_na(raw_items["price"])),
-        "freight_value": to_cents(blank_to_na(raw_items["freight_value"])),
-    })
+    items = pd.DataFrame(
+        {
+            "order_id": blank_to_na(raw_items["order_id"]),
+            "order_item_number": pd.to_numeric(blank_to_na(raw_items["order_item_id"]), errors="coerce").astype(
+                "Int64"
+            ),
+            "product_id": blank_to_na(raw_items["product_id"]),
+            "item_price": to_cents(blank_to_na(raw_items["price"])),
+            "freight_value": to_cents(blank_to_na(raw_items["freight_value"])),
+        }
+    )
     shipping_text = blank_to_na(raw_items["shipping_limit_date"])
     freight_text = blank_to_na(raw_items["freight_value"])
     items = items[
@@ -156,20 +187,22 @@ def clean_olist(olist_dir: Path, max_event_timestamp: pd.Timestamp) -> tuple[pd.
 def olist_order_lines(orders: pd.DataFrame, customers: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     located = orders.merge(customers, how="left", on="customer_id")
     lines = items.merge(located, how="left", on="order_id")
-    return pd.DataFrame({
-        "store": "olist",
-        "order_id": lines["order_id"],
-        "line_number": lines["order_item_number"],
-        "customer_id": lines["customer_unique_id"],
-        "product_id": lines["product_id"],
-        "ordered_at": lines["purchased_at"],
-        "line_type": np.where(lines["order_status"].isin(CANCELLED_OLIST_STATUSES), "cancelled_sale", "sale"),
-        "is_product": True,
-        "quantity": 1,
-        "unit_price": lines["item_price"],
-        "line_amount": lines["item_price"],
-        "country_name": "Brazil",
-    })
+    return pd.DataFrame(
+        {
+            "store": "olist",
+            "order_id": lines["order_id"],
+            "line_number": lines["order_item_number"],
+            "customer_id": lines["customer_unique_id"],
+            "product_id": lines["product_id"],
+            "ordered_at": lines["purchased_at"],
+            "line_type": np.where(lines["order_status"].isin(CANCELLED_OLIST_STATUSES), "cancelled_sale", "sale"),
+            "is_product": True,
+            "quantity": 1,
+            "unit_price": lines["item_price"],
+            "line_amount": lines["item_price"],
+            "country_name": "Brazil",
+        }
+    )
 
 
 def with_revenue(lines: pd.DataFrame) -> pd.DataFrame:
@@ -207,34 +240,44 @@ def build_orders(lines: pd.DataFrame, olist_orders: pd.DataFrame, olist_customer
         net_revenue_amount=("net_revenue_amount", "sum"),
     )
     retail = totals[totals.index.str.startswith("online_retail:")].reset_index()
-    retail_orders = pd.DataFrame({
-        "order_key": retail["order_key"],
-        "store": "online_retail",
-        "customer_id": retail["customer_id"],
-        "order_type": np.select(
-            [retail["has_bad_debt"], retail["has_cancellation"], retail["only_write_offs"]],
-            ["bad_debt_adjustment", "cancellation", "stock_write_off"],
-            "sale",
-        ),
-        "is_cancelled": retail["has_cancellation"],
-        "ordered_at": retail["ordered_at"],
-        "country_name": retail["country_name"],
-        "state": None,
-    })
+    retail_orders = pd.DataFrame(
+        {
+            "order_key": retail["order_key"],
+            "store": "online_retail",
+            "customer_id": retail["customer_id"],
+            "order_type": np.select(
+                [retail["has_bad_debt"], retail["has_cancellation"], retail["only_write_offs"]],
+                ["bad_debt_adjustment", "cancellation", "stock_write_off"],
+                "sale",
+            ),
+            "is_cancelled": retail["has_cancellation"],
+            "ordered_at": retail["ordered_at"],
+            "country_name": retail["country_name"],
+            "state": None,
+        }
+    )
     located = olist_orders.merge(olist_customers, how="left", on="customer_id")
-    olist = pd.DataFrame({
-        "order_key": "olist:" + located["order_id"],
-        "store": "olist",
-        "customer_id": located["customer_unique_id"],
-        "order_type": "sale",
-        "is_cancelled": located["is_cancelled"],
-        "ordered_at": located["purchased_at"],
-        "country_name": "Brazil",
-        "state": located["customer_state"],
-    })
+    olist = pd.DataFrame(
+        {
+            "order_key": "olist:" + located["order_id"],
+            "store": "olist",
+            "customer_id": located["customer_unique_id"],
+            "order_type": "sale",
+            "is_cancelled": located["is_cancelled"],
+            "ordered_at": located["purchased_at"],
+            "country_name": "Brazil",
+            "state": located["customer_state"],
+        }
+    )
     orders = pd.concat([retail_orders, olist], ignore_index=True)
-    measures = ["line_count", "product_line_count", "total_quantity", "gross_sales_amount",
-                "cancellation_amount", "net_revenue_amount"]
+    measures = [
+        "line_count",
+        "product_line_count",
+        "total_quantity",
+        "gross_sales_amount",
+        "cancellation_amount",
+        "net_revenue_amount",
+    ]
     orders = orders.merge(totals[measures], how="left", left_on="order_key", right_index=True)
     orders[measures] = orders[measures].fillna(0)
     orders["customer_key"] = orders["store"] + ":" + orders["customer_id"]
@@ -255,11 +298,15 @@ def build_rfm(orders: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     observed["is_sale"] = observed["order_type"] == "sale"
     observed["sale_date"] = observed["order_date"].where(observed["is_sale"])
     observed["sale_order_id"] = observed["order_key"].where(observed["is_sale"])
-    customers = observed.groupby(["store", "customer_key", "customer_id"], sort=False).agg(
-        frequency=("sale_order_id", "nunique"),
-        last_order_date=("sale_date", "max"),
-        monetary=("net_revenue_amount", "sum"),
-    ).reset_index()
+    customers = (
+        observed.groupby(["store", "customer_key", "customer_id"], sort=False)
+        .agg(
+            frequency=("sale_order_id", "nunique"),
+            last_order_date=("sale_date", "max"),
+            monetary=("net_revenue_amount", "sum"),
+        )
+        .reset_index()
+    )
     customers = customers[customers["frequency"] > 0].copy()
     customers["as_of_date"] = customers["store"].map(as_of)
     customers["recency_days"] = (customers["as_of_date"] - customers["last_order_date"]).dt.days
@@ -273,8 +320,12 @@ def build_rfm(orders: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
 def build_sales_daily(orders: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     first_sale = orders[orders["order_type"] == "sale"].groupby("customer_key")["ordered_at"].min().dt.normalize()
     rows = orders.merge(
-        lines[["order_key", "line_type", "quantity", "gross_sales_amount", "cancellation_amount", "net_revenue_amount"]],
-        how="left", on="order_key", suffixes=("_order", ""),
+        lines[
+            ["order_key", "line_type", "quantity", "gross_sales_amount", "cancellation_amount", "net_revenue_amount"]
+        ],
+        how="left",
+        on="order_key",
+        suffixes=("_order", ""),
     )
     rows["is_sale_order"] = rows["order_type"] == "sale"
     rows["is_valued_order"] = rows["is_sale_order"] & ~rows["is_cancelled"].astype(bool)
@@ -296,32 +347,42 @@ def build_sales_daily(orders: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame
     stacked["sale_customer_key"] = stacked["customer_key"].where(stacked["is_sale_order"])
     stacked["new_customer_key"] = stacked["sale_customer_key"].where(stacked["customer_status"] == "new")
     stacked["returning_customer_key"] = stacked["sale_customer_key"].where(stacked["customer_status"] == "returning")
-    return stacked.groupby(["store", "order_date", "dimension", "dimension_value"], sort=False).agg(
-        order_count=("sale_order_key", "nunique"),
-        cancelled_order_count=("cancelled_order_key", "nunique"),
-        line_count=("sale_line", "sum"),
-        units_sold=("units_sold", "sum"),
-        gross_sales_amount=("gross_sales_amount", "sum"),
-        cancellation_amount=("cancellation_amount", "sum"),
-        net_revenue_amount=("net_revenue_amount", "sum"),
-        customer_count=("sale_customer_key", "nunique"),
-        new_customer_count=("new_customer_key", "nunique"),
-        returning_customer_count=("returning_customer_key", "nunique"),
-        valued_order_count=("valued_order_key", "nunique"),
-    ).reset_index()
+    return (
+        stacked.groupby(["store", "order_date", "dimension", "dimension_value"], sort=False)
+        .agg(
+            order_count=("sale_order_key", "nunique"),
+            cancelled_order_count=("cancelled_order_key", "nunique"),
+            line_count=("sale_line", "sum"),
+            units_sold=("units_sold", "sum"),
+            gross_sales_amount=("gross_sales_amount", "sum"),
+            cancellation_amount=("cancellation_amount", "sum"),
+            net_revenue_amount=("net_revenue_amount", "sum"),
+            customer_count=("sale_customer_key", "nunique"),
+            new_customer_count=("new_customer_key", "nunique"),
+            returning_customer_count=("returning_customer_key", "nunique"),
+            valued_order_count=("valued_order_key", "nunique"),
+        )
+        .reset_index()
+    )
 
 
 def build_marts(online_retail_csv: Path, olist_dir: Path, max_event_date: str | None = None) -> dict[str, pd.DataFrame]:
     """The core marts; money columns in ten-thousandths of the currency (integers)."""
-    max_event_timestamp = (pd.Timestamp(max_event_date) if max_event_date else pd.Timestamp.today().normalize()) + pd.Timedelta(days=1)
-    country_names = pd.read_csv(SEEDS_DIR / "country_names.csv", dtype=str).set_index("source_country_name")["country_name"]
+    max_event_timestamp = (
+        pd.Timestamp(max_event_date) if max_event_date else pd.Timestamp.today().normalize()
+    ) + pd.Timedelta(days=1)
+    country_names = pd.read_csv(SEEDS_DIR / "country_names.csv", dtype=str).set_index("source_country_name")[
+        "country_name"
+    ]
     segments = pd.read_csv(SEEDS_DIR / "rfm_segments.csv")
     retail = clean_online_retail(read_text_csv(online_retail_csv), max_event_timestamp)
     orders, customers, items = clean_olist(olist_dir, max_event_timestamp)
-    lines = with_revenue(pd.concat(
-        [online_retail_order_lines(retail, country_names), olist_order_lines(orders, customers, items)],
-        ignore_index=True,
-    ))
+    lines = with_revenue(
+        pd.concat(
+            [online_retail_order_lines(retail, country_names), olist_order_lines(orders, customers, items)],
+            ignore_index=True,
+        )
+    )
     fct_orders = build_orders(lines, orders, customers)
     return {
         "fct_order_lines": lines,

@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -65,7 +65,11 @@ def has_ml_models() -> bool:
 
 class Bench:
     def __init__(
-        self, workdir: Path, memory_limit: str | None, results: list[Measurement], pandas_memory_cap_mb: int,
+        self,
+        workdir: Path,
+        memory_limit: str | None,
+        results: list[Measurement],
+        pandas_memory_cap_mb: int,
         step_timeout_seconds: float | None,
     ):
         self.step_timeout_seconds = step_timeout_seconds
@@ -107,10 +111,18 @@ class Bench:
     def dbt_step(self, step: str, args: list[str], lines: int, build: Path, data: Path, note: str = "") -> Measurement:
         """A measured dbt command; its run_results.json (per-model timing) is kept beside the log."""
         label = size_label(lines)
-        measurement = self.record(run_measured(
-            step, [str(DBT), *args], self.workdir / "logs" / f"{step}-{label}.log", lines=lines,
-            env=self.dbt_env(build, data), cwd=REPO_ROOT, note=note, timeout_seconds=self.step_timeout_seconds,
-        ))
+        measurement = self.record(
+            run_measured(
+                step,
+                [str(DBT), *args],
+                self.workdir / "logs" / f"{step}-{label}.log",
+                lines=lines,
+                env=self.dbt_env(build, data),
+                cwd=REPO_ROOT,
+                note=note,
+                timeout_seconds=self.step_timeout_seconds,
+            )
+        )
         run_results = build / "target" / "run_results.json"
         if run_results.is_file():
             shutil.copyfile(run_results, self.workdir / "logs" / f"{step}-{label}-run_results.json")
@@ -128,12 +140,25 @@ class Bench:
         if manifest.is_file() and json.loads(manifest.read_text()).get("lines") == lines:
             return data
         self.fresh(data)
-        self.record(run_measured(
-            "synth", self.python("retail_warehouse.synth", "--lines", str(lines), "--seed", str(SEED),
-                                 "--out", str(data), "--formats", "csv"),
-            self.workdir / "logs" / f"synth-{size_label(lines)}.log", lines=lines,
-            note="data generation (not a path being compared)",
-        ))
+        self.record(
+            run_measured(
+                "synth",
+                self.python(
+                    "retail_warehouse.synth",
+                    "--lines",
+                    str(lines),
+                    "--seed",
+                    str(SEED),
+                    "--out",
+                    str(data),
+                    "--formats",
+                    "csv",
+                ),
+                self.workdir / "logs" / f"synth-{size_label(lines)}.log",
+                lines=lines,
+                note="data generation (not a path being compared)",
+            )
+        )
         return data
 
     def run_size(self, lines: int, steps: tuple[str, ...]) -> None:
@@ -147,25 +172,60 @@ class Bench:
         label = size_label(lines)
         database = self.workdir / f"floor-{label}.duckdb"
         database.unlink(missing_ok=True)
-        args = self.python("retail_warehouse.bench.floor", "--online-retail", str(data / ONLINE_RETAIL_CSV),
-                           "--olist-dir", str(data / "olist"), "--database", str(database))
+        args = self.python(
+            "retail_warehouse.bench.floor",
+            "--online-retail",
+            str(data / ONLINE_RETAIL_CSV),
+            "--olist-dir",
+            str(data / "olist"),
+            "--database",
+            str(database),
+        )
         if self.memory_limit:
             args += ["--memory-limit", self.memory_limit]
-        self.record(run_measured("floor", args, self.workdir / "logs" / f"floor-{label}.log", lines=lines,
-                                 timeout_seconds=self.step_timeout_seconds))
+        self.record(
+            run_measured(
+                "floor",
+                args,
+                self.workdir / "logs" / f"floor-{label}.log",
+                lines=lines,
+                timeout_seconds=self.step_timeout_seconds,
+            )
+        )
         database.unlink(missing_ok=True)
 
     def dbt_startup(self, lines: int, data: Path) -> None:
         build = self.fresh(self.workdir / f"dbt-startup-{size_label(lines)}")
-        self.dbt_step("dbt_startup", ["run", "--select", "bench_selects_no_node", "--vars", SQL_ONLY_VARS],
-                      lines, build, data, note="dbt parse and selection, no node run")
+        self.dbt_step(
+            "dbt_startup",
+            ["run", "--select", "bench_selects_no_node", "--vars", SQL_ONLY_VARS],
+            lines,
+            build,
+            data,
+            note="dbt parse and selection, no node run",
+        )
         shutil.rmtree(build, ignore_errors=True)
 
     def dbt_core(self, lines: int, data: Path) -> None:
         build = self.fresh(self.workdir / f"dbt-core-{size_label(lines)}")
-        self.dbt_step("dbt_core", ["build", "--select", *CORE_SELECTION, "--resource-type", "model",
-                                   "--resource-type", "seed", "--vars", SQL_ONLY_VARS], lines, build, data,
-                      note="the models (and seeds) the floor's marts need, no tests")
+        self.dbt_step(
+            "dbt_core",
+            [
+                "build",
+                "--select",
+                *CORE_SELECTION,
+                "--resource-type",
+                "model",
+                "--resource-type",
+                "seed",
+                "--vars",
+                SQL_ONLY_VARS,
+            ],
+            lines,
+            build,
+            data,
+            note="the models (and seeds) the floor's marts need, no tests",
+        )
         shutil.rmtree(build, ignore_errors=True)
 
     def sql_build(self, lines: int) -> Path:
@@ -173,8 +233,14 @@ class Bench:
 
     def dbt_sql(self, lines: int, data: Path) -> None:
         build = self.fresh(self.sql_build(lines))
-        self.dbt_step("dbt_sql", ["build", "--vars", SQL_ONLY_VARS], lines, build, data,
-                      note="dbt build, ML off: all SQL models and data tests")
+        self.dbt_step(
+            "dbt_sql",
+            ["build", "--vars", SQL_ONLY_VARS],
+            lines,
+            build,
+            data,
+            note="dbt build, ML off: all SQL models and data tests",
+        )
 
     def dbt_incremental(self, lines: int, data: Path) -> None:
         build = self.sql_build(lines)
@@ -185,9 +251,15 @@ class Bench:
         appended = self.workdir / f"data-{label}-next-day"
         shutil.rmtree(appended, ignore_errors=True)
         added = append_day(data, appended)
-        self.dbt_step("dbt_incremental", ["build", "--vars", SQL_ONLY_VARS], lines, build, appended,
-                      note=f"one day appended ({added['online_retail']:,} Online Retail lines, "
-                           f"{added['olist']:,} Olist rows), incremental dbt build")
+        self.dbt_step(
+            "dbt_incremental",
+            ["build", "--vars", SQL_ONLY_VARS],
+            lines,
+            build,
+            appended,
+            note=f"one day appended ({added['online_retail']:,} Online Retail lines, "
+            f"{added['olist']:,} Olist rows), incremental dbt build",
+        )
         shutil.rmtree(appended, ignore_errors=True)
 
     def dbt_ml(self, lines: int, data: Path) -> None:
@@ -201,9 +273,18 @@ class Bench:
     def pandas(self, lines: int, data: Path) -> None:
         log = self.workdir / "logs" / f"pandas-{size_label(lines)}.log"
         measurement = run_measured(
-            "pandas", self.python("retail_warehouse.bench.pandas_path", "--online-retail", str(data / ONLINE_RETAIL_CSV),
-                                  "--olist-dir", str(data / "olist")),
-            log, lines=lines, memory_cap_mb=self.pandas_memory_cap_mb, timeout_seconds=self.step_timeout_seconds,
+            "pandas",
+            self.python(
+                "retail_warehouse.bench.pandas_path",
+                "--online-retail",
+                str(data / ONLINE_RETAIL_CSV),
+                "--olist-dir",
+                str(data / "olist"),
+            ),
+            log,
+            lines=lines,
+            memory_cap_mb=self.pandas_memory_cap_mb,
+            timeout_seconds=self.step_timeout_seconds,
         )
         if not measurement.ok and "MemoryError" in log.read_text(errors="replace"):
             measurement.note = f"ran out of its {self.pandas_memory_cap_mb:,} MB address-space cap (MemoryError)"
@@ -214,10 +295,14 @@ class Bench:
             print(f"[bench] xlsx ingest skipped: {path} not found", flush=True)
             return
         for reader in ("calamine", "openpyxl"):
-            self.record(run_measured(
-                f"xlsx_{reader}", self.python("retail_warehouse.bench.xlsx_ingest", "--reader", reader, str(path)),
-                self.workdir / "logs" / f"xlsx_{reader}.log", note=str(path.name),
-            ))
+            self.record(
+                run_measured(
+                    f"xlsx_{reader}",
+                    self.python("retail_warehouse.bench.xlsx_ingest", "--reader", reader, str(path)),
+                    self.workdir / "logs" / f"xlsx_{reader}.log",
+                    note=str(path.name),
+                )
+            )
 
 
 def versions() -> dict[str, str]:
@@ -274,8 +359,7 @@ def report(results: list[Measurement], started: datetime, commit: str, loads: tu
         "",
         f"- Commit {commit} at the start; machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()),
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
-        f"- Load average (1 min) at start {loads[0]:.1f}, at end {loads[1]:.1f}"
-        + (f"; {note}" if note else ""),
+        f"- Load average (1 min) at start {loads[0]:.1f}, at end {loads[1]:.1f}" + (f"; {note}" if note else ""),
         "",
         "| lines | step | wall s | CPU s | peak RSS MB | exit | note |",
         "|---:|---|---:|---:|---:|---:|---|",
@@ -301,7 +385,8 @@ def report(results: list[Measurement], started: datetime, commit: str, loads: tu
             "|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for size, steps in sorted(by_size.items()):
-            def both(a: str, b: str, minus: str | None = None) -> str:
+
+            def both(a: str, b: str, minus: str | None = None, steps: dict = steps) -> str:
                 if a not in steps or b not in steps or (minus and minus not in steps):
                     return "n/a"
                 wall = steps[a].wall_seconds - (steps[minus].wall_seconds if minus else 0)
@@ -362,7 +447,10 @@ def _out_of_core(steps: dict[str, Measurement]) -> tuple[str, bool] | None:
     if "dbt_sql" not in steps:
         return None
     sql = steps["dbt_sql"]
-    return f"{'completed' if sql.ok else 'failed'}, {sql.peak_rss_mb / 1024:.1f} GB", sql.ok and sql.peak_rss_mb < 16 * 1024
+    return (
+        f"{'completed' if sql.ok else 'failed'}, {sql.peak_rss_mb / 1024:.1f} GB",
+        sql.ok and sql.peak_rss_mb < 16 * 1024,
+    )
 
 
 def _incremental_share(steps: dict[str, Measurement]) -> tuple[str, bool] | None:
@@ -373,7 +461,12 @@ def _incremental_share(steps: dict[str, Measurement]) -> tuple[str, bool] | None
 
 
 TARGETS = (
-    (None, "SQL layers <= 1.3x the floor after dbt's start-up", "(dbt_core - dbt_startup) / floor", _sql_layers_over_floor),
+    (
+        None,
+        "SQL layers <= 1.3x the floor after dbt's start-up",
+        "(dbt_core - dbt_startup) / floor",
+        _sql_layers_over_floor,
+    ),
     (TEN_M, ">= 5x faster than pandas", "pandas / dbt_core, wall", _pandas_over_dbt),
     (TEN_M, "full build with ML <= 10 min, peak RSS <= 6 GB", "dbt_ml wall, peak RSS", _ml_build),
     (HUNDRED_M, "SQL layers complete out of core under 16 GB", "dbt_sql outcome, peak RSS", _out_of_core),
@@ -400,27 +493,48 @@ def target_lines(results: list[Measurement]) -> list[str]:
             rows.append(f"| {target} | {size_label(size)} | {measured} | {value} | {verdict} |")
     if not rows:
         return []
-    return ["", "Targets of the issue, checked on this run's measurements:", "",
-            "| target | lines | measured as | value | verdict |", "|---|---:|---|---|---|", *rows]
+    return [
+        "",
+        "Targets of the issue, checked on this run's measurements:",
+        "",
+        "| target | lines | measured as | value | verdict |",
+        "|---|---:|---|---|---|",
+        *rows,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m retail_warehouse.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m retail_warehouse.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--sizes", default="100k 1M 10M", help="Online Retail lines per size, e.g. '100k 1M 10M 100M'")
-    parser.add_argument("--steps", default=",".join(STEPS),
-                        help=f"comma-separated steps, run in this order (default {','.join(STEPS)})")
+    parser.add_argument(
+        "--steps", default=",".join(STEPS), help=f"comma-separated steps, run in this order (default {','.join(STEPS)})"
+    )
     parser.add_argument("--workdir", type=Path, default=REPO_ROOT / "bench_work", help="data, builds and logs")
     parser.add_argument("--results", type=Path, default=REPO_ROOT / "BENCHMARKS.md", help="markdown file to append to")
     parser.add_argument("--xlsx", type=Path, default=DEFAULT_XLSX, help="Online Retail workbook for the ingest race")
     parser.add_argument("--no-xlsx", action="store_true", help="skip the xlsx ingest comparison")
-    parser.add_argument("--memory-limit", default=os.environ.get("RETAIL_WAREHOUSE_MEMORY_LIMIT") or None,
-                        help="DuckDB memory_limit for the floor and dbt (e.g. 16GB; needed out of core at 100M)")
-    parser.add_argument("--pandas-memory-cap-mb", type=int, default=default_pandas_memory_cap_mb(),
-                        help="address-space cap of the pandas step (default 80%% of RAM), so it fails "
-                        "with MemoryError rather than the machine swapping or the OOM killer striking")
-    parser.add_argument("--step-timeout-minutes", type=float, default=None,
-                        help="stop a step that runs longer (reported as unfinished); default no limit")
+    parser.add_argument(
+        "--memory-limit",
+        default=os.environ.get("RETAIL_WAREHOUSE_MEMORY_LIMIT") or None,
+        help="DuckDB memory_limit for the floor and dbt (e.g. 16GB; needed out of core at 100M)",
+    )
+    parser.add_argument(
+        "--pandas-memory-cap-mb",
+        type=int,
+        default=default_pandas_memory_cap_mb(),
+        help="address-space cap of the pandas step (default 80%% of RAM), so it fails "
+        "with MemoryError rather than the machine swapping or the OOM killer striking",
+    )
+    parser.add_argument(
+        "--step-timeout-minutes",
+        type=float,
+        default=None,
+        help="stop a step that runs longer (reported as unfinished); default no limit",
+    )
     parser.add_argument("--note", default="", help="free text for the report, e.g. 'shared, busy machine'")
     args = parser.parse_args(argv)
     steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
@@ -431,12 +545,17 @@ def main(argv: list[str] | None = None) -> int:
 
     args.workdir = args.workdir.resolve()  # dbt runs from the repo root
     args.workdir.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     commit = git_commit()
     load_at_start = os.getloadavg()[0]
     results: list[Measurement] = []
-    bench = Bench(args.workdir, args.memory_limit, results, args.pandas_memory_cap_mb,
-                  args.step_timeout_minutes * 60 if args.step_timeout_minutes else None)
+    bench = Bench(
+        args.workdir,
+        args.memory_limit,
+        results,
+        args.pandas_memory_cap_mb,
+        args.step_timeout_minutes * 60 if args.step_timeout_minutes else None,
+    )
     note = args.note
     try:
         if not args.no_xlsx:

@@ -83,4 +83,4 @@ def expected_olist_names(spec: OlistFile) -> str:
     return f"{spec.file_stem}.csv or {spec.file_stem}.csv.gz"
 
 
-__all__ = ["Inputs", "OLIST_FILES", "expected_olist_names", "olist_file_path", "resolve_inputs"]
+__all__ = ["OLIST_FILES", "Inputs", "expected_olist_names", "olist_file_path", "resolve_inputs"]

@@ -48,9 +48,13 @@ class Plugin(BasePlugin):
 
     def update_connection_config(self, creds, config: dict) -> None:
         # Runs just before dbt-duckdb opens the database file: the build copy.
-        if self.served_path and creds.path and creds.path != ":memory:":
-            if publish.seed_build_file(creds.path, self.served_path):
-                logger.info(f"build copy {creds.path} started from the served file {self.served_path}")
+        if (
+            self.served_path
+            and creds.path
+            and creds.path != ":memory:"
+            and publish.seed_build_file(creds.path, self.served_path)
+        ):
+            logger.info(f"build copy {creds.path} started from the served file {self.served_path}")
 
     def configure_connection(self, conn) -> None:
         build_path = self.creds.path if self.creds is not None else None
@@ -99,7 +103,9 @@ def land_online_retail(inputs: Inputs):
     if (isinstance(result, pa.Table) and result.num_rows == 0) or (
         not isinstance(result, pa.Table) and not csv_has_data_row(path)
     ):
-        raise InputFileError(path, "has a header but no data rows", expected="Online Retail invoice lines below the header")
+        raise InputFileError(
+            path, "has a header but no data rows", expected="Online Retail invoice lines below the header"
+        )
     return result
 
 
@@ -126,9 +132,13 @@ def land_olist(inputs: Inputs, table: str):
     extra = [name for name in header if name not in spec.columns]
     if extra:
         # Another Olist schema version: the columns this warehouse knows are read by name.
-        logger.warning(f"{path}: column(s) {', '.join(extra)} are not in the Olist layout this warehouse reads; ignored")
+        logger.warning(
+            f"{path}: column(s) {', '.join(extra)} are not in the Olist layout this warehouse reads; ignored"
+        )
     if spec.required and not csv_has_data_row(path):
-        raise InputFileError(path, "has a header but no data rows", expected=f"Olist {spec.table} rows below the header")
+        raise InputFileError(
+            path, "has a header but no data rows", expected=f"Olist {spec.table} rows below the header"
+        )
     logger.info(f"landing {path}")
     return csv_reader(path, {name: name for name in spec.columns}, spec.columns)
 
@@ -153,14 +163,24 @@ def _online_retail_status(inputs: Inputs) -> dict:
 def _olist_status(inputs: Inputs, spec) -> dict:
     if inputs.olist_dir is None:
         return _status_row(
-            "olist", f"olist__{spec.table}", None, "store_not_given", spec.required, inputs,
+            "olist",
+            f"olist__{spec.table}",
+            None,
+            "store_not_given",
+            spec.required,
+            inputs,
             "no Olist folder given (olist_dir)",
         )
     path = olist_file_path(inputs.olist_dir, spec) if inputs.olist_dir.is_dir() else None
     if path is None:
         return _status_row(
-            "olist", f"olist__{spec.table}", inputs.olist_dir / f"{spec.file_stem}.csv", "missing",
-            spec.required, inputs, f"{expected_olist_names(spec)} not found in {inputs.olist_dir}",
+            "olist",
+            f"olist__{spec.table}",
+            inputs.olist_dir / f"{spec.file_stem}.csv",
+            "missing",
+            spec.required,
+            inputs,
+            f"{expected_olist_names(spec)} not found in {inputs.olist_dir}",
         )
     return _status_row("olist", f"olist__{spec.table}", path, "found", spec.required, inputs, None)
 

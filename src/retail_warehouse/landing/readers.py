@@ -128,8 +128,7 @@ def _parse_error(path: Path, header: Sequence[str], exc: Exception) -> InputFile
         line_number, column, byte = bad
         return InputFileError(
             path,
-            f"line {line_number} is not UTF-8 text (byte 0x{byte:02x}; the file looks Latin-1 / "
-            "Windows-1252 encoded)",
+            f"line {line_number} is not UTF-8 text (byte 0x{byte:02x}; the file looks Latin-1 / Windows-1252 encoded)",
             column=column,
             expected="a UTF-8 CSV (convert it first, e.g. iconv -f latin1 -t utf-8)",
         )
@@ -148,9 +147,7 @@ def match_columns(path: Path, found: Sequence[str], expected: Sequence[str], wha
         )
 
 
-def csv_reader(
-    path: Path, rename: dict[str, str], output_columns: Sequence[str]
-) -> pa.RecordBatchReader:
+def csv_reader(path: Path, rename: dict[str, str], output_columns: Sequence[str]) -> pa.RecordBatchReader:
     """Stream a CSV as text columns renamed by `rename` (source -> output) plus lineage."""
     header = read_csv_header(path)
     duplicates = sorted({name for name in header if header.count(name) > 1})
@@ -159,9 +156,7 @@ def csv_reader(
     con = duckdb.connect()
     # All columns as text: typing is staging's job, so that bad values get quarantined.
     columns = {name: "VARCHAR" for name in header}
-    select_list = ", ".join(
-        f"{_quote_ident(source)} as {_quote_ident(target)}" for source, target in rename.items()
-    )
+    select_list = ", ".join(f"{_quote_ident(source)} as {_quote_ident(target)}" for source, target in rename.items())
     query = f"""
         select
             {select_list},
@@ -262,8 +257,7 @@ def read_online_retail_workbook(path: Path, output_columns: Sequence[str]) -> pa
         header = [_cell_text(value) or "" for value in rows[0]]
         version = detect_online_retail_version(Path(f"{path} [sheet '{sheet_name}']"), header)
         positions = [
-            next(i for i, name in enumerate(header) if name.strip() == source)
-            for source in version.source_columns
+            next(i for i, name in enumerate(header) if name.strip() == source) for source in version.source_columns
         ]
         data = rows[1:]
         columns = {
@@ -306,9 +300,7 @@ def _quote_ident(name: str) -> str:
 
 
 def _duckdb_struct(columns: dict[str, str]) -> str:
-    body = ", ".join(
-        "'" + name.replace("'", "''") + "': '" + kind + "'" for name, kind in columns.items()
-    )
+    body = ", ".join("'" + name.replace("'", "''") + "': '" + kind + "'" for name, kind in columns.items())
     return "{" + body + "}"
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
 from threadpoolctl import threadpool_limits
 
 from retail_warehouse.ml.seasonality import robust_scores
@@ -210,10 +209,26 @@ def daily_anomalies(components: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
 
 ANOMALY_COLUMNS = [
-    "store", "entity_type", "entity_key", "series_id", "anomaly_date", "order_key", "customer_key",
-    "observed_value", "expected_value", "residual_score", "isolation_forest_score", "one_class_svm_score",
-    "autoencoder_score", "is_isolation_forest_outlier", "is_one_class_svm_outlier", "is_autoencoder_outlier",
-    "method_count", "anomaly_score", "anomaly_rank", "reason",
+    "store",
+    "entity_type",
+    "entity_key",
+    "series_id",
+    "anomaly_date",
+    "order_key",
+    "customer_key",
+    "observed_value",
+    "expected_value",
+    "residual_score",
+    "isolation_forest_score",
+    "one_class_svm_score",
+    "autoencoder_score",
+    "is_isolation_forest_outlier",
+    "is_one_class_svm_outlier",
+    "is_autoencoder_outlier",
+    "method_count",
+    "anomaly_score",
+    "anomaly_rank",
+    "reason",
 ]
 
 
@@ -245,7 +260,9 @@ def assemble_anomalies(
         if log is not None:
             log(f"{store}: {len(found)} of {len(store_orders)} orders flagged")
         if not found.empty:
-            frames.append(found.assign(entity_type="order", entity_key=found["order_key"], anomaly_date=found["order_date"]))
+            frames.append(
+                found.assign(entity_type="order", entity_key=found["order_key"], anomaly_date=found["order_date"])
+            )
         store_customers = customers[customers["store"] == store].sort_values("customer_key").reset_index(drop=True)
         found = entity_anomalies(store_customers, customer_features(store_customers), settings)
         if log is not None:

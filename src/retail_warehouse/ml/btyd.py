@@ -84,8 +84,12 @@ class BetaGeometricNBD:
             value = -np.sum(weight * cls.log_likelihood(params, x, t_x, big_t)) / weight.sum()
             return value if np.isfinite(value) else 1e10
 
-        best = minimize(negative_log_likelihood, np.zeros(4), method="Nelder-Mead",
-                        options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10})
+        best = minimize(
+            negative_log_likelihood,
+            np.zeros(4),
+            method="Nelder-Mead",
+            options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10},
+        )
         r, alpha, a, b = np.exp(best.x)
         return cls(float(r), float(alpha * scale), float(a), float(b))
 
@@ -100,8 +104,8 @@ class BetaGeometricNBD:
         x, t_x, big_t = (np.asarray(v, dtype=float) for v in (frequency, recency, age))
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         hypergeometric = hyp2f1(r + x, b + x, a + b + x - 1, days / (alpha + big_t + days))
-        numerator = (a + b + x - 1) / (a - 1) * (
-            1 - ((alpha + big_t) / (alpha + big_t + days)) ** (r + x) * hypergeometric
+        numerator = (
+            (a + b + x - 1) / (a - 1) * (1 - ((alpha + big_t) / (alpha + big_t + days)) ** (r + x) * hypergeometric)
         )
         return numerator * self.probability_alive(x, t_x, big_t)
 
@@ -117,8 +121,13 @@ class GammaGamma:
         p, q, gamma = params
         x, m = frequency, mean_value
         return (
-            gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(gamma)
-            + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + gamma)
+            gammaln(p * x + q)
+            - gammaln(p * x)
+            - gammaln(q)
+            + q * np.log(gamma)
+            + (p * x - 1) * np.log(m)
+            + p * x * np.log(x)
+            - (p * x + q) * np.log(x * m + gamma)
         )
 
     @classmethod
@@ -135,8 +144,12 @@ class GammaGamma:
             value = -np.sum(weight * cls.log_likelihood((p, q, gamma), x, m / scale)) / weight.sum()
             return value if np.isfinite(value) else 1e10
 
-        best = minimize(negative_log_likelihood, np.zeros(3), method="Nelder-Mead",
-                        options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10})
+        best = minimize(
+            negative_log_likelihood,
+            np.zeros(3),
+            method="Nelder-Mead",
+            options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10},
+        )
         p, q, gamma = np.exp(best.x)
         return cls(float(p), float(q), float(gamma * scale))
 

@@ -102,14 +102,30 @@ def agents_needed(orders: float, hours: int, settings: CapacitySettings) -> int:
     """Agents for a shift: its orders over what one agent handles in it."""
     per_agent = settings.orders_per_agent_hour * hours * settings.target_utilisation
     # Round before ceil so 12.0000000001 (float noise) stays 12.
-    return int(math.ceil(round(orders / per_agent, 9))) if orders > 0 else 0
+    return math.ceil(round(orders / per_agent, 9)) if orders > 0 else 0
 
 
 PLAN_COLUMNS = [
-    "store", "plan_date", "iso_day_of_week", "day_status", "shift_number", "shift_start_hour", "shift_hours",
-    "forecast_orders", "forecast_orders_upper_80", "peak_hour_orders", "agents_needed", "agents_needed_upper_80",
-    "agent_hours", "daily_forecast_orders", "daily_forecast_orders_upper_80", "warehouse_orders_per_day",
-    "capacity_utilisation", "is_over_capacity", "is_over_capacity_upper_80", "orders_per_agent_hour",
+    "store",
+    "plan_date",
+    "iso_day_of_week",
+    "day_status",
+    "shift_number",
+    "shift_start_hour",
+    "shift_hours",
+    "forecast_orders",
+    "forecast_orders_upper_80",
+    "peak_hour_orders",
+    "agents_needed",
+    "agents_needed_upper_80",
+    "agent_hours",
+    "daily_forecast_orders",
+    "daily_forecast_orders_upper_80",
+    "warehouse_orders_per_day",
+    "capacity_utilisation",
+    "is_over_capacity",
+    "is_over_capacity_upper_80",
+    "orders_per_agent_hour",
     "target_utilisation",
 ]
 

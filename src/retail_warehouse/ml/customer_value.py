@@ -33,9 +33,7 @@ def baseline_spend(rows: pd.DataFrame, days: float) -> np.ndarray:
 def make_regressor(name: str, seed: int):
     """Linear models and the MLP see each feature raw and log-compressed, standardised (spend
     is roughly linear in past spend, while counts and recency act on a log scale)."""
-    features = make_union(
-        StandardScaler(), make_pipeline(FunctionTransformer(signed_log1p), StandardScaler())
-    )
+    features = make_union(StandardScaler(), make_pipeline(FunctionTransformer(signed_log1p), StandardScaler()))
     if name == "linear_regression":
         return make_pipeline(features, LinearRegression())
     if name == "ridge":

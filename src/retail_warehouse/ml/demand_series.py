@@ -205,7 +205,9 @@ def build_demand_series(sales_daily: pd.DataFrame, top_n: int) -> pd.DataFrame:
         wanted = [("orders", "overall", "all"), ("net_revenue", "overall", "all")]
         wanted += [("orders", TOP_DIMENSION[store], value) for value in top_dimension_values(sales_daily, store, top_n)]
         for metric, dimension, dimension_value in wanted:
-            rows = store_rows[(store_rows["dimension"] == dimension) & (store_rows["dimension_value"] == dimension_value)]
+            rows = store_rows[
+                (store_rows["dimension"] == dimension) & (store_rows["dimension_value"] == dimension_value)
+            ]
             values = rows.set_index("order_date")[METRIC_COLUMNS[metric]].astype(float)
             values = values.groupby(level=0).sum().reindex(days, fill_value=0.0).to_numpy()
             in_model = status != DAY_CLOSED_WEEKDAY

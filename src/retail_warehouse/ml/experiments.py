@@ -48,9 +48,7 @@ def two_proportion_z_test(
         p_value = float(2 * stats.norm.sf(abs(z)))
     else:
         z = p_value = float("nan")
-    unpooled_se = math.sqrt(
-        p_control * (1 - p_control) / control_n + p_treatment * (1 - p_treatment) / treatment_n
-    )
+    unpooled_se = math.sqrt(p_control * (1 - p_control) / control_n + p_treatment * (1 - p_treatment) / treatment_n)
     half_width = _z_quantile(alpha) * unpooled_se
     return {
         "control_value": p_control,
@@ -131,16 +129,11 @@ def sample_size_two_proportions(
     p_bar = (p1 + p2) / 2
     z_alpha = _z_quantile(alpha)
     z_beta = float(stats.norm.ppf(power))
-    numerator = (
-        z_alpha * math.sqrt(2 * p_bar * (1 - p_bar))
-        + z_beta * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
-    ) ** 2
+    numerator = (z_alpha * math.sqrt(2 * p_bar * (1 - p_bar)) + z_beta * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2
     return math.ceil(numerator / minimum_detectable_effect**2)
 
 
-def power_two_proportions(
-    baseline_rate: float, treatment_rate: float, n_per_group: int, alpha: float = 0.05
-) -> float:
+def power_two_proportions(baseline_rate: float, treatment_rate: float, n_per_group: int, alpha: float = 0.05) -> float:
     """Power of the two-sided two-proportion z-test with n_per_group units in each group
     (inverse of sample_size_two_proportions; the far rejection tail is ignored)."""
     p1, p2 = baseline_rate, treatment_rate
@@ -189,15 +182,10 @@ def assign_variants(unit_keys: pd.Series, salt: str, treatment_share: float) -> 
     if not 0 < treatment_share < 1:
         raise ValueError("treatment_share must lie strictly between 0 and 1")
     buckets = np.array(
-        [
-            int(hashlib.md5(f"{salt}:{key}".encode()).hexdigest()[:15], 16) / 16**15
-            for key in unit_keys
-        ],
+        [int(hashlib.md5(f"{salt}:{key}".encode()).hexdigest()[:15], 16) / 16**15 for key in unit_keys],
         dtype=float,
     )
-    return pd.Series(
-        np.where(buckets < treatment_share, TREATMENT, CONTROL), index=unit_keys.index, dtype=object
-    )
+    return pd.Series(np.where(buckets < treatment_share, TREATMENT, CONTROL), index=unit_keys.index, dtype=object)
 
 
 def analyse_experiment(outcomes: pd.DataFrame, alpha: float = 0.05, power: float = 0.8) -> pd.DataFrame:
@@ -222,7 +210,11 @@ def analyse_experiment(outcomes: pd.DataFrame, alpha: float = 0.05, power: float
     rows = [
         {"metric": "conversion", "test": "two_proportion_z", **conversion},
         {"metric": "revenue_per_unit", "test": "welch_t", **welch_t_test(revenue_control, revenue_treatment, alpha)},
-        {"metric": "revenue_per_unit", "test": "mann_whitney_u", **mann_whitney_test(revenue_control, revenue_treatment)},
+        {
+            "metric": "revenue_per_unit",
+            "test": "mann_whitney_u",
+            **mann_whitney_test(revenue_control, revenue_treatment),
+        },
     ]
     table = pd.DataFrame(rows)
     table.insert(2, "control_units", len(control))
@@ -232,6 +224,7 @@ def analyse_experiment(outcomes: pd.DataFrame, alpha: float = 0.05, power: float
 
 
 # --- The experiments of seeds/experiment_definitions: units, outcomes, results ---------------
+
 
 def load_sale_orders(fct_orders) -> pd.DataFrame:
     """Sale orders (not cancelled) with a customer, from marts.fct_orders."""
@@ -255,8 +248,12 @@ def experiment_units(definition: pd.Series, orders: pd.DataFrame) -> pd.DataFram
     eligible = np.sort(store_orders.loc[dates < start, "customer_key"].unique())
     units = pd.DataFrame({"customer_key": pd.Series(eligible, dtype=object)})
     if units.empty:
-        return units.assign(variant=pd.Series(dtype=object), converted=pd.Series(dtype=bool), revenue=pd.Series(dtype=float))
-    units["variant"] = assign_variants(units["customer_key"], str(definition["salt"]), float(definition["treatment_share"]))
+        return units.assign(
+            variant=pd.Series(dtype=object), converted=pd.Series(dtype=bool), revenue=pd.Series(dtype=float)
+        )
+    units["variant"] = assign_variants(
+        units["customer_key"], str(definition["salt"]), float(definition["treatment_share"])
+    )
     in_window = store_orders[(dates >= start) & (dates < end)]
     revenue = in_window.groupby("customer_key")["net_revenue_amount"].sum().astype(float)
     units["converted"] = units["customer_key"].isin(revenue.index)

@@ -116,9 +116,7 @@ def silence_prophet_logging() -> None:
     logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
 
 
-def prophet(
-    y: np.ndarray, dates: pd.DatetimeIndex, future_dates: pd.DatetimeIndex, seed: int
-) -> Forecast:
+def prophet(y: np.ndarray, dates: pd.DatetimeIndex, future_dates: pd.DatetimeIndex, seed: int) -> Forecast:
     """Prophet with weekly seasonality (yearly only with two years of data), fitted by MAP
     (seeded). Intervals are normal, from the spread of the in-sample residuals: Prophet's own
     intervals sample from numpy's global generator, which other models running in the same
@@ -184,7 +182,9 @@ def models_for(series_dimension: str, training_days: int, season_length: int, pr
 def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
     """Symmetric MAPE in percent, 0-200; a day where both are 0 counts as no error."""
     denominator = np.abs(actual) + np.abs(predicted)
-    ratio = np.divide(2 * np.abs(actual - predicted), denominator, out=np.zeros_like(denominator), where=denominator > 0)
+    ratio = np.divide(
+        2 * np.abs(actual - predicted), denominator, out=np.zeros_like(denominator), where=denominator > 0
+    )
     return float(100 * np.mean(ratio))
 
 
@@ -250,7 +250,7 @@ def backtest_series(
                 continue
             try:
                 result = fit_forecast(model_name, y_train, dates[train], dates[test], season_length, seed)
-            except Exception as error:  # noqa: BLE001 - a model that cannot fit is left out, said why
+            except Exception as error:
                 failed.add(model_name)
                 if on_failure is not None:
                     on_failure(model_name, error)
@@ -296,15 +296,26 @@ def run_backtest(
             fold_count=fold_count,
             seed=seed,
             prophet_dimensions=prophet_dimensions,
-            on_failure=None if log is None else (lambda name, error, k=key_values: log(f"{k[0]} {k[1]}: {name} left out: {error}")),
+            on_failure=None
+            if log is None
+            else (lambda name, error, k=key_values: log(f"{k[0]} {k[1]}: {name} left out: {error}")),
         )
         if log is not None:
             log(f"{key_values[0]} {key_values[1]}: {len(rows)} fold results")
         if rows:
             frames.append(pd.DataFrame(rows).assign(**dict(zip(keys, key_values))))
     columns = keys + [
-        "model_name", "fold_number", "origin_date", "training_days", "evaluated_days",
-        "mae", "rmse", "smape", "mase", "coverage_80", "coverage_95",
+        "model_name",
+        "fold_number",
+        "origin_date",
+        "training_days",
+        "evaluated_days",
+        "mae",
+        "rmse",
+        "smape",
+        "mase",
+        "coverage_80",
+        "coverage_95",
     ]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
@@ -317,9 +328,23 @@ def select_models(backtest: pd.DataFrame) -> pd.DataFrame:
     order), the chosen model (rank 1) and its MASE relative to the seasonal naive."""
     keys = ["store", "series_id", "metric", "dimension", "dimension_value"]
     if backtest.empty:
-        return pd.DataFrame(columns=keys + ["model_name", "fold_count", "mean_mae", "mean_rmse", "mean_smape", "mean_mase",
-                                            "mean_coverage_80", "mean_coverage_95", "model_rank", "is_chosen",
-                                            "mase_vs_seasonal_naive", "beats_seasonal_naive"])
+        return pd.DataFrame(
+            columns=keys
+            + [
+                "model_name",
+                "fold_count",
+                "mean_mae",
+                "mean_rmse",
+                "mean_smape",
+                "mean_mase",
+                "mean_coverage_80",
+                "mean_coverage_95",
+                "model_rank",
+                "is_chosen",
+                "mase_vs_seasonal_naive",
+                "beats_seasonal_naive",
+            ]
+        )
     summary = (
         backtest.groupby(keys + ["model_name"], sort=True)
         .agg(
@@ -341,7 +366,9 @@ def select_models(backtest: pd.DataFrame) -> pd.DataFrame:
     summary["is_chosen"] = summary["model_rank"] == 1
     naive = summary[summary["model_name"] == SEASONAL_NAIVE].set_index(keys)["rank_key"]
     naive_key = summary.set_index(keys).index.map(naive)
-    summary["mase_vs_seasonal_naive"] = np.where(np.asarray(naive_key, dtype=float) > 0, summary["rank_key"] / np.asarray(naive_key, dtype=float), np.nan)
+    summary["mase_vs_seasonal_naive"] = np.where(
+        np.asarray(naive_key, dtype=float) > 0, summary["rank_key"] / np.asarray(naive_key, dtype=float), np.nan
+    )
     summary["beats_seasonal_naive"] = summary["rank_key"] < np.asarray(naive_key, dtype=float)
     return summary.drop(columns=["model_order", "rank_key"]).reset_index(drop=True)
 
@@ -362,7 +389,13 @@ def forecast_series(series: pd.DataFrame, model_name: str, *, horizon_days: int,
         calendar.season_length,
         seed,
     )
-    frame = pd.DataFrame({"forecast_date": future.date, "horizon_day": np.arange(1, horizon_days + 1, dtype="int32"), "day_status": status.astype(str)})
+    frame = pd.DataFrame(
+        {
+            "forecast_date": future.date,
+            "horizon_day": np.arange(1, horizon_days + 1, dtype="int32"),
+            "day_status": status.astype(str),
+        }
+    )
     for column, values in result.__dict__.items():
         full = np.zeros(horizon_days)
         full[modelled] = values

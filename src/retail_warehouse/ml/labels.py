@@ -15,8 +15,8 @@ Leakage rules, enforced here and tested:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd

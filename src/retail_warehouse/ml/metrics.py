@@ -39,7 +39,7 @@ def classification_metrics(labels, probabilities, threshold: float) -> dict[str,
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     both_classes = 0 < labels.sum() < len(labels)
     return {
-        "row_count": int(len(labels)),
+        "row_count": len(labels),
         "positive_rate": float(labels.mean()) if len(labels) else None,
         "roc_auc": float(roc_auc_score(labels, probabilities)) if both_classes else None,
         "pr_auc": float(average_precision_score(labels, probabilities)) if both_classes else None,
@@ -101,7 +101,7 @@ def regression_metrics(actual, predicted) -> dict[str, float | int | None]:
         return {"row_count": 0, "rmse": None, "mae": None, "mean_actual": None, "mean_predicted": None}
     error = predicted - actual
     return {
-        "row_count": int(len(actual)),
+        "row_count": len(actual),
         "rmse": float(np.sqrt(np.mean(error**2))),
         "mae": float(np.mean(np.abs(error))),
         "mean_actual": float(actual.mean()),

@@ -83,8 +83,14 @@ def association_rules(
     in at least max(min_pair_baskets, min_support x baskets) baskets; per antecedent the
     max_consequents rules of highest lift (then confidence, key)."""
     columns = [
-        "antecedent_key", "consequent_key", "pair_baskets", "antecedent_baskets",
-        "consequent_baskets", "support", "confidence", "lift",
+        "antecedent_key",
+        "consequent_key",
+        "pair_baskets",
+        "antecedent_baskets",
+        "consequent_baskets",
+        "support",
+        "confidence",
+        "lift",
     ]
     pairs = baskets[["basket_key", "item_key"]].drop_duplicates()
     if pairs.empty:
@@ -356,9 +362,7 @@ def recommend(
                 "recommendation_rank": np.tile(np.arange(1, top.shape[1] + 1), len(batch)),
                 "item_key": train.items[top.ravel()],
                 "score": np.where(scored, top_scores, 0.0).ravel(),
-                "basis_item_key": np.where(
-                    (basis >= 0) & scored, train.items[np.maximum(basis, 0)], None
-                ).ravel(),
+                "basis_item_key": np.where((basis >= 0) & scored, train.items[np.maximum(basis, 0)], None).ravel(),
                 "source": np.where(scored, method, "popularity").ravel(),
             }
         )
@@ -367,6 +371,7 @@ def recommend(
 
 
 # --- Per store: what an item is, and the settings of each method ------------------------------
+
 
 @dataclass(frozen=True)
 class StoreSettings:
@@ -434,9 +439,7 @@ def store_associations(lines: pd.DataFrame, products: pd.DataFrame, store: str) 
     customer)."""
     settings = settings_for(store)
     items = item_lines(lines, products, settings.item_level)
-    rules = association_rules(
-        items, settings.min_support, settings.min_pair_baskets, settings.max_consequents
-    )
+    rules = association_rules(items, settings.min_support, settings.min_pair_baskets, settings.max_consequents)
     names = items.drop_duplicates("item_key").set_index("item_key")["item_name"]
     rules.insert(0, "store", store)
     rules.insert(1, "item_level", settings.item_level)
@@ -471,9 +474,7 @@ def store_metrics(lines: pd.DataFrame, products: pd.DataFrame, store: str, seed:
         metrics["hit_rate_vs_popularity"] = metrics["hit_rate_at_k"] - metrics["protocol"].map(baseline)
         metrics.insert(0, "store", store)
         metrics.insert(1, "item_level", level)
-        metrics["is_serving_method"] = (metrics["method"] == settings.serving_method) & (
-            level == settings.item_level
-        )
+        metrics["is_serving_method"] = (metrics["method"] == settings.serving_method) & (level == settings.item_level)
         frames.append(metrics)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -515,9 +516,7 @@ def store_recommendations(
     )
     if settings.item_level == "product":
         table["product_key"] = table["item_key"]
-        table["category_name"] = table["item_key"].map(
-            products.set_index("product_key")["category_name_english"]
-        )
+        table["category_name"] = table["item_key"].map(products.set_index("product_key")["category_name_english"])
     else:
         table["category_name"] = table["item_key"]
         table["product_key"] = table["item_key"].map(category_best_sellers(lines, products))
@@ -536,6 +535,7 @@ def category_best_sellers(lines: pd.DataFrame, products: pd.DataFrame) -> pd.Ser
 
 
 # --- Inputs (DuckDB relations of the marts) and output tables ---------------------------------
+
 
 def load_sale_lines(order_lines) -> pd.DataFrame:
     """Product sale lines of marts.fct_order_lines (postage, fees and cancelled items left

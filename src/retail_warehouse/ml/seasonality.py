@@ -14,8 +14,18 @@ MAD_TO_SIGMA = 1.4826
 PEAK_QUANTILE = 0.9
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 
@@ -75,8 +85,15 @@ def seasonality_components(demand_series: pd.DataFrame) -> pd.DataFrame:
         for key_values, series in demand_series.groupby(keys, sort=True)
     ]
     frames = [frame for frame in frames if not frame.empty]
-    columns = keys + ["series_date", "day_status", "observed_value", "trend_value", "seasonal_value",
-                      "residual_value", "residual_score"]
+    columns = keys + [
+        "series_date",
+        "day_status",
+        "observed_value",
+        "trend_value",
+        "seasonal_value",
+        "residual_value",
+        "residual_score",
+    ]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return pd.concat(frames, ignore_index=True)[columns]
@@ -118,15 +135,33 @@ def seasonal_profiles(demand_series: pd.DataFrame, hour_weekday: pd.DataFrame) -
         by_weekday = open_days.groupby((dates.dt.dayofweek + 1).to_numpy())["actual_value"].agg(["mean", "count"])
         by_weekday = by_weekday.reindex(range(1, 8)).fillna({"mean": 0.0, "count": 0})
         weekdays = np.arange(1, 8)
-        frames.append(_profile_rows(store, metric, "weekday", weekdays, list(DAY_NAMES),
-                                    by_weekday["mean"].to_numpy(), by_weekday["count"].to_numpy(),
-                                    weekday=weekdays.astype("int32")))
+        frames.append(
+            _profile_rows(
+                store,
+                metric,
+                "weekday",
+                weekdays,
+                list(DAY_NAMES),
+                by_weekday["mean"].to_numpy(),
+                by_weekday["count"].to_numpy(),
+                weekday=weekdays.astype("int32"),
+            )
+        )
         by_month = open_days.groupby(dates.dt.month.to_numpy())["actual_value"].agg(["mean", "count"])
         by_month = by_month.reindex(range(1, 13)).fillna({"mean": 0.0, "count": 0})
         months = np.arange(1, 13)
-        frames.append(_profile_rows(store, metric, "month", months, list(MONTH_NAMES),
-                                    by_month["mean"].to_numpy(), by_month["count"].to_numpy(),
-                                    month=months.astype("int32")))
+        frames.append(
+            _profile_rows(
+                store,
+                metric,
+                "month",
+                months,
+                list(MONTH_NAMES),
+                by_month["mean"].to_numpy(),
+                by_month["count"].to_numpy(),
+                month=months.astype("int32"),
+            )
+        )
         cells = hour_weekday[hour_weekday["store"] == store]
         if cells.empty:
             continue
@@ -135,18 +170,36 @@ def seasonal_profiles(demand_series: pd.DataFrame, hour_weekday: pd.DataFrame) -
         weekday_days = cells["iso_day_of_week"].map(by_weekday["count"]).to_numpy(dtype=float)
         totals = cells[value_column].to_numpy(dtype=float)
         means = np.divide(totals, weekday_days, out=np.zeros_like(totals), where=weekday_days > 0)
-        frames.append(_profile_rows(
-            store, metric, "hour_weekday",
-            cells["iso_day_of_week"].to_numpy() * 100 + cells["hour_of_day"].to_numpy(),
-            [f"{DAY_NAMES[d - 1]} {h:02d}:00" for d, h in zip(cells["iso_day_of_week"], cells["hour_of_day"])],
-            means, weekday_days.astype("int64"),
-            weekday=cells["iso_day_of_week"].to_numpy().astype("int32"),
-            hour=cells["hour_of_day"].to_numpy().astype("int32"),
-        ))
+        frames.append(
+            _profile_rows(
+                store,
+                metric,
+                "hour_weekday",
+                cells["iso_day_of_week"].to_numpy() * 100 + cells["hour_of_day"].to_numpy(),
+                [f"{DAY_NAMES[d - 1]} {h:02d}:00" for d, h in zip(cells["iso_day_of_week"], cells["hour_of_day"])],
+                means,
+                weekday_days.astype("int64"),
+                weekday=cells["iso_day_of_week"].to_numpy().astype("int32"),
+                hour=cells["hour_of_day"].to_numpy().astype("int32"),
+            )
+        )
     if not frames:
-        return pd.DataFrame(columns=["store", "metric", "profile", "period_key", "iso_day_of_week", "calendar_month",
-                                     "hour_of_day", "period_label", "mean_value", "seasonal_index", "day_count",
-                                     "is_peak"])
+        return pd.DataFrame(
+            columns=[
+                "store",
+                "metric",
+                "profile",
+                "period_key",
+                "iso_day_of_week",
+                "calendar_month",
+                "hour_of_day",
+                "period_label",
+                "mean_value",
+                "seasonal_index",
+                "day_count",
+                "is_peak",
+            ]
+        )
     profiles = pd.concat(frames, ignore_index=True)
     for column in ("iso_day_of_week", "calendar_month", "hour_of_day"):
         profiles[column] = profiles[column].astype("Int32")
@@ -183,37 +236,70 @@ def peak_periods(
         threshold = float(np.quantile(actual_values, PEAK_QUANTILE))
         median = float(np.median(actual_values))
         actual = pd.DataFrame({"period_date": pd.to_datetime(open_days["series_date"]).dt.date, "value": actual_values})
-        forecast = demand_forecast[(demand_forecast["store"] == store) & (demand_forecast["series_id"] == series["series_id"].iloc[0])]
+        forecast = demand_forecast[
+            (demand_forecast["store"] == store) & (demand_forecast["series_id"] == series["series_id"].iloc[0])
+        ]
         forecast = forecast[forecast["day_status"] == DAY_OPEN]
-        forecast = pd.DataFrame({"period_date": pd.to_datetime(forecast["forecast_date"]).dt.date, "value": forecast["point_forecast"].to_numpy(dtype=float)})
+        forecast = pd.DataFrame(
+            {
+                "period_date": pd.to_datetime(forecast["forecast_date"]).dt.date,
+                "value": forecast["point_forecast"].to_numpy(dtype=float),
+            }
+        )
         for source, values in (("actual", actual), ("forecast", forecast)):
-            frames.append(_peaks(values, threshold, median).assign(store=store, metric=metric, period_type="day", source=source, hour_of_day=pd.NA))
+            frames.append(
+                _peaks(values, threshold, median).assign(
+                    store=store, metric=metric, period_type="day", source=source, hour_of_day=pd.NA
+                )
+            )
         if metric != "orders":
             continue
         open_dates = set(actual["period_date"])
         store_hours = hourly_actual[hourly_actual["store"] == store]
         grid = pd.MultiIndex.from_product([sorted(open_dates), range(24)], names=["period_date", "hour_of_day"])
-        hours = store_hours.set_index(["period_date", "hour_of_day"])["order_count"].reindex(grid, fill_value=0).reset_index()
+        hours = (
+            store_hours.set_index(["period_date", "hour_of_day"])["order_count"]
+            .reindex(grid, fill_value=0)
+            .reset_index()
+        )
         hour_values = hours["order_count"].to_numpy(dtype=float)
         hour_threshold = float(np.quantile(hour_values, PEAK_QUANTILE))
         hour_median = float(np.median(hour_values[hour_values > 0])) if (hour_values > 0).any() else 0.0
         hours = hours.rename(columns={"order_count": "value"})
         future_hours = hourly_forecast[hourly_forecast["store"] == store]
-        future_hours = pd.DataFrame({
-            "period_date": pd.to_datetime(future_hours["forecast_date"]).dt.date,
-            "hour_of_day": future_hours["hour_of_day"],
-            "value": future_hours["point_forecast"].to_numpy(dtype=float),
-        })
+        future_hours = pd.DataFrame(
+            {
+                "period_date": pd.to_datetime(future_hours["forecast_date"]).dt.date,
+                "hour_of_day": future_hours["hour_of_day"],
+                "value": future_hours["point_forecast"].to_numpy(dtype=float),
+            }
+        )
         for source, values in (("actual", hours), ("forecast", future_hours)):
-            frames.append(_peaks(values, max(hour_threshold, np.finfo(float).tiny), hour_median).assign(store=store, metric=metric, period_type="hour", source=source))
-    columns = ["store", "metric", "period_type", "source", "period_date", "hour_of_day", "value",
-               "threshold_value", "ratio_to_median", "peak_rank"]
+            frames.append(
+                _peaks(values, max(hour_threshold, np.finfo(float).tiny), hour_median).assign(
+                    store=store, metric=metric, period_type="hour", source=source
+                )
+            )
+    columns = [
+        "store",
+        "metric",
+        "period_type",
+        "source",
+        "period_date",
+        "hour_of_day",
+        "value",
+        "threshold_value",
+        "ratio_to_median",
+        "peak_rank",
+    ]
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     peaks = pd.concat(frames, ignore_index=True)
     peaks["hour_of_day"] = peaks["hour_of_day"].astype("Int32")
-    peaks = peaks.sort_values(["store", "metric", "period_type", "source", "value", "period_date", "hour_of_day"],
-                              ascending=[True, True, True, True, False, True, True])
+    peaks = peaks.sort_values(
+        ["store", "metric", "period_type", "source", "value", "period_date", "hour_of_day"],
+        ascending=[True, True, True, True, False, True, True],
+    )
     peaks["peak_rank"] = peaks.groupby(["store", "metric", "period_type", "source"]).cumcount() + 1
     return peaks[columns].reset_index(drop=True)

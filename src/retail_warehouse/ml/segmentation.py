@@ -257,9 +257,7 @@ def select_model(matrix: np.ndarray, config: SegmentationConfig = SegmentationCo
         if k * config.min_customers_per_cluster <= len(fit_matrix) and k < len(pairwise)
     ]
     if n < config.min_customers or not k_values or matrix.shape[1] == 0:
-        reason = (
-            f"{n} customers (< {config.min_customers}) or no usable feature: one segment, no model"
-        )
+        reason = f"{n} customers (< {config.min_customers}) or no usable feature: one segment, no model"
         log_progress(MODEL, f"{store}: {reason}")
         return Selection([], None, reason, None, len(fit_matrix), len(pairwise))
 
@@ -314,7 +312,7 @@ def select_model(matrix: np.ndarray, config: SegmentationConfig = SegmentationCo
         min_samples = dbscan_min_samples(matrix.shape[1])
         eps, eps_note = dbscan_eps(pairwise, min_samples)
         labels = DBSCAN(eps=eps, min_samples=min_samples).fit(pairwise).labels_
-        clusters = int(len(np.unique(labels[labels >= 0])))
+        clusters = len(np.unique(labels[labels >= 0]))
         noise_share = float(np.mean(labels < 0))
         scores = cluster_scores(pairwise, labels)
         if clusters >= 1:
@@ -503,7 +501,14 @@ def selection_frame(store: str, selection: Selection, features: tuple[str, ...])
     frame = pd.DataFrame([{**row, "store": store, "features": ", ".join(features)} for row in rows])
     frame = frame.reindex(columns=columns)
     for column in (
-        "inertia", "silhouette", "davies_bouldin", "calinski_harabasz", "bic", "eps", "noise_share", "bootstrap_ari"
+        "inertia",
+        "silhouette",
+        "davies_bouldin",
+        "calinski_harabasz",
+        "bic",
+        "eps",
+        "noise_share",
+        "bootstrap_ari",
     ):
         frame[column] = frame[column].astype("float64")
     for column in ("k", "fit_customers", "sample_customers"):

@@ -143,14 +143,20 @@ def choose_features(frame: pd.DataFrame, rules: FeatureRules = FeatureRules(), s
         else:
             transform = "signed_log1p" if known.min() < 0 else "log1p"
 
-        def decided(is_used: bool, reason: str, transform: str = transform) -> FeatureDecision:
-            return FeatureDecision(feature, transform, is_used, reason, null_share, modal_share, skewness)
+        measured = {"null_share": null_share, "modal_share": modal_share, "skewness": skewness}
+
+        def decided(
+            is_used: bool, reason: str, transform: str = transform, feature: str = feature, measured: dict = measured
+        ) -> FeatureDecision:
+            return FeatureDecision(feature, transform, is_used, reason, **measured)
 
         if null_share > rules.max_null_share:
             decisions.append(decided(False, f"null for {null_share:.1%} of customers (> {rules.max_null_share:.0%})"))
             continue
         if modal_share >= rules.max_modal_share:
-            decisions.append(decided(False, f"near constant: one value covers {modal_share:.1%} (>= {rules.max_modal_share:.0%})"))
+            decisions.append(
+                decided(False, f"near constant: one value covers {modal_share:.1%} (>= {rules.max_modal_share:.0%})")
+            )
             continue
         transformed = apply_transform(np.where(np.isnan(raw), np.nanmedian(raw), raw), transform)
         redundant_with = None

@@ -157,7 +157,9 @@ def segment_profiles(
     for store in sorted(customer_segments_table["store"].unique()):
         features = derive_features(customer_features[customer_features["store"] == store])
         members = (
-            customer_segments_table[customer_segments_table["store"] == store][["customer_key", "segment_id", "is_outlier"]]
+            customer_segments_table[customer_segments_table["store"] == store][
+                ["customer_key", "segment_id", "is_outlier"]
+            ]
             .merge(features, on="customer_key", how="inner", validate="one_to_one")
             .merge(rfm, on="customer_key", how="left", validate="one_to_one")
             .sort_values("customer_key", kind="stable")
@@ -218,7 +220,9 @@ def segment_stability(
         store_snapshots = derive_features(snapshots[snapshots["store"] == prepared.store])
         kept = [(f, t) for f, t in zip(prepared.features, prepared.transforms) if f in store_snapshots.columns]
         features, transforms = tuple(f for f, _ in kept), tuple(t for _, t in kept)
-        with timed_step(MODEL, f"{prepared.store}: rolling-snapshot ARI on {store_snapshots['as_of_date'].nunique()} snapshots"):
+        with timed_step(
+            MODEL, f"{prepared.store}: rolling-snapshot ARI on {store_snapshots['as_of_date'].nunique()} snapshots"
+        ):
             rolled = store_snapshots if features else store_snapshots.iloc[0:0]
             pairs = rolling_ari(rolled, features, transforms, method, k, config, dbscan, prepared.store)
         stability = stability_frame(prepared.store, pairs, bootstrap, threshold)
@@ -237,7 +241,9 @@ def segment_refresh_policy(stability: pd.DataFrame, selection: pd.DataFrame, thr
         row = _chosen_row(selection, store)
         if row is None:
             continue
-        frames.append(refresh_policy(store, stability[stability["store"] == store], threshold, row["method"], int(row["k"])))
+        frames.append(
+            refresh_policy(store, stability[stability["store"] == store], threshold, row["method"], int(row["k"]))
+        )
     if not frames:
         return pd.DataFrame(columns=["store", "clause_order", "clause", "policy_text"])
     return pd.concat(frames, ignore_index=True)

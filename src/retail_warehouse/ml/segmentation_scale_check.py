@@ -66,7 +66,9 @@ def main() -> None:
     features = generated_features(arguments.customers, arguments.seed)
     log_progress(MODEL, f"generated {len(features)} customers, peak RSS {peak_rss_mib():.0f} MiB")
     selection = model_selection(features, config)
-    log_progress(MODEL, f"model selection done at {time.perf_counter() - started:.1f} s, peak RSS {peak_rss_mib():.0f} MiB")
+    log_progress(
+        MODEL, f"model selection done at {time.perf_counter() - started:.1f} s, peak RSS {peak_rss_mib():.0f} MiB"
+    )
     rfm = pd.DataFrame({"customer_key": features["customer_key"], "rfm_segment": "Potential Loyalist"})
     segments = customer_segments(features, rfm, selection, config)
     profiles = segment_profiles(segments, features, rfm)

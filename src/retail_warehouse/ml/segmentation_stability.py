@@ -25,6 +25,9 @@ from retail_warehouse.ml.progress import log_progress
 from retail_warehouse.ml.segmentation import MODEL, SegmentationConfig, Segmenter, refit_chosen, sample_indices
 from retail_warehouse.ml.segmentation_features import fit_scaler, scale_features
 
+# The defaults of the study functions (the config is frozen, so one instance is shared safely).
+DEFAULT_CONFIG = SegmentationConfig()
+
 STABILITY_COLUMNS = [
     "store",
     "comparison",
@@ -55,7 +58,7 @@ def rolling_ari(
     transforms: tuple[str, ...],
     method: str,
     k: int,
-    config: SegmentationConfig = SegmentationConfig(),
+    config: SegmentationConfig = DEFAULT_CONFIG,
     dbscan: tuple[float | None, int | None] = (None, None),
     store: str = "",
 ) -> pd.DataFrame:
@@ -100,7 +103,7 @@ def bootstrap_ari(
     method: str,
     k: int,
     resamples: int,
-    config: SegmentationConfig = SegmentationConfig(),
+    config: SegmentationConfig = DEFAULT_CONFIG,
     dbscan: tuple[float | None, int | None] = (None, None),
 ) -> list[float]:
     """ARI between the reference model and the model refitted on each bootstrap resample of
@@ -124,7 +127,9 @@ def stability_frame(store: str, pairs: pd.DataFrame, bootstrap: list[float], thr
         rows.append(_aggregate(store, "bootstrap", 0, np.array(bootstrap), None, threshold))
     for elapsed, group in pairs.groupby("elapsed_months", sort=True):
         rows.append(
-            _aggregate(store, "rolling_snapshot", int(elapsed), group["ari"].to_numpy(), group["customers_compared"], threshold)
+            _aggregate(
+                store, "rolling_snapshot", int(elapsed), group["ari"].to_numpy(), group["customers_compared"], threshold
+            )
         )
     return pd.DataFrame(rows, columns=STABILITY_COLUMNS)
 
@@ -195,7 +200,11 @@ def refresh_policy(store: str, stability: pd.DataFrame, threshold: float, method
             f"Mean rolling-snapshot ARI by elapsed month: {curve or 'not measured'}. "
             + (
                 f"Bootstrap ARI (refits on resamples of the current customers): {bootstrap_mean:.2f}"
-                + (" - below the threshold: the segmentation is unstable even without drift; treat names as indicative." if bootstrap_mean < threshold else ".")
+                + (
+                    " - below the threshold: the segmentation is unstable even without drift; treat names as indicative."
+                    if bootstrap_mean < threshold
+                    else "."
+                )
                 if bootstrap_mean is not None
                 else "Bootstrap ARI not measured."
             ),

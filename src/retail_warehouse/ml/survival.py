@@ -289,7 +289,9 @@ def store_curves(frame: pd.DataFrame, store: str) -> pd.DataFrame:
     """ml.retention_survival rows of one store."""
     if frame.empty:
         return pd.DataFrame()
-    curves = [curves_by_group(frame, dimension).assign(store=store, dimension=dimension) for dimension in dimensions_of(store)]
+    curves = [
+        curves_by_group(frame, dimension).assign(store=store, dimension=dimension) for dimension in dimensions_of(store)
+    ]
     return pd.concat(curves, ignore_index=True)
 
 

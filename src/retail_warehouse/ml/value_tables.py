@@ -73,8 +73,7 @@ def _schema(text: str) -> dict[str, str]:
 # --- ml.customer_value_examples ------------------------------------------------------------
 
 EXAMPLES_SCHEMA = {
-    **_schema("store:str customer_key:str customer_id:str as_of_date:date split:str horizon_days:int "
-              "target_name:str"),
+    **_schema("store:str customer_key:str customer_id:str as_of_date:date split:str horizon_days:int target_name:str"),
     **{feature: "float" for feature in FEATURES},
     **_schema("orders_next:int spend_next:float purchased_again:bool is_positive:bool"),
 }
@@ -167,9 +166,13 @@ def churn_validation_table(examples: pd.DataFrame, seed: int, max_rows: int, mod
                     }
                 )
             )
-    return typed_table(frames, _schema(
-        "store:str model_name:str customer_key:str as_of_date:date target_name:str horizon_days:int "
-        "is_positive:bool probability:float threshold:float"))
+    return typed_table(
+        frames,
+        _schema(
+            "store:str model_name:str customer_key:str as_of_date:date target_name:str horizon_days:int "
+            "is_positive:bool probability:float threshold:float"
+        ),
+    )
 
 
 # --- ml.churn_model_metrics and ml.churn_calibration ---------------------------------------
@@ -205,9 +208,10 @@ def churn_metrics_table(predictions: pd.DataFrame, examples: pd.DataFrame, max_r
     if table.empty:
         return typed_table([], CHURN_METRICS_SCHEMA)
     table["is_best"] = False
-    for store, group in table.groupby("store"):
-        ranked = group.sort_values(["pr_auc", "roc_auc", "model_name"], ascending=[False, False, True],
-                                   na_position="last", kind="mergesort")
+    for _store, group in table.groupby("store"):
+        ranked = group.sort_values(
+            ["pr_auc", "roc_auc", "model_name"], ascending=[False, False, True], na_position="last", kind="mergesort"
+        )
         table.loc[ranked.index[0], "is_best"] = True
         baseline = group[group["is_baseline"]]
         if not baseline.empty:
@@ -232,9 +236,13 @@ def churn_calibration_table(predictions: pd.DataFrame) -> pd.DataFrame:
         bins.insert(0, "model_name", name)
         bins.insert(0, "store", store)
         frames.append(bins)
-    return typed_table(frames, _schema(
-        "store:str model_name:str bin_index:int bin_lower:float bin_upper:float row_count:int "
-        "mean_predicted_probability:float observed_positive_rate:float"))
+    return typed_table(
+        frames,
+        _schema(
+            "store:str model_name:str bin_index:int bin_lower:float bin_upper:float row_count:int "
+            "mean_predicted_probability:float observed_positive_rate:float"
+        ),
+    )
 
 
 # --- ml.churn_feature_importance -----------------------------------------------------------
@@ -246,8 +254,9 @@ def _best_models(metrics: pd.DataFrame) -> dict[str, pd.Series]:
     return {row["store"]: row for _, row in metrics[metrics["is_best"]].iterrows()}
 
 
-def churn_importance_table(examples: pd.DataFrame, metrics: pd.DataFrame, seed: int, max_rows: int,
-                           model: str) -> pd.DataFrame:
+def churn_importance_table(
+    examples: pd.DataFrame, metrics: pd.DataFrame, seed: int, max_rows: int, model: str
+) -> pd.DataFrame:
     """Permutation importance of each store's best classifier, fitted on the training
     cutoffs as in validation, measured on the validation rows."""
     examples = _prepared_examples(examples)
@@ -265,16 +274,27 @@ def churn_importance_table(examples: pd.DataFrame, metrics: pd.DataFrame, seed: 
         table.insert(0, "model_name", best["model_name"])
         table.insert(0, "store", store)
         frames.append(table)
-    return typed_table(frames, _schema(
-        "store:str model_name:str feature_name:str importance_mean:float importance_std:float "
-        "importance_rank:int evaluated_row_count:int"))
+    return typed_table(
+        frames,
+        _schema(
+            "store:str model_name:str feature_name:str importance_mean:float importance_std:float "
+            "importance_rank:int evaluated_row_count:int"
+        ),
+    )
 
 
 # --- ml.churn_scores -----------------------------------------------------------------------
 
 
-def churn_scores_table(customer_features: pd.DataFrame, fct_orders: pd.DataFrame, examples: pd.DataFrame,
-                       metrics: pd.DataFrame, seed: int, max_rows: int, model: str) -> pd.DataFrame:
+def churn_scores_table(
+    customer_features: pd.DataFrame,
+    fct_orders: pd.DataFrame,
+    examples: pd.DataFrame,
+    metrics: pd.DataFrame,
+    seed: int,
+    max_rows: int,
+    model: str,
+) -> pd.DataFrame:
     """Every current customer once, scored by the store's best classifier refitted on every
     labelled cutoff. A store without a validated model keeps its customers, unscored."""
     examples = _prepared_examples(examples)
@@ -282,8 +302,9 @@ def churn_scores_table(customer_features: pd.DataFrame, fct_orders: pd.DataFrame
     frames = []
     for store in sorted(customer_features["store"].unique()):
         # Today's customers with the recent-activity features as of customer_features.as_of_date.
-        current = attach_features(customer_features[customer_features["store"] == store],
-                                  _store_orders(fct_orders, store))
+        current = attach_features(
+            customer_features[customer_features["store"] == store], _store_orders(fct_orders, store)
+        )
         frame = current[["customer_key", "customer_id", "as_of_date"]].copy()
         frame.insert(0, "store", store)
         best = best_models.get(store)
@@ -295,9 +316,17 @@ def churn_scores_table(customer_features: pd.DataFrame, fct_orders: pd.DataFrame
                 )
         if estimator is None:
             log_progress(model, f"{store}: no validated classifier: {len(frame)} customers left unscored")
-            frame = frame.assign(model_name=None, target_name=None, horizon_days=None, threshold=np.nan,
-                                 positive_class_probability=np.nan, churn_probability=np.nan, is_flagged=None,
-                                 risk_band="unscored", top_drivers=None)
+            frame = frame.assign(
+                model_name=None,
+                target_name=None,
+                horizon_days=None,
+                threshold=np.nan,
+                positive_class_probability=np.nan,
+                churn_probability=np.nan,
+                is_flagged=None,
+                risk_band="unscored",
+                top_drivers=None,
+            )
         else:
             probability = churn.positive_probability(estimator, current)
             churn_probability = churn.churn_probability(probability, best["target_name"])
@@ -314,10 +343,14 @@ def churn_scores_table(customer_features: pd.DataFrame, fct_orders: pd.DataFrame
                 top_drivers=churn.top_drivers(estimator, current, reference),
             )
         frames.append(frame)
-    return typed_table(frames, _schema(
-        "store:str customer_key:str customer_id:str as_of_date:date model_name:str target_name:str "
-        "horizon_days:int threshold:float positive_class_probability:float churn_probability:float "
-        "is_flagged:bool risk_band:str top_drivers:str"))
+    return typed_table(
+        frames,
+        _schema(
+            "store:str customer_key:str customer_id:str as_of_date:date model_name:str target_name:str "
+            "horizon_days:int threshold:float positive_class_probability:float churn_probability:float "
+            "is_flagged:bool risk_band:str top_drivers:str"
+        ),
+    )
 
 
 # --- ml.customer_value_metrics -------------------------------------------------------------
@@ -335,8 +368,9 @@ def _regression_row(store, target_name, horizon, name, split_info, actual, predi
     }
 
 
-def customer_value_metrics_table(examples: pd.DataFrame, snapshots: pd.DataFrame, fct_orders: pd.DataFrame,
-                                 seed: int, max_rows: int, model: str) -> pd.DataFrame:
+def customer_value_metrics_table(
+    examples: pd.DataFrame, snapshots: pd.DataFrame, fct_orders: pd.DataFrame, seed: int, max_rows: int, model: str
+) -> pd.DataFrame:
     """Out of time, per store: spend in the next H days (regressions, BG/NBD + Gamma-Gamma,
     baseline), and value in the next 365 days where a full 365-day window exists after the
     latest possible cutoff (BG/NBD + Gamma-Gamma and baseline only: no earlier cutoff has a
@@ -359,24 +393,53 @@ def customer_value_metrics_table(examples: pd.DataFrame, snapshots: pd.DataFrame
         actual = validation["spend_next"].to_numpy(dtype=float)
         target_name = "spend_next_h"
         no_training = {**split_info, "training_cutoff_count": 0, "training_row_count": 0, "fitted_row_count": 0}
-        rows.append(_regression_row(store, target_name, horizon, customer_value.BASELINE, no_training, actual,
-                                    customer_value.baseline_spend(validation, horizon)))
+        rows.append(
+            _regression_row(
+                store,
+                target_name,
+                horizon,
+                customer_value.BASELINE,
+                no_training,
+                actual,
+                customer_value.baseline_spend(validation, horizon),
+            )
+        )
         for name in customer_value.REGRESSORS:
             with timed_step(model, f"{store}: {name}"):
                 fitted = customer_value.fit_regressor(name, training, seed, max_rows)
             if fitted is not None:
-                fitted_info = {**split_info,
-                               "fitted_row_count": min(len(training), customer_value.fitted_row_cap(name, max_rows))}
-                rows.append(_regression_row(store, target_name, horizon, name, fitted_info, actual,
-                                            customer_value.predict_spend(fitted, validation)))
+                fitted_info = {
+                    **split_info,
+                    "fitted_row_count": min(len(training), customer_value.fitted_row_cap(name, max_rows)),
+                }
+                rows.append(
+                    _regression_row(
+                        store,
+                        target_name,
+                        horizon,
+                        name,
+                        fitted_info,
+                        actual,
+                        customer_value.predict_spend(fitted, validation),
+                    )
+                )
         with timed_step(model, f"{store}: BG/NBD + Gamma-Gamma on the orders before {split.validation.date()}"):
             probabilistic = customer_value.fit_probabilistic(orders, split.validation)
         if probabilistic is not None:
-            rows.append(_regression_row(
-                store, target_name, horizon, customer_value.PROBABILISTIC, no_training, actual,
-                customer_value.probabilistic_value(probabilistic, validation["customer_key"], horizon)))
-        rows.extend(_clv_rows(store, store_snapshots=snapshots[snapshots["store"] == store], orders=orders,
-                              model=model))
+            rows.append(
+                _regression_row(
+                    store,
+                    target_name,
+                    horizon,
+                    customer_value.PROBABILISTIC,
+                    no_training,
+                    actual,
+                    customer_value.probabilistic_value(probabilistic, validation["customer_key"], horizon),
+                )
+            )
+        rows.extend(
+            _clv_rows(store, store_snapshots=snapshots[snapshots["store"] == store], orders=orders, model=model)
+        )
     table = pd.DataFrame(rows)
     if table.empty:
         return typed_table([], VALUE_METRICS_SCHEMA)
@@ -399,8 +462,9 @@ VALUE_METRICS_SCHEMA = _schema(
 def _clv_rows(store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, model: str) -> list[dict]:
     days = customer_value.CLV_DAYS
     data_end = observed_data_end(orders)
-    cutoffs = sorted(c for c in pd.to_datetime(store_snapshots["as_of_date"]).unique()
-                     if c + pd.Timedelta(days=days) <= data_end)
+    cutoffs = sorted(
+        c for c in pd.to_datetime(store_snapshots["as_of_date"]).unique() if c + pd.Timedelta(days=days) <= data_end
+    )
     if not cutoffs:
         log_progress(model, f"{store}: no snapshot has a full {days}-day window after it: 12-month value not validated")
         return []
@@ -408,24 +472,52 @@ def _clv_rows(store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, model:
     customers = attach_features(store_snapshots[pd.to_datetime(store_snapshots["as_of_date"]) == cutoff], orders)
     outcomes = outcome_labels(orders, [cutoff], days)
     actual = customers.merge(outcomes, on=["customer_key", "as_of_date"], how="left")["spend_next"].fillna(0.0)
-    split_info = {"training_cutoff_count": 0, "validation_cutoff": cutoff.date(), "training_row_count": 0,
-                  "fitted_row_count": 0}
-    rows = [_regression_row(store, "value_next_365d", days, customer_value.BASELINE, split_info, actual,
-                            customer_value.baseline_spend(customers, days))]
+    split_info = {
+        "training_cutoff_count": 0,
+        "validation_cutoff": cutoff.date(),
+        "training_row_count": 0,
+        "fitted_row_count": 0,
+    }
+    rows = [
+        _regression_row(
+            store,
+            "value_next_365d",
+            days,
+            customer_value.BASELINE,
+            split_info,
+            actual,
+            customer_value.baseline_spend(customers, days),
+        )
+    ]
     with timed_step(model, f"{store}: BG/NBD + Gamma-Gamma for 365 days after {cutoff.date()}"):
         probabilistic = customer_value.fit_probabilistic(orders, cutoff)
     if probabilistic is not None:
-        rows.append(_regression_row(store, "value_next_365d", days, customer_value.PROBABILISTIC, split_info, actual,
-                                    customer_value.probabilistic_value(probabilistic, customers["customer_key"], days)))
+        rows.append(
+            _regression_row(
+                store,
+                "value_next_365d",
+                days,
+                customer_value.PROBABILISTIC,
+                split_info,
+                actual,
+                customer_value.probabilistic_value(probabilistic, customers["customer_key"], days),
+            )
+        )
     return rows
 
 
 # --- ml.customer_value_predictions ---------------------------------------------------------
 
 
-def customer_value_predictions_table(customer_features: pd.DataFrame, fct_orders: pd.DataFrame,
-                                     examples: pd.DataFrame, metrics: pd.DataFrame, seed: int, max_rows: int,
-                                     model: str) -> pd.DataFrame:
+def customer_value_predictions_table(
+    customer_features: pd.DataFrame,
+    fct_orders: pd.DataFrame,
+    examples: pd.DataFrame,
+    metrics: pd.DataFrame,
+    seed: int,
+    max_rows: int,
+    model: str,
+) -> pd.DataFrame:
     """Every current customer once: spend in the next H days from the store's best spend
     model (refitted on every labelled cutoff), the baseline, and the BG/NBD + Gamma-Gamma
     12-month value fitted on all history (as of customer_features.as_of_date)."""
@@ -435,7 +527,7 @@ def customer_value_predictions_table(customer_features: pd.DataFrame, fct_orders
         orders = _store_orders(fct_orders, store)
         current = attach_features(customer_features[customer_features["store"] == store], orders)
         store_examples = examples[examples["store"] == store]
-        horizon = (int(store_examples["horizon_days"].iloc[0]) if not store_examples.empty else None)
+        horizon = int(store_examples["horizon_days"].iloc[0]) if not store_examples.empty else None
         frame = current[["customer_key", "customer_id", "as_of_date"]].copy()
         frame.insert(0, "store", store)
         frame["horizon_days"] = horizon
@@ -447,23 +539,34 @@ def customer_value_predictions_table(customer_features: pd.DataFrame, fct_orders
             probabilistic = customer_value.fit_probabilistic(orders, cutoff) if cutoff is not None else None
         if probabilistic is None:
             log_progress(model, f"{store}: too few repeat purchases for BG/NBD + Gamma-Gamma: 12-month value empty")
-            frame = frame.assign(probability_alive=np.nan, expected_purchases_12m=np.nan,
-                                 expected_value_per_purchase=np.nan, value_12m=np.nan)
+            frame = frame.assign(
+                probability_alive=np.nan,
+                expected_purchases_12m=np.nan,
+                expected_value_per_purchase=np.nan,
+                value_12m=np.nan,
+            )
         else:
             summary, transactions, spend = probabilistic
             keyed = summary.set_index("customer_key").reindex(current["customer_key"])
             frame["probability_alive"] = transactions.probability_alive(
-                keyed["frequency"], keyed["recency"], keyed["age"])
+                keyed["frequency"], keyed["recency"], keyed["age"]
+            )
             frame["expected_purchases_12m"] = transactions.expected_purchases(
-                customer_value.CLV_DAYS, keyed["frequency"], keyed["recency"], keyed["age"])
+                customer_value.CLV_DAYS, keyed["frequency"], keyed["recency"], keyed["age"]
+            )
             frame["expected_value_per_purchase"] = spend.expected_mean_value(
-                keyed["frequency"], keyed["repeat_mean_value"].clip(lower=0))
+                keyed["frequency"], keyed["repeat_mean_value"].clip(lower=0)
+            )
             frame["value_12m"] = customer_value.probabilistic_value(
-                probabilistic, current["customer_key"], customer_value.CLV_DAYS)
+                probabilistic, current["customer_key"], customer_value.CLV_DAYS
+            )
 
         frame["spend_model_name"], frame["predicted_spend_next_h"] = None, np.nan
-        best = metrics[(metrics["store"] == store) & (metrics["target_name"] == "spend_next_h") & metrics["is_best"]] \
-            if not metrics.empty else metrics
+        best = (
+            metrics[(metrics["store"] == store) & (metrics["target_name"] == "spend_next_h") & metrics["is_best"]]
+            if not metrics.empty
+            else metrics
+        )
         if best.empty or horizon is None:
             log_progress(model, f"{store}: no validated spend model: predicted_spend_next_h empty")
         else:
@@ -473,15 +576,19 @@ def customer_value_predictions_table(customer_features: pd.DataFrame, fct_orders
                 frame["predicted_spend_next_h"] = frame["baseline_spend_next_h"]
             elif name == customer_value.PROBABILISTIC:
                 frame["predicted_spend_next_h"] = customer_value.probabilistic_value(
-                    probabilistic, current["customer_key"], horizon)
+                    probabilistic, current["customer_key"], horizon
+                )
             else:
                 with timed_step(model, f"{store}: refit {name} on every labelled cutoff"):
                     fitted = customer_value.fit_regressor(name, store_examples, seed, max_rows)
                 frame["predicted_spend_next_h"] = customer_value.predict_spend(fitted, current)
         frames.append(frame)
-    return typed_table(frames, _schema(
-        "store:str customer_key:str customer_id:str as_of_date:date horizon_days:int "
-        "baseline_spend_next_h:float baseline_value_12m:float probability_alive:float "
-        "expected_purchases_12m:float expected_value_per_purchase:float value_12m:float "
-        "spend_model_name:str predicted_spend_next_h:float"))
-
+    return typed_table(
+        frames,
+        _schema(
+            "store:str customer_key:str customer_id:str as_of_date:date horizon_days:int "
+            "baseline_spend_next_h:float baseline_value_12m:float probability_alive:float "
+            "expected_purchases_12m:float expected_value_per_purchase:float value_12m:float "
+            "spend_model_name:str predicted_spend_next_h:float"
+        ),
+    )

@@ -186,7 +186,7 @@ def build_zip_table(rng: np.random.Generator, n_zips: int) -> ZipTable:
     for s, (state, count) in enumerate(zip(STATES, per_state)):
         low, high = state.zip_range
         prefixes.append(low + rng.choice(high - low + 1, size=count, replace=False))
-        in_state = np.flatnonzero(CITY_STATE == s)
+        in_state = np.flatnonzero(s == CITY_STATE)
         city_weight = np.where(CITY_IS_CAPITAL[in_state], 3.0, 1.0)
         cities.append(rng.choice(in_state, size=count, p=city_weight / city_weight.sum()))
         weights.append(np.full(count, state.share / count))
