@@ -51,7 +51,7 @@ select * from final
 {#- Last plausible event time: var max_event_date, else the build date. Later rows are
     quarantined as "future". -#}
 {% macro max_event_timestamp() -%}
-    {%- if var('max_event_date', '') -%}
+    {%- if var('max_event_date') -%}
         cast('{{ var("max_event_date") }}' as timestamp) + interval 1 day
     {%- else -%}
         cast(current_date as timestamp) + interval 1 day

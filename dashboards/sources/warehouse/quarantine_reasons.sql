@@ -3,5 +3,5 @@ select
     source_table,
     quarantine_reason,
     count(*) as quarantined_rows
-from intermediate.int_source_rows_quarantined
+from marts.quarantine
 group by source_table, quarantine_reason

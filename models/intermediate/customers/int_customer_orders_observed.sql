@@ -15,7 +15,7 @@ store_last_orders as (
     group by store
 ),
 
-{%- set as_of_var = var('rfm_as_of_date', '') %}
+{%- set as_of_var = var('rfm_as_of_date') %}
 {%- set as_of_dates = as_of_var if as_of_var is mapping else {'*': as_of_var} %}
 {%- set given_as_of_dates = {} %}
 {%- for store, as_of_date in as_of_dates.items() if as_of_date %}
