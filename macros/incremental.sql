@@ -6,8 +6,8 @@
     builds (in the build copy, warehouse/.build/: the publish step copies it, never moves it).
     An incremental build recomputes, per store, the days from (last order_date already in the
     mart - var incremental_lookback_days) on, and replaces those whole days: unique_key
-    (store, order_date) with the delete+insert strategy deletes every row of a recomputed day
-    and inserts its new rows. So:
+    (store, order_date) with the delete+insert strategy (macros/overrides/delete_insert_merge.sql)
+    deletes every row of a recomputed day and inserts its new rows. So:
       - appending a day (new rows at the end of a file, or a new file given as input) adds it;
       - late rows dated inside the lookback window (and Olist order status changes of orders
         placed inside it) are picked up;
