@@ -1,5 +1,5 @@
 """Customer value: net revenue in the next H days (regressions against the naive "past daily
-spend x H"), and 12-month value from BG/NBD + Gamma-Gamma (retail_warehouse.ml.btyd)."""
+spend x H"), and 12-month value from BG/NBD + Gamma-Gamma (btyd.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from retail_warehouse.ml.btyd import BetaGeometricNBD, GammaGamma, expected_value, rfm_summary
-from retail_warehouse.ml.churn import LIGHTGBM_SETTINGS, signed_log1p
-from retail_warehouse.ml.labels import FEATURES, seeded_sample
+from retail_warehouse.ml.customer_value.btyd import BetaGeometricNBD, GammaGamma, expected_value, rfm_summary
+from retail_warehouse.ml.customer_value.churn import LIGHTGBM_SETTINGS, signed_log1p
+from retail_warehouse.ml.customer_value.labels import FEATURES, seeded_sample
 
 BASELINE = "past_daily_spend_baseline"
 PROBABILISTIC = "bgnbd_gamma_gamma"

@@ -21,12 +21,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from retail_warehouse.ml.progress import log_progress
-from retail_warehouse.ml.segmentation import MODEL, SegmentationConfig, Segmenter, refit_chosen, sample_indices
-from retail_warehouse.ml.segmentation_features import fit_scaler, scale_features
-
-# The defaults of the study functions (the config is frozen, so one instance is shared safely).
-DEFAULT_CONFIG = SegmentationConfig()
+from retail_warehouse.ml.common import log_progress, sample_positions
+from retail_warehouse.ml.segmentation.clustering import MODEL, SegmentationConfig, Segmenter, refit_chosen
+from retail_warehouse.ml.segmentation.features import fit_scaler, scale_features
 
 STABILITY_COLUMNS = [
     "store",
@@ -58,7 +55,7 @@ def rolling_ari(
     transforms: tuple[str, ...],
     method: str,
     k: int,
-    config: SegmentationConfig = DEFAULT_CONFIG,
+    config: SegmentationConfig,
     dbscan: tuple[float | None, int | None] = (None, None),
     store: str = "",
 ) -> pd.DataFrame:
@@ -103,13 +100,13 @@ def bootstrap_ari(
     method: str,
     k: int,
     resamples: int,
-    config: SegmentationConfig = DEFAULT_CONFIG,
+    config: SegmentationConfig,
     dbscan: tuple[float | None, int | None] = (None, None),
 ) -> list[float]:
     """ARI between the reference model and the model refitted on each bootstrap resample of
     the fit sample, both assigning every customer."""
     reference_labels, _, _ = reference.predict(matrix, config.predict_chunk_size)
-    fit_matrix = matrix[sample_indices(len(matrix), config.fit_sample_size, config.seed)]
+    fit_matrix = matrix[sample_positions(len(matrix), config.fit_sample_size, config.seed)]
     generator = np.random.default_rng(config.seed + 2)
     scores = []
     for _ in range(resamples):

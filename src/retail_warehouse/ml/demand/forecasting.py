@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
-from threadpoolctl import threadpool_limits
 
-from retail_warehouse.ml.demand_series import DAY_CLOSED_WEEKDAY, DAY_OPEN, calendar_from_series
+from retail_warehouse.ml.common import single_threaded
+from retail_warehouse.ml.demand.series import DAY_CLOSED_WEEKDAY, DAY_OPEN, calendar_from_series
 
 SEASONAL_NAIVE = "seasonal_naive"
 ETS = "ets"
@@ -149,9 +149,7 @@ def fit_forecast(
 ) -> Forecast:
     """One model fitted on y (the open-day sequence at `dates`) and forecast at future_dates."""
     steps = len(future_dates)
-    # One BLAS thread: these small fits run up to ten times slower when BLAS threads compete
-    # for busy cores, and one thread also keeps the sums in a fixed order.
-    with threadpool_limits(limits=1):
+    with single_threaded():
         if model_name == SEASONAL_NAIVE:
             result = seasonal_naive(y, steps, season_length)
         elif model_name == ETS:
@@ -218,7 +216,7 @@ def backtest_series(
     horizon_days: int,
     fold_count: int,
     seed: int,
-    prophet_dimensions=("overall",),
+    prophet_dimensions: tuple[str, ...],
     on_failure=None,
 ) -> list[dict]:
     """Rolling-origin backtest of one series: fold k trains on the days before
@@ -282,7 +280,7 @@ def run_backtest(
     horizon_days: int,
     fold_count: int,
     seed: int,
-    prophet_dimensions=("overall",),
+    prophet_dimensions: tuple[str, ...],
     log=None,
 ) -> pd.DataFrame:
     """backtest_series over every series of demand_series: one row per store + series +

@@ -1,17 +1,18 @@
 """The tables of python_models/customer_value/, one function per dbt model: each loops over
 the stores present, logs progress, and degrades to fewer (or empty) rows for a store whose
-history is too short to label or validate, saying why."""
+history is too short to label or validate, saying why. Models are fitted on one BLAS thread
+(common.single_threaded): the same input gives the same scores on every build."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml import churn, customer_value
-from retail_warehouse.ml.labels import (
+from retail_warehouse.ml.common import log_progress, per_store, schema, single_threaded, timed_step, typed_table
+from retail_warehouse.ml.customer_value import churn, spend
+from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
+    SNAPSHOT_FEATURES,
     assert_features_ignore_future,
     attach_features,
     labelled_examples,
@@ -21,21 +22,19 @@ from retail_warehouse.ml.labels import (
     recent_activity_features,
     sale_orders,
 )
-from retail_warehouse.ml.metrics import calibration_bins, classification_metrics, regression_metrics
-from retail_warehouse.ml.progress import log_progress, timed_step
+from retail_warehouse.ml.customer_value.metrics import calibration_bins, classification_metrics, regression_metrics
 
-DEFAULT_HORIZON_DAYS = 90
-DEFAULT_TARGET = "churn"
-
-
-def store_setting(setting, store: str, default):
-    """A per-store model setting from dbt config: a JSON mapping {store: value} or one value
-    for every store."""
-    if isinstance(setting, str):
-        setting = json.loads(setting) if setting.strip().startswith(("{", "[")) else setting
-    if isinstance(setting, dict):
-        return setting.get(store, default)
-    return default if setting in (None, "") else setting
+# The columns of marts.fct_orders the tables read (labels.sale_orders keeps the sale orders),
+# projected in DuckDB: the whole mart as pandas would cost ~10x the memory.
+ORDER_COLUMNS = "store, order_type, customer_key, order_date, net_revenue_amount"
+# The columns of marts.customer_features and of its snapshots the tables read.
+CUSTOMER_COLUMNS = ", ".join(("store", "customer_key", "customer_id", "as_of_date", *SNAPSHOT_FEATURES))
+# The columns of ml.customer_value_examples and of ml.churn_model_metrics the later models read.
+EXAMPLE_COLUMNS = ", ".join(
+    ("store", "customer_key", "as_of_date", "split", "horizon_days", "target_name", *FEATURES)
+    + ("spend_next", "purchased_again", "is_positive")
+)
+BEST_MODEL_COLUMNS = "store, model_name, target_name, horizon_days, threshold, is_best"
 
 
 def _stores(*frames: pd.DataFrame) -> list[str]:
@@ -46,47 +45,26 @@ def _store_orders(fct_orders: pd.DataFrame, store: str) -> pd.DataFrame:
     return sale_orders(fct_orders[fct_orders["store"] == store])
 
 
-def typed_table(frames: list[pd.DataFrame], schema: dict[str, str]) -> pd.DataFrame:
-    """The frames stacked with exactly the schema's columns and types (str, float, int, bool,
-    date), also when there is none: the same table shape for a store-less build."""
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(schema))
-    table = table[list(schema)].copy()
-    for column, kind in schema.items():
-        if kind == "date":
-            table[column] = pd.to_datetime(table[column]).dt.date if len(table) else pd.Series(dtype="datetime64[ns]")
-        elif kind == "str":
-            table[column] = table[column].astype(object).where(table[column].notna(), None)
-        elif kind == "int":
-            table[column] = table[column].astype("Int64")
-        elif kind == "bool":
-            table[column] = table[column].astype("boolean")
-        else:
-            table[column] = table[column].astype(float)
-    return table
-
-
-def _schema(text: str) -> dict[str, str]:
-    """'name:type name:type ...' as a dict."""
-    return dict(item.split(":") for item in text.split())
-
-
 # --- ml.customer_value_examples ------------------------------------------------------------
 
 EXAMPLES_SCHEMA = {
-    **_schema("store:str customer_key:str customer_id:str as_of_date:date split:str horizon_days:int target_name:str"),
+    **schema("store:str customer_key:str customer_id:str as_of_date:date split:str horizon_days:int target_name:str"),
     **{feature: "float" for feature in FEATURES},
-    **_schema("orders_next:int spend_next:float purchased_again:bool is_positive:bool"),
+    **schema("orders_next:int spend_next:float purchased_again:bool is_positive:bool"),
 }
 
 
-def examples_table(snapshots: pd.DataFrame, fct_orders: pd.DataFrame, horizons, targets, model: str) -> pd.DataFrame:
+def customer_value_examples(snapshots: pd.DataFrame, fct_orders: pd.DataFrame, horizons, targets) -> pd.DataFrame:
     """Every snapshot row at a labelled cutoff with features, outcomes and its split:
     training (outcome window closed by the validation cutoff), validation (the latest labelled
-    cutoff) or refit_only (labelled, used only to refit the scoring models on all history)."""
+    cutoff) or refit_only (labelled, used only to refit the scoring models on all history).
+    horizons and targets: per store (common.per_store), vars churn_horizon_days and
+    churn_target."""
+    model = "customer_value_examples"
     frames = []
     for store in _stores(snapshots, fct_orders):
-        horizon = int(store_setting(horizons, store, DEFAULT_HORIZON_DAYS))
-        target = store_setting(targets, store, DEFAULT_TARGET)
+        horizon = int(per_store(horizons, store, "churn_horizon_days"))
+        target = per_store(targets, store, "churn_target")
         orders = _store_orders(fct_orders, store)
         store_snapshots = snapshots[snapshots["store"] == store]
         with timed_step(model, f"{store}: labelled examples, H = {horizon} days, target {target}"):
@@ -134,9 +112,11 @@ def _store_split(store_examples: pd.DataFrame):
 # --- ml.churn_validation_predictions -------------------------------------------------------
 
 
-def churn_validation_table(examples: pd.DataFrame, seed: int, max_rows: int, model: str) -> pd.DataFrame:
+@single_threaded()
+def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: int) -> pd.DataFrame:
     """The probabilities of every classifier on the validation rows of each store, with the
     threshold each chose before validation."""
+    model = "churn_validation_predictions"
     examples = _prepared_examples(examples)
     frames = []
     for store, store_examples in examples.groupby("store", sort=True):
@@ -168,7 +148,7 @@ def churn_validation_table(examples: pd.DataFrame, seed: int, max_rows: int, mod
             )
     return typed_table(
         frames,
-        _schema(
+        schema(
             "store:str model_name:str customer_key:str as_of_date:date target_name:str horizon_days:int "
             "is_positive:bool probability:float threshold:float"
         ),
@@ -178,7 +158,7 @@ def churn_validation_table(examples: pd.DataFrame, seed: int, max_rows: int, mod
 # --- ml.churn_model_metrics and ml.churn_calibration ---------------------------------------
 
 
-def churn_metrics_table(predictions: pd.DataFrame, examples: pd.DataFrame, max_rows: int) -> pd.DataFrame:
+def churn_model_metrics(predictions: pd.DataFrame, examples: pd.DataFrame, max_rows: int) -> pd.DataFrame:
     """Per store and classifier: the out-of-time scores; is_best marks the highest PR-AUC
     (then ROC-AUC), the model churn_scores uses; lifts compare with the recency baseline."""
     examples = _prepared_examples(examples)
@@ -220,7 +200,7 @@ def churn_metrics_table(predictions: pd.DataFrame, examples: pd.DataFrame, max_r
     return typed_table([table], CHURN_METRICS_SCHEMA)
 
 
-CHURN_METRICS_SCHEMA = _schema(
+CHURN_METRICS_SCHEMA = schema(
     "store:str model_name:str target_name:str horizon_days:int is_baseline:bool is_best:bool "
     "training_cutoff_first:date training_cutoff_last:date training_cutoff_count:int "
     "threshold_tuning_cutoff:date validation_cutoff:date training_row_count:int fitted_row_count:int "
@@ -229,7 +209,7 @@ CHURN_METRICS_SCHEMA = _schema(
 )
 
 
-def churn_calibration_table(predictions: pd.DataFrame) -> pd.DataFrame:
+def churn_calibration(predictions: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for (store, name), group in predictions.groupby(["store", "model_name"], sort=True):
         bins = calibration_bins(group["is_positive"], group["probability"])
@@ -238,7 +218,7 @@ def churn_calibration_table(predictions: pd.DataFrame) -> pd.DataFrame:
         frames.append(bins)
     return typed_table(
         frames,
-        _schema(
+        schema(
             "store:str model_name:str bin_index:int bin_lower:float bin_upper:float row_count:int "
             "mean_predicted_probability:float observed_positive_rate:float"
         ),
@@ -254,11 +234,11 @@ def _best_models(metrics: pd.DataFrame) -> dict[str, pd.Series]:
     return {row["store"]: row for _, row in metrics[metrics["is_best"]].iterrows()}
 
 
-def churn_importance_table(
-    examples: pd.DataFrame, metrics: pd.DataFrame, seed: int, max_rows: int, model: str
-) -> pd.DataFrame:
+@single_threaded()
+def churn_feature_importance(examples: pd.DataFrame, metrics: pd.DataFrame, seed: int, max_rows: int) -> pd.DataFrame:
     """Permutation importance of each store's best classifier, fitted on the training
     cutoffs as in validation, measured on the validation rows."""
+    model = "churn_feature_importance"
     examples = _prepared_examples(examples)
     frames = []
     for store, best in sorted(_best_models(metrics).items()):
@@ -276,7 +256,7 @@ def churn_importance_table(
         frames.append(table)
     return typed_table(
         frames,
-        _schema(
+        schema(
             "store:str model_name:str feature_name:str importance_mean:float importance_std:float "
             "importance_rank:int evaluated_row_count:int"
         ),
@@ -286,17 +266,18 @@ def churn_importance_table(
 # --- ml.churn_scores -----------------------------------------------------------------------
 
 
-def churn_scores_table(
+@single_threaded()
+def churn_scores(
     customer_features: pd.DataFrame,
     fct_orders: pd.DataFrame,
     examples: pd.DataFrame,
     metrics: pd.DataFrame,
     seed: int,
     max_rows: int,
-    model: str,
 ) -> pd.DataFrame:
     """Every current customer once, scored by the store's best classifier refitted on every
     labelled cutoff. A store without a validated model keeps its customers, unscored."""
+    model = "churn_scores"
     examples = _prepared_examples(examples)
     best_models = _best_models(metrics)
     frames = []
@@ -345,7 +326,7 @@ def churn_scores_table(
         frames.append(frame)
     return typed_table(
         frames,
-        _schema(
+        schema(
             "store:str customer_key:str customer_id:str as_of_date:date model_name:str target_name:str "
             "horizon_days:int threshold:float positive_class_probability:float churn_probability:float "
             "is_flagged:bool risk_band:str top_drivers:str"
@@ -362,19 +343,21 @@ def _regression_row(store, target_name, horizon, name, split_info, actual, predi
         "target_name": target_name,
         "horizon_days": horizon,
         "model_name": name,
-        "is_baseline": name == customer_value.BASELINE,
+        "is_baseline": name == spend.BASELINE,
         **split_info,
         **regression_metrics(actual, predicted),
     }
 
 
-def customer_value_metrics_table(
-    examples: pd.DataFrame, snapshots: pd.DataFrame, fct_orders: pd.DataFrame, seed: int, max_rows: int, model: str
+@single_threaded()
+def customer_value_metrics(
+    examples: pd.DataFrame, snapshots: pd.DataFrame, fct_orders: pd.DataFrame, seed: int, max_rows: int
 ) -> pd.DataFrame:
     """Out of time, per store: spend in the next H days (regressions, BG/NBD + Gamma-Gamma,
     baseline), and value in the next 365 days where a full 365-day window exists after the
     latest possible cutoff (BG/NBD + Gamma-Gamma and baseline only: no earlier cutoff has a
     closed 365-day window to train a regression on)."""
+    model = "customer_value_metrics"
     examples = _prepared_examples(examples)
     rows = []
     for store, store_examples in examples.groupby("store", sort=True):
@@ -398,19 +381,19 @@ def customer_value_metrics_table(
                 store,
                 target_name,
                 horizon,
-                customer_value.BASELINE,
+                spend.BASELINE,
                 no_training,
                 actual,
-                customer_value.baseline_spend(validation, horizon),
+                spend.baseline_spend(validation, horizon),
             )
         )
-        for name in customer_value.REGRESSORS:
+        for name in spend.REGRESSORS:
             with timed_step(model, f"{store}: {name}"):
-                fitted = customer_value.fit_regressor(name, training, seed, max_rows)
+                fitted = spend.fit_regressor(name, training, seed, max_rows)
             if fitted is not None:
                 fitted_info = {
                     **split_info,
-                    "fitted_row_count": min(len(training), customer_value.fitted_row_cap(name, max_rows)),
+                    "fitted_row_count": min(len(training), spend.fitted_row_cap(name, max_rows)),
                 }
                 rows.append(
                     _regression_row(
@@ -420,21 +403,21 @@ def customer_value_metrics_table(
                         name,
                         fitted_info,
                         actual,
-                        customer_value.predict_spend(fitted, validation),
+                        spend.predict_spend(fitted, validation),
                     )
                 )
         with timed_step(model, f"{store}: BG/NBD + Gamma-Gamma on the orders before {split.validation.date()}"):
-            probabilistic = customer_value.fit_probabilistic(orders, split.validation)
+            probabilistic = spend.fit_probabilistic(orders, split.validation)
         if probabilistic is not None:
             rows.append(
                 _regression_row(
                     store,
                     target_name,
                     horizon,
-                    customer_value.PROBABILISTIC,
+                    spend.PROBABILISTIC,
                     no_training,
                     actual,
-                    customer_value.probabilistic_value(probabilistic, validation["customer_key"], horizon),
+                    spend.probabilistic_value(probabilistic, validation["customer_key"], horizon),
                 )
             )
         rows.extend(
@@ -452,7 +435,7 @@ def customer_value_metrics_table(
     return typed_table([table], VALUE_METRICS_SCHEMA)
 
 
-VALUE_METRICS_SCHEMA = _schema(
+VALUE_METRICS_SCHEMA = schema(
     "store:str target_name:str horizon_days:int model_name:str is_baseline:bool is_best:bool "
     "training_cutoff_count:int validation_cutoff:date training_row_count:int fitted_row_count:int "
     "row_count:int rmse:float mae:float mean_actual:float mean_predicted:float rmse_vs_baseline:float"
@@ -460,7 +443,7 @@ VALUE_METRICS_SCHEMA = _schema(
 
 
 def _clv_rows(store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, model: str) -> list[dict]:
-    days = customer_value.CLV_DAYS
+    days = spend.CLV_DAYS
     data_end = observed_data_end(orders)
     cutoffs = sorted(
         c for c in pd.to_datetime(store_snapshots["as_of_date"]).unique() if c + pd.Timedelta(days=days) <= data_end
@@ -483,24 +466,24 @@ def _clv_rows(store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, model:
             store,
             "value_next_365d",
             days,
-            customer_value.BASELINE,
+            spend.BASELINE,
             split_info,
             actual,
-            customer_value.baseline_spend(customers, days),
+            spend.baseline_spend(customers, days),
         )
     ]
     with timed_step(model, f"{store}: BG/NBD + Gamma-Gamma for 365 days after {cutoff.date()}"):
-        probabilistic = customer_value.fit_probabilistic(orders, cutoff)
+        probabilistic = spend.fit_probabilistic(orders, cutoff)
     if probabilistic is not None:
         rows.append(
             _regression_row(
                 store,
                 "value_next_365d",
                 days,
-                customer_value.PROBABILISTIC,
+                spend.PROBABILISTIC,
                 split_info,
                 actual,
-                customer_value.probabilistic_value(probabilistic, customers["customer_key"], days),
+                spend.probabilistic_value(probabilistic, customers["customer_key"], days),
             )
         )
     return rows
@@ -509,18 +492,19 @@ def _clv_rows(store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, model:
 # --- ml.customer_value_predictions ---------------------------------------------------------
 
 
-def customer_value_predictions_table(
+@single_threaded()
+def customer_value_predictions(
     customer_features: pd.DataFrame,
     fct_orders: pd.DataFrame,
     examples: pd.DataFrame,
     metrics: pd.DataFrame,
     seed: int,
     max_rows: int,
-    model: str,
 ) -> pd.DataFrame:
     """Every current customer once: spend in the next H days from the store's best spend
     model (refitted on every labelled cutoff), the baseline, and the BG/NBD + Gamma-Gamma
     12-month value fitted on all history (as of customer_features.as_of_date)."""
+    model = "customer_value_predictions"
     examples = _prepared_examples(examples)
     frames = []
     for store in sorted(customer_features["store"].unique()):
@@ -531,12 +515,12 @@ def customer_value_predictions_table(
         frame = current[["customer_key", "customer_id", "as_of_date"]].copy()
         frame.insert(0, "store", store)
         frame["horizon_days"] = horizon
-        frame["baseline_spend_next_h"] = customer_value.baseline_spend(current, horizon) if horizon else np.nan
-        frame["baseline_value_12m"] = customer_value.baseline_spend(current, customer_value.CLV_DAYS)
+        frame["baseline_spend_next_h"] = spend.baseline_spend(current, horizon) if horizon else np.nan
+        frame["baseline_value_12m"] = spend.baseline_spend(current, spend.CLV_DAYS)
 
         cutoff = pd.to_datetime(current["as_of_date"]).max() if len(current) else None
         with timed_step(model, f"{store}: BG/NBD + Gamma-Gamma on all history"):
-            probabilistic = customer_value.fit_probabilistic(orders, cutoff) if cutoff is not None else None
+            probabilistic = spend.fit_probabilistic(orders, cutoff) if cutoff is not None else None
         if probabilistic is None:
             log_progress(model, f"{store}: too few repeat purchases for BG/NBD + Gamma-Gamma: 12-month value empty")
             frame = frame.assign(
@@ -546,20 +530,18 @@ def customer_value_predictions_table(
                 value_12m=np.nan,
             )
         else:
-            summary, transactions, spend = probabilistic
+            summary, transactions, purchase_value = probabilistic
             keyed = summary.set_index("customer_key").reindex(current["customer_key"])
             frame["probability_alive"] = transactions.probability_alive(
                 keyed["frequency"], keyed["recency"], keyed["age"]
             )
             frame["expected_purchases_12m"] = transactions.expected_purchases(
-                customer_value.CLV_DAYS, keyed["frequency"], keyed["recency"], keyed["age"]
+                spend.CLV_DAYS, keyed["frequency"], keyed["recency"], keyed["age"]
             )
-            frame["expected_value_per_purchase"] = spend.expected_mean_value(
+            frame["expected_value_per_purchase"] = purchase_value.expected_mean_value(
                 keyed["frequency"], keyed["repeat_mean_value"].clip(lower=0)
             )
-            frame["value_12m"] = customer_value.probabilistic_value(
-                probabilistic, current["customer_key"], customer_value.CLV_DAYS
-            )
+            frame["value_12m"] = spend.probabilistic_value(probabilistic, current["customer_key"], spend.CLV_DAYS)
 
         frame["spend_model_name"], frame["predicted_spend_next_h"] = None, np.nan
         best = (
@@ -572,20 +554,20 @@ def customer_value_predictions_table(
         else:
             name = best["model_name"].iloc[0]
             frame["spend_model_name"] = name
-            if name == customer_value.BASELINE:
+            if name == spend.BASELINE:
                 frame["predicted_spend_next_h"] = frame["baseline_spend_next_h"]
-            elif name == customer_value.PROBABILISTIC:
-                frame["predicted_spend_next_h"] = customer_value.probabilistic_value(
+            elif name == spend.PROBABILISTIC:
+                frame["predicted_spend_next_h"] = spend.probabilistic_value(
                     probabilistic, current["customer_key"], horizon
                 )
             else:
                 with timed_step(model, f"{store}: refit {name} on every labelled cutoff"):
-                    fitted = customer_value.fit_regressor(name, store_examples, seed, max_rows)
-                frame["predicted_spend_next_h"] = customer_value.predict_spend(fitted, current)
+                    fitted = spend.fit_regressor(name, store_examples, seed, max_rows)
+                frame["predicted_spend_next_h"] = spend.predict_spend(fitted, current)
         frames.append(frame)
     return typed_table(
         frames,
-        _schema(
+        schema(
             "store:str customer_key:str customer_id:str as_of_date:date horizon_days:int "
             "baseline_spend_next_h:float baseline_value_12m:float probability_alive:float "
             "expected_purchases_12m:float expected_value_per_purchase:float value_12m:float "

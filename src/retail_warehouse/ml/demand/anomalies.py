@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
-from retail_warehouse.ml.seasonality import robust_scores
+from retail_warehouse.ml.common import sample_positions, single_threaded
+from retail_warehouse.ml.demand.seasonality import robust_scores
 
 # A detector needs a few rows to learn what is normal.
 MIN_ROWS = 20
@@ -22,10 +22,13 @@ REASON_FEATURES = 2
 
 @dataclass(frozen=True)
 class DetectorSettings:
-    contamination: float = 0.01
-    svm_sample_size: int = 5000
-    autoencoder_sample_size: int = 10000
-    seed: int = 42
+    """From dbt (vars demand_anomaly_* and ml_seed): the share of rows each detector flags,
+    the sample sizes of the One-Class SVM and of the autoencoder's training, the seed."""
+
+    contamination: float
+    svm_sample_size: int
+    autoencoder_sample_size: int
+    seed: int
 
 
 def signed_log(values) -> np.ndarray:
@@ -86,12 +89,6 @@ def model_matrix(features: pd.DataFrame) -> np.ndarray:
     return (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
 
 
-def _sample(n: int, size: int, seed: int) -> np.ndarray:
-    if n <= size:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
-
-
 def detector_scores(matrix: np.ndarray, settings: DetectorSettings) -> pd.DataFrame:
     """Scores (higher = more unusual) and flags of the three detectors on every row.
 
@@ -104,16 +101,15 @@ def detector_scores(matrix: np.ndarray, settings: DetectorSettings) -> pd.DataFr
     from sklearn.svm import OneClassSVM
 
     n_rows, n_features = matrix.shape
-    # One BLAS thread: several times faster on busy cores, and sums in a fixed order.
-    with threadpool_limits(limits=1):
+    with single_threaded():
         forest = IsolationForest(n_estimators=100, random_state=settings.seed).fit(matrix)
         forest_score = -forest.score_samples(matrix)
 
-        svm_rows = _sample(n_rows, settings.svm_sample_size, settings.seed)
+        svm_rows = sample_positions(n_rows, settings.svm_sample_size, settings.seed)
         svm = OneClassSVM(kernel="rbf", gamma="scale", nu=settings.contamination).fit(matrix[svm_rows])
         svm_score = -svm.decision_function(matrix)
 
-        autoencoder_rows = _sample(n_rows, settings.autoencoder_sample_size, settings.seed + 1)
+        autoencoder_rows = sample_positions(n_rows, settings.autoencoder_sample_size, settings.seed + 1)
         bottleneck = max(2, n_features // 3)
         autoencoder = MLPRegressor(
             hidden_layer_sizes=(2 * bottleneck, bottleneck, 2 * bottleneck),

@@ -25,7 +25,6 @@ Selection rule (recorded in ml.segmentation_model_selection):
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,16 +40,18 @@ from sklearn.metrics import (
 )
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
-from threadpoolctl import threadpool_limits
 
-from retail_warehouse.ml.progress import log_progress, timed_step
+from retail_warehouse.ml.common import log_progress, sample_positions, single_threaded, timed_step
 
 MODEL = "segmentation"
 
 
 @dataclass(frozen=True)
 class SegmentationConfig:
-    seed: int = 42
+    """The settings of the segmentation: the seed comes from dbt (var ml_seed), the rest are
+    the rules of the module docstring."""
+
+    seed: int
     k_min: int = 2
     k_max: int = 10
     fit_sample_size: int = 10_000
@@ -89,21 +90,6 @@ SELECTION_COLUMNS = [
     "sample_customers",
     "features",
 ]
-
-
-@contextmanager
-def single_threaded():
-    """BLAS / OpenMP on one thread: parallel reductions sum in a varying order, and the same
-    input must give the same output, bit for bit, on every build."""
-    with threadpool_limits(limits=1):
-        yield
-
-
-def sample_indices(n: int, size: int, seed: int) -> np.ndarray:
-    """Sorted positions of a seeded sample of min(n, size) of n rows (all of them when n <= size)."""
-    if n <= size:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
 
 
 def find_knee(x, y, curve: str, direction: str) -> float | None:
@@ -229,8 +215,8 @@ def fit_segmenter(
 
 def _samples(matrix: np.ndarray, config: SegmentationConfig) -> tuple[np.ndarray, np.ndarray]:
     """The fit sample and, inside it, the positions of the pairwise sample."""
-    fit_matrix = matrix[sample_indices(len(matrix), config.fit_sample_size, config.seed)]
-    pairwise_positions = sample_indices(len(fit_matrix), config.pairwise_sample_size, config.seed + 1)
+    fit_matrix = matrix[sample_positions(len(matrix), config.fit_sample_size, config.seed)]
+    pairwise_positions = sample_positions(len(fit_matrix), config.pairwise_sample_size, config.seed + 1)
     return fit_matrix, pairwise_positions
 
 
@@ -246,7 +232,7 @@ class Selection:
     sample_customers: int
 
 
-def select_model(matrix: np.ndarray, config: SegmentationConfig = SegmentationConfig(), store: str = "") -> Selection:
+def select_model(matrix: np.ndarray, config: SegmentationConfig, store: str = "") -> Selection:
     """Score KMeans, GMM and Ward for every k, DBSCAN at its eps, and choose (module docstring)."""
     n = len(matrix)
     fit_matrix, pairwise_positions = _samples(matrix, config)
@@ -423,7 +409,7 @@ def refit_chosen(
     matrix: np.ndarray,
     method: str,
     k: int,
-    config: SegmentationConfig = SegmentationConfig(),
+    config: SegmentationConfig,
     eps: float | None = None,
     min_samples: int | None = None,
 ) -> Segmenter:
@@ -439,7 +425,7 @@ def assign(
     segmenter: Segmenter | None,
     monetary: np.ndarray,
     features: tuple[str, ...],
-    config: SegmentationConfig = SegmentationConfig(),
+    config: SegmentationConfig,
 ) -> pd.DataFrame:
     """Segment of every row of matrix: segment_id 1..k ordered by descending median monetary
     (1 = the most valuable), distance to the centroid, posterior (GMM), outlier flag (distance

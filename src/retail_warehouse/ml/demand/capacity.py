@@ -12,26 +12,14 @@ store -> number:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.demand_series import DAY_OPEN
-
-
-def per_store(setting, store: str):
-    """A capacity setting for one store: a plain number applies to every store; a mapping
-    (or its JSON text) names the store."""
-    if isinstance(setting, str):
-        setting = json.loads(setting)
-    if isinstance(setting, dict):
-        if store not in setting:
-            raise KeyError(f"capacity setting {setting} has no value for store {store!r}")
-        return setting[store]
-    return setting
+from retail_warehouse.ml.common import per_store
+from retail_warehouse.ml.demand.series import DAY_OPEN
 
 
 @dataclass(frozen=True)
@@ -56,7 +44,7 @@ class CapacitySettings:
 
     @classmethod
     def for_store(cls, store: str, **settings) -> CapacitySettings:
-        values = {name: per_store(value, store) for name, value in settings.items()}
+        values = {name: per_store(value, store, name) for name, value in settings.items()}
         return cls(
             orders_per_agent_hour=float(values["orders_per_agent_hour"]),
             shift_length_hours=int(values["shift_length_hours"]),

@@ -21,8 +21,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from retail_warehouse.ml.labels import FEATURES, OutOfTimeSplit, seeded_sample
-from retail_warehouse.ml.metrics import f1_best_threshold
+from retail_warehouse.ml.customer_value.labels import FEATURES, OutOfTimeSplit, seeded_sample
+from retail_warehouse.ml.customer_value.metrics import f1_best_threshold
 
 TARGETS = ("churn", "repeat_purchase")
 BASELINE = "recency_baseline"

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from retail_warehouse.ml.common import sample_positions
+
 # The snapshot measures used as model features (customer_feature_snapshots and
 # customer_features share them), then the recent-activity counts of this module.
 SNAPSHOT_FEATURES = (
@@ -42,12 +44,6 @@ ORDER_COLUMNS = ("customer_key", "order_date", "net_revenue_amount")
 
 class LeakageError(AssertionError):
     """A feature changed when the orders on or after its cutoff were removed."""
-
-
-def load_order_columns(fct_orders) -> pd.DataFrame:
-    """The columns of marts.fct_orders (a DuckDB relation) that the labels and the per-store
-    split read, projected in DuckDB: the whole mart as pandas would cost ~10x the memory."""
-    return fct_orders.project(", ".join(("store", "order_type", *ORDER_COLUMNS))).df()
 
 
 def sale_orders(fct_orders: pd.DataFrame) -> pd.DataFrame:
@@ -207,7 +203,6 @@ def labelled_examples(snapshots: pd.DataFrame, orders: pd.DataFrame, horizon_day
 
 
 def seeded_sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
-    """At most max_rows rows, drawn with a fixed seed from a frame in a stable order."""
-    if len(frame) <= max_rows:
-        return frame
-    return frame.sample(n=max_rows, random_state=seed).sort_index()
+    """At most max_rows rows, drawn with a fixed seed from a frame in a stable order (the
+    legacy generator: common.sample_positions)."""
+    return frame.iloc[sample_positions(len(frame), max_rows, seed, legacy_generator=True)]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.demand_series import DAY_OPEN
-from retail_warehouse.ml.forecasting import model_sequence
+from retail_warehouse.ml.demand.forecasting import model_sequence
+from retail_warehouse.ml.demand.series import DAY_OPEN
 
 # 1.4826 x MAD estimates the standard deviation of normal data.
 MAD_TO_SIGMA = 1.4826

@@ -2,7 +2,7 @@
 (default 1,000,000) through feature choice, model selection, assignment of every customer,
 outliers and profiles, reporting wall time and peak memory (RSS).
 
-    .venv/bin/python -m retail_warehouse.ml.segmentation_scale_check --customers 1000000
+    .venv/bin/python -m retail_warehouse.ml.segmentation.scale_check --customers 1000000
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.progress import log_progress
-from retail_warehouse.ml.segmentation import SegmentationConfig
-from retail_warehouse.ml.segmentation_models import customer_segments, model_selection, segment_profiles
+from retail_warehouse.ml.common import log_progress
+from retail_warehouse.ml.segmentation.clustering import SegmentationConfig
+from retail_warehouse.ml.segmentation.tables import customer_segments, segment_profiles, segmentation_model_selection
 
 MODEL = "segmentation_scale_check"
 
@@ -65,7 +65,7 @@ def main() -> None:
     started = time.perf_counter()
     features = generated_features(arguments.customers, arguments.seed)
     log_progress(MODEL, f"generated {len(features)} customers, peak RSS {peak_rss_mib():.0f} MiB")
-    selection = model_selection(features, config)
+    selection = segmentation_model_selection(features, config)
     log_progress(
         MODEL, f"model selection done at {time.perf_counter() - started:.1f} s, peak RSS {peak_rss_mib():.0f} MiB"
     )

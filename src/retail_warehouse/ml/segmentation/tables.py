@@ -1,7 +1,10 @@
 """One function per dbt model of python_models/segmentation/: each takes the marts as pandas
 frames, loops over the stores present (sorted, so the output never depends on query order)
 and returns the model's table. A store may be absent or tiny: it then gets one segment and a
-'none' model row, with the reason logged."""
+'none' model row, with the reason logged.
+
+The models read only the columns of customer_features (and of its snapshots) named in
+CUSTOMER_COLUMNS / SNAPSHOT_COLUMNS / OUTLIER_COLUMNS, projected in DuckDB."""
 
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.progress import log_progress, timed_step
-from retail_warehouse.ml.segmentation import (
+from retail_warehouse.ml.common import log_progress, timed_step
+from retail_warehouse.ml.segmentation.clustering import (
     MODEL,
     SELECTION_COLUMNS,
     SegmentationConfig,
@@ -20,7 +23,7 @@ from retail_warehouse.ml.segmentation import (
     select_model,
     selection_frame,
 )
-from retail_warehouse.ml.segmentation_features import (
+from retail_warehouse.ml.segmentation.features import (
     FeatureDecision,
     FeatureScaler,
     choose_features,
@@ -30,14 +33,28 @@ from retail_warehouse.ml.segmentation_features import (
     scale_features,
     used_features,
 )
-from retail_warehouse.ml.segmentation_profiles import PROFILE_COLUMNS, profile_segments
-from retail_warehouse.ml.segmentation_stability import (
+from retail_warehouse.ml.segmentation.profiles import PROFILE_COLUMNS, profile_segments
+from retail_warehouse.ml.segmentation.stability import (
     STABILITY_COLUMNS,
     bootstrap_ari,
     refresh_policy,
     rolling_ari,
     stability_frame,
 )
+
+# The columns of marts.customer_features the tables read: the candidate features and what
+# derives late_delivery_share (features.py), the keys, the currency for the profiles.
+CUSTOMER_COLUMNS = (
+    "store, customer_key, customer_id, currency_code, recency_days, frequency, monetary, avg_basket_amount, "
+    "distinct_product_count, tenure_days, return_rate, mean_days_between_orders, mean_review_score, "
+    "mean_installments, delivered_order_count, late_delivery_count"
+)
+# marts.customer_feature_snapshots carries the core measures only.
+SNAPSHOT_COLUMNS = (
+    "store, customer_key, as_of_date, first_order_date, recency_days, frequency, monetary, avg_basket_amount, "
+    "tenure_days, return_rate, mean_days_between_orders"
+)
+OUTLIER_COLUMNS = "customer_key, recency_days, frequency, monetary, currency_code"
 
 
 @dataclass
@@ -81,7 +98,7 @@ def segmentation_features(customer_features: pd.DataFrame, config: SegmentationC
     return pd.concat(frames, ignore_index=True) if frames else decisions_frame("", [], None)
 
 
-def model_selection(customer_features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
+def segmentation_model_selection(customer_features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
     """ml.segmentation_model_selection."""
     frames = []
     for prepared in prepare_stores(customer_features, config):

@@ -1,6 +1,6 @@
 """Which customer features the segmentation uses, per store, and how they are scaled.
 
-The rule (documented in README.md, recorded per store in ml.segmentation_features):
+The rule (recorded per store in ml.segmentation_features):
 
 1. Candidates, in this order: recency_days, frequency, monetary, avg_basket_amount,
    distinct_product_count, tenure_days, return_rate, mean_days_between_orders and, where the
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.segmentation import sample_indices
+from retail_warehouse.ml.common import sample_positions
 
 # In order of precedence: a feature redundant with an earlier kept one is dropped.
 CANDIDATE_FEATURES: tuple[str, ...] = (
@@ -122,9 +122,9 @@ def _modal_share(values: np.ndarray) -> float:
     return float(counts.max() / len(values))
 
 
-def choose_features(frame: pd.DataFrame, rules: FeatureRules = FeatureRules(), seed: int = 42) -> list[FeatureDecision]:
+def choose_features(frame: pd.DataFrame, seed: int, rules: FeatureRules = FeatureRules()) -> list[FeatureDecision]:
     """Apply the rule of the module docstring to one store's derived features."""
-    frame = frame.iloc[sample_indices(len(frame), rules.sample_size, seed)]
+    frame = frame.iloc[sample_positions(len(frame), rules.sample_size, seed)]
     decisions: list[FeatureDecision] = []
     kept_columns: list[np.ndarray] = []
     for feature in CANDIDATE_FEATURES:
