@@ -1,10 +1,11 @@
 """Product recommendations from purchase history (implicit feedback): association rules on
 baskets, item-item collaborative filtering, truncated-SVD matrix factorisation and a
-popularity baseline, with a leave-last-basket-out evaluation.
+popularity baseline, the top-k ranking and the recommendations of a list of customers.
 
 Items are ordered by popularity (distinct customers, then key) everywhere, so every ranking
 breaks ties, zero scores included, towards the more popular item, and the popularity
-baseline is simply the first columns."""
+baseline is simply the first columns. Plain pandas / scipy in and out: no per-store policy
+(policy.py) and no warehouse I/O (tables.py)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,10 @@ from scipy import sparse
 from sklearn.decomposition import TruncatedSVD
 
 METHODS = ("popularity", "association_rules", "item_item_cf", "svd")
-# all: any product may be recommended, also one bought before (repeat purchases are most of
-# what a wholesaler's customers buy); new_items: only products the customer never bought,
-# scored on the held-out products that are new to them.
-PROTOCOLS = ("all_items", "new_items")
 SCORE_DIGITS = 10
 BATCH_CELLS = 4_000_000
+# SVD rank: at most one component per this many items.
+ITEMS_PER_COMPONENT = 10
 
 
 @dataclass(frozen=True)
@@ -234,89 +233,10 @@ def top_k(scores: np.ndarray, k: int, exclude: sparse.csr_matrix | None) -> tupl
     return columns, np.take_along_axis(scores, columns, axis=1)
 
 
-def _batches(n_rows: int, n_items: int):
+def batches(n_rows: int, n_items: int):
     size = max(1, BATCH_CELLS // max(n_items, 1))
     for start in range(0, n_rows, size):
         yield np.arange(start, min(start + size, n_rows))
-
-
-def split_last_basket(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Training lines and the held-out last basket (latest ordered_at, then basket_key) of
-    every customer with at least two baskets; customers with one basket stay in training."""
-    baskets = lines[["customer_key", "basket_key", "ordered_at"]].drop_duplicates(["customer_key", "basket_key"])
-    baskets = baskets.sort_values(["customer_key", "ordered_at", "basket_key"], kind="stable")
-    baskets["basket_count"] = baskets.groupby("customer_key")["basket_key"].transform("size")
-    last = baskets[baskets["basket_count"] >= 2].groupby("customer_key").tail(1)
-    held_out = lines["basket_key"].isin(last["basket_key"])
-    return lines[~held_out], lines[held_out]
-
-
-def evaluate_holdout(
-    lines: pd.DataFrame,
-    baskets: pd.DataFrame,
-    k: int,
-    rule_settings: dict,
-    n_components: int,
-    seed: int,
-) -> pd.DataFrame:
-    """Leave-last-basket-out evaluation of every method under both PROTOCOLS: hit rate@k
-    (share of evaluated customers with at least one held-out item in their top k),
-    precision@k (held-out items in the top k / k), recall@k and catalogue coverage (distinct
-    items recommended / items in training). Held-out items that never occur in training
-    count as misses. Rules are mined on `baskets` without the held-out baskets. One row per
-    method x protocol; empty when no customer has two baskets."""
-    train_lines, test_lines = split_last_basket(lines)
-    if test_lines.empty or train_lines.empty:
-        return pd.DataFrame()
-    train = build_interactions(train_lines)
-    # Items first bought in a held-out basket cannot be recommended: they count as misses.
-    unseen = np.setdiff1d(test_lines["item_key"].unique(), train.items)
-    test = build_interactions(test_lines, items=np.concatenate([train.items, unseen]))
-    # Every held-out customer has earlier baskets, so a row in the training matrix.
-    train_rows = np.searchsorted(train.customers, test.customers)
-    history = train.binary[train_rows]
-    truth_all = test.binary
-    padded_history = sparse.hstack([history, sparse.csr_matrix((len(train_rows), len(unseen)))]).tocsr()
-    truth_new = (truth_all - truth_all.multiply(padded_history)).tocsr()
-    truth_new.eliminate_zeros()
-    rules = association_rules(baskets[~baskets["basket_key"].isin(test_lines["basket_key"])], **rule_settings)
-    results = []
-    for method in METHODS:
-        scorer = Scorer(method, train, rules, n_components, seed)
-        for protocol in PROTOCOLS:
-            truth = truth_all if protocol == "all_items" else truth_new
-            has_truth = np.diff(truth.indptr) > 0
-            hits = hit_items = 0
-            recommended: set[int] = set()
-            for batch in _batches(len(train_rows), train.matrix.shape[1]):
-                batch = batch[has_truth[batch]]
-                if batch.size == 0:
-                    continue
-                exclude = history[batch] if protocol == "new_items" else None
-                top, _ = top_k(scorer.scores(train_rows[batch]), k, exclude)
-                found = np.asarray(truth[batch][np.arange(len(batch))[:, None], top].todense())
-                hits += int((found.sum(axis=1) > 0).sum())
-                hit_items += int(found.sum())
-                recommended.update(np.unique(top).tolist())
-            customers = int(has_truth.sum())
-            if customers == 0:
-                continue
-            relevant = int(truth[has_truth].sum())
-            results.append(
-                {
-                    "method": method,
-                    "protocol": protocol,
-                    "evaluated_customers": customers,
-                    "hit_rate_at_k": hits / customers,
-                    "precision_at_k": hit_items / (k * customers),
-                    "recall_at_k": hit_items / relevant,
-                    "coverage": len(recommended) / len(train.items),
-                    "catalogue_items": len(train.items),
-                }
-            )
-    table = pd.DataFrame(results)
-    table.insert(2, "k", k)
-    return table
 
 
 def recommend(
@@ -344,7 +264,7 @@ def recommend(
     has_history = train.customers[rows] == customers
     frames = []
     n_items = train.matrix.shape[1]
-    for batch in _batches(len(customers), n_items):
+    for batch in batches(len(customers), n_items):
         batch_rows = rows[batch]
         scores = scorer.scores(batch_rows)
         scores[~has_history[batch]] = 0.0
@@ -368,241 +288,3 @@ def recommend(
         )
         frames.append(frame[np.isfinite(top_scores.ravel())])
     return pd.concat(frames, ignore_index=True)[columns]
-
-
-# --- Per store: what an item is, and the settings of each method ------------------------------
-
-
-@dataclass(frozen=True)
-class StoreSettings:
-    """item_level: 'product' or 'category'. serving_method: the method behind
-    ml.product_recommendations, the one with the best new-items hit rate@10 on the real
-    holdout (chosen on that evaluation, so its figures are slightly optimistic).
-
-    Online Retail: truncated SVD at product level. Olist: about 97% of its customers buy once
-    and its 32k products share few buyers, so it is recommended by category, and there no
-    personalised method beat popularity on the repeat customers' next basket: Olist gets the
-    most popular categories the customer has not bought (recommendation_metrics also reports
-    the product level, for the record)."""
-
-    item_level: str
-    evaluation_levels: tuple[str, ...]
-    serving_method: str
-    min_support: float
-    min_pair_baskets: int
-    max_consequents: int = 20
-    # SVD rank: at most this, and at most one component per ITEMS_PER_COMPONENT items.
-    n_components: int = 48
-
-
-ITEMS_PER_COMPONENT = 10
-STORE_SETTINGS = {
-    "online_retail": StoreSettings("product", ("product",), "svd", min_support=0.005, min_pair_baskets=5),
-    # Rank 16 for Olist: few of its customers have more than one item, so there is little
-    # structure to capture, and the product-level fit on 93k x 32k is the costly step.
-    "olist": StoreSettings(
-        "category", ("category", "product"), "popularity", min_support=0.0, min_pair_baskets=5, n_components=16
-    ),
-}
-DEFAULT_SETTINGS = STORE_SETTINGS["online_retail"]
-RECOMMENDATIONS_PER_CUSTOMER = 10
-# An active customer ordered within this many days of the store's as-of date (the day after
-# its last order): 180 days is about two buying seasons of a gift wholesaler.
-ACTIVE_WITHIN_DAYS = 180
-NO_CATEGORY = "(no category)"
-
-
-def settings_for(store: str) -> StoreSettings:
-    return STORE_SETTINGS.get(store, DEFAULT_SETTINGS)
-
-
-def item_lines(lines: pd.DataFrame, products: pd.DataFrame, item_level: str) -> pd.DataFrame:
-    """Sale product lines (columns order_key, customer_key, ordered_at, product_key) as
-    recommendation input: basket_key = order, item_key = product_key or the product's English
-    category (NO_CATEGORY when it has none), item_name for the reason text."""
-    frame = lines.rename(columns={"order_key": "basket_key"})
-    if item_level == "product":
-        names = products.set_index("product_key")["product_name"]
-        frame = frame.assign(item_key=frame["product_key"])
-        frame["item_name"] = frame["product_key"].map(names).fillna(frame["product_key"])
-    elif item_level == "category":
-        categories = products.set_index("product_key")["category_name_english"]
-        category = frame["product_key"].map(categories).fillna(NO_CATEGORY)
-        frame = frame.assign(item_key=category, item_name=category)
-    else:
-        raise ValueError(f"unknown item level {item_level}")
-    return frame[["customer_key", "basket_key", "ordered_at", "item_key", "item_name"]]
-
-
-def store_associations(lines: pd.DataFrame, products: pd.DataFrame, store: str) -> pd.DataFrame:
-    """ml.product_associations rows of one store (every sale basket, with or without a
-    customer)."""
-    settings = settings_for(store)
-    items = item_lines(lines, products, settings.item_level)
-    rules = association_rules(items, settings.min_support, settings.min_pair_baskets, settings.max_consequents)
-    names = items.drop_duplicates("item_key").set_index("item_key")["item_name"]
-    rules.insert(0, "store", store)
-    rules.insert(1, "item_level", settings.item_level)
-    rules["antecedent_name"] = rules["antecedent_key"].map(names)
-    rules["consequent_name"] = rules["consequent_key"].map(names)
-    rules["rule_rank"] = rules.groupby("antecedent_key").cumcount() + 1
-    return rules
-
-
-def store_metrics(lines: pd.DataFrame, products: pd.DataFrame, store: str, seed: int) -> pd.DataFrame:
-    """ml.recommendation_metrics rows of one store: every evaluation level x method x
-    protocol, with the lift of hit rate over the popularity baseline of the same protocol."""
-    settings = settings_for(store)
-    frames = []
-    for level in settings.evaluation_levels:
-        items = item_lines(lines, products, level)
-        metrics = evaluate_holdout(
-            items[items["customer_key"].notna()],
-            items,
-            RECOMMENDATIONS_PER_CUSTOMER,
-            {
-                "min_support": settings.min_support,
-                "min_pair_baskets": settings.min_pair_baskets,
-                "max_consequents": settings.max_consequents,
-            },
-            settings.n_components,
-            seed,
-        )
-        if metrics.empty:
-            continue
-        baseline = metrics[metrics["method"] == "popularity"].set_index("protocol")["hit_rate_at_k"]
-        metrics["hit_rate_vs_popularity"] = metrics["hit_rate_at_k"] - metrics["protocol"].map(baseline)
-        metrics.insert(0, "store", store)
-        metrics.insert(1, "item_level", level)
-        metrics["is_serving_method"] = (metrics["method"] == settings.serving_method) & (level == settings.item_level)
-        frames.append(metrics)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def store_recommendations(
-    lines: pd.DataFrame, products: pd.DataFrame, active_customers: np.ndarray, store: str, seed: int
-) -> pd.DataFrame:
-    """ml.product_recommendations rows of one store: top RECOMMENDATIONS_PER_CUSTOMER new
-    items per active customer by the store's serving method, popularity filling the rest. At category
-    level the row also names the category's best seller (most distinct customers) to show."""
-    settings = settings_for(store)
-    items = item_lines(lines, products, settings.item_level)
-    customer_items = items[items["customer_key"].notna()]
-    rules = (
-        association_rules(items, settings.min_support, settings.min_pair_baskets, settings.max_consequents)
-        if settings.serving_method == "association_rules"
-        else None
-    )
-    table = recommend(
-        customer_items,
-        np.sort(np.asarray(active_customers, dtype=object)),
-        settings.serving_method,
-        RECOMMENDATIONS_PER_CUSTOMER,
-        rules,
-        settings.n_components,
-        seed,
-    )
-    names = items.drop_duplicates("item_key").set_index("item_key")["item_name"]
-    table["item_name"] = table["item_key"].map(names)
-    basis_names = table["basis_item_key"].map(names)
-    table["reason"] = np.where(
-        table["source"] == "popularity",
-        "popular: bought by many customers, not yet by you",
-        np.where(
-            basis_names.notna(),
-            "customers whose purchases resemble yours bought it; closest to " + basis_names.fillna(""),
-            "customers whose purchases resemble yours bought it",
-        ),
-    )
-    if settings.item_level == "product":
-        table["product_key"] = table["item_key"]
-        table["category_name"] = table["item_key"].map(products.set_index("product_key")["category_name_english"])
-    else:
-        table["category_name"] = table["item_key"]
-        table["product_key"] = table["item_key"].map(category_best_sellers(lines, products))
-    table.insert(0, "store", store)
-    table.insert(1, "item_level", settings.item_level)
-    return table
-
-
-def category_best_sellers(lines: pd.DataFrame, products: pd.DataFrame) -> pd.Series:
-    """category -> its product bought by the most distinct customers (ties by key)."""
-    category = item_lines(lines, products, "category")["item_key"]
-    frame = lines.assign(category=category.to_numpy())
-    buyers = frame.groupby(["category", "product_key"]).customer_key.nunique().rename("buyers").reset_index()
-    buyers = buyers.sort_values(["category", "buyers", "product_key"], ascending=[True, False, True], kind="stable")
-    return buyers.drop_duplicates("category").set_index("category")["product_key"]
-
-
-# --- Inputs (DuckDB relations of the marts) and output tables ---------------------------------
-
-
-def load_sale_lines(order_lines) -> pd.DataFrame:
-    """Product sale lines of marts.fct_order_lines (postage, fees and cancelled items left
-    out), in a stable order."""
-    return (
-        order_lines.filter("line_type = 'sale' and is_product")
-        .project("store, order_key, customer_key, ordered_at, product_key")
-        .order("store, order_key, product_key, customer_key")
-        .df()
-    )
-
-
-def load_products(dim_products) -> pd.DataFrame:
-    return dim_products.project("product_key, product_name, category_name_english").order("product_key").df()
-
-
-def load_active_customers(customer_features) -> pd.DataFrame:
-    """Customers of marts.customer_features with an order within ACTIVE_WITHIN_DAYS."""
-    return (
-        customer_features.filter(f"recency_days <= {ACTIVE_WITHIN_DAYS}")
-        .project("store, customer_key")
-        .order("store, customer_key")
-        .df()
-    )
-
-
-ASSOCIATIONS_SCHEMA = {
-    "store": "string",
-    "item_level": "string",
-    "antecedent_key": "string",
-    "antecedent_name": "string",
-    "consequent_key": "string",
-    "consequent_name": "string",
-    "rule_rank": "Int64",
-    "pair_baskets": "Int64",
-    "antecedent_baskets": "Int64",
-    "consequent_baskets": "Int64",
-    "support": "Float64",
-    "confidence": "Float64",
-    "lift": "Float64",
-}
-METRICS_SCHEMA = {
-    "store": "string",
-    "item_level": "string",
-    "method": "string",
-    "protocol": "string",
-    "k": "Int64",
-    "evaluated_customers": "Int64",
-    "hit_rate_at_k": "Float64",
-    "precision_at_k": "Float64",
-    "recall_at_k": "Float64",
-    "coverage": "Float64",
-    "catalogue_items": "Int64",
-    "hit_rate_vs_popularity": "Float64",
-    "is_serving_method": "boolean",
-}
-RECOMMENDATIONS_SCHEMA = {
-    "store": "string",
-    "customer_key": "string",
-    "recommendation_rank": "Int64",
-    "product_key": "string",
-    "item_level": "string",
-    "item_key": "string",
-    "item_name": "string",
-    "category_name": "string",
-    "score": "Float64",
-    "source": "string",
-    "basis_item_key": "string",
-    "reason": "string",
-}
