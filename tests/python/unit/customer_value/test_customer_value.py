@@ -1,5 +1,5 @@
-"""Unit tests of the churn and customer-value logic (retail_warehouse.ml.labels, metrics,
-churn, customer_value, btyd) on small data made here."""
+"""Unit tests of the churn and customer-value logic (retail_warehouse.ml.customer_value:
+labels, metrics, churn, spend, btyd, tables) on small data made here."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from retail_warehouse.ml import churn, customer_value
-from retail_warehouse.ml.btyd import BetaGeometricNBD, GammaGamma, rfm_summary, simulate
-from retail_warehouse.ml.labels import (
+from retail_warehouse.ml.customer_value import churn, spend, tables
+from retail_warehouse.ml.customer_value.btyd import BetaGeometricNBD, GammaGamma, rfm_summary, simulate
+from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
     LeakageError,
     assert_features_ignore_future,
@@ -20,13 +20,12 @@ from retail_warehouse.ml.labels import (
     outcome_labels,
     recent_activity_features,
 )
-from retail_warehouse.ml.metrics import (
+from retail_warehouse.ml.customer_value.metrics import (
     calibration_bins,
     classification_metrics,
     f1_best_threshold,
     regression_metrics,
 )
-from retail_warehouse.ml.value_tables import store_setting
 
 D = pd.Timestamp
 
@@ -242,12 +241,12 @@ def test_permutation_importance_ranks_the_true_features_first():
     assert list(table["importance_rank"]) == list(range(1, len(FEATURES) + 1))
 
 
-@pytest.mark.parametrize("name", customer_value.REGRESSORS)
+@pytest.mark.parametrize("name", spend.REGRESSORS)
 def test_every_regressor_beats_predicting_zero(name):
     examples = synthetic_examples(1500, seed=11)
     training, validation = examples.iloc[:1000], examples.iloc[1000:]
-    model = customer_value.fit_regressor(name, training, seed=42, max_rows=10_000)
-    predicted = customer_value.predict_spend(model, validation)
+    model = spend.fit_regressor(name, training, seed=42, max_rows=10_000)
+    predicted = spend.predict_spend(model, validation)
     assert (predicted >= 0).all()
     actual = validation["spend_next"]
     assert regression_metrics(actual, predicted)["rmse"] < regression_metrics(actual, 0 * actual)["rmse"]
@@ -255,7 +254,7 @@ def test_every_regressor_beats_predicting_zero(name):
 
 def test_the_baseline_is_past_daily_spend_times_the_horizon():
     rows = pd.DataFrame({"monetary": [100.0, 50.0], "tenure_days": [50.0, 0.0]})
-    np.testing.assert_allclose(customer_value.baseline_spend(rows, 90), [180.0, 0.0])
+    np.testing.assert_allclose(spend.baseline_spend(rows, 90), [180.0, 0.0])
 
 
 # --- BG/NBD + Gamma-Gamma ------------------------------------------------------------------
@@ -294,12 +293,6 @@ def test_rfm_summary_counts_purchase_days():
     assert summary.loc["s:a", "frequency"] == 2 and summary.loc["s:a", "recency"] == 64
     assert summary.loc["s:a", "age"] == 69 and summary.loc["s:a", "repeat_mean_value"] == 25
     assert summary.loc["s:c", "frequency"] == 0 and summary.loc["s:c", "repeat_mean_value"] == 0
-
-
-def test_store_settings_read_json_mappings_or_one_value():
-    assert store_setting('{"online_retail": 90, "olist": 180}', "olist", 30) == 180
-    assert store_setting('{"online_retail": 90}', "olist", 30) == 30
-    assert store_setting("churn", "olist", "x") == "churn"
 
 
 # --- the dbt model tables, end to end on small stores --------------------------------------
@@ -349,8 +342,6 @@ def measured(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 
 def build_tables(orders: pd.DataFrame):
-    from retail_warehouse.ml import value_tables as tables
-
     if orders.empty:
         snapshots = measured(orders, D("2011-01-01")).iloc[:0]
         features = snapshots
@@ -361,20 +352,18 @@ def build_tables(orders: pd.DataFrame):
         snapshots = pd.concat([measured(orders, month) for month in months] or [measured(orders, D("2011-01-01"))])
         features = measured(orders, orders["order_date"].max() + pd.Timedelta(days=1))
     horizons, targets = {"tiny": 60}, {"tiny": "churn"}
-    examples = tables.examples_table(snapshots, orders, horizons, targets, "test")
-    predictions = tables.churn_validation_table(examples, 42, 5000, "test")
-    metrics = tables.churn_metrics_table(predictions, examples, 5000)
+    examples = tables.customer_value_examples(snapshots, orders, horizons, targets)
+    predictions = tables.churn_validation_predictions(examples, 42, 5000)
+    metrics = tables.churn_model_metrics(predictions, examples, 5000)
     return {
         "examples": examples,
         "predictions": predictions,
         "metrics": metrics,
-        "calibration": tables.churn_calibration_table(predictions),
-        "importance": tables.churn_importance_table(examples, metrics, 42, 5000, "test"),
-        "scores": tables.churn_scores_table(features, orders, examples, metrics, 42, 5000, "test"),
-        "value_metrics": (
-            value_metrics := tables.customer_value_metrics_table(examples, snapshots, orders, 42, 5000, "test")
-        ),
-        "value": tables.customer_value_predictions_table(features, orders, examples, value_metrics, 42, 5000, "test"),
+        "calibration": tables.churn_calibration(predictions),
+        "importance": tables.churn_feature_importance(examples, metrics, 42, 5000),
+        "scores": tables.churn_scores(features, orders, examples, metrics, 42, 5000),
+        "value_metrics": (value_metrics := tables.customer_value_metrics(examples, snapshots, orders, 42, 5000)),
+        "value": tables.customer_value_predictions(features, orders, examples, value_metrics, 42, 5000),
         "features": features,
     }
 
@@ -390,9 +379,9 @@ def test_a_store_with_history_gets_every_table_and_every_customer_once():
         assert sorted(built[name]["customer_key"]) == current, name
     assert built["scores"]["churn_probability"].between(0, 1).all()
     assert set(built["value_metrics"]["model_name"]) == {
-        customer_value.BASELINE,
-        customer_value.PROBABILISTIC,
-        *customer_value.REGRESSORS,
+        spend.BASELINE,
+        spend.PROBABILISTIC,
+        *spend.REGRESSORS,
     }
     assert len(built["importance"]) == len(FEATURES)
 

@@ -1,4 +1,4 @@
-"""Unit tests of retail_warehouse.ml.survival (Kaplan-Meier retention, log-rank tests)."""
+"""Unit tests of retail_warehouse.ml.retention (Kaplan-Meier retention, log-rank tests, groups)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retail_warehouse.ml import survival
+from retail_warehouse.ml.retention import groups, survival, tables
 
 
 def orders_of(rows: list[tuple[str, str]]) -> pd.DataFrame:
@@ -107,38 +107,35 @@ def test_summary_reads_the_curve():
     assert np.isnan(summary["survival_at_90_days"])
 
 
-def test_holm_adjustment():
-    adjusted = survival.holm_adjust(np.array([0.01, 0.04, 0.03, 0.5]))
-    # sorted 0.01, 0.03, 0.04, 0.5 -> 0.04, 0.09, 0.09 (monotone), 0.5
-    assert adjusted.tolist() == pytest.approx([0.04, 0.09, 0.09, 0.5])
-
-
 def test_top_groups_and_quarters():
     values = pd.Series(["UK", "UK", "UK", "FR", "FR", "DE", None])
-    assert survival.top_groups(values, 2).tolist() == ["UK", "UK", "UK", "FR", "FR", "Other", "Other"]
-    quarters = survival.acquisition_quarter(pd.Series(pd.to_datetime(["2010-12-01", "2011-04-01"])))
+    assert groups.top_groups(values, 2).tolist() == ["UK", "UK", "UK", "FR", "FR", "Other", "Other"]
+    quarters = groups.acquisition_quarter(pd.Series(pd.to_datetime(["2010-12-01", "2011-04-01"])))
     assert quarters.tolist() == ["2010-Q4", "2011-Q2"]
 
 
-def test_store_frame_curves_and_tests_on_a_tiny_store():
-    orders = orders_of([("s:a", "2020-01-01"), ("s:a", "2020-01-05"), ("s:b", "2020-02-01")])
-    groups = pd.DataFrame(
+def test_the_tables_of_a_tiny_store():
+    sale_days = pd.DataFrame(
         {
             "store": "s",
-            "customer_key": ["s:a", "s:b"],
-            "country_name": ["UK", "FR"],
-            "state": [None, None],
-            "rfm_segment": ["Champions", None],
+            "customer_key": ["s:a", "s:a", "s:b"],
+            "order_date": pd.to_datetime(["2020-01-01", "2020-01-05", "2020-02-01"]),
         }
     )
-    frame = survival.store_survival_frame(orders, groups, "s", "2020-03-01")
+    end_dates = pd.DataFrame({"store": ["s"], "end_date": pd.to_datetime(["2020-03-01"])})
+    customers = pd.DataFrame(
+        {"store": "s", "customer_key": ["s:a", "s:b"], "country_name": ["UK", "FR"], "state": [None, None]}
+    )
+    segments = pd.DataFrame({"customer_key": ["s:a", "s:b"], "rfm_segment": ["Champions", None]})
+    frame = tables.survival_frames(sale_days, end_dates, customers, segments)["s"]
     assert frame.rfm_segment.tolist() == ["Champions", "Unknown"]
-    curves = survival.store_curves(frame, "s")
-    summary = survival.summarise_curves(curves)
+    curves = tables.retention_survival(sale_days, end_dates, customers, segments)
+    summary = tables.retention_group_summary(curves)
+    assert list(summary.columns) == list(tables.SUMMARY_SCHEMA)
     assert set(summary.dimension) == {"overall", "acquisition_quarter", "country", "rfm_segment"}
     overall = summary[summary.dimension == "overall"].iloc[0]
     assert overall.customers == 2 and overall.events == 1
-    tests = survival.store_tests(frame, "s")
+    tests = tables.retention_tests(sale_days, end_dates, customers, segments)
     assert set(tests.dimension) <= {"acquisition_quarter", "country", "rfm_segment"}
-    empty = survival.store_survival_frame(orders_of([]), groups, "s", "2020-03-01")
-    assert survival.store_tests(empty, "s").empty
+    empty = tables.retention_tests(sale_days.iloc[:0], end_dates, customers, segments)
+    assert empty.empty and list(empty.columns) == list(tables.TESTS_SCHEMA)

@@ -1,48 +1,23 @@
-"""The demand tables (schema ml) of real dbt builds: the synthetic build and the real files."""
+"""The demand tables (python_models/demand/) of the build on the real files."""
 
 from __future__ import annotations
 
-import pytest
 
-STORES = {"online_retail", "olist"}
-HORIZON_DAYS = 28
-
-
-def test_synthetic_build_has_every_demand_table_for_both_stores(synthetic_build):
-    for table in (
-        "demand_series",
-        "forecast_backtest",
-        "forecast_model_selection",
-        "demand_forecast",
-        "seasonality_components",
-        "seasonal_profiles",
-        "peak_periods",
-        "resource_plan",
-    ):
-        stores = {row[0] for row in synthetic_build.query(f"select distinct store from ml.{table}")}
-        assert stores == STORES, table
-    # Every series has exactly one chosen model and a full horizon of forecast days.
-    per_series = synthetic_build.query("select store, series_id, count(*) from ml.demand_forecast group by all")
-    assert per_series and all(count == HORIZON_DAYS for _, _, count in per_series)
-    chosen = synthetic_build.query(
-        "select store, series_id, count(*) from ml.forecast_model_selection where is_chosen group by all"
-    )
-    assert len(chosen) == len(per_series) and all(count == 1 for *_, count in chosen)
-    # The resource plan has every forecast day of each store, three 8-hour shifts a day.
-    plan = synthetic_build.query(
-        "select store, count(distinct plan_date), count(*) from ml.resource_plan group by store"
-    )
-    assert all(days == HORIZON_DAYS and rows == 3 * HORIZON_DAYS for _, days, rows in plan)
-
-
-def test_synthetic_build_anomalies_cover_orders_and_customers(synthetic_build):
-    types = {row for row in synthetic_build.query("select distinct store, entity_type from ml.anomalies")}
-    for store in STORES:
-        assert {(store, "order"), (store, "customer")} <= types
-
-
-@pytest.mark.real_data
 def test_real_known_extreme_orders_are_caught(real_build):
+    """The two single-line orders of Online Retail's file that dwarf every other one, 80,995
+    and 74,215 units, and their cancellations."""
+    quantities = dict(
+        real_build.query(
+            "select order_key, total_quantity from marts.fct_orders where store = 'online_retail' "
+            "order by abs(total_quantity) desc limit 4"
+        )
+    )
+    assert quantities == {
+        "online_retail:581483": 80995,
+        "online_retail:C581484": -80995,
+        "online_retail:541431": 74215,
+        "online_retail:C541433": -74215,
+    }
     rows = dict(
         real_build.query(
             "select order_key, method_count from ml.anomalies where entity_type = 'order' and order_key in "
@@ -60,7 +35,6 @@ def test_real_known_extreme_orders_are_caught(real_build):
     assert "80,995" in reason
 
 
-@pytest.mark.real_data
 def test_real_calendar_saturday_closed_and_christmas_break_forecast_zero(real_build):
     closed = real_build.query(
         "select distinct iso_day_of_week from ml.demand_series where store = 'online_retail' "
@@ -78,7 +52,6 @@ def test_real_calendar_saturday_closed_and_christmas_break_forecast_zero(real_bu
     )
 
 
-@pytest.mark.real_data
 def test_real_chosen_model_beats_the_seasonal_naive_on_overall_series(real_build):
     rows = real_build.query(
         "select store, series_id, model_name, mase_vs_seasonal_naive from ml.forecast_model_selection "
@@ -88,15 +61,28 @@ def test_real_chosen_model_beats_the_seasonal_naive_on_overall_series(real_build
     assert all(ratio < 1 for *_, ratio in rows), rows
 
 
-@pytest.mark.real_data
 def test_real_black_friday_is_a_peak_and_an_anomaly(real_build):
+    """Olist's Black Friday 2017 (2017-11-24) is its busiest day in marts.sales_daily, so the
+    top peak day, and its orders the largest STL residual of the store's series, so the
+    day anomaly of rank 1 (days are ranked by |residual score|)."""
+    busiest = real_build.scalar(
+        "select order_date from marts.sales_daily where store = 'olist' and dimension = 'overall' "
+        "order by order_count desc limit 1"
+    )
+    assert str(busiest) == "2017-11-24"
     assert (
         real_build.scalar(
             "select peak_rank from ml.peak_periods where store = 'olist' and metric = 'orders' and "
-            "period_type = 'day' and source = 'actual' and period_date = '2017-11-24'"
+            "period_type = 'day' and source = 'actual' and period_date = ?",
+            [busiest],
         )
         == 1
     )
+    largest_residual = real_build.query(
+        "select series_id, series_date from ml.seasonality_components where store = 'olist' "
+        "order by abs(residual_score) desc nulls last limit 1"
+    )
+    assert largest_residual == [("orders|overall|all", busiest)]
     assert (
         real_build.scalar("select anomaly_rank from ml.anomalies where entity_key = 'orders|overall|all@2017-11-24'")
         == 1

@@ -1,5 +1,5 @@
-"""ml.product_recommendations, ml.product_associations and ml.recommendation_metrics as built
-by dbt: on the synthetic build, and on the real files (real_data)."""
+"""ml.product_recommendations, ml.product_associations and ml.recommendation_metrics of the
+synthetic build."""
 
 from __future__ import annotations
 
@@ -71,8 +71,9 @@ def test_association_rules_recompute_from_baskets(synthetic_build):
         order by pair_baskets desc, antecedent_key, consequent_key limit 1
         """
     )
-    if not rule:
-        pytest.skip("no Online Retail rule reaches the support threshold on this synthetic data")
+    # The synthetic data is fixed (conftest: seed 7, 20,000 lines): its Online Retail baskets
+    # share pairs of products often enough for rules.
+    assert rule, "no Online Retail rule on the fixed synthetic data"
     antecedent, consequent, support, confidence = rule[0]
     recount = synthetic_build.query(
         """
@@ -90,25 +91,3 @@ def test_association_rules_recompute_from_baskets(synthetic_build):
     )[0]
     assert support == pytest.approx(recount[0])
     assert confidence == pytest.approx(recount[1])
-
-
-@pytest.mark.real_data
-def test_real_online_retail_beats_popularity_on_hit_rate(real_build):
-    rows = dict(
-        real_build.query(
-            """
-            select protocol, hit_rate_at_k - (
-                select hit_rate_at_k from ml.recommendation_metrics as baseline
-                where baseline.store = metrics.store and baseline.item_level = metrics.item_level
-                    and baseline.protocol = metrics.protocol and baseline.method = 'popularity')
-            from ml.recommendation_metrics as metrics
-            where store = 'online_retail' and is_serving_method
-            """
-        )
-    )
-    assert set(rows) == {"all_items", "new_items"}
-    assert rows["all_items"] > 0.05 and rows["new_items"] > 0.05
-    evaluated = real_build.scalar(
-        "select min(evaluated_customers) from ml.recommendation_metrics where store = 'online_retail'"
-    )
-    assert evaluated > 2000  # customers with two or more invoices, about 2,800

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retail_warehouse.ml import recommendations as rec
+from retail_warehouse.ml.recommendations import algorithms, evaluation, policy
 
 
 def lines_from(baskets: dict[str, tuple[str, str, list[str]]]) -> pd.DataFrame:
@@ -27,7 +27,7 @@ def test_interactions_count_baskets_and_order_items_by_popularity():
             "b3": ("c2", "2020-01-03", ["y", "z"]),
         }
     )
-    interactions = rec.build_interactions(lines)
+    interactions = algorithms.build_interactions(lines)
     assert list(interactions.items) == ["y", "x", "z"]  # y: 2 customers; x, z: 1 (by key)
     assert list(interactions.customers) == ["c1", "c2"]
     assert interactions.matrix.toarray().tolist() == [[2, 1, 0], [1, 0, 1]]
@@ -43,7 +43,7 @@ def test_association_rules_support_confidence_lift():
             "b4": ("c4", "2020-01-01", ["c"]),
         }
     )
-    rules = rec.association_rules(baskets, min_support=0.0, min_pair_baskets=1, max_consequents=5)
+    rules = algorithms.association_rules(baskets, min_support=0.0, min_pair_baskets=1, max_consequents=5)
     a_to_b = rules[(rules.antecedent_key == "a") & (rules.consequent_key == "b")].iloc[0]
     b_to_a = rules[(rules.antecedent_key == "b") & (rules.consequent_key == "a")].iloc[0]
     assert a_to_b.support == pytest.approx(2 / 4)
@@ -53,7 +53,7 @@ def test_association_rules_support_confidence_lift():
     assert a_to_b.lift == pytest.approx(0.5 / (0.75 * 0.5))
     assert b_to_a.lift == pytest.approx(a_to_b.lift)
     assert len(rules) == 2  # c is never bought with anything
-    strict = rec.association_rules(baskets, min_support=0.6, min_pair_baskets=1, max_consequents=5)
+    strict = algorithms.association_rules(baskets, min_support=0.6, min_pair_baskets=1, max_consequents=5)
     assert strict.empty
 
 
@@ -65,8 +65,8 @@ def test_item_item_similarity_is_cosine_without_diagonal():
             "b3": ("c3", "2020-01-01", ["b", "c"]),
         }
     )
-    interactions = rec.build_interactions(lines)
-    similarity = rec.item_item_similarity(interactions.binary).toarray()
+    interactions = algorithms.build_interactions(lines)
+    similarity = algorithms.item_item_similarity(interactions.binary).toarray()
     index = {item: i for i, item in enumerate(interactions.items)}
     assert similarity[index["a"], index["b"]] == pytest.approx(1 / np.sqrt(2 * 2))
     assert similarity[index["a"], index["c"]] == 0
@@ -79,7 +79,7 @@ def test_top_k_breaks_ties_towards_popular_columns_and_excludes():
 
     scores = np.array([[0.0, 1.0, 1.0, 0.0, 2.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
     exclude = sparse.csr_matrix(np.array([[0, 0, 0, 0, 1], [1, 0, 0, 0, 0]]))
-    columns, values = rec.top_k(scores, 3, exclude)
+    columns, values = algorithms.top_k(scores, 3, exclude)
     assert columns.tolist() == [[1, 2, 0], [1, 2, 3]]
     assert values[0].tolist() == [1.0, 1.0, 0.0]
 
@@ -106,7 +106,7 @@ def test_split_last_basket_holds_out_only_repeat_customers():
             "b3": ("c2", "2020-01-03", ["z"]),
         }
     )
-    train, test = rec.split_last_basket(lines)
+    train, test = evaluation.split_last_basket(lines)
     assert set(test.basket_key) == {"b2"}
     assert set(train.basket_key) == {"b1", "b3"}
 
@@ -114,7 +114,7 @@ def test_split_last_basket_holds_out_only_repeat_customers():
 def test_collaborative_filtering_beats_popularity_when_tastes_differ():
     lines = two_taste_lines()
     settings = {"min_support": 0.0, "min_pair_baskets": 2, "max_consequents": 20}
-    metrics = rec.evaluate_holdout(lines, lines, k=2, rule_settings=settings, n_components=4, seed=1)
+    metrics = evaluation.evaluate_holdout(lines, lines, k=2, rule_settings=settings, n_components=4, seed=1)
     new_items = metrics[metrics.protocol == "new_items"].set_index("method")
     assert new_items.loc["item_item_cf", "hit_rate_at_k"] > new_items.loc["popularity", "hit_rate_at_k"]
     assert new_items.loc["item_item_cf", "hit_rate_at_k"] >= 0.5
@@ -127,7 +127,7 @@ def test_collaborative_filtering_beats_popularity_when_tastes_differ():
 
 def test_evaluation_is_empty_without_repeat_customers():
     lines = lines_from({"b1": ("c1", "2020-01-01", ["x", "y"]), "b2": ("c2", "2020-01-01", ["y"])})
-    metrics = rec.evaluate_holdout(
+    metrics = evaluation.evaluate_holdout(
         lines, lines, 10, {"min_support": 0, "min_pair_baskets": 1, "max_consequents": 5}, 4, 1
     )
     assert metrics.empty
@@ -136,7 +136,7 @@ def test_evaluation_is_empty_without_repeat_customers():
 def test_recommend_gives_new_items_ranked_and_fills_with_popularity():
     lines = two_taste_lines(10)
     customers = np.array(["a000", "b000", "newcomer"], dtype=object)
-    table = rec.recommend(lines, customers, "item_item_cf", 5, pd.DataFrame(), 4, 1)
+    table = algorithms.recommend(lines, customers, "item_item_cf", 5, pd.DataFrame(), 4, 1)
     assert set(table.customer_key) == set(customers)
     assert (table.groupby("customer_key").size() == 5).all()
     bought = lines.groupby("customer_key").item_key.agg(set)
@@ -158,10 +158,10 @@ def test_recommend_gives_new_items_ranked_and_fills_with_popularity():
 def test_recommend_is_deterministic_and_handles_no_customers():
     lines = two_taste_lines(8)
     customers = np.array(sorted(lines.customer_key.unique()), dtype=object)
-    first = rec.recommend(lines, customers, "svd", 3, pd.DataFrame(), 3, 7)
-    second = rec.recommend(lines.sample(frac=1, random_state=3), customers, "svd", 3, pd.DataFrame(), 3, 7)
+    first = algorithms.recommend(lines, customers, "svd", 3, pd.DataFrame(), 3, 7)
+    second = algorithms.recommend(lines.sample(frac=1, random_state=3), customers, "svd", 3, pd.DataFrame(), 3, 7)
     pd.testing.assert_frame_equal(first, second)
-    assert rec.recommend(lines, np.array([], dtype=object), "svd", 3, pd.DataFrame(), 3, 7).empty
+    assert algorithms.recommend(lines, np.array([], dtype=object), "svd", 3, pd.DataFrame(), 3, 7).empty
 
 
 def test_category_level_items_and_best_sellers():
@@ -176,10 +176,10 @@ def test_category_level_items_and_best_sellers():
     products = pd.DataFrame(
         {"product_key": ["p1", "p2"], "product_name": [None, None], "category_name_english": ["toys", None]}
     )
-    items = rec.item_lines(lines, products, "category")
-    assert items.item_key.tolist() == ["toys", rec.NO_CATEGORY, rec.NO_CATEGORY]
-    best = rec.category_best_sellers(lines, products)
-    assert best.to_dict() == {"toys": "p1", rec.NO_CATEGORY: "p2"}
+    items = policy.item_lines(lines, products, "category")
+    assert items.item_key.tolist() == ["toys", policy.NO_CATEGORY, policy.NO_CATEGORY]
+    best = policy.category_best_sellers(lines, products)
+    assert best.to_dict() == {"toys": "p1", policy.NO_CATEGORY: "p2"}
 
 
 def test_held_out_items_never_seen_in_training_count_as_misses():
@@ -192,7 +192,7 @@ def test_held_out_items_never_seen_in_training_count_as_misses():
             "b5": ("c3", "2020-01-01", ["z", "x"]),
         }
     )
-    metrics = rec.evaluate_holdout(
+    metrics = evaluation.evaluate_holdout(
         lines, lines, 3, {"min_support": 0, "min_pair_baskets": 1, "max_consequents": 5}, 2, 1
     )
     popularity = metrics[(metrics.method == "popularity") & (metrics.protocol == "all_items")].iloc[0]

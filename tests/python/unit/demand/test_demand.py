@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retail_warehouse.ml import capacity, demand_series, forecasting, seasonality
-from retail_warehouse.ml.demand_series import DAY_CLOSED_WEEKDAY, DAY_CLOSURE, DAY_OPEN
+from retail_warehouse.ml.demand import capacity, forecasting, seasonality, tables
+from retail_warehouse.ml.demand import series as demand_series
+from retail_warehouse.ml.demand.series import DAY_CLOSED_WEEKDAY, DAY_CLOSURE, DAY_OPEN
 
 WEEKLY_PATTERN = {1: 100.0, 2: 110.0, 3: 120.0, 4: 130.0, 5: 90.0, 6: 0.0, 7: 40.0}
 
@@ -286,13 +287,6 @@ def test_shifts_tile_the_day():
         capacity.CapacitySettings(0, 8, 6, 1.0, 100)
 
 
-def test_per_store_settings():
-    assert capacity.per_store(4, "olist") == 4
-    assert capacity.per_store('{"olist": 12, "online_retail": 4}', "olist") == 12
-    with pytest.raises(KeyError):
-        capacity.per_store({"olist": 12}, "online_retail")
-
-
 def test_resource_plan_agents_and_capacity():
     shares = pd.DataFrame(
         {
@@ -332,8 +326,10 @@ def test_resource_plan_agents_and_capacity():
 
 def test_empty_inputs_give_empty_tables_with_columns():
     series = demand_series.empty_demand_series()
-    assert forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42).empty
-    assert forecasting.select_models(forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42)).empty
+    assert forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42, prophet_dimensions=()).empty
+    assert forecasting.select_models(
+        forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42, prophet_dimensions=())
+    ).empty
     assert list(seasonality.seasonal_profiles(series, pd.DataFrame(columns=["store"])).columns)[:3] == [
         "store",
         "metric",
@@ -350,13 +346,16 @@ def test_empty_inputs_give_empty_tables_with_columns():
     )
     plan = capacity.resource_plan(pd.DataFrame(columns=["store", "forecast_date"]), {})
     assert plan.empty and "agents_needed" in plan.columns
+    forecast = tables.demand_forecast(series, pd.DataFrame(columns=[*tables.SERIES_KEYS, "model_name"]), 28, 42)
+    assert forecast.empty and list(forecast.columns) == list(tables.FORECAST_SCHEMA)
+    assert str(forecast["horizon_day"].dtype) == "Int32" and str(forecast["point_forecast"].dtype) == "Float64"
 
 
 def test_a_tiny_store_degrades_without_crashing():
     orders = pd.Series([3.0, 1.0, 2.0], index=pd.date_range("2021-03-01", periods=3))
     series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=3)
     assert set(series["series_date"]) == {d.date() for d in orders.index}
-    backtest = forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42)
+    backtest = forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42, prophet_dimensions=())
     assert backtest.empty  # no fold has two weeks of training days
     assert seasonality.seasonality_components(series).empty
     overall = series[series["series_id"] == "orders|overall|all"]

@@ -1,11 +1,14 @@
-"""Unit tests of the anomaly detectors (retail_warehouse.ml.anomalies) on orders made here."""
+"""Unit tests of the anomaly detectors (retail_warehouse.ml.demand.anomalies) on orders made
+here."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from retail_warehouse.ml import anomalies
+from retail_warehouse.ml.common import sample_positions
+from retail_warehouse.ml.demand import anomalies
 
 SETTINGS = anomalies.DetectorSettings(contamination=0.01, svm_sample_size=500, autoencoder_sample_size=1000, seed=42)
 
@@ -62,6 +65,25 @@ def test_detectors_flag_the_extreme_orders_and_explain_why():
     for flag in ("is_isolation_forest_outlier", "is_one_class_svm_outlier", "is_autoencoder_outlier"):
         assert found[flag].sum() <= 0.02 * len(orders)
     assert len(found) < 0.05 * len(orders)
+
+
+@pytest.mark.parametrize("contamination", [0.01, 0.05])
+def test_the_one_class_svm_flags_about_its_contamination_share(contamination):
+    """The SVM is fitted on a sample and flags, among all rows, those whose score is above its
+    (1 - contamination) quantile: about the contamination share, the far points among them."""
+    rng = np.random.default_rng(0)
+    directions = rng.normal(size=(10, 4))
+    far = 8 * directions / np.linalg.norm(directions, axis=1, keepdims=True)
+    matrix = np.vstack([rng.normal(size=(2990, 4)), far])
+    settings = anomalies.DetectorSettings(contamination, svm_sample_size=800, autoencoder_sample_size=500, seed=3)
+    scores = anomalies.detector_scores(matrix, settings)
+    flagged = scores["is_one_class_svm_outlier"].to_numpy()
+    assert flagged.mean() == pytest.approx(contamination, abs=0.002)
+    # A far point inside the SVM's sample becomes a support vector on its boundary; every
+    # other one is flagged.
+    in_sample = set(sample_positions(len(matrix), settings.svm_sample_size, settings.seed))
+    unseen_far = [row for row in range(len(matrix) - 10, len(matrix)) if row not in in_sample]
+    assert len(unseen_far) >= 5 and flagged[unseen_far].all()
 
 
 def test_detectors_are_seeded():

@@ -1,10 +1,10 @@
-"""ml.experiment_assignments and ml.experiment_results as built by dbt."""
+"""ml.experiment_assignments and ml.experiment_results of the synthetic build."""
 
 from __future__ import annotations
 
 import pytest
 
-from retail_warehouse.ml import experiments
+from retail_warehouse.ml.experiments import statistics
 
 
 def test_assignments_are_the_customers_before_the_assignment_day(synthetic_build):
@@ -49,7 +49,7 @@ def test_z_test_row_recomputes_from_assignments(synthetic_build):
             """,
             [experiment_id],
         )[0]
-        expected = experiments.two_proportion_z_test(*counts)
+        expected = statistics.two_proportion_z_test(*counts)
         difference, p_value = synthetic_build.query(
             "select difference, p_value from ml.experiment_results"
             " where experiment_id = ? and test = 'two_proportion_z'",
