@@ -5,4 +5,4 @@ from retail_warehouse.ml.demand import tables
 
 
 def model(dbt, session):
-    return tables.forecast_model_selection(dbt.ref("forecast_backtest").df())
+    return tables.forecast_model_selection(dbt.ref("forecast_backtest").project(tables.BACKTEST_COLUMNS).df())

@@ -15,6 +15,10 @@ SERIES_KEYS = ["store", "series_id", "metric", "dimension", "dimension_value"]
 SERIES_COLUMNS = ", ".join(
     SERIES_KEYS + ["series_date", "iso_day_of_week", "day_status", "actual_value", "model_value", "season_length"]
 )
+# The columns of ml.forecast_backtest the model selection averages.
+BACKTEST_COLUMNS = ", ".join(
+    SERIES_KEYS + ["model_name", "fold_number", "mae", "rmse", "smape", "mase", "coverage_80", "coverage_95"]
+)
 # The series of the staffing plan and of the forecast peak hours.
 OVERALL_ORDERS = "orders|overall|all"
 # The columns of marts.customer_features the customer detectors read.
