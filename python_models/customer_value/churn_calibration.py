@@ -1,8 +1,10 @@
-"""Calibration bins of every classifier on the out-of-time validation rows."""
+"""ml.churn_calibration: calibration bins of every classifier on the out-of-time validation
+rows."""
 
-from retail_warehouse.ml.value_tables import churn_calibration_table
+from retail_warehouse.ml.customer_value import tables
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    return churn_calibration_table(dbt.ref("churn_validation_predictions").df())
+    return tables.churn_calibration(
+        dbt.ref("churn_validation_predictions").project("store, model_name, is_positive, probability").df()
+    )

@@ -1,14 +1,13 @@
-"""Permutation importance of each store's best classifier on the validation rows."""
+"""ml.churn_feature_importance: permutation importance of each store's best classifier on the
+validation rows."""
 
-from retail_warehouse.ml.value_tables import churn_importance_table
+from retail_warehouse.ml.customer_value import tables
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    return churn_importance_table(
-        dbt.ref("customer_value_examples").df(),
-        dbt.ref("churn_model_metrics").df(),
+    return tables.churn_feature_importance(
+        dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
+        dbt.ref("churn_model_metrics").project(tables.BEST_MODEL_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
-        model="churn_feature_importance",
     )

@@ -1,14 +1,13 @@
-"""Every classifier's probabilities on the out-of-time validation rows (the input of
-churn_model_metrics and churn_calibration). Logic: retail_warehouse.ml.churn."""
+"""ml.churn_validation_predictions: every classifier's probabilities on the out-of-time
+validation rows (the input of churn_model_metrics and churn_calibration). Logic:
+retail_warehouse.ml.customer_value.churn."""
 
-from retail_warehouse.ml.value_tables import churn_validation_table
+from retail_warehouse.ml.customer_value import tables
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    return churn_validation_table(
-        dbt.ref("customer_value_examples").df(),
+    return tables.churn_validation_predictions(
+        dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
-        model="churn_validation_predictions",
     )

@@ -1,17 +1,14 @@
-"""Labelled out-of-time examples: features at each labelled monthly cutoff, outcomes in the
-next H days, and the split (training / validation / refit_only). Logic:
-retail_warehouse.ml.labels and retail_warehouse.ml.value_tables."""
+"""ml.customer_value_examples: labelled out-of-time examples: features at each labelled monthly
+cutoff, outcomes in the next H days, and the split (training / validation / refit_only).
+Logic: retail_warehouse.ml.customer_value.labels."""
 
-from retail_warehouse.ml.labels import load_order_columns
-from retail_warehouse.ml.value_tables import examples_table
+from retail_warehouse.ml.customer_value import tables
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    return examples_table(
-        dbt.ref("customer_feature_snapshots").df(),
-        load_order_columns(dbt.ref("fct_orders")),
+    return tables.customer_value_examples(
+        dbt.ref("customer_feature_snapshots").project(tables.CUSTOMER_COLUMNS).df(),
+        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
         horizons=dbt.config.get("horizon_days"),
         targets=dbt.config.get("churn_target"),
-        model="customer_value_examples",
     )

@@ -1,20 +1,14 @@
 """ml.forecast_backtest: rolling-origin backtest of seasonal naive, ETS, SARIMA and Prophet
 on every demand series (one row per store + series + model + fold)."""
 
-from retail_warehouse.ml.forecasting import run_backtest
-from retail_warehouse.ml.progress import log_progress, timed_step
+from retail_warehouse.ml.demand import tables
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    series = dbt.ref("demand_series").df()
-    with timed_step("forecast_backtest", "backtest"):
-        backtest = run_backtest(
-            series,
-            horizon_days=int(dbt.config.get("horizon_days")),
-            fold_count=int(dbt.config.get("backtest_folds")),
-            seed=int(dbt.config.get("seed")),
-            prophet_dimensions=tuple(dbt.config.get("prophet_dimensions").split(",")),
-            log=lambda message: log_progress("forecast_backtest", message),
-        )
-    return backtest
+    return tables.forecast_backtest(
+        dbt.ref("demand_series").project(tables.SERIES_COLUMNS).df(),
+        horizon_days=int(dbt.config.get("horizon_days")),
+        fold_count=int(dbt.config.get("backtest_folds")),
+        seed=int(dbt.config.get("seed")),
+        prophet_dimensions=dbt.config.get("prophet_dimensions"),
+    )

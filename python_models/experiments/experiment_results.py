@@ -1,16 +1,12 @@
-"""Conversion and revenue tests of every experiment (ml.experiment_results)."""
+"""ml.experiment_results: conversion and revenue tests of every experiment."""
 
-from retail_warehouse.ml import experiments
-from retail_warehouse.ml.progress import log_progress
-from retail_warehouse.ml.typed_tables import typed_table
+from retail_warehouse.ml.experiments import tables
 
 
 def model(dbt, session):
-    assignments = dbt.ref("experiment_assignments").order("experiment_id, customer_key").df()
-    frames = []
-    for (experiment_id, store), units in assignments.groupby(["experiment_id", "store"], sort=True):
-        results = experiments.analyse_experiment(units)
-        if results.empty:
-            log_progress("experiment_results", f"{experiment_id}: a variant has fewer than two customers, no test")
-        frames.append(results.assign(experiment_id=experiment_id, store=store))
-    return typed_table(frames, experiments.RESULTS_SCHEMA)
+    return tables.experiment_results(
+        dbt.ref("experiment_assignments")
+        .project("experiment_id, store, customer_key, variant, converted, revenue")
+        .order("experiment_id, customer_key")
+        .df()
+    )

@@ -1,10 +1,13 @@
-"""Median time to next order and survival at fixed horizons per group, read off the
-Kaplan-Meier curves of ml.retention_survival (ml.retention_group_summary)."""
+"""ml.retention_group_summary: median time to next order and survival at fixed horizons per
+group, read off the Kaplan-Meier curves of ml.retention_survival."""
 
-from retail_warehouse.ml import survival
-from retail_warehouse.ml.typed_tables import typed_table
+from retail_warehouse.ml.retention import tables
 
 
 def model(dbt, session):
-    curves = dbt.ref("retention_survival").order("store, dimension, group_value, time_days").df()
-    return typed_table([survival.summarise_curves(curves)], survival.SUMMARY_SCHEMA)
+    return tables.retention_group_summary(
+        dbt.ref("retention_survival")
+        .project("store, dimension, group_value, time_days, at_risk, events, survival")
+        .order("store, dimension, group_value, time_days")
+        .df()
+    )

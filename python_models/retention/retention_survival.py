@@ -1,20 +1,13 @@
-"""Kaplan-Meier curves of the time from first to next order, per group (ml.retention_survival)."""
+"""ml.retention_survival: Kaplan-Meier curves of the time from first to next order, per group."""
 
-from retail_warehouse.ml import survival
-from retail_warehouse.ml.progress import log_progress, timed_step
-from retail_warehouse.ml.typed_tables import typed_table
-
-MODEL = "retention_survival"
+from retail_warehouse.ml.retention import tables
 
 
 def model(dbt, session):
-    frames_by_store = survival.survival_frames_by_store(
-        dbt.ref("fct_orders"), dbt.ref("dim_customers"), dbt.ref("customer_rfm")
+    orders = dbt.ref("fct_orders")
+    return tables.retention_survival(
+        orders.filter(tables.SALE_ORDERS).project("store, customer_key, order_date").distinct().order("all").df(),
+        orders.aggregate("store, max(order_date) as end_date", "store").df(),
+        dbt.ref("dim_customers").project("store, customer_key, country_name, state").order("customer_key").df(),
+        dbt.ref("customer_rfm").project("customer_key, rfm_segment").order("customer_key").df(),
     )
-    frames = []
-    for store, frame in frames_by_store.items():
-        with timed_step(MODEL, f"{store}: Kaplan-Meier curves"):
-            curves = survival.store_curves(frame, store)
-        log_progress(MODEL, f"{store}: {len(frame)} customers, {len(curves)} curve points")
-        frames.append(curves)
-    return typed_table(frames, survival.SURVIVAL_SCHEMA)

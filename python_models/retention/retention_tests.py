@@ -1,20 +1,13 @@
-"""Log-rank tests of equal time to next order between groups (ml.retention_tests)."""
+"""ml.retention_tests: log-rank tests of equal time to next order between groups."""
 
-from retail_warehouse.ml import survival
-from retail_warehouse.ml.progress import log_progress, timed_step
-from retail_warehouse.ml.typed_tables import typed_table
-
-MODEL = "retention_tests"
+from retail_warehouse.ml.retention import tables
 
 
 def model(dbt, session):
-    frames_by_store = survival.survival_frames_by_store(
-        dbt.ref("fct_orders"), dbt.ref("dim_customers"), dbt.ref("customer_rfm")
+    orders = dbt.ref("fct_orders")
+    return tables.retention_tests(
+        orders.filter(tables.SALE_ORDERS).project("store, customer_key, order_date").distinct().order("all").df(),
+        orders.aggregate("store, max(order_date) as end_date", "store").df(),
+        dbt.ref("dim_customers").project("store, customer_key, country_name, state").order("customer_key").df(),
+        dbt.ref("customer_rfm").project("customer_key, rfm_segment").order("customer_key").df(),
     )
-    frames = []
-    for store, frame in frames_by_store.items():
-        with timed_step(MODEL, f"{store}: log-rank tests"):
-            tests = survival.store_tests(frame, store)
-        log_progress(MODEL, f"{store}: {len(tests)} tests")
-        frames.append(tests)
-    return typed_table(frames, survival.TESTS_SCHEMA)

@@ -1,11 +1,11 @@
 """ml.segment_profiles: size, revenue share, quartiles, RFM mix, name and action per segment."""
 
-from retail_warehouse.ml.segmentation_models import segment_profiles
+from retail_warehouse.ml.segmentation import tables
 
 
 def model(dbt, session):
-    return segment_profiles(
-        dbt.ref("customer_segments").df(),
-        dbt.ref("customer_features").df(),
-        dbt.ref("customer_rfm").df(),
+    return tables.segment_profiles(
+        dbt.ref("customer_segments").project("store, customer_key, segment_id, is_outlier").df(),
+        dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
+        dbt.ref("customer_rfm").project("customer_key, rfm_segment").df(),
     )

@@ -1,12 +1,12 @@
 """ml.segment_refresh_policy: the refresh cadence and maintenance contract per store, from
 segment_stability."""
 
-from retail_warehouse.ml.segmentation_models import segment_refresh_policy
+from retail_warehouse.ml.segmentation import tables
 
 
 def model(dbt, session):
-    return segment_refresh_policy(
-        dbt.ref("segment_stability").df(),
-        dbt.ref("segmentation_model_selection").df(),
+    return tables.segment_refresh_policy(
+        dbt.ref("segment_stability").project("store, comparison, elapsed_months, mean_ari").df(),
+        dbt.ref("segmentation_model_selection").project("store, method, k, is_chosen").df(),
         threshold=float(dbt.config.get("ari_threshold")),
     )

@@ -1,10 +1,12 @@
 """ml.segmentation_model_selection: KMeans, GMM, Ward and DBSCAN scored per store, the chosen
-model and k with the reason (retail_warehouse.ml.segmentation)."""
+model and k with the reason (retail_warehouse.ml.segmentation.clustering)."""
 
-from retail_warehouse.ml.segmentation import SegmentationConfig
-from retail_warehouse.ml.segmentation_models import model_selection
+from retail_warehouse.ml.segmentation import tables
+from retail_warehouse.ml.segmentation.clustering import SegmentationConfig
 
 
 def model(dbt, session):
-    config = SegmentationConfig(seed=int(dbt.config.get("seed")))
-    return model_selection(dbt.ref("customer_features").df(), config)
+    return tables.segmentation_model_selection(
+        dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
+        SegmentationConfig(seed=int(dbt.config.get("seed"))),
+    )

@@ -164,3 +164,182 @@ def content_hashes(warehouse, schemas=HASHED_SCHEMAS) -> dict[str, tuple[int, st
             ).fetchone()
             hashes[f"{schema}.{name}"] = (count, header, digest)
     return hashes
+
+
+# --- Checks of the ML tables, shared by the synthetic build (warehouse/) and the real one (real/)
+
+
+def check_segmentation_tables(build: Build) -> dict[str, tuple[str, int]]:
+    """Every customer segmented once, the profiles agree with the segments, outliers and the
+    refresh policy are there; returns store -> (chosen method, k)."""
+    per_store = build.query(
+        """
+        select features.store, count(*), count(segments.customer_key)
+        from marts.customer_features as features
+        left outer join ml.customer_segments as segments on features.customer_key = segments.customer_key
+        group by features.store order by 1
+        """
+    )
+    assert per_store and all(total == segmented for _, total, segmented in per_store), per_store
+    assert build.scalar("select count(*) from ml.customer_segments") == build.scalar(
+        "select count(*) from marts.customer_features"
+    )
+    stores = [store for store, _, _ in per_store]
+    chosen = build.query("select store, method, k from ml.segmentation_model_selection where is_chosen order by 1")
+    assert [row[0] for row in chosen] == stores
+    # The names of customer_segments are those of the profiles, sizes add up.
+    mismatched = build.scalar(
+        """
+        select count(*) from (
+            select store, segment_id, segment_name, count(*) as customers
+            from ml.customer_segments group by all
+        ) as counted
+        full outer join ml.segment_profiles as profiles using (store, segment_id)
+        where counted.segment_name is distinct from profiles.segment_name
+            or counted.customers is distinct from profiles.customers
+        """
+    )
+    assert mismatched == 0
+    assert build.scalar("select count(*) from ml.segment_outliers") == build.scalar(
+        "select count(*) from ml.customer_segments where is_outlier"
+    )
+    for store, method, _k in chosen:
+        if method == "none":
+            continue
+        clauses = build.scalar("select count(*) from ml.segment_refresh_policy where store = ?", [store])
+        assert clauses == 5
+        assert (
+            build.scalar(
+                "select count(*) from ml.segment_stability where store = ? and comparison = 'bootstrap'", [store]
+            )
+            == 1
+        )
+    return {store: (method, k) for store, method, k in chosen}
+
+
+def check_every_current_customer_scored_once(build: Build) -> None:
+    for table in ("ml.churn_scores", "ml.customer_value_predictions"):
+        missing_or_extra = build.scalar(
+            f"""
+            select count(*)
+            from marts.customer_features as features
+            full outer join {table} as scored
+                on features.store = scored.store and features.customer_key = scored.customer_key
+            where features.customer_key is null or scored.customer_key is null
+            """
+        )
+        assert missing_or_extra == 0, table
+        assert build.scalar(f"select count(*) - count(distinct customer_key) from {table}") == 0, table
+        assert build.scalar(f"select count(*) from {table}") == build.scalar(
+            "select count(*) from marts.customer_features"
+        ), table
+
+
+def check_snapshot_features_are_the_snapshot_mart_and_recent_activity_reads_only_the_past(build: Build) -> None:
+    mismatches = build.scalar(
+        """
+        with past as (
+            select
+                examples.store,
+                examples.customer_key,
+                examples.as_of_date,
+                count(orders.order_key) filter (
+                    where orders.order_date >= examples.as_of_date - interval 90 day
+                ) as orders_last_90d,
+                count(orders.order_key) filter (
+                    where orders.order_date >= examples.as_of_date - interval 30 day
+                ) as orders_last_30d
+            from ml.customer_value_examples as examples
+            left join marts.fct_orders as orders
+                on orders.customer_key = examples.customer_key
+                and orders.order_type = 'sale'
+                and orders.order_date < examples.as_of_date
+            group by all
+        )
+        select count(*)
+        from ml.customer_value_examples as examples
+        inner join past using (store, customer_key, as_of_date)
+        inner join marts.customer_feature_snapshots as snapshots using (store, customer_key, as_of_date)
+        where examples.orders_last_90d != past.orders_last_90d
+            or examples.orders_last_30d != past.orders_last_30d
+            or examples.recency_days != snapshots.recency_days
+            or examples.frequency != snapshots.frequency
+            or abs(examples.monetary - snapshots.monetary) > 1e-6
+        """
+    )
+    assert mismatches == 0
+    assert build.scalar("select count(*) from ml.customer_value_examples") > 0
+
+
+def check_outcomes_count_only_the_orders_in_the_horizon_after_the_cutoff(build: Build) -> None:
+    mismatches = build.scalar(
+        """
+        with future as (
+            select
+                examples.store,
+                examples.customer_key,
+                examples.as_of_date,
+                count(orders.order_key) as orders_next,
+                coalesce(sum(orders.net_revenue_amount), 0) as spend_next
+            from ml.customer_value_examples as examples
+            left join marts.fct_orders as orders
+                on orders.customer_key = examples.customer_key
+                and orders.order_type = 'sale'
+                and orders.order_date >= examples.as_of_date
+                and orders.order_date < examples.as_of_date + to_days(examples.horizon_days)
+            group by all
+        )
+        select count(*)
+        from ml.customer_value_examples as examples
+        inner join future using (store, customer_key, as_of_date)
+        where examples.orders_next != future.orders_next
+            or abs(examples.spend_next - future.spend_next) > 1e-6
+        """
+    )
+    assert mismatches == 0
+
+
+def check_training_outcomes_close_before_the_validation_cutoff(build: Build) -> None:
+    rows = build.query(
+        """
+        select
+            store,
+            cast(max(as_of_date) filter (where split = 'training') + to_days(any_value(horizon_days)) as date),
+            max(as_of_date) filter (where split = 'validation'),
+            max(as_of_date)
+        from ml.customer_value_examples
+        group by store
+        """
+    )
+    assert rows
+    for store, training_outcome_end, validation, latest in rows:
+        assert training_outcome_end is not None and training_outcome_end <= validation, store
+        assert validation == latest, store
+
+
+def check_every_classifier_and_spend_model_is_scored_out_of_time(build: Build) -> None:
+    stores = [row[0] for row in build.query("select distinct store from ml.customer_value_examples")]
+    for store in stores:
+        models = build.query(
+            "select model_name, is_best from ml.churn_model_metrics where store = ? order by 1", [store]
+        )
+        assert [name for name, _ in models] == sorted(
+            ["knn", "lightgbm", "logistic_regression", "random_forest", "recency_baseline"]
+        ), store
+        assert sum(best for _, best in models) == 1, store
+        spend_models = build.query(
+            "select model_name from ml.customer_value_metrics where store = ? and target_name = 'spend_next_h'",
+            [store],
+        )
+        assert len(spend_models) == 7, store
+    assert build.scalar("select count(*) from ml.churn_calibration") > 0
+
+
+# The checks of the churn and customer-value tables, run on both builds.
+CUSTOMER_VALUE_CHECKS = (
+    check_every_current_customer_scored_once,
+    check_snapshot_features_are_the_snapshot_mart_and_recent_activity_reads_only_the_past,
+    check_outcomes_count_only_the_orders_in_the_horizon_after_the_cutoff,
+    check_training_outcomes_close_before_the_validation_cutoff,
+    check_every_classifier_and_spend_model_is_scored_out_of_time,
+)

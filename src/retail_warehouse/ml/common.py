@@ -1,0 +1,118 @@
+"""What every ML area shares: output tables typed by one small vocabulary, per-store settings
+from dbt config, seeded samples, one BLAS thread, and progress lines in the dbt console."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from threadpoolctl import threadpool_limits
+
+# --- Output tables ----------------------------------------------------------------------------
+
+# The column kinds of an ML table and the pandas dtype each is written as. Nullable dtypes, so a
+# store-less build still gets a table of the right column types (an empty object column would
+# land as INTEGER, an all-null one as NULL).
+COLUMN_DTYPES = {
+    "str": "string",
+    "int": "Int64",
+    "int32": "Int32",
+    "float": "Float64",
+    "bool": "boolean",
+}
+# date columns hold datetime.date values; an empty one is typed date32 so DuckDB makes it DATE.
+EMPTY_DATE_DTYPE = pd.ArrowDtype(pa.date32())
+
+
+def schema(text: str) -> dict[str, str]:
+    """'name:kind name:kind ...' (kinds: str, int, int32, float, bool, date) as a dict."""
+    return dict(item.split(":") for item in text.split())
+
+
+def typed_table(frames: list[pd.DataFrame], columns: dict[str, str]) -> pd.DataFrame:
+    """The frames stacked (any may be empty) with exactly the columns of `columns` (name ->
+    kind, in order), each cast to its kind; a missing column is an error."""
+    present = [frame for frame in frames if not frame.empty]
+    if not present:
+        return pd.DataFrame(
+            {
+                name: pd.Series(dtype=EMPTY_DATE_DTYPE if kind == "date" else COLUMN_DTYPES[kind])
+                for name, kind in columns.items()
+            }
+        )
+    table = pd.concat([frame[list(columns)] for frame in present], ignore_index=True)
+    for name, kind in columns.items():
+        if kind == "date":
+            table[name] = pd.to_datetime(table[name]).dt.date
+        else:
+            table[name] = table[name].astype(COLUMN_DTYPES[kind])
+    return table
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+
+def per_store(setting, store: str, name: str):
+    """One store's value of a setting from dbt config: a mapping {store: value} (or its JSON
+    text) names the store; a plain value applies to every store."""
+    if isinstance(setting, str):
+        try:
+            setting = json.loads(setting)
+        except json.JSONDecodeError:
+            return setting
+    if isinstance(setting, dict):
+        if store not in setting:
+            raise KeyError(f"setting {name} = {setting} has no value for store {store!r}")
+        return setting[store]
+    return setting
+
+
+# --- Seeded samples ---------------------------------------------------------------------------
+
+
+def sample_positions(n: int, size: int, seed: int, *, legacy_generator: bool = False) -> np.ndarray:
+    """Sorted positions of a seeded sample of min(n, size) of n rows (all of them when n <= size).
+
+    legacy_generator draws with numpy's RandomState, as pandas' DataFrame.sample does, instead
+    of numpy's Generator: the two draw different samples from the same seed, and the
+    customer-value models have always been fitted on the RandomState ones, so they keep them
+    (and their published scores)."""
+    if n <= size:
+        return np.arange(n)
+    generator = np.random.RandomState(seed) if legacy_generator else np.random.default_rng(seed)
+    return np.sort(generator.choice(n, size, replace=False))
+
+
+# --- Threads ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def single_threaded():
+    """BLAS / OpenMP on one thread: parallel reductions sum in a varying order, and the same
+    input must give the same output, bit for bit, on every build. (Also several times faster
+    than BLAS threads competing for the cores of a busy build machine.)"""
+    with threadpool_limits(limits=1):
+        yield
+
+
+# --- Progress ---------------------------------------------------------------------------------
+
+
+def log_progress(model: str, message: str) -> None:
+    """A progress line on stderr, where the `dbt build` console shows it (dbt-duckdb runs the
+    Python models in its own process)."""
+    print(f"{time.strftime('%H:%M:%S')} {model}: {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def timed_step(model: str, step: str):
+    """Logs the start and the duration of one step of a model."""
+    log_progress(model, f"{step} ...")
+    started = time.perf_counter()
+    yield
+    log_progress(model, f"{step} done in {time.perf_counter() - started:.1f} s")

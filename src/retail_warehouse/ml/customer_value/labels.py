@@ -1,0 +1,208 @@
+"""Labelled examples for out-of-time validation: features as a customer stood at a cutoff
+(marts.customer_feature_snapshots, plus recent-activity counts computed here from the orders
+before the cutoff) and outcomes from the orders on or after it, within a horizon of H days.
+
+Leakage rules, enforced here and tested:
+- a feature at cutoff c uses orders dated before c only (`assert_features_ignore_future`);
+- an outcome at cutoff c uses orders dated in [c, c + H) only;
+- a cutoff is labelled only when its whole outcome window lies inside the observed data
+  (c + H <= observed_data_end: the day after the store's last order, ignoring a trailing
+  0.1% of orders);
+- training cutoffs have their outcome window closed before the validation cutoff
+  (c + H <= validation cutoff), so validation mimics scoring on that day with what was
+  known then; no random split across time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from retail_warehouse.ml.common import sample_positions
+
+# The snapshot measures used as model features (customer_feature_snapshots and
+# customer_features share them), then the recent-activity counts of this module.
+SNAPSHOT_FEATURES = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "tenure_days",
+    "avg_basket_amount",
+    "avg_basket_quantity",
+    "return_rate",
+    "mean_days_between_orders",
+    "cancellation_order_count",
+)
+RECENT_ACTIVITY_FEATURES = ("orders_last_30d", "orders_last_90d", "revenue_last_90d")
+FEATURES = SNAPSHOT_FEATURES + RECENT_ACTIVITY_FEATURES
+
+ORDER_COLUMNS = ("customer_key", "order_date", "net_revenue_amount")
+
+
+class LeakageError(AssertionError):
+    """A feature changed when the orders on or after its cutoff were removed."""
+
+
+def sale_orders(fct_orders: pd.DataFrame) -> pd.DataFrame:
+    """The sale orders of known customers, sorted, with order_date as datetime64."""
+    orders = fct_orders.loc[
+        (fct_orders["order_type"] == "sale") & fct_orders["customer_key"].notna(), list(ORDER_COLUMNS)
+    ].copy()
+    orders["order_date"] = pd.to_datetime(orders["order_date"])
+    orders["net_revenue_amount"] = orders["net_revenue_amount"].astype(float)
+    return orders.sort_values(["customer_key", "order_date", "net_revenue_amount"], kind="mergesort").reset_index(
+        drop=True
+    )
+
+
+def recent_activity_features(orders: pd.DataFrame, cutoffs) -> pd.DataFrame:
+    """Per customer and cutoff: sale orders in the 30 and 90 days before the cutoff and their
+    net revenue; only orders dated before the cutoff are read."""
+    frames = []
+    for cutoff in sorted(pd.to_datetime(list(cutoffs))):
+        window = orders[(orders["order_date"] < cutoff) & (orders["order_date"] >= cutoff - pd.Timedelta(days=90))]
+        last_30 = window["order_date"] >= cutoff - pd.Timedelta(days=30)
+        grouped = (
+            window.assign(in_last_30=last_30.astype(int))
+            .groupby("customer_key", sort=True)
+            .agg(
+                orders_last_30d=("in_last_30", "sum"),
+                orders_last_90d=("order_date", "size"),
+                revenue_last_90d=("net_revenue_amount", "sum"),
+            )
+            .reset_index()
+        )
+        grouped.insert(1, "as_of_date", cutoff)
+        frames.append(grouped)
+    return _keyed_by_customer_and_date(frames, RECENT_ACTIVITY_FEATURES)
+
+
+def _keyed_by_customer_and_date(frames: list[pd.DataFrame], value_columns) -> pd.DataFrame:
+    """The per-cutoff frames stacked, as_of_date typed as datetime even when there are none."""
+    columns = ["customer_key", "as_of_date", *value_columns]
+    table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    table["as_of_date"] = pd.to_datetime(table["as_of_date"])
+    for column in value_columns:
+        table[column] = table[column].astype(float)
+    return table
+
+
+def assert_features_ignore_future(
+    feature_function: Callable[[pd.DataFrame, list], pd.DataFrame], orders: pd.DataFrame, cutoffs
+) -> None:
+    """Raises LeakageError when a feature at a cutoff changes once the orders dated on or
+    after that cutoff are dropped: such a feature reads the future."""
+    for cutoff in sorted(pd.to_datetime(list(cutoffs))):
+        with_future = feature_function(orders, [cutoff])
+        past_only = feature_function(orders[orders["order_date"] < cutoff], [cutoff])
+        merged = with_future.merge(
+            past_only, on=["customer_key", "as_of_date"], how="outer", suffixes=("", "__past"), indicator=True
+        )
+        if (merged["_merge"] != "both").any():
+            raise LeakageError(f"customers at cutoff {cutoff.date()} depend on orders on or after it")
+        for column in with_future.columns.difference(["customer_key", "as_of_date"]):
+            if not np.allclose(merged[column].astype(float), merged[f"{column}__past"].astype(float), equal_nan=True):
+                raise LeakageError(f"feature {column} at cutoff {cutoff.date()} reads orders on or after it")
+
+
+def outcome_labels(orders: pd.DataFrame, cutoffs, horizon_days: int) -> pd.DataFrame:
+    """Per customer and cutoff with at least one sale order in [cutoff, cutoff + H): the
+    order count and net revenue in that window (customers absent here had none)."""
+    frames = []
+    for cutoff in sorted(pd.to_datetime(list(cutoffs))):
+        window = orders[
+            (orders["order_date"] >= cutoff) & (orders["order_date"] < cutoff + pd.Timedelta(days=horizon_days))
+        ]
+        grouped = (
+            window.groupby("customer_key", sort=True)
+            .agg(orders_next=("order_date", "size"), spend_next=("net_revenue_amount", "sum"))
+            .reset_index()
+        )
+        grouped.insert(1, "as_of_date", cutoff)
+        frames.append(grouped)
+    return _keyed_by_customer_and_date(frames, ("orders_next", "spend_next"))
+
+
+def observed_data_end(orders: pd.DataFrame, trailing_share: float = 0.001) -> pd.Timestamp:
+    """The day after the last observed day: the order date below which all but the last
+    `trailing_share` of sale orders fall, plus a day. A trickle of late orders (Olist: 20
+    orders in September-October 2018 after 6,512 in August) does not make empty weeks count
+    as observed outcome windows."""
+    dates = np.sort(orders["order_date"].to_numpy())
+    last_observed = dates[max(int(np.ceil(len(dates) * (1 - trailing_share))) - 1, 0)]
+    return pd.Timestamp(last_observed) + pd.Timedelta(days=1)
+
+
+def labelled_cutoffs(cutoffs, data_end: pd.Timestamp, horizon_days: int) -> list[pd.Timestamp]:
+    """Cutoffs whose whole outcome window [c, c + H) ends by data_end (observed_data_end)."""
+    return [c for c in sorted(pd.to_datetime(list(cutoffs))) if c + pd.Timedelta(days=horizon_days) <= data_end]
+
+
+@dataclass(frozen=True)
+class OutOfTimeSplit:
+    """Training cutoffs (outcomes known before the validation cutoff), the latest of them used
+    to tune the decision threshold, and the validation cutoff."""
+
+    training: tuple[pd.Timestamp, ...]
+    validation: pd.Timestamp | None
+
+    @property
+    def is_usable(self) -> bool:
+        return self.validation is not None and len(self.training) > 0
+
+    @property
+    def tuning(self) -> pd.Timestamp | None:
+        """The latest training cutoff: thresholds are tuned there with models fitted on the
+        earlier ones (None with a single training cutoff)."""
+        return self.training[-1] if len(self.training) > 1 else None
+
+
+def out_of_time_split(cutoffs_with_labels, horizon_days: int) -> OutOfTimeSplit:
+    """Validation at the latest labelled cutoff; training at every cutoff whose outcome window
+    closed by then."""
+    labelled = sorted(pd.to_datetime(list(cutoffs_with_labels)))
+    if not labelled:
+        return OutOfTimeSplit((), None)
+    validation = labelled[-1]
+    training = tuple(c for c in labelled if c + pd.Timedelta(days=horizon_days) <= validation)
+    return OutOfTimeSplit(training, validation)
+
+
+def attach_features(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+    """Customer rows (customer_key, as_of_date, the snapshot measures) with the recent-activity
+    features at their as_of_date, missing values filled, sorted by date and customer."""
+    frame = customers.copy()
+    frame["as_of_date"] = pd.to_datetime(frame["as_of_date"])
+    recent = recent_activity_features(orders, frame["as_of_date"].unique())
+    frame = frame.merge(recent, on=["customer_key", "as_of_date"], how="left")
+    frame[list(RECENT_ACTIVITY_FEATURES)] = frame[list(RECENT_ACTIVITY_FEATURES)].fillna(0.0)
+    # A single order has no gap between orders, no cancellation share: 0 with frequency = 1
+    # telling the models apart from real zeros.
+    frame[list(SNAPSHOT_FEATURES)] = frame[list(SNAPSHOT_FEATURES)].astype(float).fillna(0.0)
+    return frame.sort_values(["as_of_date", "customer_key"], kind="mergesort").reset_index(drop=True)
+
+
+def labelled_examples(snapshots: pd.DataFrame, orders: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+    """The snapshot rows at labelled cutoffs with their features and outcomes: orders_next,
+    spend_next (net revenue in [c, c + H)), purchased_again (orders_next > 0)."""
+    if snapshots.empty or orders.empty:
+        return pd.DataFrame(columns=["customer_key", "as_of_date", *FEATURES, "orders_next", "spend_next"])
+    data_end = observed_data_end(orders)
+    cutoffs = labelled_cutoffs(pd.to_datetime(snapshots["as_of_date"]).unique(), data_end, horizon_days)
+    rows = snapshots[pd.to_datetime(snapshots["as_of_date"]).isin(cutoffs)]
+    examples = attach_features(rows, orders)
+    outcomes = outcome_labels(orders, cutoffs, horizon_days)
+    examples = examples.merge(outcomes, on=["customer_key", "as_of_date"], how="left")
+    examples["orders_next"] = examples["orders_next"].fillna(0).astype(int)
+    examples["spend_next"] = examples["spend_next"].fillna(0.0).astype(float)
+    examples["purchased_again"] = examples["orders_next"] > 0
+    return examples
+
+
+def seeded_sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """At most max_rows rows, drawn with a fixed seed from a frame in a stable order (the
+    legacy generator: common.sample_positions)."""
+    return frame.iloc[sample_positions(len(frame), max_rows, seed, legacy_generator=True)]

@@ -1,0 +1,281 @@
+"""What is abnormal: days whose demand leaves the seasonal pattern (robust score of the STL
+residual), and orders and customers that three detectors find unusual: IsolationForest, a
+One-Class SVM (fitted on a sample: its cost grows with the square of the rows) and an
+autoencoder (scikit-learn MLP trained to reproduce its input; the reconstruction error is
+the score). Every row says why: the features furthest from the store's median."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from retail_warehouse.ml.common import sample_positions, single_threaded
+from retail_warehouse.ml.demand.seasonality import robust_scores
+
+# A detector needs a few rows to learn what is normal.
+MIN_ROWS = 20
+REASON_FEATURES = 2
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """From dbt (vars demand_anomaly_* and ml_seed): the share of rows each detector flags,
+    the sample sizes of the One-Class SVM and of the autoencoder's training, the seed."""
+
+    contamination: float
+    svm_sample_size: int
+    autoencoder_sample_size: int
+    seed: int
+
+
+def signed_log(values) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+def order_features(orders: pd.DataFrame) -> pd.DataFrame:
+    """Per order (fct_orders rows): the raw measures the detectors and reasons use."""
+    quantity = orders["total_quantity"].astype(float).abs()
+    amount = orders["gross_sales_amount"].astype(float) + orders["cancellation_amount"].astype(float)
+    return pd.DataFrame(
+        {
+            "units": quantity,
+            "order_value": amount,
+            "lines": orders["line_count"].astype(float),
+            # One line of tens of thousands of units (the 80,995-unit order) is the odd thing.
+            "units_per_line": quantity / orders["line_count"].astype(float).where(orders["line_count"] > 0, 1.0),
+            "distinct_products": orders["distinct_product_count"].astype(float),
+            "value_per_unit": amount / quantity.where(quantity > 0, 1.0),
+            # Online Retail C / A invoices and write-offs, Olist canceled or unavailable orders.
+            "is_cancellation": ((orders["order_type"] != "sale") | orders["is_cancelled"].fillna(False)).astype(float),
+        },
+        index=orders.index,
+    )
+
+
+def customer_features(customers: pd.DataFrame) -> pd.DataFrame:
+    """Per customer (customer_features rows): the raw measures the detectors use."""
+    return pd.DataFrame(
+        {
+            "orders": customers["frequency"].astype(float),
+            "net_revenue": customers["monetary"].astype(float),
+            "cancelled_value": customers["cancellation_amount"].astype(float),
+            "avg_basket": customers["avg_basket_amount"].astype(float).fillna(0.0),
+            "avg_basket_units": customers["avg_basket_quantity"].astype(float).fillna(0.0),
+            "distinct_products": customers["distinct_product_count"].astype(float),
+            "return_rate": customers["return_rate"].astype(float).fillna(0.0),
+            "days_between_orders": customers["mean_days_between_orders"].astype(float).fillna(0.0),
+            "tenure_days": customers["tenure_days"].astype(float),
+        },
+        index=customers.index,
+    )
+
+
+# Shares and flags are used as they are; amounts and counts on a signed log scale.
+LINEAR_FEATURES = {"is_cancellation", "return_rate"}
+
+
+def model_matrix(features: pd.DataFrame) -> np.ndarray:
+    """The features on the detectors' scale: log for counts and amounts, standardised."""
+    columns = [
+        features[name].to_numpy(dtype=float) if name in LINEAR_FEATURES else signed_log(features[name])
+        for name in features.columns
+    ]
+    matrix = np.column_stack(columns)
+    spread = matrix.std(axis=0)
+    return (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+
+
+def detector_scores(matrix: np.ndarray, settings: DetectorSettings) -> pd.DataFrame:
+    """Scores (higher = more unusual) and flags of the three detectors on every row.
+
+    IsolationForest on all rows; the One-Class SVM (nu = contamination) and the autoencoder
+    fitted on seeded samples and applied to all rows. Each flags the rows whose score is
+    above its (1 - contamination) quantile: the SVM's own boundary, drawn on a sample
+    around dense clusters of identical orders, would flag far more."""
+    from sklearn.ensemble import IsolationForest
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.svm import OneClassSVM
+
+    n_rows, n_features = matrix.shape
+    with single_threaded():
+        forest = IsolationForest(n_estimators=100, random_state=settings.seed).fit(matrix)
+        forest_score = -forest.score_samples(matrix)
+
+        svm_rows = sample_positions(n_rows, settings.svm_sample_size, settings.seed)
+        svm = OneClassSVM(kernel="rbf", gamma="scale", nu=settings.contamination).fit(matrix[svm_rows])
+        svm_score = -svm.decision_function(matrix)
+
+        autoencoder_rows = sample_positions(n_rows, settings.autoencoder_sample_size, settings.seed + 1)
+        bottleneck = max(2, n_features // 3)
+        autoencoder = MLPRegressor(
+            hidden_layer_sizes=(2 * bottleneck, bottleneck, 2 * bottleneck),
+            activation="tanh",
+            max_iter=200,
+            random_state=settings.seed,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning: the error ranks rows all the same
+            autoencoder.fit(matrix[autoencoder_rows], matrix[autoencoder_rows])
+        reconstruction_error = np.mean((autoencoder.predict(matrix) - matrix) ** 2, axis=1)
+    # Scores are rounded so the last bits of float sums never change a table.
+    scores = pd.DataFrame(
+        {
+            "isolation_forest_score": np.round(forest_score, 6),
+            "one_class_svm_score": np.round(svm_score, 6),
+            "autoencoder_score": np.round(reconstruction_error, 6),
+        }
+    )
+    for column, flag in (
+        ("isolation_forest_score", "is_isolation_forest_outlier"),
+        ("one_class_svm_score", "is_one_class_svm_outlier"),
+        ("autoencoder_score", "is_autoencoder_outlier"),
+    ):
+        values = scores[column].to_numpy()
+        scores[flag] = values > np.quantile(values, 1 - settings.contamination)
+    return scores
+
+
+def _format_value(value: float) -> str:
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def reasons(features: pd.DataFrame, rows: np.ndarray, top: int = REASON_FEATURES) -> list[str]:
+    """For the given row positions, the `top` features furthest from the median of all
+    rows (robust score on the detectors' scale), as 'feature value (median m)'."""
+    scored = {}
+    for name in features.columns:
+        raw = features[name].to_numpy(dtype=float)
+        scale = raw if name in LINEAR_FEATURES else signed_log(raw)
+        scored[name] = np.abs(robust_scores(scale))
+    score_matrix = np.column_stack([scored[name] for name in features.columns])
+    medians = features.median()
+    names = list(features.columns)
+    texts = []
+    for row_number in rows:
+        order = np.argsort(-score_matrix[row_number], kind="stable")[:top]
+        parts = [
+            f"{names[i]} {_format_value(features.iloc[row_number, i])} (median {_format_value(medians.iloc[i])})"
+            for i in order
+            if score_matrix[row_number, i] > 0
+        ]
+        texts.append("; ".join(parts) if parts else "combination of features")
+    return texts
+
+
+def entity_anomalies(entities: pd.DataFrame, features: pd.DataFrame, settings: DetectorSettings) -> pd.DataFrame:
+    """The entities (orders or customers of one store, sorted by key) that at least one
+    detector flags, with all three scores, the flags, their count and the reason. Fewer
+    than MIN_ROWS entities: none (too few to tell normal from unusual)."""
+    if len(entities) < MIN_ROWS:
+        return pd.DataFrame()
+    scores = detector_scores(model_matrix(features), settings)
+    flag_columns = ["is_isolation_forest_outlier", "is_one_class_svm_outlier", "is_autoencoder_outlier"]
+    scores["method_count"] = scores[flag_columns].sum(axis=1).astype("int32")
+    # The combined score: the mean of the three detectors' percentile ranks.
+    scores["anomaly_score"] = np.round(
+        scores[["isolation_forest_score", "one_class_svm_score", "autoencoder_score"]].rank(pct=True).mean(axis=1), 6
+    )
+    flagged = scores["method_count"].to_numpy() > 0
+    result = pd.concat([entities.reset_index(drop=True), scores], axis=1)[flagged]
+    result["reason"] = reasons(features.reset_index(drop=True), np.flatnonzero(flagged))
+    return result.reset_index(drop=True)
+
+
+def daily_anomalies(components: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """The open days whose STL residual scores at least `threshold` robust standard
+    deviations from the series' median residual, with the expected value (trend + season)."""
+    days = components[components["residual_score"].abs() >= threshold].copy()
+    expected = days["trend_value"] + days["seasonal_value"]
+    days["expected_value"] = expected
+    direction = np.where(days["residual_score"] > 0, "above", "below")
+    days["reason"] = [
+        f"{metric} {_format_value(round(observed, 2))} {side} the expected {_format_value(round(exp, 2))} "
+        f"(residual {score:+.1f} robust sd)"
+        for metric, observed, side, exp, score in zip(
+            days["series_id"], days["observed_value"], direction, expected, days["residual_score"]
+        )
+    ]
+    return days
+
+
+ANOMALY_COLUMNS = [
+    "store",
+    "entity_type",
+    "entity_key",
+    "series_id",
+    "anomaly_date",
+    "order_key",
+    "customer_key",
+    "observed_value",
+    "expected_value",
+    "residual_score",
+    "isolation_forest_score",
+    "one_class_svm_score",
+    "autoencoder_score",
+    "is_isolation_forest_outlier",
+    "is_one_class_svm_outlier",
+    "is_autoencoder_outlier",
+    "method_count",
+    "anomaly_score",
+    "anomaly_rank",
+    "reason",
+]
+
+
+def assemble_anomalies(
+    components: pd.DataFrame,
+    orders: pd.DataFrame,
+    customers: pd.DataFrame,
+    settings: DetectorSettings,
+    daily_threshold: float,
+    log=None,
+) -> pd.DataFrame:
+    """ml.anomalies: per store, the unusual days of every series, and the orders and customers
+    at least one detector flags. anomaly_rank orders each store + entity_type: days by
+    |residual score|, orders and customers by detectors agreeing, then the combined score."""
+    frames = []
+    days = daily_anomalies(components, daily_threshold)
+    if not days.empty:
+        days = days.assign(
+            entity_type="day",
+            entity_key=days["series_id"] + "@" + days["series_date"].astype(str),
+            anomaly_date=days["series_date"],
+            anomaly_score=days["residual_score"].abs(),
+            method_count=np.int32(1),
+        )
+        frames.append(days)
+    for store in sorted(set(orders["store"]) | set(customers["store"])):
+        store_orders = orders[orders["store"] == store].sort_values("order_key").reset_index(drop=True)
+        found = entity_anomalies(store_orders, order_features(store_orders), settings)
+        if log is not None:
+            log(f"{store}: {len(found)} of {len(store_orders)} orders flagged")
+        if not found.empty:
+            frames.append(
+                found.assign(entity_type="order", entity_key=found["order_key"], anomaly_date=found["order_date"])
+            )
+        store_customers = customers[customers["store"] == store].sort_values("customer_key").reset_index(drop=True)
+        found = entity_anomalies(store_customers, customer_features(store_customers), settings)
+        if log is not None:
+            log(f"{store}: {len(found)} of {len(store_customers)} customers flagged")
+        if not found.empty:
+            frames.append(found.assign(entity_type="customer", entity_key=found["customer_key"], order_key=None))
+    if not frames:
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in ANOMALY_COLUMNS})
+    result = pd.concat(frames, ignore_index=True).reindex(columns=ANOMALY_COLUMNS)
+    result["anomaly_date"] = pd.to_datetime(result["anomaly_date"]).dt.date
+    result = result.sort_values(
+        ["store", "entity_type", "method_count", "anomaly_score", "entity_key"],
+        ascending=[True, True, False, False, True],
+    )
+    result["anomaly_rank"] = result.groupby(["store", "entity_type"]).cumcount() + 1
+    result["method_count"] = result["method_count"].astype("int32")
+    result["anomaly_rank"] = result["anomaly_rank"].astype("int64")
+    for column in ("is_isolation_forest_outlier", "is_one_class_svm_outlier", "is_autoencoder_outlier"):
+        result[column] = result[column].astype("boolean")
+    return result.reset_index(drop=True)

@@ -1,0 +1,193 @@
+"""The tables of python_models/demand/, one function per dbt model: each takes the marts and
+the earlier demand tables as pandas frames, logs its progress, and returns the model's table."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from retail_warehouse.ml.common import log_progress, schema, timed_step, typed_table
+from retail_warehouse.ml.demand import capacity, forecasting, seasonality
+from retail_warehouse.ml.demand.anomalies import DetectorSettings, assemble_anomalies
+from retail_warehouse.ml.demand.series import build_demand_series
+
+SERIES_KEYS = ["store", "series_id", "metric", "dimension", "dimension_value"]
+# The columns of ml.demand_series the later models read (is_imputed is for readers).
+SERIES_COLUMNS = ", ".join(
+    SERIES_KEYS + ["series_date", "iso_day_of_week", "day_status", "actual_value", "model_value", "season_length"]
+)
+# The columns of ml.forecast_backtest the model selection averages.
+BACKTEST_COLUMNS = ", ".join(
+    SERIES_KEYS + ["model_name", "fold_number", "mae", "rmse", "smape", "mase", "coverage_80", "coverage_95"]
+)
+# The series of the staffing plan and of the forecast peak hours.
+OVERALL_ORDERS = "orders|overall|all"
+# The columns of marts.customer_features the customer detectors read.
+CUSTOMER_COLUMNS = (
+    "store, customer_key, frequency, monetary, cancellation_amount, avg_basket_amount, avg_basket_quantity, "
+    "distinct_product_count, return_rate, mean_days_between_orders, tenure_days"
+)
+# The columns of marts.fct_orders the order detectors read.
+ORDER_COLUMNS = (
+    "store, order_key, customer_key, order_date, order_type, is_cancelled, total_quantity, "
+    "gross_sales_amount, cancellation_amount, line_count, distinct_product_count"
+)
+
+
+def demand_series(sales_daily: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    """ml.demand_series: every store's daily series on its calendar (series.py), from the
+    overall rows of marts.sales_daily and those of the store's top dimension."""
+    model = "demand_series"
+    with timed_step(model, "building the daily series"):
+        series = build_demand_series(sales_daily, top_n)
+    for store, rows in series.groupby("store"):
+        closed = sorted(int(d) for d in rows.loc[rows["day_status"] == "closed_weekday", "iso_day_of_week"].unique())
+        closures = rows.loc[rows["day_status"] == "closure", "series_date"].nunique()
+        log_progress(
+            model,
+            f"{store}: {rows['series_id'].nunique()} series, {rows['series_date'].min()} to "
+            f"{rows['series_date'].max()}, closed weekdays {closed}, {closures} closure days",
+        )
+    if series.empty:
+        log_progress(model, "no store has orders: no series")
+    return series
+
+
+def forecast_backtest(
+    series: pd.DataFrame, horizon_days: int, fold_count: int, seed: int, prophet_dimensions: str
+) -> pd.DataFrame:
+    """ml.forecast_backtest: the rolling-origin backtest of every series (forecasting.py);
+    prophet_dimensions is the comma-separated var demand_prophet_dimensions."""
+    model = "forecast_backtest"
+    with timed_step(model, "backtest"):
+        return forecasting.run_backtest(
+            series,
+            horizon_days=horizon_days,
+            fold_count=fold_count,
+            seed=seed,
+            prophet_dimensions=tuple(prophet_dimensions.split(",")),
+            log=lambda message: log_progress(model, message),
+        )
+
+
+def forecast_model_selection(backtest: pd.DataFrame) -> pd.DataFrame:
+    """ml.forecast_model_selection: the backtest averaged per series and model, ranked."""
+    selection = forecasting.select_models(backtest)
+    for row in selection[selection["is_chosen"]].itertuples():
+        log_progress(
+            "forecast_model_selection",
+            f"{row.store} {row.series_id}: {row.model_name} (MASE {row.mean_mase:.3f}, "
+            f"{row.mase_vs_seasonal_naive:.3f} x seasonal naive)",
+        )
+    return selection
+
+
+FORECAST_SCHEMA = {
+    **{key: "str" for key in SERIES_KEYS},
+    **schema(
+        "forecast_date:date horizon_day:int32 day_status:str model_name:str point_forecast:float "
+        "lower_80:float upper_80:float lower_95:float upper_95:float"
+    ),
+}
+
+
+def demand_forecast(series: pd.DataFrame, chosen: pd.DataFrame, horizon_days: int, seed: int) -> pd.DataFrame:
+    """ml.demand_forecast: every series forecast for the horizon by the model chosen for it
+    (chosen: the is_chosen rows of ml.forecast_model_selection), refitted on all its data."""
+    model = "demand_forecast"
+    chosen_model = chosen.set_index(SERIES_KEYS)["model_name"].to_dict()
+    frames = []
+    for key_values, rows in series.groupby(SERIES_KEYS, sort=True):
+        model_name = chosen_model.get(key_values)
+        if model_name is None:
+            log_progress(model, f"{key_values[0]} {key_values[1]}: no backtest result, no forecast")
+            continue
+        with timed_step(model, f"{key_values[0]} {key_values[1]} {model_name}"):
+            forecast = forecasting.forecast_series(rows, model_name, horizon_days=horizon_days, seed=seed)
+        frames.append(forecast.assign(**dict(zip(SERIES_KEYS, key_values))))
+    if not frames:
+        log_progress(model, "no series to forecast")
+    return typed_table(frames, FORECAST_SCHEMA)
+
+
+def seasonality_components(series: pd.DataFrame) -> pd.DataFrame:
+    """ml.seasonality_components: the robust STL decomposition of every series."""
+    with timed_step("seasonality_components", "STL"):
+        return seasonality.seasonality_components(series)
+
+
+def seasonal_profiles(series: pd.DataFrame, hour_weekday: pd.DataFrame) -> pd.DataFrame:
+    """ml.seasonal_profiles: weekday, month and hour x weekday profiles (marts.sales_hour_weekday)."""
+    profiles = seasonality.seasonal_profiles(series, hour_weekday)
+    if profiles.empty:
+        log_progress("seasonal_profiles", "no series: no profiles")
+    return profiles
+
+
+def peak_periods(
+    series: pd.DataFrame, forecast: pd.DataFrame, hourly_orders: pd.DataFrame, hour_weekday: pd.DataFrame
+) -> pd.DataFrame:
+    """ml.peak_periods: the days and hours in the top demand decile, past and forecast.
+    hourly_orders: sale orders per store, period_date and hour_of_day (order_count)."""
+    hourly_orders = hourly_orders.assign(period_date=pd.to_datetime(hourly_orders["period_date"]).dt.date)
+    hours = capacity.hourly_forecast(
+        forecast[forecast["series_id"] == OVERALL_ORDERS], capacity.hour_shares(hour_weekday)
+    )
+    return seasonality.peak_periods(series, forecast, hourly_orders, hours)
+
+
+def resource_plan(
+    forecast: pd.DataFrame,
+    hour_weekday: pd.DataFrame,
+    *,
+    orders_per_agent_hour,
+    shift_length_hours,
+    first_shift_start_hour,
+    target_utilisation,
+    warehouse_orders_per_day,
+) -> pd.DataFrame:
+    """ml.resource_plan: agents per shift and warehouse load per day from the overall order
+    forecast (its rows of ml.demand_forecast), with the capacity settings (capacity.py), each
+    one value or a mapping store -> value."""
+    forecast = forecast[forecast["series_id"] == OVERALL_ORDERS]
+    settings = {
+        store: capacity.CapacitySettings.for_store(
+            store,
+            orders_per_agent_hour=orders_per_agent_hour,
+            shift_length_hours=shift_length_hours,
+            first_shift_start_hour=first_shift_start_hour,
+            target_utilisation=target_utilisation,
+            warehouse_orders_per_day=warehouse_orders_per_day,
+        )
+        for store in sorted(forecast["store"].unique())
+    }
+    plan = capacity.resource_plan(capacity.hourly_forecast(forecast, capacity.hour_shares(hour_weekday)), settings)
+    for store, rows in plan.groupby("store"):
+        days = rows.drop_duplicates("plan_date")
+        log_progress(
+            "resource_plan",
+            f"{store}: {int(days['is_over_capacity'].sum())} days over capacity "
+            f"({int(days['is_over_capacity_upper_80'].sum())} at the 80% upper bound), "
+            f"up to {int(rows['agents_needed'].max())} agents a shift",
+        )
+    return plan
+
+
+def anomalies(
+    components: pd.DataFrame,
+    orders: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    contamination: float,
+    daily_threshold: float,
+    svm_sample_size: int,
+    autoencoder_sample_size: int,
+    seed: int,
+) -> pd.DataFrame:
+    """ml.anomalies: the unusual days of every series (ml.seasonality_components), and the
+    orders and customers the detectors flag (anomalies.py)."""
+    model = "anomalies"
+    settings = DetectorSettings(contamination, svm_sample_size, autoencoder_sample_size, seed)
+    with timed_step(model, "detectors"):
+        return assemble_anomalies(
+            components, orders, customers, settings, daily_threshold, log=lambda message: log_progress(model, message)
+        )

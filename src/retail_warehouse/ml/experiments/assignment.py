@@ -1,0 +1,49 @@
+"""Who is in an experiment and in which variant: every customer of the store with an order
+before the assignment day, assigned by a hash of the experiment's salt and the customer key,
+and the customer's outcome in the window after it."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from retail_warehouse.ml.experiments.statistics import CONTROL, TREATMENT
+
+
+def assign_variants(unit_keys: pd.Series, salt: str, treatment_share: float) -> pd.Series:
+    """control / treatment for every unit, from md5(salt:key): deterministic, independent of
+    row order and of the other units, and stable when new customers arrive."""
+    if not 0 < treatment_share < 1:
+        raise ValueError("treatment_share must lie strictly between 0 and 1")
+    buckets = np.array(
+        [int(hashlib.md5(f"{salt}:{key}".encode()).hexdigest()[:15], 16) / 16**15 for key in unit_keys],
+        dtype=float,
+    )
+    return pd.Series(np.where(buckets < treatment_share, TREATMENT, CONTROL), index=unit_keys.index, dtype=object)
+
+
+def experiment_units(definition: pd.Series, orders: pd.DataFrame) -> pd.DataFrame:
+    """The units of one experiment: every customer of its store with a sale order before
+    assigned_on, their variant (assign_variants) and outcome over the window
+    [assigned_on, assigned_on + outcome_window_days): converted = any sale order in it,
+    revenue = its net revenue (0 when none)."""
+    store_orders = orders[orders["store"] == definition["store"]]
+    start = pd.Timestamp(definition["assigned_on"])
+    end = start + pd.Timedelta(days=int(definition["outcome_window_days"]))
+    dates = pd.to_datetime(store_orders["order_date"])
+    eligible = np.sort(store_orders.loc[dates < start, "customer_key"].unique())
+    units = pd.DataFrame({"customer_key": pd.Series(eligible, dtype=object)})
+    if units.empty:
+        return units.assign(
+            variant=pd.Series(dtype=object), converted=pd.Series(dtype=bool), revenue=pd.Series(dtype=float)
+        )
+    units["variant"] = assign_variants(
+        units["customer_key"], str(definition["salt"]), float(definition["treatment_share"])
+    )
+    in_window = store_orders[(dates >= start) & (dates < end)]
+    revenue = in_window.groupby("customer_key")["net_revenue_amount"].sum().astype(float)
+    units["converted"] = units["customer_key"].isin(revenue.index)
+    units["revenue"] = units["customer_key"].map(revenue).fillna(0.0)
+    return units

@@ -1,0 +1,290 @@
+"""Product recommendations from purchase history (implicit feedback): association rules on
+baskets, item-item collaborative filtering, truncated-SVD matrix factorisation and a
+popularity baseline, the top-k ranking and the recommendations of a list of customers.
+
+Items are ordered by popularity (distinct customers, then key) everywhere, so every ranking
+breaks ties, zero scores included, towards the more popular item, and the popularity
+baseline is simply the first columns. Plain pandas / scipy in and out: no per-store policy
+(policy.py) and no warehouse I/O (tables.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.decomposition import TruncatedSVD
+
+METHODS = ("popularity", "association_rules", "item_item_cf", "svd")
+SCORE_DIGITS = 10
+BATCH_CELLS = 4_000_000
+# SVD rank: at most one component per this many items.
+ITEMS_PER_COMPONENT = 10
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """Customer x item matrix: cell = number of baskets of the customer with the item.
+    Items are in popularity order (distinct customers descending, then key)."""
+
+    matrix: sparse.csr_matrix
+    customers: np.ndarray
+    items: np.ndarray
+
+    @property
+    def binary(self) -> sparse.csr_matrix:
+        binary = self.matrix.copy()
+        binary.data[:] = 1.0
+        return binary
+
+
+def build_interactions(lines: pd.DataFrame, items: np.ndarray | None = None) -> Interactions:
+    """Interactions of `lines` (columns customer_key, basket_key, item_key). With `items`
+    given, the item axis is that (lines of other items are dropped); otherwise the items of
+    lines in popularity order."""
+    pairs = lines[["customer_key", "basket_key", "item_key"]].drop_duplicates()
+    counts = pairs.groupby(["customer_key", "item_key"], sort=True).size().rename("baskets").reset_index()
+    if items is None:
+        popularity = counts.groupby("item_key").size().rename("customers").reset_index()
+        popularity = popularity.sort_values(["customers", "item_key"], ascending=[False, True], kind="stable")
+        items = popularity["item_key"].to_numpy()
+    customers = np.sort(counts["customer_key"].unique())
+    item_index = pd.Index(items)
+    counts = counts[counts["item_key"].isin(item_index)]
+    rows = np.searchsorted(customers, counts["customer_key"].to_numpy())
+    columns = item_index.get_indexer(counts["item_key"])
+    matrix = sparse.csr_matrix(
+        (counts["baskets"].to_numpy(dtype=np.float64), (rows, columns)), shape=(len(customers), len(items))
+    )
+    return Interactions(matrix, customers, np.asarray(items))
+
+
+def item_item_similarity(binary: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Cosine similarity of the item columns of a binary customer x item matrix
+    (co-buyers / sqrt(buyers_i x buyers_j)), zero on the diagonal."""
+    co_buyers = (binary.T @ binary).tocsr().astype(np.float64)
+    buyers = np.sqrt(np.asarray(co_buyers.diagonal()).ravel())
+    buyers[buyers == 0] = 1.0
+    inverse = sparse.diags(1.0 / buyers)
+    similarity = (inverse @ co_buyers @ inverse).tocsr()
+    similarity.setdiag(0.0)
+    similarity.eliminate_zeros()
+    return similarity
+
+
+def association_rules(
+    baskets: pd.DataFrame, min_support: float, min_pair_baskets: int, max_consequents: int
+) -> pd.DataFrame:
+    """Rules antecedent -> consequent between pairs of items bought in the same basket
+    (columns basket_key, item_key): support = share of baskets with both, confidence =
+    P(consequent | antecedent), lift = confidence / P(consequent). A pair is kept when it is
+    in at least max(min_pair_baskets, min_support x baskets) baskets; per antecedent the
+    max_consequents rules of highest lift (then confidence, key)."""
+    columns = [
+        "antecedent_key",
+        "consequent_key",
+        "pair_baskets",
+        "antecedent_baskets",
+        "consequent_baskets",
+        "support",
+        "confidence",
+        "lift",
+    ]
+    pairs = baskets[["basket_key", "item_key"]].drop_duplicates()
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
+    basket_codes, basket_keys = pd.factorize(pairs["basket_key"], sort=True)
+    item_codes, item_keys = pd.factorize(pairs["item_key"], sort=True)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(pairs)), (basket_codes, item_codes)), shape=(len(basket_keys), len(item_keys))
+    )
+    co_baskets = sparse.triu((matrix.T @ matrix).tocsr(), k=1).tocoo()
+    item_baskets = np.asarray(matrix.sum(axis=0)).ravel()
+    threshold = max(min_pair_baskets, int(np.ceil(min_support * len(basket_keys))))
+    keep = co_baskets.data >= threshold
+    first, second, together = co_baskets.row[keep], co_baskets.col[keep], co_baskets.data[keep]
+    # Each unordered pair gives two rules.
+    antecedent = np.concatenate([first, second])
+    consequent = np.concatenate([second, first])
+    together = np.concatenate([together, together])
+    n_baskets = len(basket_keys)
+    rules = pd.DataFrame(
+        {
+            "antecedent_key": item_keys[antecedent],
+            "consequent_key": item_keys[consequent],
+            "pair_baskets": together.astype(int),
+            "antecedent_baskets": item_baskets[antecedent].astype(int),
+            "consequent_baskets": item_baskets[consequent].astype(int),
+        }
+    )
+    rules["support"] = rules["pair_baskets"] / n_baskets
+    rules["confidence"] = rules["pair_baskets"] / rules["antecedent_baskets"]
+    rules["lift"] = rules["confidence"] / (rules["consequent_baskets"] / n_baskets)
+    rules = rules.sort_values(
+        ["antecedent_key", "lift", "confidence", "consequent_key"],
+        ascending=[True, False, False, True],
+        kind="stable",
+    )
+    rules = rules.groupby("antecedent_key", sort=False).head(max_consequents)
+    return rules.reset_index(drop=True)[columns]
+
+
+def confidence_matrix(rules: pd.DataFrame, items: np.ndarray) -> sparse.csr_matrix:
+    """Item x item matrix of rule confidences (antecedent row, consequent column)."""
+    index = pd.Index(items)
+    rows = index.get_indexer(rules["antecedent_key"])
+    columns = index.get_indexer(rules["consequent_key"])
+    known = (rows >= 0) & (columns >= 0)
+    return sparse.csr_matrix(
+        (rules["confidence"].to_numpy(dtype=float)[known], (rows[known], columns[known])),
+        shape=(len(items), len(items)),
+    )
+
+
+class Scorer:
+    """Scores of every item for given customers (rows of the training matrix), one method."""
+
+    def __init__(self, method: str, train: Interactions, rules: pd.DataFrame | None, n_components: int, seed: int):
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method}")
+        self.method = method
+        self.binary = train.binary
+        n_customers, n_items = train.matrix.shape
+        if method == "item_item_cf":
+            self.item_matrix = item_item_similarity(self.binary)
+        elif method == "association_rules":
+            self.item_matrix = confidence_matrix(rules, train.items)
+        elif method == "svd":
+            # log(1 + baskets): repeat buys count, but sublinearly, so wholesalers do not dominate.
+            self.weighted = train.matrix.copy()
+            self.weighted.data = np.log1p(self.weighted.data)
+            components = min(n_components, n_items // ITEMS_PER_COMPONENT, n_items - 1, n_customers - 1)
+            if components < 1:
+                self.item_factors = np.zeros((0, n_items))
+            else:
+                svd = TruncatedSVD(n_components=components, algorithm="randomized", random_state=seed)
+                svd.fit(self.weighted)
+                self.item_factors = svd.components_
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        n_items = self.binary.shape[1]
+        if self.method == "popularity":
+            # Share of customers who bought the item; non-increasing over the columns.
+            share = np.asarray(self.binary.sum(axis=0)).ravel() / max(self.binary.shape[0], 1)
+            return np.tile(share, (len(rows), 1))
+        if self.method == "svd":
+            if self.item_factors.shape[0] == 0:
+                return np.zeros((len(rows), n_items))
+            latent = self.weighted[rows] @ self.item_factors.T
+            return latent @ self.item_factors
+        return (self.binary[rows] @ self.item_matrix).toarray()
+
+    def explain(self, row: int, items: np.ndarray) -> list[int | None]:
+        """For each of `items`, the customer's item that contributed most to its score (the
+        scores are sums over the customer's items: of similarities, confidences, or for svd
+        of weight x factor products); None for popularity or when nothing contributed."""
+        history = self.binary[row].indices
+        if self.method == "popularity" or history.size == 0:
+            return [None] * len(items)
+        if self.method == "svd":
+            weights = self.weighted[row, history].toarray().ravel()
+            factors = self.item_factors
+            if factors.shape[0] == 0:
+                return [None] * len(items)
+            contributions = weights[:, None] * (factors[:, history].T @ factors[:, items])
+        else:
+            contributions = self.item_matrix[history][:, items].toarray()
+        best = np.argmax(contributions, axis=0)
+        return [
+            int(history[best[position]]) if contributions[best[position], position] > 0 else None
+            for position in range(len(items))
+        ]
+
+
+def top_k(scores: np.ndarray, k: int, exclude: sparse.csr_matrix | None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k item columns and their scores per row, highest first; ties (scores rounded to
+    SCORE_DIGITS so float noise cannot reorder them) go to the lower column, the more popular
+    item. Items in `exclude` (same shape, non-zero = excluded) score -inf and come last.
+
+    Fast on wide rows with many equal scores: the k-th best score among the first
+    k + (excluded in the row) columns bounds the k-th best of the row from below, so only
+    the columns above that bound and the ties at it within those first columns compete."""
+    scores = np.round(np.asarray(scores, dtype=float), SCORE_DIGITS)
+    if exclude is not None:
+        excluded = exclude.tocoo()
+        scores[excluded.row, excluded.col] = -np.inf
+    n_rows, n_items = scores.shape
+    k = min(k, n_items)
+    if k == 0 or n_rows == 0:
+        return np.zeros((n_rows, 0), dtype=int), np.zeros((n_rows, 0))
+    excluded_per_row = np.isneginf(scores).sum(axis=1)
+    head = scores[:, : min(n_items, k + int(excluded_per_row.max()))]
+    bound = -np.partition(-head, k - 1, axis=1)[:, k - 1]
+    rows, above = np.nonzero(scores > bound[:, None])
+    starts = np.searchsorted(rows, np.arange(n_rows + 1))
+    columns = np.empty((n_rows, k), dtype=np.int64)
+    for row in range(n_rows):
+        candidates = above[starts[row] : starts[row + 1]]
+        if len(candidates) < k:
+            ties = np.flatnonzero(head[row] == bound[row])[: k - len(candidates)]
+            candidates = np.concatenate([candidates, ties])
+        columns[row] = candidates[np.lexsort((candidates, -scores[row, candidates]))[:k]]
+    return columns, np.take_along_axis(scores, columns, axis=1)
+
+
+def batches(n_rows: int, n_items: int):
+    size = max(1, BATCH_CELLS // max(n_items, 1))
+    for start in range(0, n_rows, size):
+        yield np.arange(start, min(start + size, n_rows))
+
+
+def recommend(
+    lines: pd.DataFrame,
+    customers: np.ndarray,
+    method: str,
+    k: int,
+    rules: pd.DataFrame,
+    n_components: int,
+    seed: int,
+) -> pd.DataFrame:
+    """Top-k new items (never bought by the customer) for each of `customers`, from all of
+    `lines`, by `method`; items the method cannot score (score 0, also every item of a
+    customer without history) are filled in popularity order. Columns customer_key,
+    recommendation_rank, item_key, score, basis_item_key (the customer's item behind the
+    score; none for popularity) and source (method, or popularity for
+    fill-ins)."""
+    columns = ["customer_key", "recommendation_rank", "item_key", "score", "basis_item_key", "source"]
+    if lines.empty or len(customers) == 0:
+        return pd.DataFrame(columns=columns)
+    train = build_interactions(lines)
+    scorer = Scorer(method, train, rules, n_components, seed)
+    rows = np.searchsorted(train.customers, customers)
+    rows = np.minimum(rows, len(train.customers) - 1)
+    has_history = train.customers[rows] == customers
+    frames = []
+    n_items = train.matrix.shape[1]
+    for batch in batches(len(customers), n_items):
+        batch_rows = rows[batch]
+        scores = scorer.scores(batch_rows)
+        scores[~has_history[batch]] = 0.0
+        exclude = (sparse.diags(has_history[batch].astype(float)) @ train.binary[batch_rows]).tocsr()
+        exclude.eliminate_zeros()
+        top, top_scores = top_k(scores, k, exclude)
+        scored = top_scores > 0
+        basis = np.full(top.shape, -1)
+        for position in np.flatnonzero(has_history[batch] & scored.any(axis=1)):
+            explained = scorer.explain(batch_rows[position], top[position])
+            basis[position] = [-1 if item is None else item for item in explained]
+        frame = pd.DataFrame(
+            {
+                "customer_key": np.repeat(customers[batch], top.shape[1]),
+                "recommendation_rank": np.tile(np.arange(1, top.shape[1] + 1), len(batch)),
+                "item_key": train.items[top.ravel()],
+                "score": np.where(scored, top_scores, 0.0).ravel(),
+                "basis_item_key": np.where((basis >= 0) & scored, train.items[np.maximum(basis, 0)], None).ravel(),
+                "source": np.where(scored, method, "popularity").ravel(),
+            }
+        )
+        frames.append(frame[np.isfinite(top_scores.ravel())])
+    return pd.concat(frames, ignore_index=True)[columns]

@@ -1,0 +1,177 @@
+"""The tables of python_models/recommendations/, one function per dbt model: each runs the
+store's policy (policy.py) over its sale lines, store by store, and returns the model's table.
+
+Inputs, projected in DuckDB by the models: the product sale lines of marts.fct_order_lines
+(postage, fees and cancelled items left out) in a stable order, marts.dim_products, and
+marts.customer_features (store, customer_key, recency_days)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from retail_warehouse.ml.common import log_progress, schema, timed_step, typed_table
+from retail_warehouse.ml.recommendations.algorithms import association_rules, recommend
+from retail_warehouse.ml.recommendations.evaluation import evaluate_holdout
+from retail_warehouse.ml.recommendations.policy import (
+    ACTIVE_WITHIN_DAYS,
+    RECOMMENDATIONS_PER_CUSTOMER,
+    category_best_sellers,
+    item_lines,
+    settings_for,
+)
+
+# How the models read marts.fct_order_lines: the product sale lines, in a stable order.
+SALE_LINES = "line_type = 'sale' and is_product"
+LINE_COLUMNS = "store, order_key, customer_key, ordered_at, product_key"
+LINE_ORDER = "store, order_key, product_key, customer_key"
+PRODUCT_COLUMNS = "product_key, product_name, category_name_english"
+
+ASSOCIATIONS_SCHEMA = schema(
+    "store:str item_level:str antecedent_key:str antecedent_name:str consequent_key:str consequent_name:str "
+    "rule_rank:int pair_baskets:int antecedent_baskets:int consequent_baskets:int support:float "
+    "confidence:float lift:float"
+)
+METRICS_SCHEMA = schema(
+    "store:str item_level:str method:str protocol:str k:int evaluated_customers:int hit_rate_at_k:float "
+    "precision_at_k:float recall_at_k:float coverage:float catalogue_items:int hit_rate_vs_popularity:float "
+    "is_serving_method:bool"
+)
+RECOMMENDATIONS_SCHEMA = schema(
+    "store:str customer_key:str recommendation_rank:int product_key:str item_level:str item_key:str "
+    "item_name:str category_name:str score:float source:str basis_item_key:str reason:str"
+)
+
+
+def product_associations(lines: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """ml.product_associations: the association rules of every store's baskets."""
+    model = "product_associations"
+    frames = []
+    for store in sorted(lines["store"].unique()):
+        with timed_step(model, f"{store}: rules"):
+            rules = _store_associations(lines[lines["store"] == store], products, store)
+        log_progress(model, f"{store}: {len(rules)} rules")
+        frames.append(rules)
+    return typed_table(frames, ASSOCIATIONS_SCHEMA)
+
+
+def recommendation_metrics(lines: pd.DataFrame, products: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """ml.recommendation_metrics: the leave-last-basket-out evaluation of every store."""
+    model = "recommendation_metrics"
+    frames = []
+    for store in sorted(lines["store"].unique()):
+        with timed_step(model, f"{store}: holdout evaluation"):
+            metrics = _store_metrics(lines[lines["store"] == store], products, store, seed)
+        if metrics.empty:
+            log_progress(model, f"{store}: no customer with two baskets, nothing to evaluate")
+        frames.append(metrics)
+    return typed_table(frames, METRICS_SCHEMA)
+
+
+def product_recommendations(
+    lines: pd.DataFrame, products: pd.DataFrame, customers: pd.DataFrame, seed: int
+) -> pd.DataFrame:
+    """ml.product_recommendations: top items for every active customer (an order within
+    ACTIVE_WITHIN_DAYS of the store's as-of date, marts.customer_features.recency_days)."""
+    model = "product_recommendations"
+    active = customers[customers["recency_days"] <= ACTIVE_WITHIN_DAYS]
+    frames = []
+    for store in sorted(lines["store"].unique()):
+        store_customers = active.loc[active["store"] == store, "customer_key"].to_numpy()
+        with timed_step(model, f"{store}: {len(store_customers)} active customers"):
+            frames.append(
+                _store_recommendations(lines[lines["store"] == store], products, store_customers, store, seed)
+            )
+        log_progress(model, f"{store}: {len(frames[-1])} recommendations")
+    return typed_table(frames, RECOMMENDATIONS_SCHEMA)
+
+
+def _store_associations(lines: pd.DataFrame, products: pd.DataFrame, store: str) -> pd.DataFrame:
+    """ml.product_associations rows of one store (every sale basket, with or without a
+    customer)."""
+    settings = settings_for(store)
+    items = item_lines(lines, products, settings.item_level)
+    rules = association_rules(items, settings.min_support, settings.min_pair_baskets, settings.max_consequents)
+    names = items.drop_duplicates("item_key").set_index("item_key")["item_name"]
+    rules.insert(0, "store", store)
+    rules.insert(1, "item_level", settings.item_level)
+    rules["antecedent_name"] = rules["antecedent_key"].map(names)
+    rules["consequent_name"] = rules["consequent_key"].map(names)
+    rules["rule_rank"] = rules.groupby("antecedent_key").cumcount() + 1
+    return rules
+
+
+def _store_metrics(lines: pd.DataFrame, products: pd.DataFrame, store: str, seed: int) -> pd.DataFrame:
+    """ml.recommendation_metrics rows of one store: every evaluation level x method x
+    protocol, with the lift of hit rate over the popularity baseline of the same protocol."""
+    settings = settings_for(store)
+    frames = []
+    for level in settings.evaluation_levels:
+        items = item_lines(lines, products, level)
+        metrics = evaluate_holdout(
+            items[items["customer_key"].notna()],
+            items,
+            RECOMMENDATIONS_PER_CUSTOMER,
+            {
+                "min_support": settings.min_support,
+                "min_pair_baskets": settings.min_pair_baskets,
+                "max_consequents": settings.max_consequents,
+            },
+            settings.n_components,
+            seed,
+        )
+        if metrics.empty:
+            continue
+        baseline = metrics[metrics["method"] == "popularity"].set_index("protocol")["hit_rate_at_k"]
+        metrics["hit_rate_vs_popularity"] = metrics["hit_rate_at_k"] - metrics["protocol"].map(baseline)
+        metrics.insert(0, "store", store)
+        metrics.insert(1, "item_level", level)
+        metrics["is_serving_method"] = (metrics["method"] == settings.serving_method) & (level == settings.item_level)
+        frames.append(metrics)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _store_recommendations(
+    lines: pd.DataFrame, products: pd.DataFrame, active_customers: np.ndarray, store: str, seed: int
+) -> pd.DataFrame:
+    """ml.product_recommendations rows of one store: top RECOMMENDATIONS_PER_CUSTOMER new
+    items per active customer by the store's serving method, popularity filling the rest. At category
+    level the row also names the category's best seller (most distinct customers) to show."""
+    settings = settings_for(store)
+    items = item_lines(lines, products, settings.item_level)
+    customer_items = items[items["customer_key"].notna()]
+    rules = (
+        association_rules(items, settings.min_support, settings.min_pair_baskets, settings.max_consequents)
+        if settings.serving_method == "association_rules"
+        else None
+    )
+    table = recommend(
+        customer_items,
+        np.sort(np.asarray(active_customers, dtype=object)),
+        settings.serving_method,
+        RECOMMENDATIONS_PER_CUSTOMER,
+        rules,
+        settings.n_components,
+        seed,
+    )
+    names = items.drop_duplicates("item_key").set_index("item_key")["item_name"]
+    table["item_name"] = table["item_key"].map(names)
+    basis_names = table["basis_item_key"].map(names)
+    table["reason"] = np.where(
+        table["source"] == "popularity",
+        "popular: bought by many customers, not yet by you",
+        np.where(
+            basis_names.notna(),
+            "customers whose purchases resemble yours bought it; closest to " + basis_names.fillna(""),
+            "customers whose purchases resemble yours bought it",
+        ),
+    )
+    if settings.item_level == "product":
+        table["product_key"] = table["item_key"]
+        table["category_name"] = table["item_key"].map(products.set_index("product_key")["category_name_english"])
+    else:
+        table["category_name"] = table["item_key"]
+        table["product_key"] = table["item_key"].map(category_best_sellers(lines, products))
+    table.insert(0, "store", store)
+    table.insert(1, "item_level", settings.item_level)
+    return table

@@ -1,0 +1,110 @@
+"""The tables of python_models/retention/, one function per dbt model.
+
+Inputs, read in DuckDB by the models: the days with a sale order (not cancelled) of each
+customer (marts.fct_orders: store, customer_key, order_date, distinct), each store's last
+order date (end_date: where a customer still waiting is censored), the customers' location
+(marts.dim_customers: store, customer_key, country_name, state) and RFM segment
+(marts.customer_rfm: customer_key, rfm_segment)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from retail_warehouse.ml.common import log_progress, schema, timed_step, typed_table
+from retail_warehouse.ml.retention.groups import dimensions_of, store_survival_frame
+from retail_warehouse.ml.retention.survival import (
+    SURVIVAL_HORIZONS_DAYS,
+    curves_by_group,
+    logrank_tests,
+    summarise_curves,
+)
+
+SALE_ORDERS = "order_type = 'sale' and not is_cancelled and customer_key is not null"
+
+SURVIVAL_SCHEMA = schema(
+    "store:str dimension:str group_value:str time_days:int at_risk:int events:int censored:int survival:float "
+    "ci_lower:float ci_upper:float"
+)
+SUMMARY_SCHEMA = {
+    **schema(
+        "store:str dimension:str group_value:str customers:int events:int median_days:float "
+        "days_to_survival_0_75:float max_follow_up_days:int"
+    ),
+    **{f"survival_at_{day}_days": "float" for day in SURVIVAL_HORIZONS_DAYS},
+}
+TESTS_SCHEMA = schema(
+    "store:str dimension:str test:str group_a:str group_b:str groups:int test_statistic:float "
+    "degrees_of_freedom:int p_value:float p_value_holm:float"
+)
+
+
+def survival_frames(
+    sale_days: pd.DataFrame, end_dates: pd.DataFrame, customers: pd.DataFrame, segments: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """store -> groups.store_survival_frame, for every store with a sale order, in store order:
+    the input of both ml.retention_survival and ml.retention_tests."""
+    groups = customers.merge(segments, on="customer_key", how="left", validate="one_to_one")
+    end_date = end_dates.set_index("store")["end_date"]
+    return {
+        store: store_survival_frame(
+            sale_days[sale_days["store"] == store], groups[groups["store"] == store], store, end_date[store]
+        )
+        for store in sorted(sale_days["store"].unique())
+    }
+
+
+def retention_survival(
+    sale_days: pd.DataFrame, end_dates: pd.DataFrame, customers: pd.DataFrame, segments: pd.DataFrame
+) -> pd.DataFrame:
+    """ml.retention_survival: the Kaplan-Meier curve of every group of every dimension."""
+    frames = survival_frames(sale_days, end_dates, customers, segments)
+    return _per_store("retention_survival", "Kaplan-Meier curves", _store_curves, frames, SURVIVAL_SCHEMA)
+
+
+def retention_group_summary(curves: pd.DataFrame) -> pd.DataFrame:
+    """ml.retention_group_summary: median time to next order and survival at fixed horizons
+    per group, read off the curves of ml.retention_survival."""
+    return typed_table([summarise_curves(curves)], SUMMARY_SCHEMA)
+
+
+def retention_tests(
+    sale_days: pd.DataFrame, end_dates: pd.DataFrame, customers: pd.DataFrame, segments: pd.DataFrame
+) -> pd.DataFrame:
+    """ml.retention_tests: log-rank tests of equal time to next order between groups."""
+    frames = survival_frames(sale_days, end_dates, customers, segments)
+    return _per_store("retention_tests", "log-rank tests", _store_tests, frames, TESTS_SCHEMA)
+
+
+def _per_store(model: str, step: str, store_rows, frames: dict[str, pd.DataFrame], columns: dict) -> pd.DataFrame:
+    """store_rows(frame, store) of every store's survival frame, logged, as one typed table."""
+    tables = []
+    for store, frame in frames.items():
+        with timed_step(model, f"{store}: {step}"):
+            rows = store_rows(frame, store)
+        log_progress(model, f"{store}: {len(frame)} customers, {len(rows)} rows")
+        tables.append(rows)
+    return typed_table(tables, columns)
+
+
+def _store_curves(frame: pd.DataFrame, store: str) -> pd.DataFrame:
+    """ml.retention_survival rows of one store."""
+    if frame.empty:
+        return pd.DataFrame()
+    curves = [
+        curves_by_group(frame, dimension).assign(store=store, dimension=dimension) for dimension in dimensions_of(store)
+    ]
+    return pd.concat(curves, ignore_index=True)
+
+
+def _store_tests(frame: pd.DataFrame, store: str) -> pd.DataFrame:
+    """ml.retention_tests rows of one store: the multivariate log-rank test within every
+    dimension but overall, and pairwise tests within location and RFM segment (acquisition
+    quarters are ordered in time: their curves and the overall test say more than 36 pairs)."""
+    if frame.empty:
+        return pd.DataFrame()
+    tests = []
+    for dimension in dimensions_of(store)[1:]:
+        result = logrank_tests(frame, dimension, pairwise=dimension != "acquisition_quarter")
+        if not result.empty:
+            tests.append(result.assign(store=store, dimension=dimension))
+    return pd.concat(tests, ignore_index=True) if tests else pd.DataFrame()

@@ -1,0 +1,266 @@
+"""One function per dbt model of python_models/segmentation/: each takes the marts as pandas
+frames, loops over the stores present (sorted, so the output never depends on query order)
+and returns the model's table. A store may be absent or tiny: it then gets one segment and a
+'none' model row, with the reason logged.
+
+The models read only the columns of customer_features (and of its snapshots) named in
+CUSTOMER_COLUMNS / SNAPSHOT_COLUMNS / OUTLIER_COLUMNS, projected in DuckDB."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from retail_warehouse.ml.common import log_progress, timed_step
+from retail_warehouse.ml.segmentation.clustering import (
+    MODEL,
+    SELECTION_COLUMNS,
+    SegmentationConfig,
+    assign,
+    refit_chosen,
+    select_model,
+    selection_frame,
+)
+from retail_warehouse.ml.segmentation.features import (
+    FeatureDecision,
+    FeatureScaler,
+    choose_features,
+    decisions_frame,
+    derive_features,
+    fit_scaler,
+    scale_features,
+    used_features,
+)
+from retail_warehouse.ml.segmentation.profiles import PROFILE_COLUMNS, profile_segments
+from retail_warehouse.ml.segmentation.stability import (
+    STABILITY_COLUMNS,
+    bootstrap_ari,
+    refresh_policy,
+    rolling_ari,
+    stability_frame,
+)
+
+# The columns of marts.customer_features the tables read: the candidate features and what
+# derives late_delivery_share (features.py), the keys, the currency for the profiles.
+CUSTOMER_COLUMNS = (
+    "store, customer_key, customer_id, currency_code, recency_days, frequency, monetary, avg_basket_amount, "
+    "distinct_product_count, tenure_days, return_rate, mean_days_between_orders, mean_review_score, "
+    "mean_installments, delivered_order_count, late_delivery_count"
+)
+# marts.customer_feature_snapshots carries the core measures only.
+SNAPSHOT_COLUMNS = (
+    "store, customer_key, as_of_date, first_order_date, recency_days, frequency, monetary, avg_basket_amount, "
+    "tenure_days, return_rate, mean_days_between_orders"
+)
+OUTLIER_COLUMNS = "customer_key, recency_days, frequency, monetary, currency_code"
+
+
+@dataclass
+class PreparedStore:
+    store: str
+    frame: pd.DataFrame  # derived features, sorted by customer_key
+    decisions: list[FeatureDecision]
+    features: tuple[str, ...]
+    transforms: tuple[str, ...]
+    scaler: FeatureScaler
+    matrix: np.ndarray
+
+
+def stack_store_frames(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The per-store frames stacked, in `columns`; an empty table of those columns when no
+    store was present."""
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def prepare_stores(customer_features: pd.DataFrame, config: SegmentationConfig) -> list[PreparedStore]:
+    """Per store: derived features sorted by customer_key, the feature choice, the scaled matrix."""
+    prepared = []
+    for store in sorted(customer_features["store"].unique()):
+        frame = derive_features(customer_features[customer_features["store"] == store])
+        frame = frame.sort_values("customer_key", kind="stable").reset_index(drop=True)
+        decisions = choose_features(frame, seed=config.seed)
+        features, transforms = used_features(decisions)
+        scaler = fit_scaler(frame, features, transforms)
+        prepared.append(
+            PreparedStore(store, frame, decisions, features, transforms, scaler, scale_features(frame, scaler))
+        )
+        log_progress(MODEL, f"{store}: {len(frame)} customers, features {', '.join(features) or 'none'}")
+    return prepared
+
+
+def segmentation_features(customer_features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
+    """ml.segmentation_features: every candidate feature per store, used or not and why."""
+    frames = [decisions_frame(p.store, p.decisions, p.scaler) for p in prepare_stores(customer_features, config)]
+    return pd.concat(frames, ignore_index=True) if frames else decisions_frame("", [], None)
+
+
+def segmentation_model_selection(customer_features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
+    """ml.segmentation_model_selection."""
+    frames = []
+    for prepared in prepare_stores(customer_features, config):
+        with timed_step(MODEL, f"{prepared.store}: model selection"):
+            selection = select_model(prepared.matrix, config, prepared.store)
+        frames.append(selection_frame(prepared.store, selection, prepared.features))
+    if not frames:
+        return pd.DataFrame(columns=SELECTION_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _chosen_row(selection: pd.DataFrame, store: str) -> pd.Series | None:
+    chosen = selection[(selection["store"] == store) & selection["is_chosen"]]
+    return None if chosen.empty or chosen.iloc[0]["method"] == "none" else chosen.iloc[0]
+
+
+def _dbscan_parameters(row: pd.Series) -> tuple[float | None, int | None]:
+    if row["method"] != "dbscan":
+        return None, None
+    return float(row["eps"]), int(row["min_samples"])
+
+
+def customer_segments(
+    customer_features: pd.DataFrame, customer_rfm: pd.DataFrame, selection: pd.DataFrame, config: SegmentationConfig
+) -> pd.DataFrame:
+    """ml.customer_segments: every customer of customer_features once, with segment, name,
+    distance / probability and outlier flag."""
+    rfm = customer_rfm.set_index("customer_key")["rfm_segment"]
+    frames = []
+    for prepared in prepare_stores(customer_features, config):
+        row = _chosen_row(selection, prepared.store)
+        segmenter = None
+        if row is not None:
+            with timed_step(MODEL, f"{prepared.store}: fit {row['method']} k={row['k']} and assign"):
+                segmenter = refit_chosen(
+                    prepared.matrix, row["method"], int(row["k"]), config, *_dbscan_parameters(row)
+                )
+        assigned = assign(
+            prepared.matrix, segmenter, prepared.frame["monetary"].to_numpy(dtype="float64"), prepared.features, config
+        )
+        customers = pd.concat([prepared.frame[["store", "customer_key", "customer_id"]], assigned], axis=1)
+        names = profile_segments(
+            pd.concat([prepared.frame, assigned[["segment_id", "is_outlier"]]], axis=1).assign(
+                rfm_segment=prepared.frame["customer_key"].map(rfm)
+            )
+        )[["segment_id", "segment_name"]]
+        customers = customers.merge(names, on="segment_id", how="left", validate="many_to_one")
+        customers["method"] = row["method"] if row is not None else "none"
+        frames.append(customers)
+    columns = [
+        "store",
+        "customer_key",
+        "customer_id",
+        "segment_id",
+        "segment_name",
+        "method",
+        "distance_to_centroid",
+        "assignment_probability",
+        "is_outlier",
+        "outlier_threshold",
+        "most_deviating_feature",
+        "deviation",
+    ]
+    return stack_store_frames(frames, columns)
+
+
+def segment_profiles(
+    customer_segments_table: pd.DataFrame, customer_features: pd.DataFrame, customer_rfm: pd.DataFrame
+) -> pd.DataFrame:
+    """ml.segment_profiles: one row per store and segment."""
+    rfm = customer_rfm[["customer_key", "rfm_segment"]]
+    frames = []
+    for store in sorted(customer_segments_table["store"].unique()):
+        features = derive_features(customer_features[customer_features["store"] == store])
+        members = (
+            customer_segments_table[customer_segments_table["store"] == store][
+                ["customer_key", "segment_id", "is_outlier"]
+            ]
+            .merge(features, on="customer_key", how="inner", validate="one_to_one")
+            .merge(rfm, on="customer_key", how="left", validate="one_to_one")
+            .sort_values("customer_key", kind="stable")
+        )
+        frames.append(profile_segments(members).assign(store=store, currency_code=features["currency_code"].iloc[0]))
+    columns = ["store", *PROFILE_COLUMNS[:3], "currency_code", *PROFILE_COLUMNS[3:]]
+    return stack_store_frames(frames, columns)
+
+
+def segment_outliers(customer_segments_table: pd.DataFrame, customer_features: pd.DataFrame) -> pd.DataFrame:
+    """ml.segment_outliers: the customers flagged is_outlier, with why and their raw RFM values."""
+    outliers = customer_segments_table[customer_segments_table["is_outlier"].astype(bool)]
+    raw = customer_features[["customer_key", "recency_days", "frequency", "monetary", "currency_code"]].copy()
+    raw["monetary"] = raw["monetary"].astype("float64")
+    listed = outliers.merge(raw, on="customer_key", how="left", validate="one_to_one")
+    listed["distance_ratio"] = listed["distance_to_centroid"] / listed["outlier_threshold"]
+    columns = [
+        "store",
+        "customer_key",
+        "customer_id",
+        "segment_id",
+        "segment_name",
+        "distance_to_centroid",
+        "outlier_threshold",
+        "distance_ratio",
+        "most_deviating_feature",
+        "deviation",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "currency_code",
+    ]
+    return listed.sort_values(["store", "customer_key"], kind="stable").reset_index(drop=True)[columns]
+
+
+def segment_stability(
+    customer_features: pd.DataFrame,
+    snapshots: pd.DataFrame,
+    selection: pd.DataFrame,
+    config: SegmentationConfig,
+    threshold: float,
+    bootstrap_resamples: int,
+) -> pd.DataFrame:
+    """ml.segment_stability: ARI per store, comparison and elapsed month. The snapshots carry
+    the core measures only, so the rolling study uses the chosen features that they have
+    (column features) with the chosen method and k."""
+    frames = []
+    for prepared in prepare_stores(customer_features, config):
+        row = _chosen_row(selection, prepared.store)
+        if row is None:
+            log_progress(MODEL, f"{prepared.store}: no model chosen, no stability study")
+            continue
+        # DBSCAN refits derive eps by the knee rule on their own data (dbscan = (None, None)).
+        method, k, dbscan = row["method"], int(row["k"]), (None, None)
+        with timed_step(MODEL, f"{prepared.store}: bootstrap ARI ({bootstrap_resamples} refits)"):
+            reference = refit_chosen(prepared.matrix, method, k, config, *_dbscan_parameters(row))
+            bootstrap = bootstrap_ari(prepared.matrix, reference, method, k, bootstrap_resamples, config, dbscan)
+        store_snapshots = derive_features(snapshots[snapshots["store"] == prepared.store])
+        kept = [(f, t) for f, t in zip(prepared.features, prepared.transforms) if f in store_snapshots.columns]
+        features, transforms = tuple(f for f, _ in kept), tuple(t for _, t in kept)
+        with timed_step(
+            MODEL, f"{prepared.store}: rolling-snapshot ARI on {store_snapshots['as_of_date'].nunique()} snapshots"
+        ):
+            rolled = store_snapshots if features else store_snapshots.iloc[0:0]
+            pairs = rolling_ari(rolled, features, transforms, method, k, config, dbscan, prepared.store)
+        stability = stability_frame(prepared.store, pairs, bootstrap, threshold)
+        stability["rolling_features"] = ", ".join(features)
+        stability["method"] = method
+        stability["k"] = k
+        frames.append(stability)
+    columns = STABILITY_COLUMNS + ["rolling_features", "method", "k"]
+    return stack_store_frames(frames, columns)
+
+
+def segment_refresh_policy(stability: pd.DataFrame, selection: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """ml.segment_refresh_policy: the maintenance contract per store with a chosen model."""
+    frames = []
+    for store in sorted(selection["store"].unique()):
+        row = _chosen_row(selection, store)
+        if row is None:
+            continue
+        frames.append(
+            refresh_policy(store, stability[stability["store"] == store], threshold, row["method"], int(row["k"]))
+        )
+    if not frames:
+        return pd.DataFrame(columns=["store", "clause_order", "clause", "policy_text"])
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,404 @@
+"""Unit tests of the churn and customer-value logic (retail_warehouse.ml.customer_value:
+labels, metrics, churn, spend, btyd, tables) on small data made here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from retail_warehouse.ml.customer_value import churn, spend, tables
+from retail_warehouse.ml.customer_value.btyd import BetaGeometricNBD, GammaGamma, rfm_summary, simulate
+from retail_warehouse.ml.customer_value.labels import (
+    FEATURES,
+    LeakageError,
+    assert_features_ignore_future,
+    labelled_cutoffs,
+    labelled_examples,
+    out_of_time_split,
+    outcome_labels,
+    recent_activity_features,
+)
+from retail_warehouse.ml.customer_value.metrics import (
+    calibration_bins,
+    classification_metrics,
+    f1_best_threshold,
+    regression_metrics,
+)
+
+D = pd.Timestamp
+
+
+def orders_frame(rows) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(key, D(day), float(amount)) for key, day, amount in rows],
+        columns=["customer_key", "order_date", "net_revenue_amount"],
+    )
+
+
+ORDERS = orders_frame(
+    [
+        ("s:a", "2011-01-05", 10),
+        ("s:a", "2011-02-20", 20),
+        ("s:a", "2011-03-10", 30),
+        ("s:b", "2011-01-20", 5),
+        ("s:b", "2011-04-15", 7),
+        ("s:c", "2011-02-27", 100),
+    ]
+)
+
+
+# --- leakage -------------------------------------------------------------------------------
+
+
+def test_recent_activity_reads_only_orders_before_the_cutoff():
+    features = recent_activity_features(ORDERS, [D("2011-03-01")]).set_index("customer_key")
+    # a: 2011-02-20 is within 30 days, 2011-01-05 is 55 days before: 1 in 30 days, 2 in 90.
+    assert features.loc["s:a", "orders_last_30d"] == 1
+    assert features.loc["s:a", "orders_last_90d"] == 2
+    assert features.loc["s:a", "revenue_last_90d"] == 30
+    # The order of a on 2011-03-10 is after the cutoff and counts nowhere.
+    assert features.loc["s:c", "orders_last_30d"] == 1
+    assert_features_ignore_future(recent_activity_features, ORDERS, [D("2011-02-01"), D("2011-03-01")])
+
+
+def leaky_activity_features(orders, cutoffs):
+    """Orders in the 30 days around the cutoff: reads 15 days past it."""
+    frames = []
+    for cutoff in pd.to_datetime(list(cutoffs)):
+        window = orders[
+            (orders["order_date"] >= cutoff - pd.Timedelta(days=15))
+            & (orders["order_date"] < cutoff + pd.Timedelta(days=15))
+        ]
+        counted = window.groupby("customer_key").size().rename("orders_near_cutoff").reset_index()
+        counted.insert(1, "as_of_date", cutoff)
+        frames.append(counted)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_feature_computed_after_the_cutoff_fails_the_leakage_check():
+    # s:a ordered on 2011-03-10, after the 2011-03-01 cutoff but inside the leaky window.
+    with pytest.raises(LeakageError):
+        assert_features_ignore_future(leaky_activity_features, ORDERS, [D("2011-03-01")])
+
+
+def test_labels_count_only_the_orders_in_the_outcome_window():
+    labels = outcome_labels(ORDERS, [D("2011-03-01")], horizon_days=30).set_index("customer_key")
+    # Window [2011-03-01, 2011-03-31): a's 2011-03-10 order only; b's 2011-04-15 is outside.
+    assert list(labels.index) == ["s:a"]
+    assert labels.loc["s:a", "orders_next"] == 1 and labels.loc["s:a", "spend_next"] == 30
+
+
+def test_only_cutoffs_with_a_full_outcome_window_are_labelled_and_training_closes_before_validation():
+    cutoffs = pd.date_range("2011-01-01", "2011-12-01", freq="MS")
+    labelled = labelled_cutoffs(cutoffs, data_end=D("2011-12-10"), horizon_days=90)
+    assert labelled[-1] == D("2011-09-01") and labelled[0] == D("2011-01-01")
+    split = out_of_time_split(labelled, horizon_days=90)
+    assert split.validation == D("2011-09-01")
+    assert max(split.training) + pd.Timedelta(days=90) <= split.validation
+    assert split.training[-1] == D("2011-06-01") and split.tuning == D("2011-06-01")
+    assert not out_of_time_split([], 90).is_usable
+    assert not out_of_time_split([D("2011-01-01")], 90).is_usable
+
+
+def test_labelled_examples_join_snapshots_features_and_outcomes():
+    snapshots = pd.DataFrame(
+        {
+            "customer_key": ["s:a", "s:b", "s:c"],
+            "as_of_date": [D("2011-03-01")] * 3,
+            **{
+                column: 1.0
+                for column in (
+                    "recency_days",
+                    "frequency",
+                    "monetary",
+                    "tenure_days",
+                    "avg_basket_amount",
+                    "avg_basket_quantity",
+                    "cancellation_order_count",
+                )
+            },
+            "return_rate": [None, 0.1, None],
+            "mean_days_between_orders": [None, None, None],
+        }
+    )
+    examples = labelled_examples(snapshots, ORDERS, horizon_days=30).set_index("customer_key")
+    assert examples.loc["s:a", "purchased_again"] and not examples.loc["s:b", "purchased_again"]
+    assert examples[list(FEATURES)].notna().all().all()
+    # A 60-day window does not fit before the data ends (2011-04-16): nothing is labelled.
+    assert labelled_examples(snapshots, ORDERS, horizon_days=60).empty
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+
+def test_classification_metrics_on_a_toy_case():
+    labels = [1, 1, 0, 0, 1, 0]
+    probabilities = [0.9, 0.6, 0.55, 0.2, 0.3, 0.1]
+    metrics = classification_metrics(labels, probabilities, threshold=0.5)
+    # At 0.5: predicted positive {0.9, 0.6, 0.55}: 2 true of 3; 2 of the 3 positives found.
+    assert metrics["precision"] == pytest.approx(2 / 3)
+    assert metrics["recall"] == pytest.approx(2 / 3)
+    assert metrics["f1"] == pytest.approx(2 / 3)
+    # Pairs (positive, negative) ranked right: 0.9 beats 3, 0.6 beats 3, 0.3 beats 2 (0.2, 0.1) -> 8/9.
+    assert metrics["roc_auc"] == pytest.approx(8 / 9)
+    assert metrics["roc_auc"] == pytest.approx(roc_auc_score(labels, probabilities))
+    # Average precision: precision at each positive's rank (1st, 2nd, 4th): 1/1, 2/2, 3/4.
+    assert metrics["pr_auc"] == pytest.approx((1 + 1 + 3 / 4) / 3)
+    assert metrics["pr_auc"] == pytest.approx(average_precision_score(labels, probabilities))
+    expected_brier = np.mean((np.array(probabilities) - np.array(labels)) ** 2)
+    assert metrics["brier_score"] == pytest.approx(expected_brier)
+    assert classification_metrics([1, 1], [0.2, 0.8], 0.5)["roc_auc"] is None
+
+
+def test_the_f1_threshold_is_the_best_reachable_one():
+    labels = np.array([1, 1, 0, 0, 1, 0])
+    probabilities = np.array([0.9, 0.6, 0.55, 0.2, 0.3, 0.1])
+    threshold = f1_best_threshold(labels, probabilities)
+    best = max(classification_metrics(labels, probabilities, t)["f1"] for t in probabilities)
+    assert classification_metrics(labels, probabilities, threshold)["f1"] == pytest.approx(best)
+    assert f1_best_threshold([0, 0], [0.3, 0.4]) == 0.5
+
+
+def test_calibration_bins_count_rows_and_rates():
+    bins = calibration_bins([1, 0, 1, 1], [0.05, 0.05, 0.95, 1.0]).set_index("bin_index")
+    assert list(bins.index) == [1, 10]
+    assert bins.loc[1, "row_count"] == 2 and bins.loc[1, "observed_positive_rate"] == 0.5
+    assert bins.loc[10, "mean_predicted_probability"] == pytest.approx(0.975)
+
+
+def test_calibration_bin_means_stay_inside_their_bins_at_the_edges():
+    # KNN probabilities are fractions of k: values on the edges, averaged in floats.
+    probabilities = [0.7] * 6 + [0.8] * 6 + [0.3] * 3 + [0.1] * 7
+    bins = calibration_bins([1] * 22, probabilities).set_index("bin_index")
+    assert list(bins.index) == [2, 4, 8, 9]
+    assert (bins["mean_predicted_probability"] >= bins["bin_lower"]).all()
+    assert (bins["mean_predicted_probability"] <= bins["bin_upper"]).all()
+    assert bins.loc[9, "mean_predicted_probability"] == pytest.approx(0.8)
+
+
+def test_regression_metrics_on_a_toy_case():
+    metrics = regression_metrics([0, 10, 20], [0, 13, 16])
+    assert metrics["rmse"] == pytest.approx(np.sqrt((9 + 16) / 3))
+    assert metrics["mae"] == pytest.approx(7 / 3)
+
+
+# --- classifiers and regressors ------------------------------------------------------------
+
+
+def synthetic_examples(rows: int, seed: int) -> pd.DataFrame:
+    """Customers whose return depends on recency and frequency, at four monthly cutoffs."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({feature: rng.gamma(2.0, 20.0, rows) for feature in FEATURES})
+    frame["frequency"] = rng.integers(1, 10, rows).astype(float)
+    logit = 1.5 - 0.04 * frame["recency_days"] + 0.3 * frame["frequency"]
+    frame["purchased_again"] = rng.random(rows) < 1 / (1 + np.exp(-logit))
+    frame["spend_next"] = frame["purchased_again"] * (frame["monetary"] * 0.5 + rng.normal(0, 5, rows))
+    frame["as_of_date"] = pd.to_datetime(rng.choice(pd.date_range("2011-01-01", periods=4, freq="MS"), rows))
+    frame["customer_key"] = [f"s:{i}" for i in range(rows)]
+    return frame.sort_values(["as_of_date", "customer_key"]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("name", churn.CLASSIFIERS)
+def test_every_classifier_learns_the_signal_and_is_deterministic(name):
+    examples = synthetic_examples(1200, seed=3)
+    split = out_of_time_split(sorted(examples["as_of_date"].unique()), horizon_days=0)
+    first = churn.validate_classifier(name, examples, split, "churn", seed=42, max_rows=10_000)
+    again = churn.validate_classifier(name, examples, split, "churn", seed=42, max_rows=10_000)
+    np.testing.assert_array_equal(first.probabilities, again.probabilities)
+    validation = examples[examples["as_of_date"] == split.validation]
+    labels = churn.positive_labels(validation, "churn")
+    assert roc_auc_score(labels, first.probabilities) > 0.7
+    assert 0 <= first.threshold <= 1
+
+
+def test_a_single_class_is_not_fitted_and_tiny_input_does_not_crash():
+    examples = synthetic_examples(5, seed=1).assign(purchased_again=True)
+    assert churn.fit_classifier("lightgbm", examples, "churn", 42, 100) is None
+    assert churn.positive_probability(None, examples.iloc[:0]).size == 0
+
+
+def test_risk_bands_and_churn_probability():
+    assert list(churn.risk_band([0.1, 0.5, 0.79, 0.8])) == ["low", "medium", "medium", "high"]
+    np.testing.assert_allclose(churn.churn_probability([0.2], "repeat_purchase"), [0.8])
+    np.testing.assert_allclose(churn.churn_probability([0.2], "churn"), [0.2])
+
+
+def test_top_drivers_name_the_feature_that_moves_the_probability():
+    examples = synthetic_examples(800, seed=5)
+    model = churn.fit_classifier("logistic_regression", examples, "churn", 42, 10_000)
+    drivers = churn.top_drivers(model, examples.iloc[:20], examples[list(FEATURES)].median())
+    assert len(drivers) == 20
+    assert sum("recency_days" in d.split(";")[0] or "frequency" in d.split(";")[0] for d in drivers) >= 15
+
+
+def test_permutation_importance_ranks_the_true_features_first():
+    examples = synthetic_examples(1500, seed=9)
+    model = churn.fit_classifier("lightgbm", examples, "churn", 42, 10_000)
+    table = churn.feature_importance(model, examples, "churn", seed=42, repeats=3)
+    assert set(table.head(2)["feature_name"]) == {"recency_days", "frequency"}
+    assert list(table["importance_rank"]) == list(range(1, len(FEATURES) + 1))
+
+
+@pytest.mark.parametrize("name", spend.REGRESSORS)
+def test_every_regressor_beats_predicting_zero(name):
+    examples = synthetic_examples(1500, seed=11)
+    training, validation = examples.iloc[:1000], examples.iloc[1000:]
+    model = spend.fit_regressor(name, training, seed=42, max_rows=10_000)
+    predicted = spend.predict_spend(model, validation)
+    assert (predicted >= 0).all()
+    actual = validation["spend_next"]
+    assert regression_metrics(actual, predicted)["rmse"] < regression_metrics(actual, 0 * actual)["rmse"]
+
+
+def test_the_baseline_is_past_daily_spend_times_the_horizon():
+    rows = pd.DataFrame({"monetary": [100.0, 50.0], "tenure_days": [50.0, 0.0]})
+    np.testing.assert_allclose(spend.baseline_spend(rows, 90), [180.0, 0.0])
+
+
+# --- BG/NBD + Gamma-Gamma ------------------------------------------------------------------
+
+TRUE_TRANSACTIONS = BetaGeometricNBD(r=0.5, alpha=20.0, a=0.8, b=2.5)
+TRUE_SPEND = GammaGamma(p=6.0, q=4.0, gamma=50.0)
+
+
+def test_bgnbd_and_gamma_gamma_recover_simulated_parameters():
+    customers = simulate(4000, 365.0, TRUE_TRANSACTIONS, TRUE_SPEND, seed=1)
+    fitted = BetaGeometricNBD.fit(customers["frequency"], customers["recency"], customers["age"])
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(fitted, name) == pytest.approx(getattr(TRUE_TRANSACTIONS, name), rel=0.2), name
+    repeaters = customers[customers["frequency"] > 0]
+    spend = GammaGamma.fit(repeaters["frequency"], repeaters["repeat_mean_value"])
+    true_mean = TRUE_SPEND.p * TRUE_SPEND.gamma / (TRUE_SPEND.q - 1)
+    assert spend.p * spend.gamma / (spend.q - 1) == pytest.approx(true_mean, rel=0.1)
+    assert spend.p == pytest.approx(TRUE_SPEND.p, rel=0.25)
+
+
+def test_bgnbd_conditional_predictions_behave_as_the_model_says():
+    model = TRUE_TRANSACTIONS
+    expected = model.expected_purchases(365.0, 0.0, 0.0, 365.0)
+    # With no repeat purchase yet P(alive) = 1, and a year of silence lowers the expected rate
+    # below the unconditional r / alpha per day.
+    assert model.probability_alive(0, 0, 365) == 1
+    assert 0 < expected < model.r / model.alpha * 365
+    # Same count, an old last purchase: less likely alive, fewer expected purchases.
+    alive = model.probability_alive([5, 5], [300, 30], [365, 365])
+    purchases = model.expected_purchases(90.0, [5, 5], [300, 30], [365, 365])
+    assert alive[0] > alive[1] and purchases[0] > purchases[1]
+
+
+def test_rfm_summary_counts_purchase_days():
+    summary = rfm_summary(ORDERS, D("2011-03-15")).set_index("customer_key")
+    assert summary.loc["s:a", "frequency"] == 2 and summary.loc["s:a", "recency"] == 64
+    assert summary.loc["s:a", "age"] == 69 and summary.loc["s:a", "repeat_mean_value"] == 25
+    assert summary.loc["s:c", "frequency"] == 0 and summary.loc["s:c", "repeat_mean_value"] == 0
+
+
+# --- the dbt model tables, end to end on small stores --------------------------------------
+
+
+def store_orders(customers: int, months: int, seed: int) -> pd.DataFrame:
+    """fct_orders-like sale orders of one store: each customer orders at a rate of their own
+    from a first order in the first half of the period."""
+    rng = np.random.default_rng(seed)
+    start = D("2011-01-01")
+    rows = []
+    for index in range(customers):
+        day = float(rng.integers(0, months * 15))
+        rate = rng.gamma(1.0, 1 / 40)
+        while day < months * 30.4:
+            rows.append((f"s:{index:04d}", start + pd.Timedelta(days=int(day)), float(rng.gamma(2.0, 30.0))))
+            day += rng.exponential(1 / rate)
+    orders = pd.DataFrame(rows, columns=["customer_key", "order_date", "net_revenue_amount"])
+    return orders.assign(store="tiny", order_type="sale")
+
+
+def measured(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """customer_features-like measures of the orders before as_of."""
+    past = orders[orders["order_date"] < as_of]
+    grouped = (
+        past.groupby("customer_key")
+        .agg(
+            first=("order_date", "min"),
+            last=("order_date", "max"),
+            frequency=("order_date", "size"),
+            monetary=("net_revenue_amount", "sum"),
+            avg_basket_amount=("net_revenue_amount", "mean"),
+        )
+        .reset_index()
+    )
+    return grouped.assign(
+        store="tiny",
+        customer_id=grouped["customer_key"].str[2:],
+        as_of_date=as_of,
+        recency_days=(as_of - grouped["last"]).dt.days,
+        tenure_days=(as_of - grouped["first"]).dt.days,
+        avg_basket_quantity=1.0,
+        return_rate=0.0,
+        mean_days_between_orders=None,
+        cancellation_order_count=0,
+    ).drop(columns=["first", "last"])
+
+
+def build_tables(orders: pd.DataFrame):
+    if orders.empty:
+        snapshots = measured(orders, D("2011-01-01")).iloc[:0]
+        features = snapshots
+    else:
+        months = pd.date_range(
+            orders["order_date"].min() + pd.offsets.MonthBegin(1), orders["order_date"].max(), freq="MS"
+        )
+        snapshots = pd.concat([measured(orders, month) for month in months] or [measured(orders, D("2011-01-01"))])
+        features = measured(orders, orders["order_date"].max() + pd.Timedelta(days=1))
+    horizons, targets = {"tiny": 60}, {"tiny": "churn"}
+    examples = tables.customer_value_examples(snapshots, orders, horizons, targets)
+    predictions = tables.churn_validation_predictions(examples, 42, 5000)
+    metrics = tables.churn_model_metrics(predictions, examples, 5000)
+    return {
+        "examples": examples,
+        "predictions": predictions,
+        "metrics": metrics,
+        "calibration": tables.churn_calibration(predictions),
+        "importance": tables.churn_feature_importance(examples, metrics, 42, 5000),
+        "scores": tables.churn_scores(features, orders, examples, metrics, 42, 5000),
+        "value_metrics": (value_metrics := tables.customer_value_metrics(examples, snapshots, orders, 42, 5000)),
+        "value": tables.customer_value_predictions(features, orders, examples, value_metrics, 42, 5000),
+        "features": features,
+    }
+
+
+def test_a_store_with_history_gets_every_table_and_every_customer_once():
+    built = build_tables(store_orders(300, months=14, seed=4))
+    metrics = built["metrics"].set_index("model_name")
+    assert set(metrics.index) == set(churn.CLASSIFIERS)
+    assert (metrics["training_cutoff_last"] + pd.Timedelta(days=60) <= metrics["validation_cutoff"]).all()
+    assert metrics["is_best"].sum() == 1
+    current = sorted(built["features"]["customer_key"])
+    for name in ("scores", "value"):
+        assert sorted(built[name]["customer_key"]) == current, name
+    assert built["scores"]["churn_probability"].between(0, 1).all()
+    assert set(built["value_metrics"]["model_name"]) == {
+        spend.BASELINE,
+        spend.PROBABILISTIC,
+        *spend.REGRESSORS,
+    }
+    assert len(built["importance"]) == len(FEATURES)
+
+
+@pytest.mark.parametrize("customers", [0, 1, 5])
+def test_tiny_stores_give_degenerate_tables_without_crashing(customers):
+    orders = store_orders(customers, months=3, seed=1) if customers else store_orders(1, 3, 1).iloc[:0]
+    built = build_tables(orders)
+    assert len(built["scores"]) == len(built["features"])
+    assert len(built["value"]) == len(built["features"])
+    assert set(built["scores"]["risk_band"]) <= {"unscored", "low", "medium", "high"}
+    for name in ("metrics", "predictions", "calibration", "importance", "value_metrics"):
+        assert list(built[name].columns), name
+
+
+def test_the_tables_are_deterministic():
+    orders = store_orders(150, months=14, seed=8)
+    first, again = build_tables(orders), build_tables(orders.sample(frac=1.0, random_state=3))
+    for name in ("metrics", "scores", "value_metrics", "value", "importance"):
+        pd.testing.assert_frame_equal(first[name], again[name], check_exact=False, rtol=1e-9)

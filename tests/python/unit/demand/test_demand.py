@@ -1,0 +1,375 @@
+"""Unit tests of the demand package functions: calendar, forecasting and backtest,
+seasonality and peaks, staffing and capacity (small data made here)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_warehouse.ml.demand import capacity, forecasting, seasonality, tables
+from retail_warehouse.ml.demand import series as demand_series
+from retail_warehouse.ml.demand.series import DAY_CLOSED_WEEKDAY, DAY_CLOSURE, DAY_OPEN
+
+WEEKLY_PATTERN = {1: 100.0, 2: 110.0, 3: 120.0, 4: 130.0, 5: 90.0, 6: 0.0, 7: 40.0}
+
+
+def shop_orders(start="2021-01-04", days=280, seed=1, closures=(), trickle_days=0) -> pd.Series:
+    """Daily orders of a shop closed on Saturdays, with noise, optional closure dates and a
+    leading trickle of test orders (1 a day) before the start."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(start, periods=days, freq="D")
+    values = np.array([WEEKLY_PATTERN[d.isoweekday()] for d in dates]) + rng.normal(0, 5, days)
+    values = np.where(np.array([d.isoweekday() for d in dates]) == 6, 0.0, np.round(np.maximum(values, 1)))
+    orders = pd.Series(values, index=dates)
+    orders[orders.index.isin(pd.to_datetime(list(closures)))] = 0.0
+    if trickle_days:
+        trickle = pd.Series(1.0, index=pd.date_range(end=dates[0] - pd.Timedelta(days=60), periods=trickle_days))
+        orders = pd.concat([trickle, orders])
+    return orders
+
+
+def sales_daily_frame(orders: pd.Series, store="online_retail") -> pd.DataFrame:
+    overall = pd.DataFrame(
+        {
+            "store": store,
+            "order_date": orders.index,
+            "dimension": "overall",
+            "dimension_value": "all",
+            "order_count": orders.to_numpy(),
+            "net_revenue_amount": orders.to_numpy() * 20.0,
+        }
+    )
+    countries = []
+    for country, share in (("United Kingdom", 0.8), ("France", 0.15), ("Spain", 0.05)):
+        countries.append(
+            overall.assign(
+                dimension="country", dimension_value=country, order_count=np.round(overall["order_count"] * share)
+            )
+        )
+    frame = pd.concat([overall, *countries], ignore_index=True)
+    # Days without sales have no row in sales_daily.
+    return frame[frame["order_count"] > 0]
+
+
+def test_calendar_finds_the_closed_weekday_closures_and_active_span():
+    # A week's break 2021-08-02 (Mon) to 08-08 (Sun), Saturday 08-07 inside; one holiday.
+    break_days = [d.strftime("%Y-%m-%d") for d in pd.date_range("2021-08-02", "2021-08-08") if d.isoweekday() != 6]
+    orders = shop_orders(closures=("2021-04-05", *break_days), trickle_days=5)
+    calendar = demand_series.store_calendar(orders[orders > 0])
+    assert calendar.closed_weekdays == (6,)
+    assert calendar.season_length == 6
+    assert calendar.start == pd.Timestamp("2021-01-04")  # the leading trickle is left out
+    assert set(calendar.closure_dates) == {pd.Timestamp(d) for d in ("2021-04-05", *break_days)}
+    assert calendar.break_dates() == list(pd.date_range("2021-08-02", "2021-08-08"))
+    future = pd.date_range("2022-04-04", "2022-08-10")
+    status = dict(zip(future, calendar.day_status(future, future=True)))
+    assert status[pd.Timestamp("2022-04-05")] == DAY_OPEN  # a single holiday is not projected
+    assert status[pd.Timestamp("2022-08-06")] == DAY_CLOSED_WEEKDAY  # a Saturday in 2022
+    for day in ("2022-08-02", "2022-08-07", "2022-08-08"):  # the break's month-days, Sunday too
+        assert status[pd.Timestamp(day)] == DAY_CLOSURE
+    assert status[pd.Timestamp("2022-08-09")] == DAY_OPEN
+    assert demand_series.store_calendar(pd.Series(dtype=float)) is None
+
+
+def test_impute_closures_uses_the_same_weekday_before():
+    season = 3
+    values = np.array([1, 2, 3, 10, 20, 30, 0, 40, 50], dtype=float)
+    status = np.array([DAY_OPEN] * 6 + [DAY_CLOSURE] + [DAY_OPEN] * 2)
+    imputed = demand_series.impute_closures(values, status, season)
+    assert imputed[6] == 5.5  # median of positions 0 and 3
+    assert np.array_equal(imputed[[0, 1, 2, 3, 4, 5, 7, 8]], values[[0, 1, 2, 3, 4, 5, 7, 8]])
+    first = np.array([DAY_CLOSURE] + [DAY_OPEN] * 8)
+    # No earlier open Monday: the next ones (positions 3 and 6, values 10 and 0).
+    assert demand_series.impute_closures(values, first, season)[0] == 5.0
+
+
+def test_build_demand_series_complete_calendar_and_top_values():
+    orders = shop_orders(closures=("2021-04-05",))
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=2)
+    assert sorted(series["series_id"].unique()) == [
+        "net_revenue|overall|all",
+        "orders|country|France",
+        "orders|country|United Kingdom",
+        "orders|overall|all",
+    ]
+    overall = series[series["series_id"] == "orders|overall|all"]
+    assert len(overall) == len(orders)  # every calendar day, also those without a row
+    saturdays = overall[overall["iso_day_of_week"] == 6]
+    assert (saturdays["day_status"] == DAY_CLOSED_WEEKDAY).all() and saturdays["model_value"].isna().all()
+    closure = overall[overall["series_date"] == pd.Timestamp("2021-04-05").date()].iloc[0]
+    assert closure["day_status"] == DAY_CLOSURE and closure["actual_value"] == 0 and closure["model_value"] > 50
+    assert demand_series.build_demand_series(sales_daily_frame(orders).iloc[0:0], top_n=2).empty
+
+
+def test_metrics_on_known_values():
+    actual = np.array([10.0, 0.0, 5.0])
+    predicted = np.array([8.0, 0.0, 10.0])
+    result = forecasting.accuracy(actual, predicted, scale=2.0)
+    assert result["mae"] == pytest.approx(7 / 3)
+    assert result["rmse"] == pytest.approx(np.sqrt(29 / 3))
+    assert result["smape"] == pytest.approx(100 * (4 / 18 + 0 + 10 / 15) / 3)
+    assert result["mase"] == pytest.approx(7 / 6)
+    assert forecasting.seasonal_naive_scale(np.array([1.0, 2, 3, 1, 2, 3]), 3) == 0
+    assert np.isnan(forecasting.accuracy(actual, predicted, scale=0.0)["mase"])
+
+
+def test_seasonal_naive_repeats_the_last_season_with_widening_intervals():
+    y = np.array([1.0, 2, 3, 1, 2, 4])
+    result = forecasting.seasonal_naive(y, steps=6, season_length=3)
+    assert np.array_equal(result.point, [1, 2, 4, 1, 2, 4])
+    width = result.upper_95 - result.lower_95
+    assert width[3] > width[0] > 0
+    assert np.all(result.lower_95 <= result.lower_80) and np.all(result.upper_80 <= result.upper_95)
+
+
+@pytest.mark.parametrize("model_name", ["ets", "sarima", "prophet"])
+def test_models_learn_a_weekly_pattern(model_name):
+    rng = np.random.default_rng(3)
+    days = 140
+    dates = pd.date_range("2021-01-04", periods=days, freq="D")
+    pattern = np.array([100, 110, 120, 130, 90, 40, 60], dtype=float)
+    y = pattern[np.arange(days) % 7] + rng.normal(0, 3, days)
+    future = pd.date_range(dates[-1] + pd.Timedelta(days=1), periods=14, freq="D")
+    result = forecasting.fit_forecast(model_name, y, dates, future, 7, seed=42)
+    truth = pattern[np.arange(days, days + 14) % 7]
+    assert np.mean(np.abs(result.point - truth)) < 10
+    assert np.all(result.lower_95 <= result.point + 1e-9) and np.all(result.point <= result.upper_95 + 1e-9)
+    again = forecasting.fit_forecast(model_name, y, dates, future, 7, seed=42)
+    assert np.array_equal(result.upper_95, again.upper_95)  # seeded: same input, same output
+
+
+def test_backtest_evaluates_open_days_and_selection_prefers_lower_mase():
+    orders = shop_orders(days=200, closures=("2021-06-07",))
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
+    overall = series[series["series_id"] == "orders|overall|all"]
+    rows = forecasting.backtest_series(overall, horizon_days=14, fold_count=2, seed=42, prophet_dimensions=())
+    frame = pd.DataFrame(rows)
+    assert set(frame["model_name"]) == {"seasonal_naive", "ets", "sarima"}
+    assert set(frame["fold_number"]) == {1, 2}
+    # 14 calendar days hold 12 open days (two Saturdays closed).
+    assert (frame["evaluated_days"] == 12).all()
+    assert (frame["mase"] > 0).all() and (frame["smape"] <= 200).all()
+    selection = forecasting.select_models(
+        frame.assign(store="s", series_id="x", metric="orders", dimension="overall", dimension_value="all")
+    )
+    chosen = selection[selection["is_chosen"]].iloc[0]
+    assert chosen["mean_mase"] == selection["mean_mase"].min()
+    assert selection.loc[selection["model_name"] == "seasonal_naive", "mase_vs_seasonal_naive"].iloc[0] == 1
+    tie = pd.DataFrame(
+        {
+            "store": "s",
+            "series_id": "x",
+            "metric": "orders",
+            "dimension": "overall",
+            "dimension_value": "all",
+            "model_name": ["sarima", "seasonal_naive"],
+            "fold_number": 1,
+            "mae": 1.0,
+            "rmse": 1.0,
+            "smape": 1.0,
+            "mase": 1.0,
+            "coverage_80": 1.0,
+            "coverage_95": 1.0,
+        }
+    )
+    assert forecasting.select_models(tie).query("is_chosen")["model_name"].iloc[0] == "seasonal_naive"
+
+
+def test_short_series_gets_only_the_seasonal_naive():
+    assert forecasting.models_for("overall", 20, 7, ("overall",)) == ["seasonal_naive"]
+    assert forecasting.models_for("country", 200, 7, ("overall",)) == ["seasonal_naive", "ets", "sarima"]
+    assert forecasting.models_for("overall", 200, 7, ("overall",))[-1] == "prophet"
+
+
+def test_forecast_is_zero_on_closed_days_and_covers_the_horizon():
+    orders = shop_orders(start="2020-12-01", days=300, closures=("2020-12-25", "2020-12-28"))
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
+    overall = series[series["series_id"] == "orders|overall|all"]
+    last = pd.Timestamp(overall["series_date"].max())
+    forecast = forecasting.forecast_series(overall, "ets", horizon_days=28, seed=42)
+    assert len(forecast) == 28 and list(forecast["horizon_day"]) == list(range(1, 29))
+    assert pd.Timestamp(forecast["forecast_date"].iloc[0]) == last + pd.Timedelta(days=1)
+    closed = forecast[forecast["day_status"] != DAY_OPEN]
+    assert (closed[["point_forecast", "upper_95"]] == 0).all().all()
+    assert (pd.to_datetime(closed["forecast_date"]).dt.dayofweek == 5).sum() == 4  # four Saturdays
+    open_days = forecast[forecast["day_status"] == DAY_OPEN]
+    assert (open_days["point_forecast"] > 0).all()
+    assert (open_days["lower_95"] <= open_days["lower_80"]).all()
+    assert (open_days["upper_80"] <= open_days["upper_95"]).all()
+
+
+def test_stl_components_add_up_and_score_a_spike():
+    orders = shop_orders(days=140)
+    orders[pd.Timestamp("2021-03-03")] = 600.0
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
+    components = seasonality.seasonality_components(series)
+    overall = components[components["series_id"] == "orders|overall|all"]
+    total = overall["trend_value"] + overall["seasonal_value"] + overall["residual_value"]
+    assert np.allclose(total, overall["observed_value"])
+    top = overall.loc[overall["residual_score"].abs().idxmax()]
+    assert top["series_date"] == pd.Timestamp("2021-03-03").date() and top["residual_score"] > 10
+
+
+def test_robust_scores():
+    assert np.array_equal(seasonality.robust_scores(np.array([5.0, 5, 5])), [0, 0, 0])
+    scores = seasonality.robust_scores(np.array([1.0, 2, 3, 4, 100]))
+    assert scores.argmax() == 4 and scores[2] == 0
+
+
+def test_profiles_and_peaks():
+    orders = shop_orders(days=140)
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
+    hour_weekday = pd.DataFrame(
+        [
+            {
+                "store": "online_retail",
+                "iso_day_of_week": d,
+                "hour_of_day": h,
+                "order_count": (10 if 9 <= h < 17 else 0) * (0 if d == 6 else 1),
+                "net_revenue_amount": 1.0,
+            }
+            for d in range(1, 8)
+            for h in range(24)
+        ]
+    )
+    profiles = seasonality.seasonal_profiles(series, hour_weekday)
+    weekday = profiles[(profiles["metric"] == "orders") & (profiles["profile"] == "weekday")].set_index(
+        "iso_day_of_week"
+    )
+    assert weekday.loc[4, "is_peak"] and weekday.loc[6, "mean_value"] == 0 and not weekday.loc[6, "is_peak"]
+    assert weekday.loc[4, "seasonal_index"] > 1 > weekday.loc[7, "seasonal_index"]
+    cells = profiles[profiles["profile"] == "hour_weekday"]
+    assert len(cells[cells["metric"] == "orders"]) == 168
+
+    forecast = pd.DataFrame(
+        {
+            "store": "online_retail",
+            "series_id": "orders|overall|all",
+            "forecast_date": [pd.Timestamp("2021-06-01").date()],
+            "day_status": DAY_OPEN,
+            "point_forecast": [1000.0],
+            "upper_80": [1200.0],
+        }
+    )
+    hourly_actual = pd.DataFrame(
+        {
+            "store": "online_retail",
+            "period_date": [pd.Timestamp("2021-01-04").date()],
+            "hour_of_day": [10],
+            "order_count": [50],
+        }
+    )
+    hours = capacity.hourly_forecast(forecast, capacity.hour_shares(hour_weekday))
+    peaks = seasonality.peak_periods(series, forecast, hourly_actual, hours)
+    days = peaks[(peaks["period_type"] == "day") & (peaks["metric"] == "orders") & (peaks["source"] == "actual")]
+    open_values = series[(series["series_id"] == "orders|overall|all") & (series["day_status"] == DAY_OPEN)][
+        "actual_value"
+    ]
+    assert len(days) == (open_values >= np.quantile(open_values, 0.9)).sum()
+    assert (peaks["value"] >= peaks["threshold_value"]).all()
+    future_day = peaks[
+        (peaks["period_type"] == "day") & (peaks["source"] == "forecast") & (peaks["metric"] == "orders")
+    ]
+    assert list(future_day["value"]) == [1000.0]
+    actual_hour = peaks[(peaks["period_type"] == "hour") & (peaks["source"] == "actual")]
+    assert list(actual_hour["hour_of_day"]) == [10]
+
+
+def test_shifts_tile_the_day():
+    settings = capacity.CapacitySettings(10, 8, 6, 1.0, 100)
+    shifts = settings.shifts()
+    assert [start for _, start, _ in shifts] == [6, 14, 22]
+    assert sorted(h for _, _, hours in shifts for h in hours) == list(range(24))
+    odd = capacity.CapacitySettings(10, 10, 0, 1.0, 100).shifts()
+    assert [len(hours) for _, _, hours in odd] == [10, 10, 4]
+    with pytest.raises(ValueError):
+        capacity.CapacitySettings(0, 8, 6, 1.0, 100)
+
+
+def test_resource_plan_agents_and_capacity():
+    shares = pd.DataFrame(
+        {
+            "store": "s",
+            "iso_day_of_week": np.repeat(np.arange(1, 8), 24),
+            "hour_of_day": np.tile(np.arange(24), 7),
+            "hour_share": np.tile(np.where(np.arange(24) == 10, 1.0, 0.0), 7),
+        }
+    )
+    forecast = pd.DataFrame(
+        {
+            "store": "s",
+            "forecast_date": [pd.Timestamp("2021-06-01").date(), pd.Timestamp("2021-06-05").date()],
+            "day_status": [DAY_OPEN, DAY_CLOSED_WEEKDAY],
+            "point_forecast": [130.0, 0.0],
+            "upper_80": [170.0, 0.0],
+        }
+    )
+    settings = {
+        "s": capacity.CapacitySettings(
+            orders_per_agent_hour=5,
+            shift_length_hours=8,
+            first_shift_start_hour=6,
+            target_utilisation=0.5,
+            warehouse_orders_per_day=150,
+        )
+    }
+    plan = capacity.resource_plan(capacity.hourly_forecast(forecast, shares), settings)
+    assert len(plan) == 6
+    busy = plan[(plan["plan_date"] == pd.Timestamp("2021-06-01").date()) & (plan["shift_number"] == 1)].iloc[0]
+    # 130 orders / (5 an hour x 8 hours x 0.5) = 6.5 -> 7 agents; 170 -> 8.5 -> 9.
+    assert busy["agents_needed"] == 7 and busy["agents_needed_upper_80"] == 9 and busy["agent_hours"] == 56
+    assert not busy["is_over_capacity"] and busy["is_over_capacity_upper_80"]
+    assert plan.loc[plan["day_status"] != DAY_OPEN, "agents_needed"].eq(0).all()
+    assert capacity.agents_needed(40.000000001, 8, capacity.CapacitySettings(5, 8, 0, 1.0, 1)) == 1
+
+
+def test_empty_inputs_give_empty_tables_with_columns():
+    series = demand_series.empty_demand_series()
+    assert forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42, prophet_dimensions=()).empty
+    assert forecasting.select_models(
+        forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42, prophet_dimensions=())
+    ).empty
+    assert list(seasonality.seasonal_profiles(series, pd.DataFrame(columns=["store"])).columns)[:3] == [
+        "store",
+        "metric",
+        "profile",
+    ]
+    assert (
+        "peak_rank"
+        in seasonality.peak_periods(
+            series,
+            pd.DataFrame(columns=["store", "series_id"]),
+            pd.DataFrame(columns=["store"]),
+            pd.DataFrame(columns=["store"]),
+        ).columns
+    )
+    plan = capacity.resource_plan(pd.DataFrame(columns=["store", "forecast_date"]), {})
+    assert plan.empty and "agents_needed" in plan.columns
+    forecast = tables.demand_forecast(series, pd.DataFrame(columns=[*tables.SERIES_KEYS, "model_name"]), 28, 42)
+    assert forecast.empty and list(forecast.columns) == list(tables.FORECAST_SCHEMA)
+    assert str(forecast["horizon_day"].dtype) == "Int32" and str(forecast["point_forecast"].dtype) == "Float64"
+
+
+def test_a_tiny_store_degrades_without_crashing():
+    orders = pd.Series([3.0, 1.0, 2.0], index=pd.date_range("2021-03-01", periods=3))
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=3)
+    assert set(series["series_date"]) == {d.date() for d in orders.index}
+    backtest = forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42, prophet_dimensions=())
+    assert backtest.empty  # no fold has two weeks of training days
+    assert seasonality.seasonality_components(series).empty
+    overall = series[series["series_id"] == "orders|overall|all"]
+    forecast = forecasting.forecast_series(overall, "seasonal_naive", horizon_days=7, seed=42)
+    assert len(forecast) == 7 and (forecast["point_forecast"] >= 0).all()
+
+
+def test_incomplete_last_days_are_left_out():
+    orders = shop_orders(days=70)  # 2021-01-04 .. 2021-03-14 (a Sunday)
+    # The extract stopped early on the last Sunday: 15 orders, above a tenth of the median
+    # day (the span's edge rule keeps it) but below half the usual Sunday (about 40).
+    orders.iloc[-1] = 15.0
+    assert orders.iloc[-2] == 0  # the Saturday before: closed, it goes with the tail
+    calendar = demand_series.store_calendar(orders[orders > 0])
+    assert calendar.end == pd.Timestamp("2021-03-12")  # the Friday before
+    kept = demand_series.drop_incomplete_tail(orders.iloc[:-2])
+    assert kept.index[-1] == pd.Timestamp("2021-03-12")

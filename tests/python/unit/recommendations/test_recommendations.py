@@ -1,0 +1,202 @@
+"""Unit tests of retail_warehouse.ml.recommendations on small hand-made baskets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_warehouse.ml.recommendations import algorithms, evaluation, policy
+
+
+def lines_from(baskets: dict[str, tuple[str, str, list[str]]]) -> pd.DataFrame:
+    """basket_key -> (customer_key, ordered_at, items)."""
+    rows = [
+        {"customer_key": customer, "basket_key": basket, "ordered_at": pd.Timestamp(at), "item_key": item}
+        for basket, (customer, at, items) in baskets.items()
+        for item in items
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_interactions_count_baskets_and_order_items_by_popularity():
+    lines = lines_from(
+        {
+            "b1": ("c1", "2020-01-01", ["x", "y"]),
+            "b2": ("c1", "2020-01-02", ["y"]),
+            "b3": ("c2", "2020-01-03", ["y", "z"]),
+        }
+    )
+    interactions = algorithms.build_interactions(lines)
+    assert list(interactions.items) == ["y", "x", "z"]  # y: 2 customers; x, z: 1 (by key)
+    assert list(interactions.customers) == ["c1", "c2"]
+    assert interactions.matrix.toarray().tolist() == [[2, 1, 0], [1, 0, 1]]
+
+
+def test_association_rules_support_confidence_lift():
+    # 4 baskets: a+b twice, a alone, c alone.
+    baskets = lines_from(
+        {
+            "b1": ("c1", "2020-01-01", ["a", "b"]),
+            "b2": ("c2", "2020-01-01", ["a", "b"]),
+            "b3": ("c3", "2020-01-01", ["a"]),
+            "b4": ("c4", "2020-01-01", ["c"]),
+        }
+    )
+    rules = algorithms.association_rules(baskets, min_support=0.0, min_pair_baskets=1, max_consequents=5)
+    a_to_b = rules[(rules.antecedent_key == "a") & (rules.consequent_key == "b")].iloc[0]
+    b_to_a = rules[(rules.antecedent_key == "b") & (rules.consequent_key == "a")].iloc[0]
+    assert a_to_b.support == pytest.approx(2 / 4)
+    assert a_to_b.confidence == pytest.approx(2 / 3)
+    assert b_to_a.confidence == pytest.approx(1.0)
+    # lift = P(a,b) / (P(a) P(b)) = 0.5 / (0.75 * 0.5)
+    assert a_to_b.lift == pytest.approx(0.5 / (0.75 * 0.5))
+    assert b_to_a.lift == pytest.approx(a_to_b.lift)
+    assert len(rules) == 2  # c is never bought with anything
+    strict = algorithms.association_rules(baskets, min_support=0.6, min_pair_baskets=1, max_consequents=5)
+    assert strict.empty
+
+
+def test_item_item_similarity_is_cosine_without_diagonal():
+    lines = lines_from(
+        {
+            "b1": ("c1", "2020-01-01", ["a", "b"]),
+            "b2": ("c2", "2020-01-01", ["a"]),
+            "b3": ("c3", "2020-01-01", ["b", "c"]),
+        }
+    )
+    interactions = algorithms.build_interactions(lines)
+    similarity = algorithms.item_item_similarity(interactions.binary).toarray()
+    index = {item: i for i, item in enumerate(interactions.items)}
+    assert similarity[index["a"], index["b"]] == pytest.approx(1 / np.sqrt(2 * 2))
+    assert similarity[index["a"], index["c"]] == 0
+    assert np.allclose(np.diag(similarity), 0)
+    assert np.allclose(similarity, similarity.T)
+
+
+def test_top_k_breaks_ties_towards_popular_columns_and_excludes():
+    from scipy import sparse
+
+    scores = np.array([[0.0, 1.0, 1.0, 0.0, 2.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    exclude = sparse.csr_matrix(np.array([[0, 0, 0, 0, 1], [1, 0, 0, 0, 0]]))
+    columns, values = algorithms.top_k(scores, 3, exclude)
+    assert columns.tolist() == [[1, 2, 0], [1, 2, 3]]
+    assert values[0].tolist() == [1.0, 1.0, 0.0]
+
+
+def two_taste_lines(customers_per_taste: int = 30) -> pd.DataFrame:
+    """Two groups of customers with disjoint tastes (a* vs b* items) over two baskets each,
+    plus a popular item p everyone buys in the first basket."""
+    baskets = {}
+    for taste in ("a", "b"):
+        for n in range(customers_per_taste):
+            customer = f"{taste}{n:03d}"
+            first = [f"{taste}{(n + i) % 6}" for i in range(3)] + ["p"]
+            second = [f"{taste}{(n + 3) % 6}"]
+            baskets[f"{customer}-1"] = (customer, "2020-01-01", first)
+            baskets[f"{customer}-2"] = (customer, "2020-02-01", second)
+    return lines_from(baskets)
+
+
+def test_split_last_basket_holds_out_only_repeat_customers():
+    lines = lines_from(
+        {
+            "b1": ("c1", "2020-01-01", ["x"]),
+            "b2": ("c1", "2020-01-05", ["y"]),
+            "b3": ("c2", "2020-01-03", ["z"]),
+        }
+    )
+    train, test = evaluation.split_last_basket(lines)
+    assert set(test.basket_key) == {"b2"}
+    assert set(train.basket_key) == {"b1", "b3"}
+
+
+def test_collaborative_filtering_beats_popularity_when_tastes_differ():
+    lines = two_taste_lines()
+    settings = {"min_support": 0.0, "min_pair_baskets": 2, "max_consequents": 20}
+    metrics = evaluation.evaluate_holdout(lines, lines, k=2, rule_settings=settings, n_components=4, seed=1)
+    new_items = metrics[metrics.protocol == "new_items"].set_index("method")
+    assert new_items.loc["item_item_cf", "hit_rate_at_k"] > new_items.loc["popularity", "hit_rate_at_k"]
+    assert new_items.loc["item_item_cf", "hit_rate_at_k"] >= 0.5
+    assert (metrics.evaluated_customers == 60).all()
+    assert metrics.precision_at_k.between(0, 1).all() and metrics.coverage.between(0, 1).all()
+    # Precision at k is at most hit rate (a hit customer has >= 1 of k right), and >= hit/k.
+    assert (metrics.precision_at_k <= metrics.hit_rate_at_k + 1e-12).all()
+    assert (metrics.precision_at_k >= metrics.hit_rate_at_k / 2 - 1e-12).all()
+
+
+def test_evaluation_is_empty_without_repeat_customers():
+    lines = lines_from({"b1": ("c1", "2020-01-01", ["x", "y"]), "b2": ("c2", "2020-01-01", ["y"])})
+    metrics = evaluation.evaluate_holdout(
+        lines, lines, 10, {"min_support": 0, "min_pair_baskets": 1, "max_consequents": 5}, 4, 1
+    )
+    assert metrics.empty
+
+
+def test_recommend_gives_new_items_ranked_and_fills_with_popularity():
+    lines = two_taste_lines(10)
+    customers = np.array(["a000", "b000", "newcomer"], dtype=object)
+    table = algorithms.recommend(lines, customers, "item_item_cf", 5, pd.DataFrame(), 4, 1)
+    assert set(table.customer_key) == set(customers)
+    assert (table.groupby("customer_key").size() == 5).all()
+    bought = lines.groupby("customer_key").item_key.agg(set)
+    for customer, part in table.groupby("customer_key"):
+        assert part.recommendation_rank.tolist() == [1, 2, 3, 4, 5]
+        assert not set(part.item_key) & bought.get(customer, set())
+        assert part.score.is_monotonic_decreasing
+    # a000 bought a0..a3 and p: the a items it lacks come first, b items (linked only through
+    # the popular p) after them.
+    a_items = table[table.customer_key == "a000"]
+    assert set(a_items.item_key.iloc[:2]) == {"a4", "a5"}
+    assert (a_items.basis_item_key.iloc[:2] != "p").all()
+    assert (a_items[a_items.source == "item_item_cf"].basis_item_key.notna()).all()
+    newcomer = table[table.customer_key == "newcomer"]
+    assert (newcomer.source == "popularity").all()
+    assert newcomer.item_key.iloc[0] == "p"  # the most popular item
+
+
+def test_recommend_is_deterministic_and_handles_no_customers():
+    lines = two_taste_lines(8)
+    customers = np.array(sorted(lines.customer_key.unique()), dtype=object)
+    first = algorithms.recommend(lines, customers, "svd", 3, pd.DataFrame(), 3, 7)
+    second = algorithms.recommend(lines.sample(frac=1, random_state=3), customers, "svd", 3, pd.DataFrame(), 3, 7)
+    pd.testing.assert_frame_equal(first, second)
+    assert algorithms.recommend(lines, np.array([], dtype=object), "svd", 3, pd.DataFrame(), 3, 7).empty
+
+
+def test_category_level_items_and_best_sellers():
+    lines = pd.DataFrame(
+        {
+            "order_key": ["o1", "o2", "o3"],
+            "customer_key": ["c1", "c2", "c3"],
+            "ordered_at": pd.to_datetime(["2020-01-01"] * 3),
+            "product_key": ["p1", "p2", "p2"],
+        }
+    )
+    products = pd.DataFrame(
+        {"product_key": ["p1", "p2"], "product_name": [None, None], "category_name_english": ["toys", None]}
+    )
+    items = policy.item_lines(lines, products, "category")
+    assert items.item_key.tolist() == ["toys", policy.NO_CATEGORY, policy.NO_CATEGORY]
+    best = policy.category_best_sellers(lines, products)
+    assert best.to_dict() == {"toys": "p1", policy.NO_CATEGORY: "p2"}
+
+
+def test_held_out_items_never_seen_in_training_count_as_misses():
+    lines = lines_from(
+        {
+            "b1": ("c1", "2020-01-01", ["x", "y"]),
+            "b2": ("c1", "2020-02-01", ["brand_new"]),
+            "b3": ("c2", "2020-01-01", ["x", "y"]),
+            "b4": ("c2", "2020-02-01", ["z"]),
+            "b5": ("c3", "2020-01-01", ["z", "x"]),
+        }
+    )
+    metrics = evaluation.evaluate_holdout(
+        lines, lines, 3, {"min_support": 0, "min_pair_baskets": 1, "max_consequents": 5}, 2, 1
+    )
+    popularity = metrics[(metrics.method == "popularity") & (metrics.protocol == "all_items")].iloc[0]
+    # Both repeat customers are evaluated; only c2's z can be found (brand_new is unseen).
+    assert popularity.evaluated_customers == 2
+    assert popularity.hit_rate_at_k == pytest.approx(0.5)
+    assert popularity.recall_at_k == pytest.approx(0.5)

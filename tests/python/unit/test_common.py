@@ -1,0 +1,79 @@
+"""Unit tests of retail_warehouse.ml.common: table typing, per-store settings, seeded samples."""
+
+from __future__ import annotations
+
+import datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_warehouse.ml.common import per_store, sample_positions, schema, typed_table
+
+COLUMNS = schema("store:str day:date count:int32 rows:int share:float flag:bool")
+
+
+def duckdb_types(frame: pd.DataFrame) -> dict[str, str]:
+    """The column types DuckDB gives the frame, as dbt-duckdb writes a Python model's table."""
+    return {name: kind for name, kind, *_ in duckdb.sql("describe select * from frame").fetchall()}
+
+
+def test_typed_tables_have_the_same_column_types_with_and_without_rows():
+    expected = {
+        "store": "VARCHAR",
+        "day": "DATE",
+        "count": "INTEGER",
+        "rows": "BIGINT",
+        "share": "DOUBLE",
+        "flag": "BOOLEAN",
+    }
+    empty = typed_table([], COLUMNS)
+    assert list(empty.columns) == list(COLUMNS) and empty.empty
+    assert duckdb_types(empty) == expected
+    rows = pd.DataFrame(
+        {
+            "flag": [True, None],
+            "store": ["a", None],
+            "day": [pd.Timestamp("2020-01-02"), None],
+            "count": [1, None],
+            "rows": [2, 3],
+            "share": [0.5, np.nan],
+            "ignored": ["x", "y"],
+        }
+    )
+    typed = typed_table([rows.iloc[:0], rows], COLUMNS)
+    assert list(typed.columns) == list(COLUMNS)
+    assert duckdb_types(typed) == expected
+    assert duckdb.sql("select * from typed").fetchall() == [
+        ("a", datetime.date(2020, 1, 2), 1, 2, 0.5, True),
+        (None, None, None, 3, None, None),
+    ]
+    with pytest.raises(KeyError):
+        typed_table([rows.drop(columns="share")], COLUMNS)
+
+
+def test_per_store_settings_read_mappings_json_or_one_value():
+    assert per_store(4, "olist", "x") == 4
+    assert per_store('{"olist": 12, "online_retail": 4}', "olist", "x") == 12
+    assert per_store({"olist": "repeat_purchase"}, "olist", "x") == "repeat_purchase"
+    assert per_store("churn", "olist", "x") == "churn"
+    with pytest.raises(KeyError, match="churn_horizon_days"):
+        per_store({"olist": 12}, "online_retail", "churn_horizon_days")
+
+
+def test_seeded_samples_are_sorted_reproducible_and_all_rows_when_few():
+    assert sample_positions(5, 10, seed=1).tolist() == [0, 1, 2, 3, 4]
+    sample = sample_positions(1000, 100, seed=1)
+    assert len(set(sample)) == 100 and np.all(np.diff(sample) > 0)
+    assert np.array_equal(sample, sample_positions(1000, 100, seed=1))
+    assert not np.array_equal(sample, sample_positions(1000, 100, seed=2))
+
+
+def test_the_legacy_generator_draws_what_pandas_sample_draws():
+    """The customer-value models keep pandas' DataFrame.sample draws (common.sample_positions)."""
+    frame = pd.DataFrame({"value": np.arange(1000)})
+    expected = frame.sample(n=100, random_state=7).sort_index()
+    legacy = frame.iloc[sample_positions(len(frame), 100, seed=7, legacy_generator=True)]
+    pd.testing.assert_frame_equal(legacy, expected)
+    assert not np.array_equal(legacy.index, frame.iloc[sample_positions(len(frame), 100, seed=7)].index)

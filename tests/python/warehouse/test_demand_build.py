@@ -1,0 +1,39 @@
+"""The demand tables (python_models/demand/) of the synthetic build."""
+
+from __future__ import annotations
+
+STORES = {"online_retail", "olist"}
+HORIZON_DAYS = 28
+
+
+def test_synthetic_build_has_every_demand_table_for_both_stores(synthetic_build):
+    for table in (
+        "demand_series",
+        "forecast_backtest",
+        "forecast_model_selection",
+        "demand_forecast",
+        "seasonality_components",
+        "seasonal_profiles",
+        "peak_periods",
+        "resource_plan",
+    ):
+        stores = {row[0] for row in synthetic_build.query(f"select distinct store from ml.{table}")}
+        assert stores == STORES, table
+    # Every series has exactly one chosen model and a full horizon of forecast days.
+    per_series = synthetic_build.query("select store, series_id, count(*) from ml.demand_forecast group by all")
+    assert per_series and all(count == HORIZON_DAYS for _, _, count in per_series)
+    chosen = synthetic_build.query(
+        "select store, series_id, count(*) from ml.forecast_model_selection where is_chosen group by all"
+    )
+    assert len(chosen) == len(per_series) and all(count == 1 for *_, count in chosen)
+    # The resource plan has every forecast day of each store, three 8-hour shifts a day.
+    plan = synthetic_build.query(
+        "select store, count(distinct plan_date), count(*) from ml.resource_plan group by store"
+    )
+    assert all(days == HORIZON_DAYS and rows == 3 * HORIZON_DAYS for _, days, rows in plan)
+
+
+def test_synthetic_build_anomalies_cover_orders_and_customers(synthetic_build):
+    types = {row for row in synthetic_build.query("select distinct store, entity_type from ml.anomalies")}
+    for store in STORES:
+        assert {(store, "order"), (store, "customer")} <= types
