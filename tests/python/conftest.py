@@ -1,5 +1,6 @@
-"""Shared fixtures: dbt builds into temporary warehouses (helpers.py runs them), and the kind
-of every test marked from its folder (unit/, warehouse/, real/)."""
+"""Shared fixtures: dbt builds into temporary warehouses (helpers.py runs them), the reference
+computation of the real files (real/reference.py), and the kind of every test marked from its
+folder (unit/, warehouse/, real/)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from helpers import (
     REAL_OLIST_DIR,
     REAL_ONLINE_RETAIL_CSV,
     REAL_ONLINE_RETAIL_XLSX,
+    SHARED_DATA,
     Build,
     require_real_data,
     require_success,
     run_dbt_build,
 )
+from real.reference import RealReference
 
 TESTS = Path(__file__).resolve().parent
 KIND_BY_FOLDER = {"unit": "unit", "warehouse": "build", "real": "real_data"}
@@ -65,3 +68,12 @@ def real_csv_build(tmp_path_factory) -> Build:
     require_real_data()
     workdir = tmp_path_factory.mktemp("real_csv_build")
     return require_success(run_dbt_build(workdir, online_retail_path=REAL_ONLINE_RETAIL_CSV, with_ml=False))
+
+
+@pytest.fixture(scope="session")
+def reference() -> RealReference:
+    """The real files recomputed apart from dbt, each figure once for the whole session."""
+    require_real_data()
+    computed = RealReference(SHARED_DATA)
+    yield computed
+    computed.close()

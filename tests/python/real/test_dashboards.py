@@ -31,7 +31,8 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Pages without a chart: the report is text whose numbers come from queries.
 TEXT_ONLY_PAGES = {"/report"}
 
-pytestmark = pytest.mark.real_data
+# Real data by its folder; browser too, so `-m "not browser"` leaves the Chromium run out.
+pytestmark = pytest.mark.browser
 
 
 def page_paths() -> list[str]:

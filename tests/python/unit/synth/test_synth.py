@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import SHARED_DATA
 from python_calamine import CalamineWorkbook
 
 from retail_warehouse.landing.specs import OLIST_FILES, ONLINE_RETAIL_VERSIONS
@@ -21,7 +22,6 @@ from retail_warehouse.synth.calendar import chunk_plan
 
 LINES = 2000
 SEED = 7
-REAL_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 OR_I_CSV = "online_retail/online_retail.csv"
 OR_II_CSV = "online_retail/online_retail_II.csv"
@@ -101,7 +101,7 @@ def test_other_seed_gives_other_bytes(generated, tmp_path):
 
 
 def real_header(relative: str) -> bytes | None:
-    real = REAL_DATA / f"{relative}.gz"
+    real = SHARED_DATA / f"{relative}.gz"
     if not real.exists():
         return None
     with gzip.open(real, "rb") as stream:

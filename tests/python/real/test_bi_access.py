@@ -69,7 +69,6 @@ def test_there_are_example_analyses():
     assert len(ANALYSES) >= 6
 
 
-@pytest.mark.real_data
 def test_analyses_run_read_only_in_a_duckdb_1_4_client_on_real_data(real_build):
     report = run_in_duckdb_1_4(real_build, compile_analyses(real_build))
     assert report["version"].startswith("1.4"), report["version"]
