@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+
 @pytest.fixture(scope="module")
 def synthetic_reviews(synthetic_files):
     """Review KPIs per purchase month and per lateness, recomputed from the synthetic CSVs."""
