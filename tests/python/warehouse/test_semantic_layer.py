@@ -81,6 +81,12 @@ def by_key(rows: list[dict[str, str]], *key_columns: str) -> dict[tuple, dict[st
     return keyed
 
 
+def mf_by_period_and_store(layer: SemanticLayer, metrics, grain: str, *args) -> dict[tuple, dict[str, float | None]]:
+    """`mf query` of metrics by metric_time at grain and store, keyed by (day, store)."""
+    rows = layer.query("--metrics", ",".join(metrics), "--group-by", f"metric_time__{grain},store", *args)
+    return by_key(rows, f"metric_time__{grain}", "store")
+
+
 def sql_by_key(build, sql: str, key_width: int) -> dict[tuple, dict[str, float | None]]:
     """The same shape from SQL on the marts: the first key_width columns are the key."""
     with duckdb.connect(str(build.warehouse), read_only=True) as con:
@@ -180,11 +186,7 @@ def test_store_totals_equal_the_facts(semantic_layer, synthetic_build):
 
 def test_monthly_figures_equal_sales_monthly(semantic_layer, synthetic_build):
     metrics = ("net_revenue", "orders", "customers", "new_customers", "returning_customers", "average_order_value")
-    from_mf = by_key(
-        semantic_layer.query("--metrics", ",".join(metrics), "--group-by", "metric_time__month,store"),
-        "metric_time__month",
-        "store",
-    )
+    from_mf = mf_by_period_and_store(semantic_layer, metrics, "month")
     from_sql = sql_by_key(
         synthetic_build,
         """
@@ -211,11 +213,7 @@ def test_monthly_figures_equal_sales_monthly(semantic_layer, synthetic_build):
     [("day", "sales_daily", "order_date"), ("week", "sales_weekly", "week_start_date")],
 )
 def test_daily_and_weekly_figures_equal_the_sales_marts(semantic_layer, synthetic_build, grain, mart, period_column):
-    from_mf = by_key(
-        semantic_layer.query("--metrics", "net_revenue,orders,customers", "--group-by", f"metric_time__{grain},store"),
-        f"metric_time__{grain}",
-        "store",
-    )
+    from_mf = mf_by_period_and_store(semantic_layer, ("net_revenue", "orders", "customers"), grain)
     from_sql = sql_by_key(
         synthetic_build,
         f"""
@@ -239,18 +237,7 @@ def test_olist_delivery_equals_the_customer_experience_marts(semantic_layer, syn
         "mean_delivery_days",
         "freight_share",
     )
-    from_mf = by_key(
-        semantic_layer.query(
-            "--metrics",
-            ",".join(metrics),
-            "--group-by",
-            "metric_time__month,store",
-            "--where",
-            "{{ Entity('store') }} = 'olist'",
-        ),
-        "metric_time__month",
-        "store",
-    )
+    from_mf = mf_by_period_and_store(semantic_layer, metrics, "month", "--where", "{{ Entity('store') }} = 'olist'")
     from_sql = sql_by_key(
         synthetic_build,
         """
