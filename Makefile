@@ -22,7 +22,7 @@ build: install
 	@mkdir -p "$(dir $(RETAIL_WAREHOUSE))"
 	$(BIN)/dbt build
 
-test: install $(DUCKDB_COMPAT_VENV)/.installed browser-deps lint pytest
+test: install $(DUCKDB_COMPAT_VENV)/.installed browser-deps lint metrics-check pytest
 
 install: $(INSTALLED)
 
@@ -45,6 +45,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint --processes 2 models tests/generic analyses
+
+# The semantic layer (models/semantic/, docs/metrics.md): dbt parses it, MetricFlow validates it
+# (the metrics target never opens a build copy; tests/python/warehouse/test_semantic_layer.py
+# runs its queries on a build).
+.PHONY: metrics-check
+metrics-check: install
+	DBT_TARGET=metrics $(BIN)/dbt parse --quiet
+	DBT_TARGET=metrics $(BIN)/mf validate-configs --skip-dw
 
 pytest: install $(DUCKDB_COMPAT_VENV)/.installed
 	DUCKDB_COMPAT_PYTHON=$(abspath $(DUCKDB_COMPAT_VENV))/bin/python CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
