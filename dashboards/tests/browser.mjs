@@ -7,7 +7,7 @@
 // charts and whether each one painted, Evidence error boxes and empty-data placeholders, and
 // the text of every element marked `data-check="name"` (numbers the suite compares with the
 // same query run on the DuckDB file). It saves one full-page screenshot per page into DIR
-// and exits 0 whatever it found: judging is left to the caller (tests/python/test_dashboards.py).
+// and exits 0 whatever it found: judging is left to the caller (tests/python/real/test_dashboards.py).
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -2,7 +2,7 @@
 -- with no dbt, no landing plugin and no intermediate tables a reader never queries.
 --
 -- It computes what the dbt project computes (same rules, same numbers; a test checks it against
--- the dbt marts on a small synthetic set, tests/python/test_bench.py) for:
+-- the dbt marts on a small synthetic set, tests/python/warehouse/test_bench_references.py) for:
 --   stg_online_retail        Online Retail I CSV, typed, with every quarantine rule of
 --                            base_online_retail__invoice_lines
 --   stg_olist_orders / _order_items / _customers   the same for the three Olist files the

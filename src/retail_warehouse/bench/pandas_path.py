@@ -2,7 +2,7 @@
 (read the files with pandas, clean, groupby), to measure the warehouse against it.
 
 Same rules as floor.sql (quarantine checks, line types, revenue, RFM scores, daily sales by
-overall / country / state); tests/python/test_bench.py checks the marts agree on a small set.
+overall / country / state); tests/python/warehouse/test_bench_references.py checks the marts agree on a small set.
 
 python -m retail_warehouse.bench.pandas_path --online-retail FILE.csv --olist-dir DIR [--out DIR]
 """
