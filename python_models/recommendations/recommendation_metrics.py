@@ -1,5 +1,5 @@
-"""ml.recommendation_metrics: leave-last-basket-out evaluation of the recommenders against
-popularity."""
+"""ml.recommendation_metrics: evaluation split by date of the recommenders against the
+popularity and buy-again baselines."""
 
 from retail_warehouse.ml.recommendations import tables
 
@@ -8,5 +8,6 @@ def model(dbt, session):
     return tables.recommendation_metrics(
         dbt.ref("fct_order_lines").filter(tables.SALE_LINES).project(tables.LINE_COLUMNS).order(tables.LINE_ORDER).df(),
         dbt.ref("dim_products").project(tables.PRODUCT_COLUMNS).order("product_key").df(),
+        dbt.ref("store_data_ends").project("store, data_end_date").df(),
         seed=int(dbt.config.get("seed")),
     )

@@ -1,6 +1,7 @@
 """Product recommendations from purchase history (implicit feedback): association rules on
-baskets, item-item collaborative filtering, truncated-SVD matrix factorisation and a
-popularity baseline, the top-k ranking and the recommendations of a list of customers.
+baskets, item-item collaborative filtering, truncated-SVD matrix factorisation, and two
+baselines, popularity and buy-again (the customer's own items, most often bought first), the
+top-k ranking and the recommendations of a list of customers.
 
 Items are ordered by popularity (distinct customers, then key) everywhere, so every ranking
 breaks ties, zero scores included, towards the more popular item, and the popularity
@@ -16,7 +17,9 @@ import pandas as pd
 from scipy import sparse
 from sklearn.decomposition import TruncatedSVD
 
-METHODS = ("popularity", "association_rules", "item_item_cf", "svd")
+POPULARITY = "popularity"
+BUY_AGAIN = "buy_again"
+METHODS = (POPULARITY, BUY_AGAIN, "association_rules", "item_item_cf", "svd")
 SCORE_DIGITS = 10
 BATCH_CELLS = 4_000_000
 # SVD rank: at most one component per this many items.
@@ -150,6 +153,7 @@ class Scorer:
             raise ValueError(f"unknown method {method}")
         self.method = method
         self.binary = train.binary
+        self.baskets = train.matrix
         n_customers, n_items = train.matrix.shape
         if method == "item_item_cf":
             self.item_matrix = item_item_similarity(self.binary)
@@ -169,10 +173,13 @@ class Scorer:
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         n_items = self.binary.shape[1]
-        if self.method == "popularity":
+        if self.method == POPULARITY:
             # Share of customers who bought the item; non-increasing over the columns.
             share = np.asarray(self.binary.sum(axis=0)).ravel() / max(self.binary.shape[0], 1)
             return np.tile(share, (len(rows), 1))
+        if self.method == BUY_AGAIN:
+            # Baskets of the customer with the item; ties and the rest by popularity (top_k).
+            return self.baskets[rows].toarray()
         if self.method == "svd":
             if self.item_factors.shape[0] == 0:
                 return np.zeros((len(rows), n_items))
@@ -185,7 +192,7 @@ class Scorer:
         scores are sums over the customer's items: of similarities, confidences, or for svd
         of weight x factor products); None for popularity or when nothing contributed."""
         history = self.binary[row].indices
-        if self.method == "popularity" or history.size == 0:
+        if self.method in (POPULARITY, BUY_AGAIN) or history.size == 0:
             return [None] * len(items)
         if self.method == "svd":
             weights = self.weighted[row, history].toarray().ravel()

@@ -1,15 +1,26 @@
-"""Leave-last-basket-out evaluation of the recommenders (algorithms.py): every customer with
-two baskets or more is scored on the items of their last basket, the recommenders having
-learnt from everything before it."""
+"""Evaluation of the recommenders (algorithms.py) split by date: the models learn from every
+basket up to a cutoff day and are scored on what each customer with earlier history bought
+after it, up to the store's data end. Each method is compared with the best of two baselines,
+popularity and buy-again, by a seeded paired bootstrap interval of the hit-rate gain.
+
+The headline protocol is new_items, what is served: only products the customer never bought
+may be recommended, scored on the held-out products new to them. all_items lets bought
+products back in (repeat purchases are most of what a wholesaler's customers buy); there the
+trivial buy-again list is the baseline to beat."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import sparse, stats
 
+from retail_warehouse.ml.common import single_threaded
 from retail_warehouse.ml.recommendations.algorithms import (
+    BUY_AGAIN,
     METHODS,
+    POPULARITY,
     Scorer,
     association_rules,
     batches,
@@ -17,86 +28,145 @@ from retail_warehouse.ml.recommendations.algorithms import (
     top_k,
 )
 
-# all: any product may be recommended, also one bought before (repeat purchases are most of
-# what a wholesaler's customers buy); new_items: only products the customer never bought,
-# scored on the held-out products that are new to them.
-PROTOCOLS = ("all_items", "new_items")
+NEW_ITEMS = "new_items"
+ALL_ITEMS = "all_items"
+PROTOCOLS = (ALL_ITEMS, NEW_ITEMS)
+HEADLINE_PROTOCOL = NEW_ITEMS
+BASELINES = (POPULARITY, BUY_AGAIN)
+BOOTSTRAP_RESAMPLES = 1000
+CONFIDENCE_LEVEL = 0.95
 
 
-def split_last_basket(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Training lines and the held-out last basket (latest ordered_at, then basket_key) of
-    every customer with at least two baskets; customers with one basket stay in training."""
-    baskets = lines[["customer_key", "basket_key", "ordered_at"]].drop_duplicates(["customer_key", "basket_key"])
-    baskets = baskets.sort_values(["customer_key", "ordered_at", "basket_key"], kind="stable")
-    baskets["basket_count"] = baskets.groupby("customer_key")["basket_key"].transform("size")
-    last = baskets[baskets["basket_count"] >= 2].groupby("customer_key").tail(1)
-    held_out = lines["basket_key"].isin(last["basket_key"])
-    return lines[~held_out], lines[held_out]
+def split_by_date(lines: pd.DataFrame, cutoff: dt.date, data_end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training lines (ordered on or before `cutoff`) and held-out lines (after it, up to
+    `data_end`) of the customers who also have training lines; lines after the data end
+    (incomplete days) are left out of both."""
+    day = pd.to_datetime(lines["ordered_at"]).dt.date
+    train = lines[day <= cutoff]
+    test = lines[(day > cutoff) & (day <= data_end)]
+    return train, test[test["customer_key"].isin(train["customer_key"])]
 
 
-def evaluate_holdout(
-    lines: pd.DataFrame,
-    baskets: pd.DataFrame,
+def paired_gain_interval(model_hits: np.ndarray, baseline_hits: np.ndarray, seed: int) -> tuple[float, float]:
+    """Seeded paired bootstrap (customers resampled, scipy percentile method) 95% interval of
+    the hit-rate gain mean(model_hits) - mean(baseline_hits) over the same customers."""
+    if len(model_hits) < 2 or np.array_equal(model_hits, baseline_hits):
+        gain = float(np.mean(model_hits) - np.mean(baseline_hits)) if len(model_hits) else 0.0
+        return gain, gain
+    result = stats.bootstrap(
+        (model_hits.astype(float), baseline_hits.astype(float)),
+        lambda model, baseline, axis: model.mean(axis=axis) - baseline.mean(axis=axis),
+        paired=True,
+        vectorized=True,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        confidence_level=CONFIDENCE_LEVEL,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def evaluate_split(
+    train_lines: pd.DataFrame,
+    test_lines: pd.DataFrame,
+    rule_baskets: pd.DataFrame,
     k: int,
     rule_settings: dict,
     n_components: int,
     seed: int,
-) -> pd.DataFrame:
-    """Leave-last-basket-out evaluation of every method under both PROTOCOLS: hit rate@k
-    (share of evaluated customers with at least one held-out item in their top k),
-    precision@k (held-out items in the top k / k), recall@k and catalogue coverage (distinct
-    items recommended / items in training). Held-out items that never occur in training
-    count as misses. Rules are mined on `baskets` without the held-out baskets. One row per
-    method x protocol; empty when no customer has two baskets."""
-    train_lines, test_lines = split_last_basket(lines)
+) -> tuple[pd.DataFrame, dict[tuple[str, str], np.ndarray]]:
+    """Every method under both PROTOCOLS (buy-again under all_items only: it recommends
+    nothing new): hit rate@k (share of evaluated customers with at least one held-out item in
+    their top k), precision@k (held-out items in the top k / k), recall@k and catalogue
+    coverage (distinct items recommended / items in training). Held-out items that never occur
+    in training count as misses. Rules are mined on `rule_baskets`. Returns one row per method
+    x protocol (empty when nobody is held out) and each one's hits per evaluated customer."""
     if test_lines.empty or train_lines.empty:
-        return pd.DataFrame()
+        return pd.DataFrame(), {}
     train = build_interactions(train_lines)
-    # Items first bought in a held-out basket cannot be recommended: they count as misses.
+    # Items first bought after the cutoff cannot be recommended: they count as misses.
     unseen = np.setdiff1d(test_lines["item_key"].unique(), train.items)
     test = build_interactions(test_lines, items=np.concatenate([train.items, unseen]))
-    # Every held-out customer has earlier baskets, so a row in the training matrix.
+    # Every held-out customer has training lines, so a row in the training matrix.
     train_rows = np.searchsorted(train.customers, test.customers)
     history = train.binary[train_rows]
     truth_all = test.binary
     padded_history = sparse.hstack([history, sparse.csr_matrix((len(train_rows), len(unseen)))]).tocsr()
     truth_new = (truth_all - truth_all.multiply(padded_history)).tocsr()
     truth_new.eliminate_zeros()
-    rules = association_rules(baskets[~baskets["basket_key"].isin(test_lines["basket_key"])], **rule_settings)
+    rules = association_rules(rule_baskets, **rule_settings)
     results = []
+    customer_hits: dict[tuple[str, str], np.ndarray] = {}
     for method in METHODS:
-        scorer = Scorer(method, train, rules, n_components, seed)
+        with single_threaded():
+            scorer = Scorer(method, train, rules, n_components, seed)
         for protocol in PROTOCOLS:
-            truth = truth_all if protocol == "all_items" else truth_new
+            if method == BUY_AGAIN and protocol == NEW_ITEMS:
+                continue
+            truth = truth_all if protocol == ALL_ITEMS else truth_new
             has_truth = np.diff(truth.indptr) > 0
-            hits = hit_items = 0
+            hit_counts = np.zeros(len(train_rows), dtype=int)
             recommended: set[int] = set()
             for batch in batches(len(train_rows), train.matrix.shape[1]):
                 batch = batch[has_truth[batch]]
-                if batch.size == 0:
-                    continue
-                exclude = history[batch] if protocol == "new_items" else None
-                top, _ = top_k(scorer.scores(train_rows[batch]), k, exclude)
+                exclude = history[batch] if protocol == NEW_ITEMS else None
+                with single_threaded():
+                    top, _ = top_k(scorer.scores(train_rows[batch]), k, exclude)
                 found = np.asarray(truth[batch][np.arange(len(batch))[:, None], top].todense())
-                hits += int((found.sum(axis=1) > 0).sum())
-                hit_items += int(found.sum())
+                hit_counts[batch] = found.sum(axis=1)
                 recommended.update(np.unique(top).tolist())
             customers = int(has_truth.sum())
             if customers == 0:
                 continue
-            relevant = int(truth[has_truth].sum())
+            hit_counts = hit_counts[has_truth]
+            customer_hits[(method, protocol)] = hit_counts > 0
             results.append(
                 {
                     "method": method,
                     "protocol": protocol,
                     "evaluated_customers": customers,
-                    "hit_rate_at_k": hits / customers,
-                    "precision_at_k": hit_items / (k * customers),
-                    "recall_at_k": hit_items / relevant,
+                    "hit_rate_at_k": float(np.mean(hit_counts > 0)),
+                    "precision_at_k": float(hit_counts.sum()) / (k * customers),
+                    "recall_at_k": float(hit_counts.sum()) / int(truth[has_truth].sum()),
                     "coverage": len(recommended) / len(train.items),
                     "catalogue_items": len(train.items),
                 }
             )
     table = pd.DataFrame(results)
-    table.insert(2, "k", k)
-    return table
+    if not table.empty:
+        table.insert(2, "k", k)
+    return table, customer_hits
+
+
+def compare_with_baselines(
+    metrics: pd.DataFrame, customer_hits: dict[tuple[str, str], np.ndarray], seed: int
+) -> pd.DataFrame:
+    """Adds per row: is_baseline; best_baseline (the baseline of highest hit rate in the
+    protocol, popularity on ties); hit_rate_vs_popularity and hit_rate_vs_best_baseline (hit
+    rate gains); the seeded paired bootstrap 95% interval of the gain over the best baseline
+    (hit_rate_gain_lower_95 / _upper_95); beats_best_baseline (the interval above 0); and
+    verdict: 'baseline', 'better than X' or 'not better than X'."""
+    frames = []
+    for protocol, rows in metrics.groupby("protocol", sort=False):
+        rows = rows.copy()
+        hit_rate = rows.set_index("method")["hit_rate_at_k"]
+        baselines = [name for name in BASELINES if name in hit_rate.index]
+        best = max(baselines, key=lambda name: (hit_rate[name], -BASELINES.index(name)))
+        rows["is_baseline"] = rows["method"].isin(BASELINES)
+        rows["best_baseline"] = best
+        rows["hit_rate_vs_popularity"] = rows["hit_rate_at_k"] - hit_rate[POPULARITY]
+        rows["hit_rate_vs_best_baseline"] = rows["hit_rate_at_k"] - hit_rate[best]
+        intervals = [
+            paired_gain_interval(customer_hits[(method, protocol)], customer_hits[(best, protocol)], seed)
+            for method in rows["method"]
+        ]
+        rows["hit_rate_gain_lower_95"] = [low for low, _ in intervals]
+        rows["hit_rate_gain_upper_95"] = [high for _, high in intervals]
+        rows["beats_best_baseline"] = (rows["method"] != best) & (rows["hit_rate_gain_lower_95"] > 0)
+        rows["verdict"] = np.where(
+            rows["method"] == best,
+            "baseline",
+            np.where(rows["beats_best_baseline"], f"better than {best}", f"not better than {best}"),
+        )
+        frames.append(rows)
+    return pd.concat(frames, ignore_index=True)

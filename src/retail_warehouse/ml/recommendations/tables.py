@@ -2,17 +2,25 @@
 store's policy (policy.py) over its sale lines, store by store, and returns the model's table.
 
 Inputs, projected in DuckDB by the models: the product sale lines of marts.fct_order_lines
-(postage, fees and cancelled items left out) in a stable order, marts.dim_products, and
-marts.customer_features (store, customer_key, recency_days)."""
+(postage, fees and cancelled items left out) in a stable order, marts.dim_products,
+marts.customer_features (store, customer_key, recency_days) and marts.store_data_ends (store,
+data_end_date)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.common import log_progress, schema, timed_step, typed_table
+from retail_warehouse.ml.common import log_progress, schema, single_threaded, timed_step, typed_table
 from retail_warehouse.ml.recommendations.algorithms import association_rules, recommend
-from retail_warehouse.ml.recommendations.evaluation import evaluate_holdout
+from retail_warehouse.ml.recommendations.evaluation import (
+    HEADLINE_PROTOCOL,
+    compare_with_baselines,
+    evaluate_split,
+    split_by_date,
+)
 from retail_warehouse.ml.recommendations.policy import (
     ACTIVE_WITHIN_DAYS,
     RECOMMENDATIONS_PER_CUSTOMER,
@@ -35,7 +43,9 @@ ASSOCIATIONS_SCHEMA = schema(
 METRICS_SCHEMA = schema(
     "store:str item_level:str method:str protocol:str k:int evaluated_customers:int hit_rate_at_k:float "
     "precision_at_k:float recall_at_k:float coverage:float catalogue_items:int hit_rate_vs_popularity:float "
-    "is_serving_method:bool"
+    "is_serving_method:bool train_end_date:date test_end_date:date is_headline_protocol:bool is_baseline:bool "
+    "best_baseline:str hit_rate_vs_best_baseline:float hit_rate_gain_lower_95:float hit_rate_gain_upper_95:float "
+    "beats_best_baseline:bool verdict:str"
 )
 RECOMMENDATIONS_SCHEMA = schema(
     "store:str customer_key:str recommendation_rank:int product_key:str item_level:str item_key:str "
@@ -55,15 +65,28 @@ def product_associations(lines: pd.DataFrame, products: pd.DataFrame) -> pd.Data
     return typed_table(frames, ASSOCIATIONS_SCHEMA)
 
 
-def recommendation_metrics(lines: pd.DataFrame, products: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """ml.recommendation_metrics: the leave-last-basket-out evaluation of every store."""
+def recommendation_metrics(
+    lines: pd.DataFrame, products: pd.DataFrame, data_ends: pd.DataFrame, seed: int
+) -> pd.DataFrame:
+    """ml.recommendation_metrics: the evaluation split by date of every store (evaluation.py),
+    the held-out period ending at the store's data end (marts.store_data_ends)."""
     model = "recommendation_metrics"
+    data_end = data_ends.set_index("store")["data_end_date"]
     frames = []
     for store in sorted(lines["store"].unique()):
-        with timed_step(model, f"{store}: holdout evaluation"):
-            metrics = _store_metrics(lines[lines["store"] == store], products, store, seed)
+        store_lines = lines[lines["store"] == store]
+        end = pd.Timestamp(data_end.get(store, store_lines["ordered_at"].max())).date()
+        with timed_step(model, f"{store}: evaluation split by date, held out to {end}"):
+            metrics = _store_metrics(store_lines, products, store, end, seed)
         if metrics.empty:
-            log_progress(model, f"{store}: no customer with two baskets, nothing to evaluate")
+            log_progress(model, f"{store}: no customer buys both sides of the cutoff, nothing to evaluate")
+        for row in metrics[metrics["is_serving_method"]].itertuples():
+            log_progress(
+                model,
+                f"{store} {row.item_level} {row.protocol}: {row.method} hit rate {row.hit_rate_at_k:.3f}, "
+                f"{row.verdict} ({row.hit_rate_vs_best_baseline:+.3f}, 95% "
+                f"[{row.hit_rate_gain_lower_95:+.3f}, {row.hit_rate_gain_upper_95:+.3f}])",
+            )
         frames.append(metrics)
     return typed_table(frames, METRICS_SCHEMA)
 
@@ -101,16 +124,23 @@ def _store_associations(lines: pd.DataFrame, products: pd.DataFrame, store: str)
     return rules
 
 
-def _store_metrics(lines: pd.DataFrame, products: pd.DataFrame, store: str, seed: int) -> pd.DataFrame:
+def _store_metrics(
+    lines: pd.DataFrame, products: pd.DataFrame, store: str, data_end: dt.date, seed: int
+) -> pd.DataFrame:
     """ml.recommendation_metrics rows of one store: every evaluation level x method x
-    protocol, with the lift of hit rate over the popularity baseline of the same protocol."""
+    protocol, trained up to data_end - holdout_days and scored on the days after, each
+    compared with the best baseline of its protocol."""
     settings = settings_for(store)
+    cutoff = data_end - dt.timedelta(days=settings.holdout_days)
     frames = []
     for level in settings.evaluation_levels:
         items = item_lines(lines, products, level)
-        metrics = evaluate_holdout(
-            items[items["customer_key"].notna()],
-            items,
+        train_lines, test_lines = split_by_date(items[items["customer_key"].notna()], cutoff, data_end)
+        rule_baskets, _ = split_by_date(items, cutoff, data_end)
+        metrics, customer_hits = evaluate_split(
+            train_lines,
+            test_lines,
+            rule_baskets,
             RECOMMENDATIONS_PER_CUSTOMER,
             {
                 "min_support": settings.min_support,
@@ -122,11 +152,13 @@ def _store_metrics(lines: pd.DataFrame, products: pd.DataFrame, store: str, seed
         )
         if metrics.empty:
             continue
-        baseline = metrics[metrics["method"] == "popularity"].set_index("protocol")["hit_rate_at_k"]
-        metrics["hit_rate_vs_popularity"] = metrics["hit_rate_at_k"] - metrics["protocol"].map(baseline)
+        metrics = compare_with_baselines(metrics, customer_hits, seed)
         metrics.insert(0, "store", store)
         metrics.insert(1, "item_level", level)
         metrics["is_serving_method"] = (metrics["method"] == settings.serving_method) & (level == settings.item_level)
+        metrics["train_end_date"] = cutoff
+        metrics["test_end_date"] = data_end
+        metrics["is_headline_protocol"] = metrics["protocol"] == HEADLINE_PROTOCOL
         frames.append(metrics)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -145,15 +177,16 @@ def _store_recommendations(
         if settings.serving_method == "association_rules"
         else None
     )
-    table = recommend(
-        customer_items,
-        np.sort(np.asarray(active_customers, dtype=object)),
-        settings.serving_method,
-        RECOMMENDATIONS_PER_CUSTOMER,
-        rules,
-        settings.n_components,
-        seed,
-    )
+    with single_threaded():
+        table = recommend(
+            customer_items,
+            np.sort(np.asarray(active_customers, dtype=object)),
+            settings.serving_method,
+            RECOMMENDATIONS_PER_CUSTOMER,
+            rules,
+            settings.n_components,
+            seed,
+        )
     names = items.drop_duplicates("item_key").set_index("item_key")["item_name"]
     table["item_name"] = table["item_key"].map(names)
     basis_names = table["basis_item_key"].map(names)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retail_warehouse.ml.recommendations import algorithms, evaluation, policy
+from retail_warehouse.ml.recommendations import algorithms, evaluation, policy, tables
 
 
 def lines_from(baskets: dict[str, tuple[str, str, list[str]]]) -> pd.DataFrame:
@@ -98,26 +98,48 @@ def two_taste_lines(customers_per_taste: int = 30) -> pd.DataFrame:
     return lines_from(baskets)
 
 
-def test_split_last_basket_holds_out_only_repeat_customers():
+RULES = {"min_support": 0.0, "min_pair_baskets": 1, "max_consequents": 5}
+
+
+def evaluate(lines: pd.DataFrame, cutoff: str, k: int, data_end: str = "2030-01-01", **settings) -> pd.DataFrame:
+    """evaluate_split and compare_with_baselines on lines split at `cutoff`."""
+    train, test = evaluation.split_by_date(lines, pd.Timestamp(cutoff).date(), pd.Timestamp(data_end).date())
+    metrics, hits = evaluation.evaluate_split(
+        train, test, train, k, settings.get("rules", RULES), settings.get("n_components", 2), seed=1
+    )
+    return evaluation.compare_with_baselines(metrics, hits, seed=1) if not metrics.empty else metrics
+
+
+def test_split_by_date_holds_out_later_lines_of_customers_with_history():
     lines = lines_from(
         {
             "b1": ("c1", "2020-01-01", ["x"]),
-            "b2": ("c1", "2020-01-05", ["y"]),
+            "b2": ("c1", "2020-01-05", ["y"]),  # c1's last basket, before the cutoff: training
             "b3": ("c2", "2020-01-03", ["z"]),
+            "b4": ("c2", "2020-02-03", ["x"]),  # after the cutoff: held out
+            "b5": ("c3", "2020-02-04", ["x"]),  # no history before the cutoff: left out
+            "b6": ("c2", "2020-03-02", ["y"]),  # after the data end (incomplete days): left out
         }
     )
-    train, test = evaluation.split_last_basket(lines)
-    assert set(test.basket_key) == {"b2"}
-    assert set(train.basket_key) == {"b1", "b3"}
+    train, test = evaluation.split_by_date(lines, pd.Timestamp("2020-01-31").date(), pd.Timestamp("2020-03-01").date())
+    assert set(train.basket_key) == {"b1", "b2", "b3"}
+    assert set(test.basket_key) == {"b4"}
 
 
 def test_collaborative_filtering_beats_popularity_when_tastes_differ():
     lines = two_taste_lines()
-    settings = {"min_support": 0.0, "min_pair_baskets": 2, "max_consequents": 20}
-    metrics = evaluation.evaluate_holdout(lines, lines, k=2, rule_settings=settings, n_components=4, seed=1)
+    metrics = evaluate(
+        lines,
+        "2020-01-15",
+        k=2,
+        rules={"min_support": 0.0, "min_pair_baskets": 2, "max_consequents": 20},
+        n_components=4,
+    )
     new_items = metrics[metrics.protocol == "new_items"].set_index("method")
     assert new_items.loc["item_item_cf", "hit_rate_at_k"] > new_items.loc["popularity", "hit_rate_at_k"]
     assert new_items.loc["item_item_cf", "hit_rate_at_k"] >= 0.5
+    assert new_items.loc["item_item_cf", "verdict"] == "better than popularity"
+    assert new_items.loc["item_item_cf", "hit_rate_gain_lower_95"] > 0
     assert (metrics.evaluated_customers == 60).all()
     assert metrics.precision_at_k.between(0, 1).all() and metrics.coverage.between(0, 1).all()
     # Precision at k is at most hit rate (a hit customer has >= 1 of k right), and >= hit/k.
@@ -125,12 +147,77 @@ def test_collaborative_filtering_beats_popularity_when_tastes_differ():
     assert (metrics.precision_at_k >= metrics.hit_rate_at_k / 2 - 1e-12).all()
 
 
-def test_evaluation_is_empty_without_repeat_customers():
-    lines = lines_from({"b1": ("c1", "2020-01-01", ["x", "y"]), "b2": ("c2", "2020-01-01", ["y"])})
-    metrics = evaluation.evaluate_holdout(
-        lines, lines, 10, {"min_support": 0, "min_pair_baskets": 1, "max_consequents": 5}, 4, 1
+def test_evaluation_is_empty_without_customers_on_both_sides_of_the_cutoff():
+    lines = lines_from({"b1": ("c1", "2020-01-01", ["x", "y"]), "b2": ("c2", "2020-02-01", ["y"])})
+    assert evaluate(lines, "2020-01-15", 10).empty
+
+
+def test_buy_again_is_the_baseline_to_beat_when_customers_rebuy():
+    """Methodology: customers who re-buy their own items make buy-again far better than
+    popularity when bought items may come back (all_items): a personalised method below it is
+    'not better than buy_again', whatever its gain over popularity; the new_items protocol
+    (what is served) has no buy-again row, and popularity is its baseline."""
+    baskets = {}
+    for n in range(40):
+        customer = f"c{n:02d}"
+        own = [f"own{n}", f"own{(n + 1) % 40}"]
+        baskets[f"{customer}-1"] = (customer, "2020-01-01", [*own, "p"])
+        baskets[f"{customer}-2"] = (customer, "2020-02-01", [own[0], f"new{n % 4}"])
+    metrics = evaluate(lines_from(baskets), "2020-01-15", k=3)
+    all_items = metrics[metrics.protocol == "all_items"].set_index("method")
+    assert all_items.loc["buy_again", "hit_rate_at_k"] == 1.0
+    assert (all_items.best_baseline == "buy_again").all()
+    assert all_items.loc["buy_again", "verdict"] == "baseline"
+    for method in ("item_item_cf", "svd", "association_rules", "popularity"):
+        assert all_items.loc[method, "verdict"] == "not better than buy_again"
+        assert not all_items.loc[method, "beats_best_baseline"]
+        assert all_items.loc[method, "hit_rate_gain_lower_95"] <= all_items.loc[method, "hit_rate_vs_best_baseline"]
+    new_items = metrics[metrics.protocol == "new_items"].set_index("method")
+    assert "buy_again" not in new_items.index
+    assert (new_items.best_baseline == "popularity").all()
+
+
+def test_paired_gain_interval_is_seeded_and_brackets_the_gain():
+    rng = np.random.default_rng(0)
+    model = rng.random(400) < 0.6
+    baseline = rng.random(400) < 0.5
+    low, high = evaluation.paired_gain_interval(model, baseline, seed=3)
+    assert (low, high) == evaluation.paired_gain_interval(model, baseline, seed=3)
+    assert low < model.mean() - baseline.mean() < high
+    # Paired: a model that differs from the baseline on one customer in 400 has an interval
+    # of a few customers' width (resampled unpaired it would be about 0.14 wide).
+    near = baseline.copy()
+    near[0] = not near[0]
+    near_low, near_high = evaluation.paired_gain_interval(near, baseline, seed=3)
+    assert near_high - near_low <= 4 / 400
+    assert evaluation.paired_gain_interval(baseline, baseline, seed=3) == (0.0, 0.0)
+
+
+def test_store_evaluation_splits_by_date_at_the_data_end():
+    """Methodology: the table's evaluation holds out the last holdout_days up to the store's
+    data end: a repeat customer whose baskets all fall before the cutoff is not evaluated (the
+    leave-last-basket-out protocol evaluated them), and lines after the data end are unused."""
+    rows = []
+    for n in range(30):
+        rows.append(("o", f"c{n:02d}", "2020-01-01", f"p{n % 5}"))
+        rows.append(("q", f"c{n:02d}", "2020-05-20", f"p{(n + 1) % 5}"))
+    rows.append(("r", "old", "2020-01-01", "p1"))
+    rows.append(("s", "old", "2020-01-10", "p2"))  # two baskets, both before the cutoff
+    rows.append(("t", "c00", "2020-07-01", "p3"))  # after the data end
+    lines = pd.DataFrame(rows, columns=["order_key", "customer_key", "ordered_at", "product_key"])
+    lines["order_key"] = lines["order_key"] + lines["customer_key"]
+    lines["ordered_at"] = pd.to_datetime(lines["ordered_at"])
+    lines.insert(0, "store", "online_retail")
+    products = pd.DataFrame(
+        {"product_key": [f"p{n}" for n in range(5)], "product_name": "x", "category_name_english": None}
     )
-    assert metrics.empty
+    data_ends = pd.DataFrame({"store": ["online_retail"], "data_end_date": [pd.Timestamp("2020-06-01").date()]})
+    metrics = tables.recommendation_metrics(lines, products, data_ends, seed=1)
+    assert (metrics.train_end_date == pd.Timestamp("2020-03-03").date()).all()
+    assert (metrics.test_end_date == pd.Timestamp("2020-06-01").date()).all()
+    assert (metrics.evaluated_customers == 30).all()
+    assert set(metrics.method) == {"popularity", "buy_again", "association_rules", "item_item_cf", "svd"}
+    assert set(metrics.loc[metrics.is_headline_protocol, "protocol"]) == {"new_items"}
 
 
 def test_recommend_gives_new_items_ranked_and_fills_with_popularity():
@@ -192,9 +279,7 @@ def test_held_out_items_never_seen_in_training_count_as_misses():
             "b5": ("c3", "2020-01-01", ["z", "x"]),
         }
     )
-    metrics = evaluation.evaluate_holdout(
-        lines, lines, 3, {"min_support": 0, "min_pair_baskets": 1, "max_consequents": 5}, 2, 1
-    )
+    metrics = evaluate(lines, "2020-01-15", 3)
     popularity = metrics[(metrics.method == "popularity") & (metrics.protocol == "all_items")].iloc[0]
     # Both repeat customers are evaluated; only c2's z can be found (brand_new is unseen).
     assert popularity.evaluated_customers == 2
