@@ -1,5 +1,5 @@
 """ml.demand_forecast: every series forecast for the horizon by its chosen model, refitted on
-all its data (point, 80% and 95% intervals; 0 on closed days)."""
+all its data (point, 80% and 95% intervals calibrated in the backtest; 0 on closed days)."""
 
 from retail_warehouse.ml.demand import tables
 
@@ -7,10 +7,7 @@ from retail_warehouse.ml.demand import tables
 def model(dbt, session):
     return tables.demand_forecast(
         dbt.ref("demand_series").project(tables.SERIES_COLUMNS).df(),
-        dbt.ref("forecast_model_selection")
-        .filter("is_chosen")
-        .project(", ".join(tables.SERIES_KEYS + ["model_name"]))
-        .df(),
+        dbt.ref("forecast_model_selection").filter("is_chosen").project(tables.CHOSEN_COLUMNS).df(),
         horizon_days=int(dbt.config.get("horizon_days")),
         seed=int(dbt.config.get("seed")),
     )

@@ -194,7 +194,7 @@ from ranked
 DEMAND_MASE_FROM_BACKTEST = """
 select avg(mase)
 from ml.forecast_backtest
-where store = '{store}' and series_id = 'orders|overall|all'
+where store = '{store}' and series_id = 'orders|overall|all' and fold_role = 'evaluation'
     and model_name = (
         select model_name from ml.forecast_model_selection
         where store = '{store}' and series_id = 'orders|overall|all' and is_chosen
@@ -251,18 +251,18 @@ NUMBER_CHECKS = {
         "olist_best_roc_auc": ROC_AUC_FROM_PREDICTIONS.format(store="olist"),
     },
     "/demand": {
-        # The chosen model's mean MASE, averaged here from its backtest folds.
+        # The chosen model's mean MASE, averaged here from its evaluation folds.
         "online_retail_demand_mase": DEMAND_MASE_FROM_BACKTEST.format(store="online_retail"),
         "olist_demand_mase": DEMAND_MASE_FROM_BACKTEST.format(store="olist"),
     },
     "/recommendations_retention": {
         "online_retail_serving_hit_rate": (
             "select hit_rate_at_k from ml.recommendation_metrics"
-            " where store = 'online_retail' and is_serving_method and protocol = 'all_items'"
+            " where store = 'online_retail' and is_serving_method and protocol = 'new_items'"
         ),
         "olist_serving_hit_rate": (
             "select hit_rate_at_k from ml.recommendation_metrics"
-            " where store = 'olist' and is_serving_method and protocol = 'all_items'"
+            " where store = 'olist' and is_serving_method and protocol = 'new_items'"
         ),
     },
     "/report": {

@@ -17,8 +17,12 @@ SERIES_COLUMNS = ", ".join(
 )
 # The columns of ml.forecast_backtest the model selection averages.
 BACKTEST_COLUMNS = ", ".join(
-    SERIES_KEYS + ["model_name", "fold_number", "mae", "rmse", "smape", "mase", "coverage_80", "coverage_95"]
+    SERIES_KEYS
+    + ["model_name", "fold_number", "fold_role", "mae", "rmse", "smape", "mase", "coverage_80", "coverage_95"]
+    + ["coverage_80_calibrated", "coverage_95_calibrated", "serving_interval_scale_80", "serving_interval_scale_95"]
 )
+# The columns of the chosen rows of ml.forecast_model_selection the forecast reads.
+CHOSEN_COLUMNS = ", ".join(SERIES_KEYS + ["model_name", "interval_scale_80", "interval_scale_95"])
 # The series of the staffing plan and of the forecast peak hours.
 OVERALL_ORDERS = "orders|overall|all"
 # The columns of marts.customer_features the customer detectors read.
@@ -70,13 +74,14 @@ def forecast_backtest(
 
 
 def forecast_model_selection(backtest: pd.DataFrame) -> pd.DataFrame:
-    """ml.forecast_model_selection: the backtest averaged per series and model, ranked."""
+    """ml.forecast_model_selection: per series and model, the rank on the selection folds
+    and the metrics on the evaluation folds; the chosen model of each series."""
     selection = forecasting.select_models(backtest)
     for row in selection[selection["is_chosen"]].itertuples():
         log_progress(
             "forecast_model_selection",
-            f"{row.store} {row.series_id}: {row.model_name} (MASE {row.mean_mase:.3f}, "
-            f"{row.mase_vs_seasonal_naive:.3f} x seasonal naive)",
+            f"{row.store} {row.series_id}: {row.choice_reason}; evaluation MASE {row.mean_mase:.3f}, 80% coverage "
+            f"{row.mean_coverage_80:.0%} ({row.mean_coverage_80_calibrated:.0%} calibrated)",
         )
     return selection
 
@@ -92,17 +97,24 @@ FORECAST_SCHEMA = {
 
 def demand_forecast(series: pd.DataFrame, chosen: pd.DataFrame, horizon_days: int, seed: int) -> pd.DataFrame:
     """ml.demand_forecast: every series forecast for the horizon by the model chosen for it
-    (chosen: the is_chosen rows of ml.forecast_model_selection), refitted on all its data."""
+    (chosen: the is_chosen rows of ml.forecast_model_selection), refitted on all its data,
+    its intervals scaled by the factors calibrated in the backtest."""
     model = "demand_forecast"
-    chosen_model = chosen.set_index(SERIES_KEYS)["model_name"].to_dict()
+    chosen_model = chosen.set_index(SERIES_KEYS)[["model_name", "interval_scale_80", "interval_scale_95"]]
     frames = []
     for key_values, rows in series.groupby(SERIES_KEYS, sort=True):
-        model_name = chosen_model.get(key_values)
-        if model_name is None:
+        if key_values not in chosen_model.index:
             log_progress(model, f"{key_values[0]} {key_values[1]}: no backtest result, no forecast")
             continue
+        model_name, scale_80, scale_95 = chosen_model.loc[key_values]
         with timed_step(model, f"{key_values[0]} {key_values[1]} {model_name}"):
-            forecast = forecasting.forecast_series(rows, model_name, horizon_days=horizon_days, seed=seed)
+            forecast = forecasting.forecast_series(
+                rows,
+                model_name,
+                horizon_days=horizon_days,
+                seed=seed,
+                interval_scale=(float(scale_80), float(scale_95)),
+            )
         frames.append(forecast.assign(**dict(zip(SERIES_KEYS, key_values))))
     if not frames:
         log_progress(model, "no series to forecast")

@@ -147,33 +147,141 @@ def test_backtest_evaluates_open_days_and_selection_prefers_lower_mase():
     frame = pd.DataFrame(rows)
     assert set(frame["model_name"]) == {"seasonal_naive", "ets", "sarima"}
     assert set(frame["fold_number"]) == {1, 2}
+    assert dict(zip(frame["fold_number"], frame["fold_role"])) == {1: "evaluation", 2: "selection"}
     # 14 calendar days hold 12 open days (two Saturdays closed).
     assert (frame["evaluated_days"] == 12).all()
     assert (frame["mase"] > 0).all() and (frame["smape"] <= 200).all()
     selection = forecasting.select_models(
         frame.assign(store="s", series_id="x", metric="orders", dimension="overall", dimension_value="all")
     )
-    chosen = selection[selection["is_chosen"]].iloc[0]
-    assert chosen["mean_mase"] == selection["mean_mase"].min()
-    assert selection.loc[selection["model_name"] == "seasonal_naive", "mase_vs_seasonal_naive"].iloc[0] == 1
-    tie = pd.DataFrame(
-        {
-            "store": "s",
-            "series_id": "x",
-            "metric": "orders",
-            "dimension": "overall",
-            "dimension_value": "all",
-            "model_name": ["sarima", "seasonal_naive"],
-            "fold_number": 1,
-            "mae": 1.0,
-            "rmse": 1.0,
-            "smape": 1.0,
-            "mase": 1.0,
-            "coverage_80": 1.0,
-            "coverage_95": 1.0,
-        }
-    )
+    candidate = selection[selection["is_candidate"]].iloc[0]
+    assert candidate["selection_mean_mase"] == selection["selection_mean_mase"].min()
+    assert selection["is_chosen"].sum() == 1
+    naive = selection[selection["model_name"] == "seasonal_naive"].iloc[0]
+    assert naive["mase_vs_seasonal_naive"] == 1 and not naive["beats_seasonal_naive"]
+    tie = fold_table({"sarima": [1.0, 1.0], "seasonal_naive": [1.0, 1.0]})
     assert forecasting.select_models(tie).query("is_chosen")["model_name"].iloc[0] == "seasonal_naive"
+
+
+def fold_table(mase_by_model: dict[str, list[float]]) -> pd.DataFrame:
+    """A backtest of one series: per model its MASE on folds 1, 2, ... (fold_count = their
+    number: the more recent half evaluates, the rest selects)."""
+    rows = []
+    for model_name, values in mase_by_model.items():
+        for fold, mase in enumerate(values, start=1):
+            rows.append(
+                {
+                    "model_name": model_name,
+                    "fold_number": fold,
+                    "fold_role": forecasting.fold_role(fold, len(values)),
+                    "mae": mase,
+                    "rmse": mase,
+                    "smape": mase,
+                    "mase": mase,
+                    "coverage_80": 0.8,
+                    "coverage_95": 0.95,
+                    "interval_scale_80": 1.0,
+                    "interval_scale_95": 1.0,
+                    "coverage_80_calibrated": 0.8,
+                    "coverage_95_calibrated": 0.95,
+                    "serving_interval_scale_80": 1.0,
+                    "serving_interval_scale_95": 1.0,
+                }
+            )
+    return pd.DataFrame(rows).assign(
+        store="s", series_id="x", metric="orders", dimension="overall", dimension_value="all"
+    )
+
+
+def test_fold_roles_older_half_selects_recent_half_evaluates():
+    assert [forecasting.fold_role(fold, 10) for fold in range(1, 11)] == ["evaluation"] * 5 + ["selection"] * 5
+    assert forecasting.fold_role(1, 1) == "evaluation"
+    assert [forecasting.fold_role(fold, 3) for fold in (1, 2, 3)] == ["evaluation", "selection", "selection"]
+
+
+def test_model_is_chosen_on_earlier_folds_and_reported_on_later_ones():
+    """Methodology: a model that wins the older folds by far but loses every recent one
+    (mean MASE over all folds 0.85 x seasonal naive, which chose it before) is the candidate
+    of the selection folds, reported on the evaluation folds only (1.3 x), and not served:
+    the seasonal naive is kept, and the table says why."""
+    backtest = fold_table({"seasonal_naive": [1.0] * 4, "ets": [1.3, 1.3, 0.4, 0.4]})
+    selection = forecasting.select_models(backtest).set_index("model_name")
+    assert selection.loc["ets", "is_candidate"] and selection.loc["ets", "model_rank"] == 1
+    assert selection.loc["ets", "selection_mean_mase"] == pytest.approx(0.4)
+    assert selection.loc["ets", "mean_mase"] == pytest.approx(1.3)
+    assert selection.loc["ets", "fold_count"] == 2 and selection.loc["ets", "selection_fold_count"] == 2
+    assert selection.loc["ets", "mase_vs_seasonal_naive"] == pytest.approx(1.3)
+    assert selection.loc["ets", "evaluation_folds_won"] == 0
+    assert not selection.loc["ets", "beats_seasonal_naive"]
+    assert selection.loc["seasonal_naive", "is_chosen"] and not selection.loc["ets", "is_chosen"]
+    assert selection.loc["seasonal_naive", "choice_reason"].startswith("seasonal naive kept: ets")
+
+
+def test_seasonal_naive_is_kept_unless_the_candidate_wins_most_evaluation_folds():
+    # sarima: better on average on the evaluation folds (one big win) but wins 1 of 3.
+    lucky = fold_table({"seasonal_naive": [1.0] * 6, "sarima": [0.3, 1.1, 1.1, 0.8, 0.8, 0.8]})
+    lucky_selection = forecasting.select_models(lucky).set_index("model_name")
+    assert lucky_selection.loc["sarima", "mase_vs_seasonal_naive"] < 1
+    assert lucky_selection.loc["sarima", "evaluation_folds_won"] == 1
+    assert lucky_selection.loc["seasonal_naive", "is_chosen"]
+    steady = fold_table({"seasonal_naive": [1.0] * 6, "sarima": [0.9, 0.9, 1.05, 0.8, 0.8, 0.8]})
+    steady_selection = forecasting.select_models(steady).set_index("model_name")
+    assert steady_selection.loc["sarima", "evaluation_folds_won"] == 2
+    assert steady_selection.loc["sarima", "is_chosen"] and steady_selection.loc["sarima", "beats_seasonal_naive"]
+    assert steady_selection.loc["sarima", "choice_reason"] == (
+        "sarima chosen on the selection folds, wins 2 of 3 evaluation folds"
+    )
+
+
+def test_conformal_scale_is_the_finite_sample_quantile_of_the_scores():
+    scores = np.arange(1, 11, dtype=float)  # 10 calibration days
+    assert forecasting.conformal_scale(scores, 0.8) == 9.0  # ceil(11 x 0.8) = 9th smallest
+    assert forecasting.conformal_scale(scores, 0.95) == 10.0  # rank 11 > n: the largest
+    assert forecasting.conformal_scale(np.array([]), 0.8) == 1.0
+    forecast = forecasting.Forecast(*(np.array([v]) for v in (10.0, 8.0, 14.0, 6.0, 18.0)))
+    below, above = forecast.interval_scores(np.array([7.0]))[0], forecast.interval_scores(np.array([18.0]))[0]
+    assert below == pytest.approx(1.5) and above == pytest.approx(2.0)  # 3 / 2 below, 8 / 4 above
+    wider = forecast.scaled(2.0, 1.0)
+    assert (wider.lower_80[0], wider.upper_80[0], wider.upper_95[0]) == (6.0, 18.0, 18.0)
+
+
+def test_intervals_are_calibrated_on_the_folds_before():
+    """Methodology: on a shop whose demand grows steadily the seasonal naive lags one season
+    behind, and its intervals (from the spread of the seasonal differences) cover about half
+    of the days, not 80%. Scaled by the conformal factor of the folds before each, they cover
+    close to 80% of the evaluation days; the served factor is that of the latest folds."""
+    rng = np.random.default_rng(5)
+    dates = pd.date_range("2021-01-04", periods=420, freq="D")
+    level = np.array([WEEKLY_PATTERN[d.isoweekday()] for d in dates]) + 100 + 2.0 * np.arange(len(dates))
+    values = np.where(dates.dayofweek == 5, 0.0, np.round(level + rng.normal(0, 8, len(dates))))
+    series = demand_series.build_demand_series(sales_daily_frame(pd.Series(values, index=dates)), top_n=0)
+    overall = series[series["series_id"] == "orders|overall|all"]
+    frame = pd.DataFrame(
+        forecasting.backtest_series(overall, horizon_days=28, fold_count=6, seed=42, prophet_dimensions=())
+    )
+    naive = frame[frame["model_name"] == "seasonal_naive"].set_index("fold_number")
+    evaluation = naive[naive["fold_role"] == "evaluation"]
+    assert (evaluation["interval_scale_80"] > 1.1).all()
+    assert evaluation["coverage_80"].mean() < 0.6
+    assert abs(evaluation["coverage_80_calibrated"].mean() - 0.8) < 0.1
+    # The oldest fold has no fold before it: its intervals stay the model's own.
+    assert naive.loc[6, "interval_scale_80"] == 1.0
+    assert naive.loc[6, "coverage_80_calibrated"] == naive.loc[6, "coverage_80"]
+    assert naive["serving_interval_scale_80"].nunique() == 1 and naive["serving_interval_scale_80"].iloc[0] > 1.1
+
+
+def test_forecast_intervals_are_scaled_by_the_calibration():
+    orders = shop_orders(start="2020-12-01", days=300)
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
+    overall = series[series["series_id"] == "orders|overall|all"]
+    plain = forecasting.forecast_series(overall, "seasonal_naive", horizon_days=14, seed=42)
+    wider = forecasting.forecast_series(overall, "seasonal_naive", horizon_days=14, seed=42, interval_scale=(2.0, 1.0))
+    open_days = plain["day_status"] == DAY_OPEN
+    widths = (plain["upper_80"] - plain["point_forecast"])[open_days]
+    assert np.allclose((wider["upper_80"] - wider["point_forecast"])[open_days], 2 * widths)
+    # The 95% interval (scale 1) still holds the doubled 80% one.
+    assert (wider["upper_95"] >= plain["upper_95"]).all() and (wider["upper_95"] >= wider["upper_80"]).all()
+    assert (wider["lower_95"] <= wider["lower_80"]).all()
 
 
 def test_short_series_gets_only_the_seasonal_naive():
@@ -346,7 +454,8 @@ def test_empty_inputs_give_empty_tables_with_columns():
     )
     plan = capacity.resource_plan(pd.DataFrame(columns=["store", "forecast_date"]), {})
     assert plan.empty and "agents_needed" in plan.columns
-    forecast = tables.demand_forecast(series, pd.DataFrame(columns=[*tables.SERIES_KEYS, "model_name"]), 28, 42)
+    chosen = pd.DataFrame(columns=[*tables.SERIES_KEYS, "model_name", "interval_scale_80", "interval_scale_95"])
+    forecast = tables.demand_forecast(series, chosen, 28, 42)
     assert forecast.empty and list(forecast.columns) == list(tables.FORECAST_SCHEMA)
     assert str(forecast["horizon_day"].dtype) == "Int32" and str(forecast["point_forecast"].dtype) == "Float64"
 
