@@ -139,6 +139,22 @@ def test_models_learn_a_weekly_pattern(model_name):
     assert np.array_equal(result.upper_95, again.upper_95)  # seeded: same input, same output
 
 
+def test_prophet_runs_the_cmdstan_build_of_its_pinned_wheel():
+    """Prophet's fit depends on the compiled Stan model and cmdstan it runs: the build must be
+    the one bundled in the prophet wheel pinned by requirements.lock (prophet 1.5.0, cmdstan
+    2.37.0), not a cmdstan found elsewhere on the machine."""
+    from pathlib import Path
+
+    import cmdstanpy
+    import prophet
+
+    dates = pd.date_range("2021-01-04", periods=28, freq="D")
+    forecasting.prophet(np.arange(28.0) % 7, dates, pd.date_range("2021-02-01", periods=2), seed=1)
+    cmdstan = Path(cmdstanpy.cmdstan_path())
+    assert cmdstan.parent == Path(prophet.__file__).parent / "stan_model"
+    assert cmdstan.name == "cmdstan-2.37.0" and prophet.__version__ == "1.5.0"
+
+
 def test_backtest_evaluates_open_days_and_selection_prefers_lower_mase():
     orders = shop_orders(days=200, closures=("2021-06-07",))
     series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
