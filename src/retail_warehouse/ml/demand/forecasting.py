@@ -185,13 +185,12 @@ def conformal_scale(scores: np.ndarray, level: float) -> float:
     days (Forecast.interval_scores): their ceil((n + 1) level)-th smallest, so that a new day
     falls inside the scaled interval with probability at least `level` (exchangeable days);
     1 (the model's own interval) without scores, the largest finite score when n is too small."""
-    scores = np.sort(np.asarray(scores, dtype=float))
+    scores = np.asarray(scores, dtype=float)
     if scores.size == 0:
         return 1.0
-    rank = int(np.ceil((scores.size + 1) * level))
-    finite = scores[np.isfinite(scores)]
-    value = scores[min(rank, scores.size) - 1]
+    value = np.quantile(scores, min(np.ceil((scores.size + 1) * level) / scores.size, 1.0), method="inverted_cdf")
     if not np.isfinite(value):
+        finite = scores[np.isfinite(scores)]
         return float(finite.max()) if finite.size else 1.0
     return float(value)
 
