@@ -67,6 +67,11 @@ class PreparedStore:
     scaler: FeatureScaler
     matrix: np.ndarray
 
+    @property
+    def keys(self) -> np.ndarray:
+        """The customer keys of the matrix rows: the samples are chosen by their hash."""
+        return self.frame["customer_key"].to_numpy()
+
 
 def stack_store_frames(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     """The per-store frames stacked, in `columns`; an empty table of those columns when no
@@ -103,7 +108,7 @@ def segmentation_model_selection(customer_features: pd.DataFrame, config: Segmen
     frames = []
     for prepared in prepare_stores(customer_features, config):
         with timed_step(MODEL, f"{prepared.store}: model selection"):
-            selection = select_model(prepared.matrix, config, prepared.store)
+            selection = select_model(prepared.matrix, config, prepared.store, keys=prepared.keys)
         frames.append(selection_frame(prepared.store, selection, prepared.features))
     if not frames:
         return pd.DataFrame(columns=SELECTION_COLUMNS)
@@ -134,7 +139,7 @@ def customer_segments(
         if row is not None:
             with timed_step(MODEL, f"{prepared.store}: fit {row['method']} k={row['k']} and assign"):
                 segmenter = refit_chosen(
-                    prepared.matrix, row["method"], int(row["k"]), config, *_dbscan_parameters(row)
+                    prepared.matrix, row["method"], int(row["k"]), config, *_dbscan_parameters(row), keys=prepared.keys
                 )
         assigned = assign(
             prepared.matrix, segmenter, prepared.frame["monetary"].to_numpy(dtype="float64"), prepared.features, config
@@ -232,8 +237,10 @@ def segment_stability(
         # DBSCAN refits derive eps by the knee rule on their own data (dbscan = (None, None)).
         method, k, dbscan = row["method"], int(row["k"]), (None, None)
         with timed_step(MODEL, f"{prepared.store}: bootstrap ARI ({bootstrap_resamples} refits)"):
-            reference = refit_chosen(prepared.matrix, method, k, config, *_dbscan_parameters(row))
-            bootstrap = bootstrap_ari(prepared.matrix, reference, method, k, bootstrap_resamples, config, dbscan)
+            reference = refit_chosen(prepared.matrix, method, k, config, *_dbscan_parameters(row), keys=prepared.keys)
+            bootstrap = bootstrap_ari(
+                prepared.matrix, reference, method, k, bootstrap_resamples, config, dbscan, keys=prepared.keys
+            )
         store_snapshots = derive_features(snapshots[snapshots["store"] == prepared.store])
         kept = [(f, t) for f, t in zip(prepared.features, prepared.transforms) if f in store_snapshots.columns]
         features, transforms = tuple(f for f, _ in kept), tuple(t for _, t in kept)
