@@ -166,6 +166,17 @@ def validate_classifier(
     return ValidationRun(name, threshold, positive_probability(model, validation))
 
 
+def flag_top_share(probabilities, keys, share: float) -> tuple[np.ndarray, float]:
+    """The round(share * n) customers with the highest probability (ties broken by customer
+    key, so the count is exact), and the probability of the last one flagged (NaN when none)."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    count = round(float(share) * len(probabilities))
+    order = np.lexsort((np.asarray(keys, dtype=str), -probabilities))
+    flagged = np.zeros(len(probabilities), dtype=bool)
+    flagged[order[:count]] = True
+    return flagged, float(probabilities[order[count - 1]]) if count else float("nan")
+
+
 def churn_probability(probabilities, target: str) -> np.ndarray:
     probabilities = np.asarray(probabilities, dtype=float)
     return probabilities if target == "churn" else 1.0 - probabilities
