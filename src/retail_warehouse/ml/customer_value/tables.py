@@ -36,6 +36,11 @@ EXAMPLE_COLUMNS = ", ".join(
     + ("spend_next", "purchased_again", "is_positive")
 )
 BEST_MODEL_COLUMNS = "store, model_name, target_name, horizon_days, threshold, flagged_share, is_best"
+# The columns of ml.churn_validation_predictions churn_model_metrics reads.
+PREDICTION_COLUMNS = (
+    "store, model_name, customer_key, target_name, horizon_days, is_positive, probability, threshold, "
+    "selection_cutoff, selection_roc_auc, selection_pr_auc, selection_roc_auc_gain_lower"
+)
 # churn_scores recounts recency and tenure at the day after the data end from these dates.
 SCORING_COLUMNS = CUSTOMER_COLUMNS + ", first_order_date, last_order_date"
 # marts.store_data_ends: each store's last complete day, the one "today" of every model.
@@ -130,7 +135,9 @@ def _store_split(store_examples: pd.DataFrame):
 @single_threaded()
 def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: int) -> pd.DataFrame:
     """The probabilities of every classifier on the validation rows of each store, with the
-    threshold each chose before validation."""
+    threshold each chose before validation and its scores at the selection (tuning) cutoff,
+    where churn_model_metrics chooses the served model: ROC-AUC, PR-AUC and the lower bound
+    of the paired-bootstrap 95% interval of its ROC-AUC gain over the recency baseline."""
     model = "churn_validation_predictions"
     examples = _prepared_examples(examples)
     frames = []
@@ -140,12 +147,22 @@ def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: in
             log_progress(model, f"{store}: no training cutoff before the validation cutoff: not validated")
             continue
         validation = store_examples[store_examples["as_of_date"] == split.validation]
+        tuning_labels = churn.positive_labels(churn.tuning_rows_of(store_examples, split), target)
+        runs = {}
         for name in churn.CLASSIFIERS:
             with timed_step(model, f"{store}: {name}"):
-                run = churn.validate_classifier(name, store_examples, split, target, seed, max_rows)
+                runs[name] = churn.validate_classifier(name, store_examples, split, target, seed, max_rows)
+        baseline = runs[churn.BASELINE]
+        for name, run in runs.items():
             if run.probabilities is None:
                 log_progress(model, f"{store}: {name} not fitted: the training rows hold one class")
                 continue
+            selection = classification_metrics(tuning_labels, run.tuning_probabilities, run.threshold)
+            gain_lower = (
+                churn.paired_auc_gain(tuning_labels, run.tuning_probabilities, baseline.tuning_probabilities, seed)[1]
+                if baseline.tuning_probabilities is not None and name != churn.BASELINE
+                else None
+            )
             frames.append(
                 pd.DataFrame(
                     {
@@ -158,6 +175,10 @@ def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: in
                         "is_positive": validation["is_positive"].to_numpy(dtype=bool),
                         "probability": run.probabilities,
                         "threshold": run.threshold,
+                        "selection_cutoff": (split.tuning or split.training[-1]).date(),
+                        "selection_roc_auc": selection["roc_auc"],
+                        "selection_pr_auc": selection["pr_auc"],
+                        "selection_roc_auc_gain_lower": gain_lower,
                     }
                 )
             )
@@ -165,7 +186,8 @@ def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: in
         frames,
         schema(
             "store:str model_name:str customer_key:str as_of_date:date target_name:str horizon_days:int "
-            "is_positive:bool probability:float threshold:float"
+            "is_positive:bool probability:float threshold:float selection_cutoff:date selection_roc_auc:float "
+            "selection_pr_auc:float selection_roc_auc_gain_lower:float"
         ),
     )
 
@@ -173,12 +195,25 @@ def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: in
 # --- ml.churn_model_metrics and ml.churn_calibration ---------------------------------------
 
 
-def churn_model_metrics(predictions: pd.DataFrame, examples: pd.DataFrame, max_rows: int) -> pd.DataFrame:
-    """Per store and classifier: the out-of-time scores; is_best marks the highest PR-AUC
-    (then ROC-AUC), the model churn_scores uses; lifts compare with the recency baseline."""
+def churn_model_metrics(predictions: pd.DataFrame, examples: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """Per store and classifier: the out-of-time scores at the validation cutoff, and the
+    ROC-AUC gain over the recency baseline with its paired-bootstrap 95% interval
+    (beats_baseline: the interval is above 0). is_best, the model churn_scores serves, is
+    chosen at the earlier selection cutoff, never at the validation cutoff it is reported on:
+    the highest selection PR-AUC (then ROC-AUC) among the models whose selection ROC-AUC gain
+    over recency has its interval above 0; the recency baseline itself when none has."""
     examples = _prepared_examples(examples)
     rows = []
     for (store, name), group in predictions.groupby(["store", "model_name"], sort=True):
+        baseline = predictions[(predictions["store"] == store) & (predictions["model_name"] == churn.BASELINE)]
+        paired = group.merge(
+            baseline[["customer_key", "probability"]], on="customer_key", suffixes=("", "_baseline"), validate="1:1"
+        )
+        gain, gain_lower, gain_upper = (
+            churn.paired_auc_gain(paired["is_positive"], paired["probability"], paired["probability_baseline"], seed)
+            if name != churn.BASELINE and len(paired)
+            else (None, None, None)
+        )
         store_examples = examples[examples["store"] == store]
         _, _, split = _store_split(store_examples)
         training_rows = int((store_examples["split"] == "training").sum())
@@ -198,17 +233,25 @@ def churn_model_metrics(predictions: pd.DataFrame, examples: pd.DataFrame, max_r
                 "fitted_row_count": min(training_rows, churn.fitted_row_cap(name, max_rows)),
                 **classification_metrics(group["is_positive"], group["probability"], group["threshold"].iloc[0]),
                 "flagged_share": float((group["probability"] >= group["threshold"].iloc[0]).mean()),
+                "selection_cutoff": group["selection_cutoff"].iloc[0],
+                "selection_roc_auc": group["selection_roc_auc"].iloc[0],
+                "selection_pr_auc": group["selection_pr_auc"].iloc[0],
+                "selection_roc_auc_gain_lower": group["selection_roc_auc_gain_lower"].iloc[0],
+                "roc_auc_gain_vs_baseline": gain,
+                "roc_auc_gain_ci_lower": gain_lower,
+                "roc_auc_gain_ci_upper": gain_upper,
+                "beats_baseline": None if gain_lower is None else bool(gain_lower > 0),
             }
         )
     table = pd.DataFrame(rows)
     if table.empty:
         return typed_table([], CHURN_METRICS_SCHEMA)
     table["is_best"] = False
+    table["served_reason"] = None
     for _store, group in table.groupby("store"):
-        ranked = group.sort_values(
-            ["pr_auc", "roc_auc", "model_name"], ascending=[False, False, True], na_position="last", kind="mergesort"
-        )
-        table.loc[ranked.index[0], "is_best"] = True
+        best, reason = _served_model(group)
+        table.loc[best, "is_best"] = True
+        table.loc[group.index, "served_reason"] = reason
         baseline = group[group["is_baseline"]]
         if not baseline.empty:
             for metric in ("roc_auc", "pr_auc"):
@@ -222,8 +265,33 @@ CHURN_METRICS_SCHEMA = schema(
     "threshold_tuning_cutoff:date validation_cutoff:date training_row_count:int fitted_row_count:int "
     "row_count:int positive_rate:float roc_auc:float pr_auc:float threshold:float precision:float "
     "recall:float f1:float brier_score:float roc_auc_lift_vs_baseline:float pr_auc_lift_vs_baseline:float "
-    "flagged_share:float"
+    "flagged_share:float selection_cutoff:date selection_roc_auc:float selection_pr_auc:float "
+    "selection_roc_auc_gain_lower:float roc_auc_gain_vs_baseline:float roc_auc_gain_ci_lower:float "
+    "roc_auc_gain_ci_upper:float beats_baseline:bool served_reason:str"
 )
+
+
+def _served_model(group: pd.DataFrame):
+    """The index of the store's served model and why (churn_model_metrics docstring)."""
+    beating = group[~group["is_baseline"] & (group["selection_roc_auc_gain_lower"].astype("Float64").fillna(-1.0) > 0)]
+    if beating.empty:
+        baseline = group[group["is_baseline"]]
+        chosen = baseline if not baseline.empty else group
+        return chosen.index[0], (
+            f"No model beats {churn.BASELINE} at the selection cutoff (paired-bootstrap 95% interval of the "
+            f"ROC-AUC gain above 0): {chosen['model_name'].iloc[0]} is served."
+        )
+    ranked = beating.sort_values(
+        ["selection_pr_auc", "selection_roc_auc", "model_name"],
+        ascending=[False, False, True],
+        na_position="last",
+        kind="mergesort",
+    )
+    name = ranked["model_name"].iloc[0]
+    return ranked.index[0], (
+        f"{name}: the highest PR-AUC at the selection cutoff {ranked['selection_cutoff'].iloc[0]} among the models "
+        f"whose ROC-AUC gain over {churn.BASELINE} there has a paired-bootstrap 95% interval above 0."
+    )
 
 
 def churn_calibration(predictions: pd.DataFrame) -> pd.DataFrame:

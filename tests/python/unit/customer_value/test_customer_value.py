@@ -355,7 +355,7 @@ def build_tables(orders: pd.DataFrame):
     data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [orders["order_date"].max()]})
     examples = tables.customer_value_examples(snapshots, orders, horizons, targets, data_ends)
     predictions = tables.churn_validation_predictions(examples, 42, 5000)
-    metrics = tables.churn_model_metrics(predictions, examples, 5000)
+    metrics = tables.churn_model_metrics(predictions, examples, 5000, 42)
     return {
         "examples": examples,
         "predictions": predictions,
