@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from retail_warehouse.ml.common import log_progress, schema, timed_step, typed_table
+from retail_warehouse.ml.common import log_progress, schema, single_threaded, timed_step, typed_table
 from retail_warehouse.ml.retention.groups import dimensions_of, store_survival_frame, tested_dimensions_of
 from retail_warehouse.ml.retention.survival import (
     SURVIVAL_HORIZONS_DAYS,
@@ -57,6 +57,7 @@ def survival_frames(
     }
 
 
+@single_threaded()
 def retention_survival(
     sale_days: pd.DataFrame, end_dates: pd.DataFrame, customers: pd.DataFrame, segments: pd.DataFrame
 ) -> pd.DataFrame:
@@ -71,6 +72,7 @@ def retention_group_summary(curves: pd.DataFrame) -> pd.DataFrame:
     return typed_table([summarise_curves(curves)], SUMMARY_SCHEMA)
 
 
+@single_threaded()
 def retention_tests(
     sale_days: pd.DataFrame, end_dates: pd.DataFrame, customers: pd.DataFrame, segments: pd.DataFrame
 ) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """One function per dbt model of python_models/segmentation/: each takes the marts as pandas
 frames, loops over the stores present (sorted, so the output never depends on query order)
-and returns the model's table. A store may be absent or tiny: it then gets one segment and a
-'none' model row, with the reason logged.
+and returns the model's table, on one BLAS / OpenMP thread (common.single_threaded: the same
+input gives the same table on any machine). A store may be absent or tiny: it then gets one
+segment and a 'none' model row, with the reason logged.
 
 The models read only the columns of customer_features (and of its snapshots) named in
 CUSTOMER_COLUMNS / SNAPSHOT_COLUMNS / OUTLIER_COLUMNS, projected in DuckDB."""
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.common import log_progress, timed_step
+from retail_warehouse.ml.common import log_progress, single_threaded, timed_step
 from retail_warehouse.ml.segmentation.clustering import (
     MODEL,
     SELECTION_COLUMNS,
@@ -97,12 +98,14 @@ def prepare_stores(customer_features: pd.DataFrame, config: SegmentationConfig) 
     return prepared
 
 
+@single_threaded()
 def segmentation_features(customer_features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
     """ml.segmentation_features: every candidate feature per store, used or not and why."""
     frames = [decisions_frame(p.store, p.decisions, p.scaler) for p in prepare_stores(customer_features, config)]
     return pd.concat(frames, ignore_index=True) if frames else decisions_frame("", [], None)
 
 
+@single_threaded()
 def segmentation_model_selection(customer_features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
     """ml.segmentation_model_selection."""
     frames = []
@@ -126,6 +129,7 @@ def _dbscan_parameters(row: pd.Series) -> tuple[float | None, int | None]:
     return float(row["eps"]), int(row["min_samples"])
 
 
+@single_threaded()
 def customer_segments(
     customer_features: pd.DataFrame, customer_rfm: pd.DataFrame, selection: pd.DataFrame, config: SegmentationConfig
 ) -> pd.DataFrame:
@@ -217,6 +221,7 @@ def segment_outliers(customer_segments_table: pd.DataFrame, customer_features: p
     return listed.sort_values(["store", "customer_key"], kind="stable").reset_index(drop=True)[columns]
 
 
+@single_threaded()
 def segment_stability(
     customer_features: pd.DataFrame,
     snapshots: pd.DataFrame,
