@@ -1,16 +1,17 @@
-"""ml.churn_scores: every current customer (customer_features) once: probability from the
-store's best classifier refitted on all labelled history, churn probability, risk band, top
-drivers."""
+"""ml.churn_scores: every current customer (customer_features) once, scored as of the day after
+the store's data end (marts.store_data_ends): probability from the store's best classifier
+refitted on all labelled history, churn probability, risk band, top drivers, flag."""
 
 from retail_warehouse.ml.customer_value import tables
 
 
 def model(dbt, session):
     return tables.churn_scores(
-        dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
+        dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
         dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         dbt.ref("churn_model_metrics").project(tables.BEST_MODEL_COLUMNS).df(),
+        dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
     )

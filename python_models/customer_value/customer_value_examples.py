@@ -1,5 +1,6 @@
 """ml.customer_value_examples: labelled out-of-time examples: features at each labelled monthly
-cutoff, outcomes in the next H days, and the split (training / validation / refit_only).
+cutoff, outcomes in the next H days (windows ending by the store's data end,
+marts.store_data_ends), and the split (training / validation / refit_only).
 Logic: retail_warehouse.ml.customer_value.labels."""
 
 from retail_warehouse.ml.customer_value import tables
@@ -11,4 +12,5 @@ def model(dbt, session):
         dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
         horizons=dbt.config.get("horizon_days"),
         targets=dbt.config.get("churn_target"),
+        data_ends=dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
     )

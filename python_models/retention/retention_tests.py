@@ -7,7 +7,7 @@ def model(dbt, session):
     orders = dbt.ref("fct_orders")
     return tables.retention_tests(
         orders.filter(tables.SALE_ORDERS).project("store, customer_key, order_date").distinct().order("all").df(),
-        orders.aggregate("store, max(order_date) as end_date", "store").df(),
+        dbt.ref("store_data_ends").project(tables.END_DATE_COLUMNS).df(),
         dbt.ref("dim_customers").project("store, customer_key, country_name, state").order("customer_key").df(),
         dbt.ref("customer_rfm").project("customer_key, rfm_segment").order("customer_key").df(),
     )

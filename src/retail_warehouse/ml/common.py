@@ -88,6 +88,17 @@ def sample_positions(n: int, size: int, seed: int, *, legacy_generator: bool = F
     return np.sort(generator.choice(n, size, replace=False))
 
 
+def hash_sample_positions(keys, size: int, seed: int) -> np.ndarray:
+    """Sorted positions of the min(n, size) keys with the smallest seeded hash (SipHash, the
+    same on every machine). Whether a row is sampled depends on its key alone, not on its
+    position: a new customer enters the sample or not, and nobody else moves in or out."""
+    keys = np.asarray(keys, dtype=object)
+    if len(keys) <= size:
+        return np.arange(len(keys))
+    hashes = pd.util.hash_array(keys.astype(str).astype(object), hash_key=f"{seed % 10**16:016d}")
+    return np.sort(np.argsort(hashes, kind="stable")[:size])
+
+
 # --- Threads ----------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -135,14 +136,43 @@ def positive_probability(estimator, rows: pd.DataFrame) -> np.ndarray:
     return estimator.predict_proba(rows[list(FEATURES)])[:, 1].astype(float)
 
 
+# Paired bootstrap of an AUC gain: resamples of the rows, the same for both models.
+BOOTSTRAP_RESAMPLES = 500
+
+
+def paired_auc_gain(labels, probabilities, baseline_probabilities, seed: int) -> tuple[float, float, float]:
+    """ROC-AUC of the model minus the baseline's on the same rows, and its 95% percentile
+    interval over BOOTSTRAP_RESAMPLES seeded paired resamples (resamples with one class are
+    skipped); NaNs when the rows hold one class."""
+    labels = np.asarray(labels, dtype=bool)
+    probabilities = np.asarray(probabilities, dtype=float)
+    baseline_probabilities = np.asarray(baseline_probabilities, dtype=float)
+    if labels.all() or not labels.any():
+        return float("nan"), float("nan"), float("nan")
+    gain = roc_auc_score(labels, probabilities) - roc_auc_score(labels, baseline_probabilities)
+    generator = np.random.default_rng(seed)
+    gains = []
+    for _ in range(BOOTSTRAP_RESAMPLES):
+        rows = generator.integers(0, len(labels), len(labels))
+        if labels[rows].all() or not labels[rows].any():
+            continue
+        gains.append(
+            roc_auc_score(labels[rows], probabilities[rows]) - roc_auc_score(labels[rows], baseline_probabilities[rows])
+        )
+    lower, upper = np.quantile(gains, [0.025, 0.975])
+    return float(gain), float(lower), float(upper)
+
+
 @dataclass(frozen=True)
 class ValidationRun:
-    """One classifier's out-of-time run: its threshold (tuned before validation) and its
-    probabilities on the validation rows (None when it could not be fitted)."""
+    """One classifier's out-of-time run: its threshold (tuned before validation), its
+    probabilities on the validation rows (None when it could not be fitted), and those of the
+    model fitted before the tuning cutoff on the tuning rows (where models are selected)."""
 
     model_name: str
     threshold: float | None
     probabilities: np.ndarray | None
+    tuning_probabilities: np.ndarray | None = None
 
 
 def validate_classifier(
@@ -162,8 +192,26 @@ def validate_classifier(
     model = fit_classifier(name, training, target, seed, max_rows)
     if model is None or tuning_model is None:
         return ValidationRun(name, None, None)
-    threshold = f1_best_threshold(positive_labels(tuning_rows, target), positive_probability(tuning_model, tuning_rows))
-    return ValidationRun(name, threshold, positive_probability(model, validation))
+    tuning_probabilities = positive_probability(tuning_model, tuning_rows)
+    threshold = f1_best_threshold(positive_labels(tuning_rows, target), tuning_probabilities)
+    return ValidationRun(name, threshold, positive_probability(model, validation), tuning_probabilities)
+
+
+def tuning_rows_of(examples: pd.DataFrame, split: OutOfTimeSplit) -> pd.DataFrame:
+    """The rows thresholds are tuned and models selected on (validate_classifier)."""
+    training = examples[examples["as_of_date"].isin(split.training)]
+    return training[training["as_of_date"] == split.tuning] if split.tuning is not None else training
+
+
+def flag_top_share(probabilities, keys, share: float) -> tuple[np.ndarray, float]:
+    """The round(share * n) customers with the highest probability (ties broken by customer
+    key, so the count is exact), and the probability of the last one flagged (NaN when none)."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    count = round(float(share) * len(probabilities))
+    order = np.lexsort((np.asarray(keys, dtype=str), -probabilities))
+    flagged = np.zeros(len(probabilities), dtype=bool)
+    flagged[order[:count]] = True
+    return flagged, float(probabilities[order[count - 1]]) if count else float("nan")
 
 
 def churn_probability(probabilities, target: str) -> np.ndarray:

@@ -6,8 +6,8 @@ Leakage rules, enforced here and tested:
 - a feature at cutoff c uses orders dated before c only (`assert_features_ignore_future`);
 - an outcome at cutoff c uses orders dated in [c, c + H) only;
 - a cutoff is labelled only when its whole outcome window lies inside the observed data
-  (c + H <= observed_data_end: the day after the store's last order, ignoring a trailing
-  0.1% of orders);
+  (c + H <= the day after the store's data end, marts.store_data_ends.data_end_date: its
+  last complete day, defined once in SQL for every model);
 - training cutoffs have their outcome window closed before the validation cutoff
   (c + H <= validation cutoff), so validation mimics scoring on that day with what was
   known then; no random split across time.
@@ -47,9 +47,14 @@ class LeakageError(AssertionError):
 
 
 def sale_orders(fct_orders: pd.DataFrame) -> pd.DataFrame:
-    """The sale orders of known customers, sorted, with order_date as datetime64."""
+    """The sale orders of known customers, sorted, with order_date as datetime64. A sale
+    order is one of order_type 'sale' that was not cancelled (Olist status canceled or
+    unavailable): the one definition the labels share with survival and experiments."""
     orders = fct_orders.loc[
-        (fct_orders["order_type"] == "sale") & fct_orders["customer_key"].notna(), list(ORDER_COLUMNS)
+        (fct_orders["order_type"] == "sale")
+        & ~fct_orders["is_cancelled"].astype(bool)
+        & fct_orders["customer_key"].notna(),
+        list(ORDER_COLUMNS),
     ].copy()
     orders["order_date"] = pd.to_datetime(orders["order_date"])
     orders["net_revenue_amount"] = orders["net_revenue_amount"].astype(float)
@@ -185,13 +190,19 @@ def attach_features(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFra
     return frame.sort_values(["as_of_date", "customer_key"], kind="mergesort").reset_index(drop=True)
 
 
-def labelled_examples(snapshots: pd.DataFrame, orders: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+def day_after(data_end_date) -> pd.Timestamp:
+    """The first day past a store's data end (marts.store_data_ends.data_end_date): the end
+    (exclusive) of its observed outcome windows and the as-of day of its scores."""
+    return pd.Timestamp(data_end_date) + pd.Timedelta(days=1)
+
+
+def labelled_examples(snapshots: pd.DataFrame, orders: pd.DataFrame, horizon_days: int, data_end_date) -> pd.DataFrame:
     """The snapshot rows at labelled cutoffs with their features and outcomes: orders_next,
-    spend_next (net revenue in [c, c + H)), purchased_again (orders_next > 0)."""
+    spend_next (net revenue in [c, c + H)), purchased_again (orders_next > 0). data_end_date:
+    the store's last complete day (marts.store_data_ends)."""
     if snapshots.empty or orders.empty:
         return pd.DataFrame(columns=["customer_key", "as_of_date", *FEATURES, "orders_next", "spend_next"])
-    data_end = observed_data_end(orders)
-    cutoffs = labelled_cutoffs(pd.to_datetime(snapshots["as_of_date"]).unique(), data_end, horizon_days)
+    cutoffs = labelled_cutoffs(pd.to_datetime(snapshots["as_of_date"]).unique(), day_after(data_end_date), horizon_days)
     rows = snapshots[pd.to_datetime(snapshots["as_of_date"]).isin(cutoffs)]
     examples = attach_features(rows, orders)
     outcomes = outcome_labels(orders, cutoffs, horizon_days)
@@ -200,6 +211,22 @@ def labelled_examples(snapshots: pd.DataFrame, orders: pd.DataFrame, horizon_day
     examples["spend_next"] = examples["spend_next"].fillna(0.0).astype(float)
     examples["purchased_again"] = examples["orders_next"] > 0
     return examples
+
+
+def as_of_scoring_date(customers: pd.DataFrame, orders: pd.DataFrame, data_end_date) -> pd.DataFrame:
+    """customer_features rows (measured on the orders before their as_of_date, the day after
+    the store's last order) as they stood on the scoring day, the day after the data end:
+    only recency_days and tenure_days depend on the as-of day, so they are recounted from
+    last_order_date / first_order_date. A customer with a sale order on or after the scoring
+    day has no such state (is_scorable false: scored nowhere, kept in the table)."""
+    scoring_date = day_after(data_end_date)
+    frame = customers.copy()
+    later = orders.loc[orders["order_date"] >= scoring_date, "customer_key"].unique()
+    frame["is_scorable"] = ~frame["customer_key"].isin(later)
+    frame["as_of_date"] = scoring_date
+    for column, date_column in (("recency_days", "last_order_date"), ("tenure_days", "first_order_date")):
+        frame[column] = (scoring_date - pd.to_datetime(frame[date_column])).dt.days.astype(float)
+    return frame
 
 
 def seeded_sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from retail_warehouse.ml.customer_value import churn, spend
 from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
     SNAPSHOT_FEATURES,
+    as_of_scoring_date,
     assert_features_ignore_future,
     attach_features,
     labelled_examples,
@@ -26,7 +27,7 @@ from retail_warehouse.ml.customer_value.metrics import calibration_bins, classif
 
 # The columns of marts.fct_orders the tables read (labels.sale_orders keeps the sale orders),
 # projected in DuckDB: the whole mart as pandas would cost ~10x the memory.
-ORDER_COLUMNS = "store, order_type, customer_key, order_date, net_revenue_amount"
+ORDER_COLUMNS = "store, order_type, is_cancelled, customer_key, order_date, net_revenue_amount"
 # The columns of marts.customer_features and of its snapshots the tables read.
 CUSTOMER_COLUMNS = ", ".join(("store", "customer_key", "customer_id", "as_of_date", *SNAPSHOT_FEATURES))
 # The columns of ml.customer_value_examples and of ml.churn_model_metrics the later models read.
@@ -34,7 +35,16 @@ EXAMPLE_COLUMNS = ", ".join(
     ("store", "customer_key", "as_of_date", "split", "horizon_days", "target_name", *FEATURES)
     + ("spend_next", "purchased_again", "is_positive")
 )
-BEST_MODEL_COLUMNS = "store, model_name, target_name, horizon_days, threshold, is_best"
+BEST_MODEL_COLUMNS = "store, model_name, target_name, horizon_days, threshold, flagged_share, is_best"
+# The columns of ml.churn_validation_predictions churn_model_metrics reads.
+PREDICTION_COLUMNS = (
+    "store, model_name, customer_key, target_name, horizon_days, is_positive, probability, threshold, "
+    "selection_cutoff, selection_roc_auc, selection_pr_auc, selection_roc_auc_gain_lower"
+)
+# churn_scores recounts recency and tenure at the day after the data end from these dates.
+SCORING_COLUMNS = CUSTOMER_COLUMNS + ", first_order_date, last_order_date"
+# marts.store_data_ends: each store's last complete day, the one "today" of every model.
+DATA_END_COLUMNS = "store, data_end_date"
 
 
 def _stores(*frames: pd.DataFrame) -> list[str]:
@@ -43,6 +53,14 @@ def _stores(*frames: pd.DataFrame) -> list[str]:
 
 def _store_orders(fct_orders: pd.DataFrame, store: str) -> pd.DataFrame:
     return sale_orders(fct_orders[fct_orders["store"] == store])
+
+
+def _data_end(data_ends: pd.DataFrame, store: str) -> pd.Timestamp:
+    """The store's data end (marts.store_data_ends.data_end_date)."""
+    ends = data_ends.loc[data_ends["store"] == store, "data_end_date"]
+    if ends.empty:
+        raise KeyError(f"marts.store_data_ends has no data_end_date for store {store!r}")
+    return pd.Timestamp(ends.iloc[0])
 
 
 # --- ml.customer_value_examples ------------------------------------------------------------
@@ -54,12 +72,14 @@ EXAMPLES_SCHEMA = {
 }
 
 
-def customer_value_examples(snapshots: pd.DataFrame, fct_orders: pd.DataFrame, horizons, targets) -> pd.DataFrame:
+def customer_value_examples(
+    snapshots: pd.DataFrame, fct_orders: pd.DataFrame, horizons, targets, data_ends: pd.DataFrame
+) -> pd.DataFrame:
     """Every snapshot row at a labelled cutoff with features, outcomes and its split:
     training (outcome window closed by the validation cutoff), validation (the latest labelled
     cutoff) or refit_only (labelled, used only to refit the scoring models on all history).
     horizons and targets: per store (common.per_store), vars churn_horizon_days and
-    churn_target."""
+    churn_target; data_ends: marts.store_data_ends (outcome windows end by the data end)."""
     model = "customer_value_examples"
     frames = []
     for store in _stores(snapshots, fct_orders):
@@ -68,7 +88,7 @@ def customer_value_examples(snapshots: pd.DataFrame, fct_orders: pd.DataFrame, h
         orders = _store_orders(fct_orders, store)
         store_snapshots = snapshots[snapshots["store"] == store]
         with timed_step(model, f"{store}: labelled examples, H = {horizon} days, target {target}"):
-            examples = labelled_examples(store_snapshots, orders, horizon)
+            examples = labelled_examples(store_snapshots, orders, horizon, _data_end(data_ends, store))
             assert_features_ignore_future(recent_activity_features, orders, examples["as_of_date"].unique())
         if examples.empty:
             log_progress(model, f"{store}: no snapshot has a full {horizon}-day outcome window: no examples")
@@ -115,7 +135,9 @@ def _store_split(store_examples: pd.DataFrame):
 @single_threaded()
 def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: int) -> pd.DataFrame:
     """The probabilities of every classifier on the validation rows of each store, with the
-    threshold each chose before validation."""
+    threshold each chose before validation and its scores at the selection (tuning) cutoff,
+    where churn_model_metrics chooses the served model: ROC-AUC, PR-AUC and the lower bound
+    of the paired-bootstrap 95% interval of its ROC-AUC gain over the recency baseline."""
     model = "churn_validation_predictions"
     examples = _prepared_examples(examples)
     frames = []
@@ -125,12 +147,22 @@ def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: in
             log_progress(model, f"{store}: no training cutoff before the validation cutoff: not validated")
             continue
         validation = store_examples[store_examples["as_of_date"] == split.validation]
+        tuning_labels = churn.positive_labels(churn.tuning_rows_of(store_examples, split), target)
+        runs = {}
         for name in churn.CLASSIFIERS:
             with timed_step(model, f"{store}: {name}"):
-                run = churn.validate_classifier(name, store_examples, split, target, seed, max_rows)
+                runs[name] = churn.validate_classifier(name, store_examples, split, target, seed, max_rows)
+        baseline = runs[churn.BASELINE]
+        for name, run in runs.items():
             if run.probabilities is None:
                 log_progress(model, f"{store}: {name} not fitted: the training rows hold one class")
                 continue
+            selection = classification_metrics(tuning_labels, run.tuning_probabilities, run.threshold)
+            gain_lower = (
+                churn.paired_auc_gain(tuning_labels, run.tuning_probabilities, baseline.tuning_probabilities, seed)[1]
+                if baseline.tuning_probabilities is not None and name != churn.BASELINE
+                else None
+            )
             frames.append(
                 pd.DataFrame(
                     {
@@ -143,6 +175,10 @@ def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: in
                         "is_positive": validation["is_positive"].to_numpy(dtype=bool),
                         "probability": run.probabilities,
                         "threshold": run.threshold,
+                        "selection_cutoff": (split.tuning or split.training[-1]).date(),
+                        "selection_roc_auc": selection["roc_auc"],
+                        "selection_pr_auc": selection["pr_auc"],
+                        "selection_roc_auc_gain_lower": gain_lower,
                     }
                 )
             )
@@ -150,7 +186,8 @@ def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: in
         frames,
         schema(
             "store:str model_name:str customer_key:str as_of_date:date target_name:str horizon_days:int "
-            "is_positive:bool probability:float threshold:float"
+            "is_positive:bool probability:float threshold:float selection_cutoff:date selection_roc_auc:float "
+            "selection_pr_auc:float selection_roc_auc_gain_lower:float"
         ),
     )
 
@@ -158,12 +195,25 @@ def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: in
 # --- ml.churn_model_metrics and ml.churn_calibration ---------------------------------------
 
 
-def churn_model_metrics(predictions: pd.DataFrame, examples: pd.DataFrame, max_rows: int) -> pd.DataFrame:
-    """Per store and classifier: the out-of-time scores; is_best marks the highest PR-AUC
-    (then ROC-AUC), the model churn_scores uses; lifts compare with the recency baseline."""
+def churn_model_metrics(predictions: pd.DataFrame, examples: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """Per store and classifier: the out-of-time scores at the validation cutoff, and the
+    ROC-AUC gain over the recency baseline with its paired-bootstrap 95% interval
+    (beats_baseline: the interval is above 0). is_best, the model churn_scores serves, is
+    chosen at the earlier selection cutoff, never at the validation cutoff it is reported on:
+    the highest selection PR-AUC (then ROC-AUC) among the models whose selection ROC-AUC gain
+    over recency has its interval above 0; the recency baseline itself when none has."""
     examples = _prepared_examples(examples)
     rows = []
     for (store, name), group in predictions.groupby(["store", "model_name"], sort=True):
+        baseline = predictions[(predictions["store"] == store) & (predictions["model_name"] == churn.BASELINE)]
+        paired = group.merge(
+            baseline[["customer_key", "probability"]], on="customer_key", suffixes=("", "_baseline"), validate="1:1"
+        )
+        gain, gain_lower, gain_upper = (
+            churn.paired_auc_gain(paired["is_positive"], paired["probability"], paired["probability_baseline"], seed)
+            if name != churn.BASELINE and len(paired)
+            else (None, None, None)
+        )
         store_examples = examples[examples["store"] == store]
         _, _, split = _store_split(store_examples)
         training_rows = int((store_examples["split"] == "training").sum())
@@ -182,17 +232,26 @@ def churn_model_metrics(predictions: pd.DataFrame, examples: pd.DataFrame, max_r
                 "training_row_count": training_rows,
                 "fitted_row_count": min(training_rows, churn.fitted_row_cap(name, max_rows)),
                 **classification_metrics(group["is_positive"], group["probability"], group["threshold"].iloc[0]),
+                "flagged_share": float((group["probability"] >= group["threshold"].iloc[0]).mean()),
+                "selection_cutoff": group["selection_cutoff"].iloc[0],
+                "selection_roc_auc": group["selection_roc_auc"].iloc[0],
+                "selection_pr_auc": group["selection_pr_auc"].iloc[0],
+                "selection_roc_auc_gain_lower": group["selection_roc_auc_gain_lower"].iloc[0],
+                "roc_auc_gain_vs_baseline": gain,
+                "roc_auc_gain_ci_lower": gain_lower,
+                "roc_auc_gain_ci_upper": gain_upper,
+                "beats_baseline": None if gain_lower is None else bool(gain_lower > 0),
             }
         )
     table = pd.DataFrame(rows)
     if table.empty:
         return typed_table([], CHURN_METRICS_SCHEMA)
     table["is_best"] = False
+    table["served_reason"] = None
     for _store, group in table.groupby("store"):
-        ranked = group.sort_values(
-            ["pr_auc", "roc_auc", "model_name"], ascending=[False, False, True], na_position="last", kind="mergesort"
-        )
-        table.loc[ranked.index[0], "is_best"] = True
+        best, reason = _served_model(group)
+        table.loc[best, "is_best"] = True
+        table.loc[group.index, "served_reason"] = reason
         baseline = group[group["is_baseline"]]
         if not baseline.empty:
             for metric in ("roc_auc", "pr_auc"):
@@ -205,8 +264,34 @@ CHURN_METRICS_SCHEMA = schema(
     "training_cutoff_first:date training_cutoff_last:date training_cutoff_count:int "
     "threshold_tuning_cutoff:date validation_cutoff:date training_row_count:int fitted_row_count:int "
     "row_count:int positive_rate:float roc_auc:float pr_auc:float threshold:float precision:float "
-    "recall:float f1:float brier_score:float roc_auc_lift_vs_baseline:float pr_auc_lift_vs_baseline:float"
+    "recall:float f1:float brier_score:float roc_auc_lift_vs_baseline:float pr_auc_lift_vs_baseline:float "
+    "flagged_share:float selection_cutoff:date selection_roc_auc:float selection_pr_auc:float "
+    "selection_roc_auc_gain_lower:float roc_auc_gain_vs_baseline:float roc_auc_gain_ci_lower:float "
+    "roc_auc_gain_ci_upper:float beats_baseline:bool served_reason:str"
 )
+
+
+def _served_model(group: pd.DataFrame):
+    """The index of the store's served model and why (churn_model_metrics docstring)."""
+    beating = group[~group["is_baseline"] & (group["selection_roc_auc_gain_lower"].astype("Float64").fillna(-1.0) > 0)]
+    if beating.empty:
+        baseline = group[group["is_baseline"]]
+        chosen = baseline if not baseline.empty else group
+        return chosen.index[0], (
+            f"No model beats {churn.BASELINE} at the selection cutoff (paired-bootstrap 95% interval of the "
+            f"ROC-AUC gain above 0): {chosen['model_name'].iloc[0]} is served."
+        )
+    ranked = beating.sort_values(
+        ["selection_pr_auc", "selection_roc_auc", "model_name"],
+        ascending=[False, False, True],
+        na_position="last",
+        kind="mergesort",
+    )
+    name = ranked["model_name"].iloc[0]
+    return ranked.index[0], (
+        f"{name}: the highest PR-AUC at the selection cutoff {ranked['selection_cutoff'].iloc[0]} among the models "
+        f"whose ROC-AUC gain over {churn.BASELINE} there has a paired-bootstrap 95% interval above 0."
+    )
 
 
 def churn_calibration(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -272,20 +357,28 @@ def churn_scores(
     fct_orders: pd.DataFrame,
     examples: pd.DataFrame,
     metrics: pd.DataFrame,
+    data_ends: pd.DataFrame,
     seed: int,
     max_rows: int,
 ) -> pd.DataFrame:
-    """Every current customer once, scored by the store's best classifier refitted on every
-    labelled cutoff. A store without a validated model keeps its customers, unscored."""
+    """Every current customer once, scored as of the day after the store's data end by the
+    store's best classifier refitted on every labelled cutoff. Flags: the top flagged_share of
+    the scored customers by probability, flagged_share being the share the threshold tuned
+    before validation flagged at the validation cutoff (a probability threshold tuned on one
+    model does not carry over to the refitted one; a rank share does); threshold is the
+    refitted model's probability at that rank. A store without a validated model, and a
+    customer with a sale order after the data end, keep their rows, unscored."""
     model = "churn_scores"
     examples = _prepared_examples(examples)
     best_models = _best_models(metrics)
     frames = []
     for store in sorted(customer_features["store"].unique()):
-        # Today's customers with the recent-activity features as of customer_features.as_of_date.
-        current = attach_features(
-            customer_features[customer_features["store"] == store], _store_orders(fct_orders, store)
-        )
+        orders = _store_orders(fct_orders, store)
+        data_end = _data_end(data_ends, store)
+        at_data_end = as_of_scoring_date(customer_features[customer_features["store"] == store], orders, data_end)
+        # The recent-activity features as of the scoring day, the day after the data end.
+        current = attach_features(at_data_end, orders)
+        scorable = current["is_scorable"].to_numpy(dtype=bool)
         frame = current[["customer_key", "customer_id", "as_of_date"]].copy()
         frame.insert(0, "store", store)
         best = best_models.get(store)
@@ -295,33 +388,40 @@ def churn_scores(
                 estimator = churn.fit_classifier(
                     best["model_name"], examples[examples["store"] == store], best["target_name"], seed, max_rows
                 )
+        if (~scorable).any():
+            log_progress(model, f"{store}: {(~scorable).sum()} customers with orders after the data end: unscored")
+        frame = frame.assign(
+            model_name=None,
+            target_name=None,
+            horizon_days=None,
+            threshold=np.nan,
+            positive_class_probability=np.nan,
+            churn_probability=np.nan,
+            is_flagged=None,
+            risk_band="unscored",
+            top_drivers=None,
+            flag_rule=None,
+        )
         if estimator is None:
             log_progress(model, f"{store}: no validated classifier: {len(frame)} customers left unscored")
-            frame = frame.assign(
-                model_name=None,
-                target_name=None,
-                horizon_days=None,
-                threshold=np.nan,
-                positive_class_probability=np.nan,
-                churn_probability=np.nan,
-                is_flagged=None,
-                risk_band="unscored",
-                top_drivers=None,
-            )
-        else:
-            probability = churn.positive_probability(estimator, current)
+        elif scorable.any():
+            scored = current[scorable]
+            probability = churn.positive_probability(estimator, scored)
             churn_probability = churn.churn_probability(probability, best["target_name"])
             reference = examples.loc[examples["store"] == store, list(FEATURES)].median()
-            frame = frame.assign(
-                model_name=best["model_name"],
-                target_name=best["target_name"],
-                horizon_days=int(best["horizon_days"]),
-                threshold=float(best["threshold"]),
-                positive_class_probability=probability,
-                churn_probability=churn_probability,
-                is_flagged=probability >= float(best["threshold"]),
-                risk_band=churn.risk_band(churn_probability),
-                top_drivers=churn.top_drivers(estimator, current, reference),
+            flagged, threshold = churn.flag_top_share(probability, scored["customer_key"], best["flagged_share"])
+            frame.loc[scorable, "model_name"] = best["model_name"]
+            frame.loc[scorable, "target_name"] = best["target_name"]
+            frame.loc[scorable, "horizon_days"] = int(best["horizon_days"])
+            frame.loc[scorable, "threshold"] = threshold
+            frame.loc[scorable, "positive_class_probability"] = probability
+            frame.loc[scorable, "churn_probability"] = churn_probability
+            frame.loc[scorable, "is_flagged"] = flagged
+            frame.loc[scorable, "risk_band"] = churn.risk_band(churn_probability)
+            frame.loc[scorable, "top_drivers"] = churn.top_drivers(estimator, scored, reference)
+            frame.loc[scorable, "flag_rule"] = (
+                f"top {best['flagged_share']:.1%} by {best['target_name']} probability: the share the threshold "
+                f"tuned before validation ({float(best['threshold']):.3g}) flagged at the validation cutoff"
             )
         frames.append(frame)
     return typed_table(
@@ -329,7 +429,7 @@ def churn_scores(
         schema(
             "store:str customer_key:str customer_id:str as_of_date:date model_name:str target_name:str "
             "horizon_days:int threshold:float positive_class_probability:float churn_probability:float "
-            "is_flagged:bool risk_band:str top_drivers:str"
+            "is_flagged:bool risk_band:str top_drivers:str flag_rule:str"
         ),
     )
 

@@ -35,9 +35,20 @@ def acquisition_quarter(first_order_date: pd.Series) -> pd.Series:
     return dates.dt.year.astype(str) + "-Q" + dates.dt.quarter.astype(str)
 
 
+# Built from the customers' orders up to the data end, so from the outcome itself (a one-order
+# customer cannot be in a repeat segment): curves only, described, never tested.
+DESCRIPTIVE_DIMENSIONS = ("rfm_segment",)
+
+
 def dimensions_of(store: str) -> tuple[str, ...]:
     location = LOCATION_DIMENSION[LOCATION_COLUMN.get(store, DEFAULT_LOCATION_COLUMN)]
     return (OVERALL_DIMENSION, "acquisition_quarter", location, "rfm_segment")
+
+
+def tested_dimensions_of(store: str) -> tuple[str, ...]:
+    """The dimensions compared by log-rank tests: fixed at or before each customer's first
+    order (acquisition quarter, location), never one built from the follow-up."""
+    return tuple(d for d in dimensions_of(store)[1:] if d not in DESCRIPTIVE_DIMENSIONS)
 
 
 def store_survival_frame(orders: pd.DataFrame, groups: pd.DataFrame, store: str, end_date) -> pd.DataFrame:

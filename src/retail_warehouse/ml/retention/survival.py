@@ -1,6 +1,7 @@
 """Retention as survival: Kaplan-Meier curves of the time from a customer's first order to
-their next one (a repeat purchase), right-censored at the store's last order date, per group,
-and log-rank tests between the groups (lifelines; statsmodels for the Holm adjustment)."""
+their next one (a repeat purchase), right-censored at the store's data end (its last complete
+day, marts.store_data_ends), per group, and log-rank tests between the groups (lifelines;
+statsmodels for the Holm adjustment)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,16 @@ SURVIVAL_HORIZONS_DAYS = (30, 90, 180, 365)
 
 
 def time_to_repeat_purchase(orders: pd.DataFrame, end_date: pd.Timestamp) -> pd.DataFrame:
-    """One row per customer of `orders` (columns customer_key, order_date): days from the
-    first order day to the next day with an order (observed = True), or to end_date when
-    there is none (observed = False: right-censored). Several orders on the first day count
-    as one visit, so a repeat purchase is a later day."""
+    """One row per customer of `orders` (columns customer_key, order_date) with a first order
+    on or before end_date (the store's data end): days from the first order day to the next
+    day with an order (observed = True), or to end_date when there is none by then (observed =
+    False: right-censored). Orders after end_date are past the observed history: a customer
+    whose next order falls there is censored at end_date, one whose first order falls there
+    has no follow-up and no row. Several orders on the first day count as one visit, so a
+    repeat purchase is a later day."""
     columns = ["customer_key", "first_order_date", "duration_days", "observed"]
+    dates = pd.to_datetime(orders["order_date"])
+    orders = orders[dates <= pd.Timestamp(end_date)]
     if orders.empty:
         return pd.DataFrame(columns=columns)
     days = (
@@ -150,8 +156,9 @@ def logrank_two_groups(durations: np.ndarray, observed: np.ndarray, in_first: np
 
 def logrank_tests(frame: pd.DataFrame, group_column: str, pairwise: bool = True) -> pd.DataFrame:
     """The multivariate log-rank test of equal survival across all groups of frame, and (when
-    pairwise) every pair of groups with Holm-adjusted p-values. Empty with fewer than two
-    groups."""
+    pairwise) every pair of groups with Holm-adjusted p-values (the pairs of one dimension are
+    one family). The multivariate row's p_value_holm is left for holm_across_dimensions (its
+    family is every dimension tested in the store). Empty with fewer than two groups."""
     groups = sorted(frame[group_column].astype(str).unique())
     if len(groups) < 2:
         return pd.DataFrame()
@@ -166,7 +173,8 @@ def logrank_tests(frame: pd.DataFrame, group_column: str, pairwise: bool = True)
             "test_statistic": float(overall.test_statistic),
             "degrees_of_freedom": int(overall.degrees_of_freedom),
             "p_value": float(overall.p_value),
-            "p_value_holm": float(overall.p_value),
+            "p_value_holm": float("nan"),
+            "holm_family": "multivariate tests of the store",
         }
     ]
     if pairwise:
@@ -191,6 +199,16 @@ def logrank_tests(frame: pd.DataFrame, group_column: str, pairwise: bool = True)
                     "degrees_of_freedom": 1,
                     "p_value": p_value,
                     "p_value_holm": float(p_holm),
+                    "holm_family": f"pairs of {group_column}",
                 }
             )
     return pd.DataFrame(rows)
+
+
+def holm_across_dimensions(tests: pd.DataFrame) -> pd.DataFrame:
+    """The multivariate rows of one store (one per dimension) Holm-adjusted as one family."""
+    tests = tests.copy()
+    overall = tests["test"] == "multivariate_logrank"
+    if overall.any():
+        tests.loc[overall, "p_value_holm"] = multipletests(tests.loc[overall, "p_value"], method="holm")[1]
+    return tests

@@ -1,8 +1,9 @@
 """The tables of python_models/retention/, one function per dbt model.
 
 Inputs, read in DuckDB by the models: the days with a sale order (not cancelled) of each
-customer (marts.fct_orders: store, customer_key, order_date, distinct), each store's last
-order date (end_date: where a customer still waiting is censored), the customers' location
+customer (marts.fct_orders: store, customer_key, order_date, distinct), each store's data end
+(marts.store_data_ends.data_end_date as end_date: where a customer still waiting is
+censored, the one data end every model uses), the customers' location
 (marts.dim_customers: store, customer_key, country_name, state) and RFM segment
 (marts.customer_rfm: customer_key, rfm_segment)."""
 
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from retail_warehouse.ml.common import log_progress, schema, timed_step, typed_table
-from retail_warehouse.ml.retention.groups import dimensions_of, store_survival_frame
+from retail_warehouse.ml.common import log_progress, schema, single_threaded, timed_step, typed_table
+from retail_warehouse.ml.retention.groups import dimensions_of, store_survival_frame, tested_dimensions_of
 from retail_warehouse.ml.retention.survival import (
     SURVIVAL_HORIZONS_DAYS,
     curves_by_group,
+    holm_across_dimensions,
     logrank_tests,
     summarise_curves,
 )
@@ -34,8 +36,10 @@ SUMMARY_SCHEMA = {
 }
 TESTS_SCHEMA = schema(
     "store:str dimension:str test:str group_a:str group_b:str groups:int test_statistic:float "
-    "degrees_of_freedom:int p_value:float p_value_holm:float"
+    "degrees_of_freedom:int p_value:float p_value_holm:float holm_family:str"
 )
+# marts.store_data_ends, read as (store, end_date).
+END_DATE_COLUMNS = "store, data_end_date as end_date"
 
 
 def survival_frames(
@@ -53,6 +57,7 @@ def survival_frames(
     }
 
 
+@single_threaded()
 def retention_survival(
     sale_days: pd.DataFrame, end_dates: pd.DataFrame, customers: pd.DataFrame, segments: pd.DataFrame
 ) -> pd.DataFrame:
@@ -67,6 +72,7 @@ def retention_group_summary(curves: pd.DataFrame) -> pd.DataFrame:
     return typed_table([summarise_curves(curves)], SUMMARY_SCHEMA)
 
 
+@single_threaded()
 def retention_tests(
     sale_days: pd.DataFrame, end_dates: pd.DataFrame, customers: pd.DataFrame, segments: pd.DataFrame
 ) -> pd.DataFrame:
@@ -98,13 +104,15 @@ def _store_curves(frame: pd.DataFrame, store: str) -> pd.DataFrame:
 
 def _store_tests(frame: pd.DataFrame, store: str) -> pd.DataFrame:
     """ml.retention_tests rows of one store: the multivariate log-rank test within every
-    dimension but overall, and pairwise tests within location and RFM segment (acquisition
-    quarters are ordered in time: their curves and the overall test say more than 36 pairs)."""
+    tested dimension (groups.tested_dimensions_of: not the RFM segment, built from the
+    outcome), Holm-adjusted across those dimensions, and pairwise tests within location,
+    Holm-adjusted within it (acquisition quarters are ordered in time: their curves and the
+    overall test say more than 36 pairs)."""
     if frame.empty:
         return pd.DataFrame()
     tests = []
-    for dimension in dimensions_of(store)[1:]:
+    for dimension in tested_dimensions_of(store):
         result = logrank_tests(frame, dimension, pairwise=dimension != "acquisition_quarter")
         if not result.empty:
             tests.append(result.assign(store=store, dimension=dimension))
-    return pd.concat(tests, ignore_index=True) if tests else pd.DataFrame()
+    return holm_across_dimensions(pd.concat(tests, ignore_index=True)) if tests else pd.DataFrame()

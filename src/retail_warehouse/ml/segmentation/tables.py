@@ -1,7 +1,8 @@
 """One function per dbt model of python_models/segmentation/: each takes the marts as pandas
 frames, loops over the stores present (sorted, so the output never depends on query order)
-and returns the model's table. A store may be absent or tiny: it then gets one segment and a
-'none' model row, with the reason logged.
+and returns the model's table, on one BLAS / OpenMP thread (common.single_threaded: the same
+input gives the same table on any machine). A store may be absent or tiny: it then gets one
+segment and a 'none' model row, with the reason logged.
 
 The models read only the columns of customer_features (and of its snapshots) named in
 CUSTOMER_COLUMNS / SNAPSHOT_COLUMNS / OUTLIER_COLUMNS, projected in DuckDB."""
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.common import log_progress, timed_step
+from retail_warehouse.ml.common import log_progress, single_threaded, timed_step
 from retail_warehouse.ml.segmentation.clustering import (
     MODEL,
     SELECTION_COLUMNS,
@@ -67,6 +68,11 @@ class PreparedStore:
     scaler: FeatureScaler
     matrix: np.ndarray
 
+    @property
+    def keys(self) -> np.ndarray:
+        """The customer keys of the matrix rows: the samples are chosen by their hash."""
+        return self.frame["customer_key"].to_numpy()
+
 
 def stack_store_frames(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     """The per-store frames stacked, in `columns`; an empty table of those columns when no
@@ -92,18 +98,20 @@ def prepare_stores(customer_features: pd.DataFrame, config: SegmentationConfig) 
     return prepared
 
 
+@single_threaded()
 def segmentation_features(customer_features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
     """ml.segmentation_features: every candidate feature per store, used or not and why."""
     frames = [decisions_frame(p.store, p.decisions, p.scaler) for p in prepare_stores(customer_features, config)]
     return pd.concat(frames, ignore_index=True) if frames else decisions_frame("", [], None)
 
 
+@single_threaded()
 def segmentation_model_selection(customer_features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
     """ml.segmentation_model_selection."""
     frames = []
     for prepared in prepare_stores(customer_features, config):
         with timed_step(MODEL, f"{prepared.store}: model selection"):
-            selection = select_model(prepared.matrix, config, prepared.store)
+            selection = select_model(prepared.matrix, config, prepared.store, keys=prepared.keys)
         frames.append(selection_frame(prepared.store, selection, prepared.features))
     if not frames:
         return pd.DataFrame(columns=SELECTION_COLUMNS)
@@ -121,6 +129,7 @@ def _dbscan_parameters(row: pd.Series) -> tuple[float | None, int | None]:
     return float(row["eps"]), int(row["min_samples"])
 
 
+@single_threaded()
 def customer_segments(
     customer_features: pd.DataFrame, customer_rfm: pd.DataFrame, selection: pd.DataFrame, config: SegmentationConfig
 ) -> pd.DataFrame:
@@ -134,7 +143,7 @@ def customer_segments(
         if row is not None:
             with timed_step(MODEL, f"{prepared.store}: fit {row['method']} k={row['k']} and assign"):
                 segmenter = refit_chosen(
-                    prepared.matrix, row["method"], int(row["k"]), config, *_dbscan_parameters(row)
+                    prepared.matrix, row["method"], int(row["k"]), config, *_dbscan_parameters(row), keys=prepared.keys
                 )
         assigned = assign(
             prepared.matrix, segmenter, prepared.frame["monetary"].to_numpy(dtype="float64"), prepared.features, config
@@ -212,6 +221,7 @@ def segment_outliers(customer_segments_table: pd.DataFrame, customer_features: p
     return listed.sort_values(["store", "customer_key"], kind="stable").reset_index(drop=True)[columns]
 
 
+@single_threaded()
 def segment_stability(
     customer_features: pd.DataFrame,
     snapshots: pd.DataFrame,
@@ -232,8 +242,10 @@ def segment_stability(
         # DBSCAN refits derive eps by the knee rule on their own data (dbscan = (None, None)).
         method, k, dbscan = row["method"], int(row["k"]), (None, None)
         with timed_step(MODEL, f"{prepared.store}: bootstrap ARI ({bootstrap_resamples} refits)"):
-            reference = refit_chosen(prepared.matrix, method, k, config, *_dbscan_parameters(row))
-            bootstrap = bootstrap_ari(prepared.matrix, reference, method, k, bootstrap_resamples, config, dbscan)
+            reference = refit_chosen(prepared.matrix, method, k, config, *_dbscan_parameters(row), keys=prepared.keys)
+            bootstrap = bootstrap_ari(
+                prepared.matrix, reference, method, k, bootstrap_resamples, config, dbscan, keys=prepared.keys
+            )
         store_snapshots = derive_features(snapshots[snapshots["store"] == prepared.store])
         kept = [(f, t) for f, t in zip(prepared.features, prepared.transforms) if f in store_snapshots.columns]
         features, transforms = tuple(f for f, _ in kept), tuple(t for _, t in kept)

@@ -123,11 +123,11 @@ def test_labelled_examples_join_snapshots_features_and_outcomes():
             "mean_days_between_orders": [None, None, None],
         }
     )
-    examples = labelled_examples(snapshots, ORDERS, horizon_days=30).set_index("customer_key")
+    examples = labelled_examples(snapshots, ORDERS, 30, D("2011-04-15")).set_index("customer_key")
     assert examples.loc["s:a", "purchased_again"] and not examples.loc["s:b", "purchased_again"]
     assert examples[list(FEATURES)].notna().all().all()
     # A 60-day window does not fit before the data ends (2011-04-16): nothing is labelled.
-    assert labelled_examples(snapshots, ORDERS, horizon_days=60).empty
+    assert labelled_examples(snapshots, ORDERS, 60, D("2011-04-15")).empty
 
 
 # --- metrics -------------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def store_orders(customers: int, months: int, seed: int) -> pd.DataFrame:
             rows.append((f"s:{index:04d}", start + pd.Timedelta(days=int(day)), float(rng.gamma(2.0, 30.0))))
             day += rng.exponential(1 / rate)
     orders = pd.DataFrame(rows, columns=["customer_key", "order_date", "net_revenue_amount"])
-    return orders.assign(store="tiny", order_type="sale")
+    return orders.assign(store="tiny", order_type="sale", is_cancelled=False)
 
 
 def measured(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -338,7 +338,7 @@ def measured(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         return_rate=0.0,
         mean_days_between_orders=None,
         cancellation_order_count=0,
-    ).drop(columns=["first", "last"])
+    ).rename(columns={"first": "first_order_date", "last": "last_order_date"})
 
 
 def build_tables(orders: pd.DataFrame):
@@ -352,16 +352,17 @@ def build_tables(orders: pd.DataFrame):
         snapshots = pd.concat([measured(orders, month) for month in months] or [measured(orders, D("2011-01-01"))])
         features = measured(orders, orders["order_date"].max() + pd.Timedelta(days=1))
     horizons, targets = {"tiny": 60}, {"tiny": "churn"}
-    examples = tables.customer_value_examples(snapshots, orders, horizons, targets)
+    data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [orders["order_date"].max()]})
+    examples = tables.customer_value_examples(snapshots, orders, horizons, targets, data_ends)
     predictions = tables.churn_validation_predictions(examples, 42, 5000)
-    metrics = tables.churn_model_metrics(predictions, examples, 5000)
+    metrics = tables.churn_model_metrics(predictions, examples, 5000, 42)
     return {
         "examples": examples,
         "predictions": predictions,
         "metrics": metrics,
         "calibration": tables.churn_calibration(predictions),
         "importance": tables.churn_feature_importance(examples, metrics, 42, 5000),
-        "scores": tables.churn_scores(features, orders, examples, metrics, 42, 5000),
+        "scores": tables.churn_scores(features, orders, examples, metrics, data_ends, 42, 5000),
         "value_metrics": (value_metrics := tables.customer_value_metrics(examples, snapshots, orders, 42, 5000)),
         "value": tables.customer_value_predictions(features, orders, examples, value_metrics, 42, 5000),
         "features": features,

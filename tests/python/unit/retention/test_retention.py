@@ -136,6 +136,6 @@ def test_the_tables_of_a_tiny_store():
     overall = summary[summary.dimension == "overall"].iloc[0]
     assert overall.customers == 2 and overall.events == 1
     tests = tables.retention_tests(sale_days, end_dates, customers, segments)
-    assert set(tests.dimension) <= {"acquisition_quarter", "country", "rfm_segment"}
+    assert set(tests.dimension) <= {"acquisition_quarter", "country"}
     empty = tables.retention_tests(sale_days.iloc[:0], end_dates, customers, segments)
     assert empty.empty and list(empty.columns) == list(tables.TESTS_SCHEMA)

@@ -1,0 +1,126 @@
+"""Methodology of the churn tables: one data end per store for labels and scores, flags that
+carry over to the refitted model, the recency baseline as the bar to beat with an interval,
+model selection before the reported cutoff, one definition of a sale order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retail_warehouse.ml.customer_value import churn, tables
+from retail_warehouse.ml.customer_value.labels import as_of_scoring_date, labelled_examples, sale_orders
+
+D = pd.Timestamp
+
+
+def test_a_sale_order_is_never_a_cancelled_one():
+    orders = pd.DataFrame(
+        {
+            "order_type": ["sale", "sale", "cancellation"],
+            "is_cancelled": [False, True, False],
+            "customer_key": ["a", "a", "a"],
+            "order_date": ["2018-01-01", "2018-02-01", "2018-03-01"],
+            "net_revenue_amount": [10.0, 0.0, -5.0],
+        }
+    )
+    assert sale_orders(orders)["order_date"].tolist() == [D("2018-01-01")]
+
+
+def test_labels_stop_at_the_store_data_end_not_at_a_trickle_of_late_orders():
+    """Olist trails off after its data end: outcome windows must end by it."""
+    orders = pd.DataFrame(
+        {
+            "customer_key": ["a", "a", "b", "c"],
+            "order_date": pd.to_datetime(["2018-06-15", "2018-07-10", "2018-06-20", "2018-10-17"]),
+            "net_revenue_amount": 1.0,
+        }
+    )
+    snapshots = pd.DataFrame(
+        {"customer_key": ["a", "b"], "as_of_date": [D("2018-07-01"), D("2018-07-01")]}
+        | {c: 1.0 for c in ("recency_days", "frequency", "monetary", "tenure_days", "avg_basket_amount")}
+        | {
+            c: 0.0
+            for c in ("avg_basket_quantity", "return_rate", "mean_days_between_orders", "cancellation_order_count")
+        }
+    )
+    # Window [07-01, 08-30) ends after the data end 2018-08-28: not labelled.
+    assert labelled_examples(snapshots, orders, 60, D("2018-08-28")).empty
+    assert len(labelled_examples(snapshots, orders, 58, D("2018-08-28"))) == 2
+
+
+def test_scores_look_forward_from_the_day_after_the_data_end():
+    """customer_features is measured as of the day after the last order (2018-10-18 on
+    Olist); scores are as of the day after the data end: recency recounted, and a customer
+    with an order after the data end has no state as of it (kept, unscored)."""
+    customers = pd.DataFrame(
+        {
+            "customer_key": ["a", "b"],
+            "as_of_date": [D("2018-10-18")] * 2,
+            "recency_days": [70.0, 1.0],
+            "tenure_days": [100.0, 1.0],
+            "first_order_date": [D("2018-07-10"), D("2018-10-17")],
+            "last_order_date": [D("2018-08-09"), D("2018-10-17")],
+        }
+    )
+    orders = pd.DataFrame({"customer_key": ["a", "b"], "order_date": [D("2018-08-09"), D("2018-10-17")]})
+    scored = as_of_scoring_date(customers, orders, D("2018-08-28")).set_index("customer_key")
+    assert (scored["as_of_date"] == D("2018-08-29")).all()
+    assert scored.loc["a", "recency_days"] == 20 and scored.loc["a", "tenure_days"] == 50
+    assert scored["is_scorable"].tolist() == [True, False]
+
+
+def test_flags_are_the_validated_share_of_the_refitted_scores():
+    """A probability threshold tuned on one model flags any share of another model's scores
+    (70% of Online Retail); the validated share carries over exactly."""
+    probabilities = np.array([0.9, 0.8, 0.8, 0.3, 0.2, 0.1, 0.05, 0.6, 0.7, 0.4])
+    keys = [f"k{i}" for i in range(10)]
+    flagged, threshold = churn.flag_top_share(probabilities, keys, 0.25)
+    assert flagged.sum() == round(0.25 * 10) and threshold == pytest.approx(0.8)
+    assert flagged[[0, 1]].all() and not flagged[2]  # tie at 0.8 broken by key
+    assert not churn.flag_top_share(probabilities, keys, 0.0)[0].any()
+
+
+def test_the_auc_gain_over_recency_has_a_seeded_paired_interval():
+    rng = np.random.default_rng(0)
+    labels = rng.random(2000) < 0.3
+    recency = labels * 0.5 + rng.random(2000)
+    same = recency + 1e-9 * rng.random(2000)
+    gain, lower, upper = churn.paired_auc_gain(labels, same, recency, seed=1)
+    assert lower <= 0 <= upper and abs(gain) < 1e-3
+    better = labels * 2.0 + rng.random(2000)
+    gain, lower, upper = churn.paired_auc_gain(labels, better, recency, seed=1)
+    assert 0 < lower < gain < upper
+    assert churn.paired_auc_gain(labels, better, recency, seed=1) == (gain, lower, upper)
+
+
+def _metrics_rows(rows):
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "model_name",
+            "is_baseline",
+            "selection_cutoff",
+            "selection_roc_auc",
+            "selection_pr_auc",
+            "selection_roc_auc_gain_lower",
+            "pr_auc",
+        ],
+    )
+
+
+def test_the_served_model_is_chosen_at_the_selection_cutoff_and_must_beat_recency():
+    """The best validation PR-AUC does not decide; a model that does not beat recency (its
+    interval at the selection cutoff includes 0) is not served: recency is."""
+    group = _metrics_rows(
+        [
+            ("lightgbm", False, D("2017-09-01"), 0.70, 0.10, 0.01, 0.05),
+            ("logistic_regression", False, D("2017-09-01"), 0.69, 0.09, 0.02, 0.30),
+            ("recency_baseline", True, D("2017-09-01"), 0.66, 0.04, None, 0.04),
+        ]
+    )
+    index, reason = tables._served_model(group)
+    assert group.loc[index, "model_name"] == "lightgbm" and "selection cutoff" in reason
+    group["selection_roc_auc_gain_lower"] = [-0.01, -0.002, None]
+    index, reason = tables._served_model(group)
+    assert group.loc[index, "model_name"] == "recency_baseline" and reason.startswith("No model beats")
