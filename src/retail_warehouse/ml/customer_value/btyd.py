@@ -316,12 +316,33 @@ INTERVAL_LEVELS = (0.80, 0.95)
 
 @dataclass(frozen=True)
 class ValueIntervals:
-    """Per customer (in summary order) and for the store total: the quantiles of the expected
-    value over the parameter draws, keyed by level: {0.8: (lower, upper), 0.95: ...}."""
+    """Per customer (in summary order) and for the store total: the quantiles of the simulated
+    future value over the draws, keyed by level: {0.8: (lower, upper), 0.95: ...}."""
 
     customers: dict[float, tuple[np.ndarray, np.ndarray]]
     store_total: dict[float, tuple[float, float]]
     draws: int
+
+
+def simulate_future_value(
+    summary: pd.DataFrame, days: float, transactions: BetaGeometricNBD, spend: GammaGamma, rng: np.random.Generator
+) -> np.ndarray:
+    """One draw of each customer's net revenue in the next `days` days from the model given
+    their history: alive with P(alive); if alive, a purchase rate from Gamma(r + x, alpha + T)
+    and a dropout probability from Beta(a, b + x) (MBG/NBD: b + x + 1), purchases as a Poisson
+    process stopped by the first dropout; each purchase's value Gamma(p, nu) with nu from the
+    Gamma-Gamma posterior Gamma(q + p x, gamma + x m)."""
+    x = summary["frequency"].to_numpy(dtype=float)
+    t_x, big_t = summary["recency"].to_numpy(dtype=float), summary["age"].to_numpy(dtype=float)
+    mean_value = summary["repeat_mean_value"].clip(lower=0).to_numpy(dtype=float)
+    alive = rng.random(len(x)) < np.nan_to_num(transactions.probability_alive(x, t_x, big_t))
+    rate = rng.gamma(transactions.r + x, 1 / (transactions.alpha + big_t))
+    extra_survival = 0.0 if transactions.ALIVE_WITHOUT_REPEAT_IS_CERTAIN else 1.0
+    dropout = np.clip(rng.beta(transactions.a, transactions.b + x + extra_survival), 1e-12, 1.0)
+    purchases = np.minimum(rng.poisson(rate * days), rng.geometric(dropout)) * alive
+    value_rate = rng.gamma(spend.q + spend.p * x, 1 / (spend.gamma + x * mean_value))
+    values = rng.gamma(np.maximum(spend.p * purchases, 1e-12), 1 / value_rate)
+    return np.where(purchases > 0, values, 0.0)
 
 
 def value_intervals(
@@ -333,15 +354,18 @@ def value_intervals(
     seed: int,
     chunk_rows: int = 20_000,
 ) -> ValueIntervals | None:
-    """80% and 95% intervals of each customer's and the store's expected value in the next
-    `days` days from a parametric bootstrap: transaction and Gamma-Gamma parameters drawn
-    (seeded) from the normal approximation of their log around the estimate, with the inverse
-    Hessian as covariance. Customers are processed `chunk_rows` at a time, so memory stays at
-    chunk_rows x draws. These are intervals of the expected value (parameter uncertainty),
-    not of the realised value. None when a fit has no covariance."""
-    rng = np.random.default_rng(seed)
-    transaction_draws = transactions.parameter_draws(draws, rng)
-    spend_draws = spend.parameter_draws(draws, rng)
+    """80% and 95% intervals of each customer's and the store's net revenue in the next `days`
+    days: in each of `draws` draws the transaction and Gamma-Gamma parameters are drawn
+    (seeded) from the normal approximation of their log around the estimate (inverse Hessian
+    as covariance: the parametric bootstrap), then each customer's future is simulated from the
+    model given their history (simulate_future_value). The intervals hold parameter and
+    purchase uncertainty, so they can be checked against realised values. Customers are
+    processed `chunk_rows` at a time (each chunk with its own seeded stream, so the result does
+    not depend on the order of chunks): memory stays at chunk_rows x draws. None when a fit has
+    no covariance."""
+    parameter_rng = np.random.default_rng(seed)
+    transaction_draws = transactions.parameter_draws(draws, parameter_rng)
+    spend_draws = spend.parameter_draws(draws, parameter_rng)
     if transaction_draws is None or spend_draws is None:
         return None
     quantiles = sorted({q for level in INTERVAL_LEVELS for q in ((1 - level) / 2, (1 + level) / 2)})
@@ -349,9 +373,10 @@ def value_intervals(
     totals = np.zeros(draws)
     for start in range(0, len(summary), chunk_rows):
         chunk = summary.iloc[start : start + chunk_rows]
+        rng = np.random.default_rng([seed, start])
         values = np.column_stack(
             [
-                np.clip(np.nan_to_num(expected_value(chunk, days, model, value_model)), 0.0, None)
+                simulate_future_value(chunk, days, model, value_model, rng)
                 for model, value_model in zip(transaction_draws, spend_draws)
             ]
         )

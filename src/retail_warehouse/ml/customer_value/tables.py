@@ -565,20 +565,37 @@ def _clv_rows(store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, store_
 # --- the transaction model shown: chosen out of time ---------------------------------------
 
 # The columns of ml.customer_value_metrics the later models read.
-VALUE_METRIC_COLUMNS = "store, target_name, model_name, is_best, rmse, fit_problem, beats_best_baseline"
+VALUE_METRIC_COLUMNS = (
+    "store, target_name, model_name, is_best, rmse, fit_problem, beats_best_baseline, best_baseline_name"
+)
 
 
-def chosen_transaction_model(metrics: pd.DataFrame, store: str) -> tuple[str, bool]:
+@dataclasses.dataclass(frozen=True)
+class ValueModelChoice:
     """The transaction model (BG/NBD or MBG/NBD) with the lowest out-of-time RMSE on the
     longest validated target (value_next_365d, else spend_next_h), a fit without problems
-    first; and whether it beat that target's best baseline. BG/NBD when nothing was validated."""
+    first; whether it beat that target's best baseline, and that baseline (served instead
+    when it does not)."""
+
+    model_name: str
+    beats_best_baseline: bool
+    best_baseline_name: str | None
+
+    @property
+    def served_name(self) -> str:
+        return (
+            self.model_name if self.beats_best_baseline or self.best_baseline_name is None else self.best_baseline_name
+        )
+
+
+def chosen_transaction_model(metrics: pd.DataFrame, store: str) -> ValueModelChoice:
     rows = metrics[(metrics["store"] == store) & metrics["model_name"].isin(list(spend.TRANSACTION_MODELS))]
     if rows.empty:
-        return spend.PROBABILISTIC, False
+        return ValueModelChoice(spend.PROBABILISTIC, False, None)
     target = "value_next_365d" if (rows["target_name"] == "value_next_365d").any() else "spend_next_h"
     rows = rows[rows["target_name"] == target].assign(has_problem=lambda frame: frame["fit_problem"].notna())
     best = rows.sort_values(["has_problem", "rmse", "model_name"], kind="mergesort").iloc[0]
-    return best["model_name"], bool(best["beats_best_baseline"])
+    return ValueModelChoice(best["model_name"], bool(best["beats_best_baseline"]), best["best_baseline_name"])
 
 
 def _probability_alive(transactions, summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -620,7 +637,7 @@ def customer_value_model_fits(customer_features: pd.DataFrame, fct_orders: pd.Da
                 models = spend.fit_probabilistic_models(orders, cutoff)
             for name, fitted in models.items():
                 summary, transactions, purchase_value = fitted
-                probability, _ = _probability_alive(replace_diagnostics(transactions), summary)
+                probability = transactions.probability_alive(summary["frequency"], summary["recency"], summary["age"])
                 common = {
                     "store": store,
                     "fit_purpose": purpose,
@@ -646,11 +663,6 @@ def customer_value_model_fits(customer_features: pd.DataFrame, fct_orders: pd.Da
                         )
                     )
     return typed_table([pd.DataFrame(rows).reindex(columns=list(MODEL_FITS_SCHEMA))], MODEL_FITS_SCHEMA)
-
-
-def replace_diagnostics(transactions):
-    """The model without its diagnostics: P(alive) as the fit gives it, degenerate or not."""
-    return dataclasses.replace(transactions, diagnostics=None)
 
 
 def _parameter_rows(common: dict, name: str, fitted, **extra) -> list[dict]:
@@ -740,7 +752,7 @@ def next_order_metrics(fct_orders: pd.DataFrame, examples: pd.DataFrame, value_m
             continue
         orders = _store_orders(fct_orders, store)
         cutoff = split.validation
-        name, _ = chosen_transaction_model(value_metrics, store)
+        name = chosen_transaction_model(value_metrics, store).model_name
         with timed_step(model, f"{store}: {name} before {cutoff.date()}"):
             fitted = spend.fit_probabilistic(orders, cutoff, name)
         if fitted is None:
@@ -801,7 +813,7 @@ def _served_baseline(name: str, current: pd.DataFrame, days: float, store_exampl
     return spend.baseline_prediction(name, current, days, spend.mean_daily_spend(store_examples))
 
 
-def _best_baseline_name(metrics: pd.DataFrame, store: str, target: str) -> str | None:
+def _served_model_name(metrics: pd.DataFrame, store: str, target: str) -> str | None:
     rows = metrics[(metrics["store"] == store) & (metrics["target_name"] == target) & metrics["is_best"]]
     return None if rows.empty else rows["model_name"].iloc[0]
 
@@ -837,7 +849,8 @@ def customer_value_predictions(
         frame["baseline_value_12m"] = spend.baseline_spend(current, spend.CLV_DAYS)
 
         cutoff = pd.to_datetime(current["as_of_date"]).max() if len(current) else None
-        value_model, value_model_wins = chosen_transaction_model(metrics, store)
+        choice = chosen_transaction_model(metrics, store)
+        value_model = choice.model_name
         with timed_step(model, f"{store}: {value_model} + Gamma-Gamma on all history"):
             probabilistic = spend.fit_probabilistic(orders, cutoff, value_model) if cutoff is not None else None
         frame = frame.assign(
@@ -880,15 +893,12 @@ def customer_value_predictions(
                 for level in (0.80, 0.95):
                     suffix = f"{round(level * 100)}"
                     frame[f"value_12m_lower_{suffix}"], frame[f"value_12m_upper_{suffix}"] = intervals[level]
-            served_value = _best_baseline_name(
-                metrics, store, "value_next_365d" if (metrics["target_name"] == "value_next_365d").any() else ""
-            )
-            if value_model_wins or served_value is None or served_value not in spend.BASELINES:
+            if choice.served_name == value_model:
                 frame["value_12m"] = frame["model_value_12m"]
             else:
-                log_progress(model, f"{store}: {value_model} does not beat {served_value}: value_12m is its prediction")
-                frame["value_model_name"] = served_value
-                frame["value_12m"] = _served_baseline(served_value, current, spend.CLV_DAYS, store_examples)
+                log_progress(model, f"{store}: {value_model} does not beat {choice.served_name}: value_12m is its")
+                frame["value_model_name"] = choice.served_name
+                frame["value_12m"] = _served_baseline(choice.served_name, current, spend.CLV_DAYS, store_examples)
             checks = next_order_checks[(next_order_checks["store"] == store) & next_order_checks["is_served"]]
             method = checks["method_name"].iloc[0] if not checks.empty else next_order.NAIVE
             gaps = purchase_gaps(orders, cutoff).set_index("customer_key").reindex(keyed["customer_key"]).reset_index()
@@ -901,7 +911,7 @@ def customer_value_predictions(
             frame["next_order_method"] = method
 
         frame["spend_model_name"], frame["predicted_spend_next_h"] = None, np.nan
-        served = _best_baseline_name(metrics, store, "spend_next_h") if not metrics.empty else None
+        served = _served_model_name(metrics, store, "spend_next_h") if not metrics.empty else None
         if served is None or horizon is None:
             log_progress(model, f"{store}: no validated spend model: predicted_spend_next_h empty")
         else:
@@ -927,3 +937,49 @@ def customer_value_predictions(
             "value_12m_lower_95:float value_12m_upper_95:float expected_next_order_date:date next_order_method:str"
         ),
     )
+
+
+# --- ml.store_value_forecast ---------------------------------------------------------------
+
+
+@single_threaded()
+def store_value_forecast(
+    customer_features: pd.DataFrame, fct_orders: pd.DataFrame, metrics: pd.DataFrame, seed: int
+) -> pd.DataFrame:
+    """Per store, as of customer_features.as_of_date: the next-12-month net revenue of today's
+    customers from the transaction model chosen out of time (customer_value_predictions), with
+    80% and 95% intervals of the total (simulated futures with parameters drawn from their
+    estimated covariance; none when the fit has a problem), and whether that model is served."""
+    model = "store_value_forecast"
+    rows = []
+    for store in sorted(customer_features["store"].unique()):
+        current = customer_features[customer_features["store"] == store]
+        cutoff = pd.to_datetime(current["as_of_date"]).max()
+        choice = chosen_transaction_model(metrics, store)
+        with timed_step(model, f"{store}: {choice.model_name} + Gamma-Gamma on all history, intervals"):
+            fitted = spend.fit_probabilistic(_store_orders(fct_orders, store), cutoff, choice.model_name)
+            if fitted is None:
+                continue
+            keys = current["customer_key"]
+            _, total = spend.probabilistic_intervals(fitted, keys, spend.CLV_DAYS, seed)
+        row = {
+            "store": store,
+            "as_of_date": cutoff.date(),
+            "customer_count": len(current),
+            "value_model_name": choice.model_name,
+            "is_served": choice.served_name == choice.model_name,
+            "served_value_model_name": choice.served_name,
+            "fit_problem": spend.fit_problem(fitted),
+            "model_value_12m_total": float(spend.probabilistic_value(fitted, keys, spend.CLV_DAYS).sum()),
+        }
+        for level in (0.80, 0.95):
+            lower, upper = total[level] if total is not None else (None, None)
+            row[f"value_12m_total_lower_{round(level * 100)}"] = lower
+            row[f"value_12m_total_upper_{round(level * 100)}"] = upper
+        rows.append(row)
+    columns = schema(
+        "store:str as_of_date:date customer_count:int value_model_name:str is_served:bool "
+        "served_value_model_name:str fit_problem:str model_value_12m_total:float value_12m_total_lower_80:float "
+        "value_12m_total_upper_80:float value_12m_total_lower_95:float value_12m_total_upper_95:float"
+    )
+    return typed_table([pd.DataFrame(rows).reindex(columns=list(columns))], columns)

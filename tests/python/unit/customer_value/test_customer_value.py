@@ -416,6 +416,7 @@ def build_tables(orders: pd.DataFrame):
         "next_order": (next_orders := tables.next_order_metrics(orders, examples, value_metrics, 42)),
         "value": tables.customer_value_predictions(features, orders, examples, value_metrics, next_orders, 42, 5000),
         "fits": tables.customer_value_model_fits(features, orders, examples),
+        "store_value": tables.store_value_forecast(features, orders, value_metrics, 42),
         "alive_calibration": tables.probability_alive_calibration(orders, examples),
         "features": features,
     }
@@ -441,6 +442,7 @@ def test_a_store_with_history_gets_every_table_and_every_customer_once():
     assert set(built["next_order"]["method_name"]) == {"transaction_model_median_wait", "last_order_plus_median_gap"}
     assert built["next_order"]["is_served"].sum() == 1
     assert set(built["fits"]["model_name"]) == {*spend.TRANSACTION_MODELS, "gamma_gamma"}
+    assert len(built["store_value"]) == 1
     assert len(built["importance"]) == len(FEATURES)
 
 
@@ -458,5 +460,5 @@ def test_tiny_stores_give_degenerate_tables_without_crashing(customers):
 def test_the_tables_are_deterministic():
     orders = store_orders(150, months=14, seed=8)
     first, again = build_tables(orders), build_tables(orders.sample(frac=1.0, random_state=3))
-    for name in ("metrics", "scores", "value_metrics", "value", "importance", "next_order", "fits"):
+    for name in ("metrics", "scores", "value_metrics", "value", "importance", "next_order", "fits", "store_value"):
         pd.testing.assert_frame_equal(first[name], again[name], check_exact=False, rtol=1e-9)
