@@ -627,8 +627,9 @@ def customer_value_model_fits(customer_features: pd.DataFrame, fct_orders: pd.Da
         orders = _store_orders(fct_orders, store)
         store_examples = examples[examples["store"] == store]
         fits = {}
-        if not store_examples.empty:
-            fits["validation"] = _store_split(store_examples)[2].validation
+        validation = _store_split(store_examples)[2].validation if not store_examples.empty else None
+        if validation is not None:
+            fits["validation"] = validation
         current = pd.to_datetime(customer_features.loc[customer_features["store"] == store, "as_of_date"])
         if len(current):
             fits["scoring"] = current.max()

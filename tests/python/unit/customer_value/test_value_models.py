@@ -181,3 +181,26 @@ def test_naive_next_order_is_last_order_plus_median_gap_never_before_the_cutoff(
 
 def test_interval_coverage_counts_the_actual_values_inside():
     assert interval_coverage([1.0, 2.0, 5.0], [0.0, 2.5, 4.0], [1.5, 3.0, 6.0]) == pytest.approx(2 / 3)
+
+
+def test_the_12_month_value_is_served_by_the_model_only_when_it_beats_the_best_baseline():
+    metrics = pd.DataFrame(
+        {
+            "store": "s",
+            "target_name": "spend_next_h",
+            "model_name": ["bgnbd_gamma_gamma", "mbgnbd_gamma_gamma"],
+            "rmse": [10.0, 9.0],
+            "fit_problem": [None, "transactions: a = 1e-09 is at the boundary of the parameter space"],
+            "beats_best_baseline": [False, True],
+            "best_baseline_name": "past_daily_spend_baseline",
+            "is_best": False,
+        }
+    )
+    # A fit without problems comes first even with the higher RMSE; it does not beat the
+    # baseline, so the baseline is served (Online Retail: degenerate BG/NBD, past spend served).
+    choice = tables.chosen_transaction_model(metrics, "s")
+    assert choice.model_name == "bgnbd_gamma_gamma" and choice.served_name == "past_daily_spend_baseline"
+    with_365 = pd.concat(
+        [metrics, metrics.assign(target_name="value_next_365d", beats_best_baseline=[True, True])], ignore_index=True
+    )
+    assert tables.chosen_transaction_model(with_365, "s").served_name == "bgnbd_gamma_gamma"
