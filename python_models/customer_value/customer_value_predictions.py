@@ -1,6 +1,6 @@
-"""ml.customer_value_predictions: every current customer once: spend in the next H days (best
-spend model), the baseline, and the 12-month value from BG/NBD + Gamma-Gamma fitted on all
-history."""
+"""ml.customer_value_predictions: every current customer once: spend in the next H days (served
+spend model), the baseline, the 12-month value with its intervals from the transaction model
+chosen out of time + Gamma-Gamma fitted on all history, P(alive) and the expected next order."""
 
 from retail_warehouse.ml.customer_value import tables
 
@@ -10,7 +10,8 @@ def model(dbt, session):
         dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
         dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
-        dbt.ref("customer_value_metrics").project("store, target_name, model_name, is_best").df(),
+        dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
+        dbt.ref("next_order_metrics").project("store, method_name, is_served").df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
     )

@@ -218,7 +218,7 @@ def check_segmentation_tables(build: Build) -> dict[str, tuple[str, int]]:
 
 
 def check_every_current_customer_scored_once(build: Build) -> None:
-    for table in ("ml.churn_scores", "ml.customer_value_predictions"):
+    for table in ("ml.churn_scores", "ml.customer_value_predictions", "ml.customer_360"):
         missing_or_extra = build.scalar(
             f"""
             select count(*)
@@ -331,7 +331,17 @@ def check_every_classifier_and_spend_model_is_scored_out_of_time(build: Build) -
             "select model_name from ml.customer_value_metrics where store = ? and target_name = 'spend_next_h'",
             [store],
         )
-        assert len(spend_models) == 7, store
+        # Three baselines, five regressions, BG/NBD and MBG/NBD.
+        assert len(spend_models) == 10, store
+        served = build.query(
+            """
+            select target_name, count(*) filter (where is_best),
+                count(*) filter (where is_best and not beats_best_baseline and model_name <> best_baseline_name)
+            from ml.customer_value_metrics where store = ? group by target_name
+            """,
+            [store],
+        )
+        assert all(best == 1 and unearned == 0 for _, best, unearned in served), (store, served)
     assert build.scalar("select count(*) from ml.churn_calibration") > 0
 
 

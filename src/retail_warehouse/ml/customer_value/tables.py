@@ -5,11 +5,13 @@ history is too short to label or validate, saying why. Models are fitted on one 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from retail_warehouse.ml.common import log_progress, per_store, schema, single_threaded, timed_step, typed_table
-from retail_warehouse.ml.customer_value import churn, spend
+from retail_warehouse.ml.customer_value import churn, next_order, spend
 from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
     SNAPSHOT_FEATURES,
@@ -23,7 +25,19 @@ from retail_warehouse.ml.customer_value.labels import (
     recent_activity_features,
     sale_orders,
 )
-from retail_warehouse.ml.customer_value.metrics import calibration_bins, classification_metrics, regression_metrics
+from retail_warehouse.ml.customer_value.metrics import (
+    calibration_bins,
+    classification_metrics,
+    interval_coverage,
+    paired_rmse_difference,
+    regression_metrics,
+)
+from retail_warehouse.ml.customer_value.next_order import (
+    model_next_order,
+    naive_next_order,
+    purchase_gaps,
+    realised_next_order,
+)
 
 # The columns of marts.fct_orders the tables read (labels.sale_orders keeps the sale orders),
 # projected in DuckDB: the whole mart as pandas would cost ~10x the memory.
@@ -443,20 +457,83 @@ def _regression_row(store, target_name, horizon, name, split_info, actual, predi
         "target_name": target_name,
         "horizon_days": horizon,
         "model_name": name,
-        "is_baseline": name == spend.BASELINE,
+        "is_baseline": name in spend.BASELINES,
         **split_info,
         **regression_metrics(actual, predicted),
     }
+
+
+def _probabilistic_rows(
+    store, target_name, days, split_info, orders, cutoff, customers, actual, predictions: dict, seed, model
+):
+    """The BG/NBD and MBG/NBD (+ Gamma-Gamma) rows of one target: errors, why a fit is not to
+    be shown, and the out-of-time coverage of their 80% / 95% value intervals; their
+    predictions are added to `predictions`."""
+    rows = []
+    with timed_step(model, f"{store}: BG/NBD, MBG/NBD, Gamma-Gamma on the orders before {cutoff.date()}"):
+        models = spend.fit_probabilistic_models(orders, cutoff)
+    for name, fitted in models.items():
+        keys = customers["customer_key"]
+        predictions[name] = spend.probabilistic_value(fitted, keys, days)
+        row = _regression_row(store, target_name, days, name, split_info, actual, predictions[name])
+        row["fit_problem"] = spend.fit_problem(fitted)
+        with timed_step(model, f"{store}: {name} parametric bootstrap of the {days}-day value"):
+            intervals, store_total = spend.probabilistic_intervals(fitted, keys, days, seed)
+        row["store_total_actual"] = float(np.sum(actual))
+        row["store_total_predicted"] = row["mean_predicted"] * len(actual) if len(actual) else None
+        if intervals is not None:
+            for level in (0.80, 0.95):
+                suffix = f"{round(level * 100)}"
+                row[f"coverage_{suffix}"] = interval_coverage(actual, *intervals[level])
+                row[f"store_total_lower_{suffix}"], row[f"store_total_upper_{suffix}"] = store_total[level]
+        rows.append(row)
+    return rows
+
+
+def _compare_with_best_baseline(rows: list[dict], predictions: dict, actual, best_baseline, selection_cutoff, seed):
+    """Marks one target's rows against the best baseline (chosen on an earlier cutoff): the RMSE
+    difference with its 95% paired-bootstrap interval, beats_best_baseline when the interval
+    lies below 0, and is_best on the model served: the lowest RMSE among the models that beat
+    the best baseline, else the best baseline itself."""
+    reference = predictions[best_baseline]
+    for row in rows:
+        name = row["model_name"]
+        comparison = paired_rmse_difference(actual, predictions[name], reference, seed)
+        row["best_baseline_name"] = best_baseline
+        row["baseline_selection_cutoff"] = selection_cutoff.date() if selection_cutoff is not None else None
+        row["rmse_diff_vs_best_baseline"] = comparison["difference"]
+        row["rmse_diff_lower_95"] = comparison["lower"]
+        row["rmse_diff_upper_95"] = comparison["upper"]
+        row["beats_best_baseline"] = (
+            name != best_baseline and comparison["upper"] is not None and comparison["upper"] < 0
+        )
+    best_rmse = next(row["rmse"] for row in rows if row["model_name"] == best_baseline)
+    winners = sorted(
+        (row for row in rows if row["beats_best_baseline"]), key=lambda row: (row["rmse"], row["model_name"])
+    )
+    served = winners[0]["model_name"] if winners else best_baseline
+    lowest = min(rows, key=lambda row: (row["rmse"], row["model_name"]))["model_name"]
+    for row in rows:
+        row["rmse_vs_baseline"] = row["rmse"] / best_rmse if best_rmse else None
+        row["is_best"] = row["model_name"] == served
+        row["is_lowest_rmse"] = row["model_name"] == lowest
+        row["verdict"] = (
+            f"{served} beats {best_baseline} (95% interval of the RMSE difference below 0): served"
+            if winners
+            else f"no model beats {best_baseline}: its prediction is served"
+        )
+    return rows
 
 
 @single_threaded()
 def customer_value_metrics(
     examples: pd.DataFrame, snapshots: pd.DataFrame, fct_orders: pd.DataFrame, seed: int, max_rows: int
 ) -> pd.DataFrame:
-    """Out of time, per store: spend in the next H days (regressions, BG/NBD + Gamma-Gamma,
-    baseline), and value in the next 365 days where a full 365-day window exists after the
-    latest possible cutoff (BG/NBD + Gamma-Gamma and baseline only: no earlier cutoff has a
-    closed 365-day window to train a regression on)."""
+    """Out of time, per store: spend in the next H days (regressions, BG/NBD and MBG/NBD +
+    Gamma-Gamma, three baselines), and value in the next 365 days where a full 365-day window
+    exists after the latest possible cutoff (probabilistic models and baselines only: no earlier
+    cutoff has a closed 365-day window to train a regression on). Every model is compared with
+    the best baseline, chosen on an earlier cutoff, by a seeded paired bootstrap."""
     model = "customer_value_metrics"
     examples = _prepared_examples(examples)
     rows = []
@@ -476,17 +553,14 @@ def customer_value_metrics(
         actual = validation["spend_next"].to_numpy(dtype=float)
         target_name = "spend_next_h"
         no_training = {**split_info, "training_cutoff_count": 0, "training_row_count": 0, "fitted_row_count": 0}
-        rows.append(
-            _regression_row(
-                store,
-                target_name,
-                horizon,
-                spend.BASELINE,
-                no_training,
-                actual,
-                spend.baseline_spend(validation, horizon),
-            )
-        )
+        predictions, target_rows = {}, []
+        daily_mean = spend.mean_daily_spend(training)
+        for name in spend.BASELINES:
+            predicted = spend.baseline_prediction(name, validation, horizon, daily_mean)
+            if predicted is not None:
+                info = {**split_info, "fitted_row_count": len(training)} if name == spend.MEAN_BASELINE else no_training
+                predictions[name] = predicted
+                target_rows.append(_regression_row(store, target_name, horizon, name, info, actual, predicted))
         for name in spend.REGRESSORS:
             with timed_step(model, f"{store}: {name}"):
                 fitted = spend.fit_regressor(name, training, seed, max_rows)
@@ -495,54 +569,47 @@ def customer_value_metrics(
                     **split_info,
                     "fitted_row_count": min(len(training), spend.fitted_row_cap(name, max_rows)),
                 }
-                rows.append(
-                    _regression_row(
-                        store,
-                        target_name,
-                        horizon,
-                        name,
-                        fitted_info,
-                        actual,
-                        spend.predict_spend(fitted, validation),
-                    )
+                predictions[name] = spend.predict_spend(fitted, validation)
+                target_rows.append(
+                    _regression_row(store, target_name, horizon, name, fitted_info, actual, predictions[name])
                 )
-        with timed_step(model, f"{store}: BG/NBD + Gamma-Gamma on the orders before {split.validation.date()}"):
-            probabilistic = spend.fit_probabilistic(orders, split.validation)
-        if probabilistic is not None:
-            rows.append(
-                _regression_row(
-                    store,
-                    target_name,
-                    horizon,
-                    spend.PROBABILISTIC,
-                    no_training,
-                    actual,
-                    spend.probabilistic_value(probabilistic, validation["customer_key"], horizon),
-                )
+        target_rows.extend(
+            _probabilistic_rows(
+                store,
+                target_name,
+                horizon,
+                no_training,
+                orders,
+                split.validation,
+                validation,
+                actual,
+                predictions,
+                seed,
+                model,
             )
-        rows.extend(
-            _clv_rows(store, store_snapshots=snapshots[snapshots["store"] == store], orders=orders, model=model)
         )
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return typed_table([], VALUE_METRICS_SCHEMA)
-    table["is_best"] = False
-    for (_, _), group in table.groupby(["store", "target_name"]):
-        table.loc[group.sort_values(["rmse", "model_name"], kind="mergesort").index[0], "is_best"] = True
-        baseline = group.loc[group["is_baseline"], "rmse"]
-        if not baseline.empty:
-            table.loc[group.index, "rmse_vs_baseline"] = group["rmse"] / baseline.iloc[0]
-    return typed_table([table], VALUE_METRICS_SCHEMA)
+        best_baseline = spend.choose_baseline(store_examples, split.tuning)
+        with timed_step(model, f"{store}: paired bootstrap against {best_baseline}"):
+            rows.extend(
+                _compare_with_best_baseline(target_rows, predictions, actual, best_baseline, split.tuning, seed)
+            )
+        rows.extend(_clv_rows(store, snapshots[snapshots["store"] == store], orders, store_examples, seed, model))
+    # Baseline and regression rows have no fit or interval columns: reindex adds them empty.
+    return typed_table([pd.DataFrame(rows).reindex(columns=list(VALUE_METRICS_SCHEMA))], VALUE_METRICS_SCHEMA)
 
 
 VALUE_METRICS_SCHEMA = schema(
     "store:str target_name:str horizon_days:int model_name:str is_baseline:bool is_best:bool "
     "training_cutoff_count:int validation_cutoff:date training_row_count:int fitted_row_count:int "
-    "row_count:int rmse:float mae:float mean_actual:float mean_predicted:float rmse_vs_baseline:float"
+    "row_count:int rmse:float mae:float mean_actual:float mean_predicted:float rmse_vs_baseline:float "
+    "best_baseline_name:str baseline_selection_cutoff:date rmse_diff_vs_best_baseline:float "
+    "rmse_diff_lower_95:float rmse_diff_upper_95:float beats_best_baseline:bool is_lowest_rmse:bool verdict:str "
+    "fit_problem:str coverage_80:float coverage_95:float store_total_actual:float store_total_predicted:float "
+    "store_total_lower_80:float store_total_upper_80:float store_total_lower_95:float store_total_upper_95:float"
 )
 
 
-def _clv_rows(store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, model: str) -> list[dict]:
+def _clv_rows(store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, store_examples, seed, model) -> list[dict]:
     days = spend.CLV_DAYS
     data_end = observed_data_end(orders)
     cutoffs = sorted(
@@ -554,42 +621,302 @@ def _clv_rows(store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, model:
     cutoff = cutoffs[-1]
     customers = attach_features(store_snapshots[pd.to_datetime(store_snapshots["as_of_date"]) == cutoff], orders)
     outcomes = outcome_labels(orders, [cutoff], days)
-    actual = customers.merge(outcomes, on=["customer_key", "as_of_date"], how="left")["spend_next"].fillna(0.0)
+    actual = (
+        customers.merge(outcomes, on=["customer_key", "as_of_date"], how="left")["spend_next"]
+        .fillna(0.0)
+        .to_numpy(dtype=float)
+    )
+    # Labelled rows whose outcome window closed by the cutoff: the training mean comes from
+    # them, and the best baseline is chosen at the latest of their cutoffs.
+    closed = store_examples[
+        store_examples["as_of_date"] + pd.to_timedelta(store_examples["horizon_days"].astype(int), unit="D") <= cutoff
+    ]
+    selection_cutoff = closed["as_of_date"].max() if not closed.empty else None
     split_info = {
         "training_cutoff_count": 0,
         "validation_cutoff": cutoff.date(),
         "training_row_count": 0,
         "fitted_row_count": 0,
     }
-    rows = [
-        _regression_row(
-            store,
-            "value_next_365d",
-            days,
-            spend.BASELINE,
-            split_info,
-            actual,
-            spend.baseline_spend(customers, days),
-        )
-    ]
-    with timed_step(model, f"{store}: BG/NBD + Gamma-Gamma for 365 days after {cutoff.date()}"):
-        probabilistic = spend.fit_probabilistic(orders, cutoff)
-    if probabilistic is not None:
-        rows.append(
-            _regression_row(
-                store,
-                "value_next_365d",
-                days,
-                spend.PROBABILISTIC,
-                split_info,
-                actual,
-                spend.probabilistic_value(probabilistic, customers["customer_key"], days),
+    predictions, rows = {}, []
+    for name in spend.BASELINES:
+        predicted = spend.baseline_prediction(name, customers, days, spend.mean_daily_spend(closed))
+        if predicted is not None:
+            info = (
+                {
+                    **split_info,
+                    "training_cutoff_count": closed["as_of_date"].nunique(),
+                    "training_row_count": len(closed),
+                }
+                if name == spend.MEAN_BASELINE
+                else split_info
             )
+            predictions[name] = predicted
+            rows.append(_regression_row(store, "value_next_365d", days, name, info, actual, predicted))
+    rows.extend(
+        _probabilistic_rows(
+            store, "value_next_365d", days, split_info, orders, cutoff, customers, actual, predictions, seed, model
         )
-    return rows
+    )
+    best_baseline = spend.choose_baseline(closed, selection_cutoff)
+    return _compare_with_best_baseline(rows, predictions, actual, best_baseline, selection_cutoff, seed)
+
+
+# --- the transaction model shown: chosen out of time ---------------------------------------
+
+# The columns of ml.customer_value_metrics the later models read.
+VALUE_METRIC_COLUMNS = (
+    "store, target_name, model_name, is_best, rmse, fit_problem, beats_best_baseline, best_baseline_name"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ValueModelChoice:
+    """The transaction model (BG/NBD or MBG/NBD) with the lowest out-of-time RMSE on the
+    longest validated target (value_next_365d, else spend_next_h), a fit without problems
+    first; whether it beat that target's best baseline, and that baseline (served instead
+    when it does not)."""
+
+    model_name: str
+    beats_best_baseline: bool
+    best_baseline_name: str | None
+
+    @property
+    def served_name(self) -> str:
+        return (
+            self.model_name if self.beats_best_baseline or self.best_baseline_name is None else self.best_baseline_name
+        )
+
+
+def chosen_transaction_model(metrics: pd.DataFrame, store: str) -> ValueModelChoice:
+    rows = metrics[(metrics["store"] == store) & metrics["model_name"].isin(list(spend.TRANSACTION_MODELS))]
+    if rows.empty:
+        return ValueModelChoice(spend.PROBABILISTIC, False, None)
+    target = "value_next_365d" if (rows["target_name"] == "value_next_365d").any() else "spend_next_h"
+    rows = rows[rows["target_name"] == target].assign(has_problem=lambda frame: frame["fit_problem"].notna())
+    best = rows.sort_values(["has_problem", "rmse", "model_name"], kind="mergesort").iloc[0]
+    return ValueModelChoice(best["model_name"], bool(best["beats_best_baseline"]), best["best_baseline_name"])
+
+
+def _probability_alive(transactions, summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """P(alive) and, where it is hidden (NaN), why: a degenerate fit says nothing, and BG/NBD
+    sets P(alive) = 1 by construction for a customer without a repeat purchase."""
+    probability = np.asarray(
+        transactions.probability_alive(summary["frequency"], summary["recency"], summary["age"]), dtype=float
+    )
+    reason = np.full(len(summary), None, dtype=object)
+    if transactions.ALIVE_WITHOUT_REPEAT_IS_CERTAIN:
+        no_repeat = summary["frequency"].to_numpy() == 0
+        reason[no_repeat] = "no repeat purchase: BG/NBD sets P(alive) = 1 by construction"
+    if transactions.diagnostics is not None and transactions.diagnostics.is_degenerate:
+        reason[:] = f"degenerate fit: {transactions.diagnostics.reason}"
+    return np.where(pd.isna(reason), probability, np.nan), reason
+
+
+# --- ml.customer_value_model_fits -----------------------------------------------------------
+
+
+@single_threaded()
+def customer_value_model_fits(customer_features: pd.DataFrame, fct_orders: pd.DataFrame, examples) -> pd.DataFrame:
+    """Per store, fit (the validation cutoff and the scoring date) and model (BG/NBD, MBG/NBD,
+    Gamma-Gamma): every parameter with its standard error and the checks of the fit."""
+    model = "customer_value_model_fits"
+    examples = _prepared_examples(examples)
+    rows = []
+    for store in sorted(customer_features["store"].unique()):
+        orders = _store_orders(fct_orders, store)
+        store_examples = examples[examples["store"] == store]
+        fits = {}
+        validation = _store_split(store_examples)[2].validation if not store_examples.empty else None
+        if validation is not None:
+            fits["validation"] = validation
+        current = pd.to_datetime(customer_features.loc[customer_features["store"] == store, "as_of_date"])
+        if len(current):
+            fits["scoring"] = current.max()
+        for purpose, cutoff in fits.items():
+            with timed_step(model, f"{store}: BG/NBD, MBG/NBD, Gamma-Gamma as of {cutoff.date()} ({purpose})"):
+                models = spend.fit_probabilistic_models(orders, cutoff)
+            for name, fitted in models.items():
+                summary, transactions, purchase_value = fitted
+                probability = transactions.probability_alive(summary["frequency"], summary["recency"], summary["age"])
+                common = {
+                    "store": store,
+                    "fit_purpose": purpose,
+                    "as_of_date": cutoff.date(),
+                    "customer_count": len(summary),
+                    "repeat_customer_count": int((summary["frequency"] > 0).sum()),
+                }
+                rows.extend(
+                    _parameter_rows(
+                        common,
+                        name,
+                        transactions,
+                        share_probability_alive_above_099=float(np.mean(probability > 0.99)),
+                    )
+                )
+                if name == spend.PROBABILISTIC:
+                    rows.extend(
+                        _parameter_rows(
+                            common,
+                            "gamma_gamma",
+                            purchase_value,
+                            frequency_value_correlation=purchase_value.frequency_value_correlation,
+                        )
+                    )
+    return typed_table([pd.DataFrame(rows).reindex(columns=list(MODEL_FITS_SCHEMA))], MODEL_FITS_SCHEMA)
+
+
+def _parameter_rows(common: dict, name: str, fitted, **extra) -> list[dict]:
+    diagnostics = fitted.diagnostics
+    return [
+        {
+            **common,
+            "model_name": name,
+            "parameter_name": parameter,
+            "estimate": float(getattr(fitted, parameter)),
+            "standard_error": float(error),
+            "converged": diagnostics.converged,
+            "is_degenerate": diagnostics.is_degenerate,
+            "fit_problem": diagnostics.reason,
+            "log_likelihood": diagnostics.log_likelihood,
+            **extra,
+        }
+        for parameter, error in zip(fitted.PARAMETERS, diagnostics.standard_errors)
+    ]
+
+
+MODEL_FITS_SCHEMA = schema(
+    "store:str fit_purpose:str as_of_date:date model_name:str parameter_name:str estimate:float "
+    "standard_error:float converged:bool is_degenerate:bool fit_problem:str log_likelihood:float "
+    "customer_count:int repeat_customer_count:int share_probability_alive_above_099:float "
+    "frequency_value_correlation:float"
+)
+
+
+# --- ml.probability_alive_calibration -------------------------------------------------------
+
+
+@single_threaded()
+def probability_alive_calibration(fct_orders: pd.DataFrame, examples: pd.DataFrame) -> pd.DataFrame:
+    """Per store and transaction model fitted on the orders before the validation cutoff: 10
+    P(alive) bins against the share of their customers with a sale order in the next
+    horizon_days (a customer alive may still not buy: P(alive) should be at least that share,
+    and a bin near 1 with a low share shows a P(alive) that says little)."""
+    model = "probability_alive_calibration"
+    examples = _prepared_examples(examples)
+    frames = []
+    for store, store_examples in examples.groupby("store", sort=True):
+        horizon, _, split = _store_split(store_examples)
+        if split.validation is None:
+            continue
+        orders = _store_orders(fct_orders, store)
+        validation = store_examples[store_examples["split"] == "validation"]
+        with timed_step(model, f"{store}: BG/NBD, MBG/NBD before {split.validation.date()}"):
+            models = spend.fit_probabilistic_models(orders, split.validation)
+        for name, fitted in models.items():
+            summary, transactions, _ = fitted
+            keyed = summary.set_index("customer_key").reindex(validation["customer_key"])
+            probability = transactions.probability_alive(keyed["frequency"], keyed["recency"], keyed["age"])
+            known = np.isfinite(probability)
+            bins = calibration_bins(validation["purchased_again"].to_numpy()[known], np.asarray(probability)[known])
+            bins.insert(0, "fit_problem", spend.fit_problem(fitted))
+            bins.insert(0, "horizon_days", horizon)
+            bins.insert(0, "as_of_date", split.validation.date())
+            bins.insert(0, "model_name", name)
+            bins.insert(0, "store", store)
+            frames.append(bins)
+    return typed_table(
+        frames,
+        schema(
+            "store:str model_name:str as_of_date:date horizon_days:int fit_problem:str bin_index:int "
+            "bin_lower:float bin_upper:float row_count:int mean_predicted_probability:float "
+            "observed_positive_rate:float"
+        ),
+    )
+
+
+# --- ml.next_order_metrics ------------------------------------------------------------------
+
+
+@single_threaded()
+def next_order_metrics(fct_orders: pd.DataFrame, examples: pd.DataFrame, value_metrics, seed: int) -> pd.DataFrame:
+    """Per store, out of time at the validation cutoff: the error in days of the expected
+    next-order date against the realised first order after the cutoff (customers who ordered
+    again before the data end), for the chosen transaction model and the naive rule, with the
+    95% paired-bootstrap interval of the difference of their median absolute errors."""
+    model = "next_order_metrics"
+    examples = _prepared_examples(examples)
+    rows = []
+    for store, store_examples in examples.groupby("store", sort=True):
+        _, _, split = _store_split(store_examples)
+        if split.validation is None:
+            continue
+        orders = _store_orders(fct_orders, store)
+        cutoff = split.validation
+        name = chosen_transaction_model(value_metrics, store).model_name
+        with timed_step(model, f"{store}: {name} before {cutoff.date()}"):
+            fitted = spend.fit_probabilistic(orders, cutoff, name)
+        if fitted is None:
+            continue
+        summary = fitted[0]
+        gaps = purchase_gaps(orders, cutoff).set_index("customer_key").reindex(summary["customer_key"]).reset_index()
+        realised = realised_next_order(orders, cutoff, observed_data_end(orders)).reindex(summary["customer_key"])
+        has_next = realised.notna().to_numpy()
+        expected = {
+            next_order.MODEL: model_next_order(fitted[1], summary, cutoff).to_numpy(),
+            next_order.NAIVE: naive_next_order(gaps, cutoff).to_numpy(),
+        }
+        has_next &= pd.notna(expected[next_order.MODEL])
+        errors = {
+            method: (pd.Series(dates[has_next]) - pd.Series(realised.to_numpy()[has_next])).dt.days.to_numpy(float)
+            for method, dates in expected.items()
+        }
+        comparison = next_order.compare_with_naive(
+            np.abs(errors[next_order.MODEL]), np.abs(errors[next_order.NAIVE]), seed
+        )
+        model_wins = comparison["upper"] is not None and comparison["upper"] < 0
+        for method, error in errors.items():
+            is_model = method == next_order.MODEL
+            rows.append(
+                {
+                    "store": store,
+                    "method_name": method,
+                    "transaction_model_name": name if is_model else None,
+                    "as_of_date": cutoff.date(),
+                    "customer_count": len(summary),
+                    "row_count": int(has_next.sum()),
+                    "median_abs_error_days": float(np.median(np.abs(error))) if len(error) else None,
+                    "mean_abs_error_days": float(np.mean(np.abs(error))) if len(error) else None,
+                    "median_error_days": float(np.median(error)) if len(error) else None,
+                    "median_abs_error_diff_vs_naive": comparison["difference"] if is_model else 0.0,
+                    "diff_lower_95": comparison["lower"] if is_model else 0.0,
+                    "diff_upper_95": comparison["upper"] if is_model else 0.0,
+                    "beats_naive": model_wins if is_model else False,
+                    "is_served": model_wins == is_model,
+                }
+            )
+    return typed_table(
+        [pd.DataFrame(rows)] if rows else [],
+        schema(
+            "store:str method_name:str transaction_model_name:str as_of_date:date customer_count:int row_count:int "
+            "median_abs_error_days:float mean_abs_error_days:float median_error_days:float "
+            "median_abs_error_diff_vs_naive:float diff_lower_95:float diff_upper_95:float beats_naive:bool "
+            "is_served:bool"
+        ),
+    )
 
 
 # --- ml.customer_value_predictions ---------------------------------------------------------
+
+
+def _served_baseline(name: str, current: pd.DataFrame, days: float, store_examples: pd.DataFrame) -> np.ndarray:
+    """A baseline's prediction for today's customers, its training mean over every labelled row."""
+    return spend.baseline_prediction(name, current, days, spend.mean_daily_spend(store_examples))
+
+
+def _served_model_name(metrics: pd.DataFrame, store: str, target: str) -> str | None:
+    rows = metrics[(metrics["store"] == store) & (metrics["target_name"] == target) & metrics["is_best"]]
+    return None if rows.empty else rows["model_name"].iloc[0]
 
 
 @single_threaded()
@@ -598,12 +925,16 @@ def customer_value_predictions(
     fct_orders: pd.DataFrame,
     examples: pd.DataFrame,
     metrics: pd.DataFrame,
+    next_order_checks: pd.DataFrame,
     seed: int,
     max_rows: int,
 ) -> pd.DataFrame:
-    """Every current customer once: spend in the next H days from the store's best spend
-    model (refitted on every labelled cutoff), the baseline, and the BG/NBD + Gamma-Gamma
-    12-month value fitted on all history (as of customer_features.as_of_date)."""
+    """Every current customer once, as of customer_features.as_of_date: spend in the next H
+    days from the store's served spend model (customer_value_metrics.is_best: a model only when
+    it beats the best baseline, refitted on every labelled cutoff), the transaction model chosen
+    out of time (BG/NBD or MBG/NBD) + Gamma-Gamma fitted on all history with 80% / 95% intervals
+    of the 12-month value, P(alive) (hidden with a reason where it says nothing), and the
+    expected next-order date of the method that won out of time."""
     model = "customer_value_predictions"
     examples = _prepared_examples(examples)
     frames = []
@@ -619,50 +950,81 @@ def customer_value_predictions(
         frame["baseline_value_12m"] = spend.baseline_spend(current, spend.CLV_DAYS)
 
         cutoff = pd.to_datetime(current["as_of_date"]).max() if len(current) else None
-        with timed_step(model, f"{store}: BG/NBD + Gamma-Gamma on all history"):
-            probabilistic = spend.fit_probabilistic(orders, cutoff) if cutoff is not None else None
+        choice = chosen_transaction_model(metrics, store)
+        value_model = choice.model_name
+        with timed_step(model, f"{store}: {value_model} + Gamma-Gamma on all history"):
+            probabilistic = spend.fit_probabilistic(orders, cutoff, value_model) if cutoff is not None else None
+        frame = frame.assign(
+            value_model_name=None,
+            probability_alive=np.nan,
+            probability_alive_note=None,
+            expected_purchases_90d=np.nan,
+            expected_purchases_12m=np.nan,
+            expected_value_per_purchase=np.nan,
+            model_value_12m=np.nan,
+            value_12m_lower_80=np.nan,
+            value_12m_upper_80=np.nan,
+            value_12m_lower_95=np.nan,
+            value_12m_upper_95=np.nan,
+            value_12m=np.nan,
+            expected_next_order_date=pd.NaT,
+            next_order_method=None,
+        )
         if probabilistic is None:
-            log_progress(model, f"{store}: too few repeat purchases for BG/NBD + Gamma-Gamma: 12-month value empty")
-            frame = frame.assign(
-                probability_alive=np.nan,
-                expected_purchases_12m=np.nan,
-                expected_value_per_purchase=np.nan,
-                value_12m=np.nan,
-            )
+            log_progress(model, f"{store}: too few repeat purchases for {value_model}: 12-month value empty")
         else:
             summary, transactions, purchase_value = probabilistic
-            keyed = summary.set_index("customer_key").reindex(current["customer_key"])
-            frame["probability_alive"] = transactions.probability_alive(
-                keyed["frequency"], keyed["recency"], keyed["age"]
-            )
-            frame["expected_purchases_12m"] = transactions.expected_purchases(
-                spend.CLV_DAYS, keyed["frequency"], keyed["recency"], keyed["age"]
-            )
+            keyed = summary.set_index("customer_key").reindex(current["customer_key"]).reset_index()
+            frame["value_model_name"] = value_model
+            probability, note = _probability_alive(transactions, keyed)
+            frame["probability_alive"], frame["probability_alive_note"] = probability, note
+            for column, days in (("expected_purchases_90d", 90), ("expected_purchases_12m", spend.CLV_DAYS)):
+                frame[column] = transactions.expected_purchases(
+                    days, keyed["frequency"], keyed["recency"], keyed["age"]
+                )
             frame["expected_value_per_purchase"] = purchase_value.expected_mean_value(
                 keyed["frequency"], keyed["repeat_mean_value"].clip(lower=0)
             )
-            frame["value_12m"] = spend.probabilistic_value(probabilistic, current["customer_key"], spend.CLV_DAYS)
+            frame["model_value_12m"] = spend.probabilistic_value(probabilistic, current["customer_key"], spend.CLV_DAYS)
+            with timed_step(model, f"{store}: parametric bootstrap of the 12-month value"):
+                intervals, _ = spend.probabilistic_intervals(
+                    probabilistic, current["customer_key"], spend.CLV_DAYS, seed
+                )
+            if intervals is not None:
+                for level in (0.80, 0.95):
+                    suffix = f"{round(level * 100)}"
+                    frame[f"value_12m_lower_{suffix}"], frame[f"value_12m_upper_{suffix}"] = intervals[level]
+            if choice.served_name == value_model:
+                frame["value_12m"] = frame["model_value_12m"]
+            else:
+                log_progress(model, f"{store}: {value_model} does not beat {choice.served_name}: value_12m is its")
+                frame["value_model_name"] = choice.served_name
+                frame["value_12m"] = _served_baseline(choice.served_name, current, spend.CLV_DAYS, store_examples)
+            checks = next_order_checks[(next_order_checks["store"] == store) & next_order_checks["is_served"]]
+            method = checks["method_name"].iloc[0] if not checks.empty else next_order.NAIVE
+            gaps = purchase_gaps(orders, cutoff).set_index("customer_key").reindex(keyed["customer_key"]).reset_index()
+            expected = (
+                model_next_order(transactions, keyed, cutoff)
+                if method == next_order.MODEL
+                else naive_next_order(gaps, cutoff)
+            )
+            frame["expected_next_order_date"] = pd.to_datetime(np.asarray(expected)).date
+            frame["next_order_method"] = method
 
         frame["spend_model_name"], frame["predicted_spend_next_h"] = None, np.nan
-        best = (
-            metrics[(metrics["store"] == store) & (metrics["target_name"] == "spend_next_h") & metrics["is_best"]]
-            if not metrics.empty
-            else metrics
-        )
-        if best.empty or horizon is None:
+        served = _served_model_name(metrics, store, "spend_next_h") if not metrics.empty else None
+        if served is None or horizon is None:
             log_progress(model, f"{store}: no validated spend model: predicted_spend_next_h empty")
         else:
-            name = best["model_name"].iloc[0]
-            frame["spend_model_name"] = name
-            if name == spend.BASELINE:
-                frame["predicted_spend_next_h"] = frame["baseline_spend_next_h"]
-            elif name == spend.PROBABILISTIC:
-                frame["predicted_spend_next_h"] = spend.probabilistic_value(
-                    probabilistic, current["customer_key"], horizon
-                )
+            frame["spend_model_name"] = served
+            if served in spend.BASELINES:
+                frame["predicted_spend_next_h"] = _served_baseline(served, current, horizon, store_examples)
+            elif served in spend.TRANSACTION_MODELS:
+                fitted = probabilistic if served == value_model else spend.fit_probabilistic(orders, cutoff, served)
+                frame["predicted_spend_next_h"] = spend.probabilistic_value(fitted, current["customer_key"], horizon)
             else:
-                with timed_step(model, f"{store}: refit {name} on every labelled cutoff"):
-                    fitted = spend.fit_regressor(name, store_examples, seed, max_rows)
+                with timed_step(model, f"{store}: refit {served} on every labelled cutoff"):
+                    fitted = spend.fit_regressor(served, store_examples, seed, max_rows)
                 frame["predicted_spend_next_h"] = spend.predict_spend(fitted, current)
         frames.append(frame)
     return typed_table(
@@ -671,6 +1033,54 @@ def customer_value_predictions(
             "store:str customer_key:str customer_id:str as_of_date:date horizon_days:int "
             "baseline_spend_next_h:float baseline_value_12m:float probability_alive:float "
             "expected_purchases_12m:float expected_value_per_purchase:float value_12m:float "
-            "spend_model_name:str predicted_spend_next_h:float"
+            "spend_model_name:str predicted_spend_next_h:float value_model_name:str probability_alive_note:str "
+            "expected_purchases_90d:float model_value_12m:float value_12m_lower_80:float value_12m_upper_80:float "
+            "value_12m_lower_95:float value_12m_upper_95:float expected_next_order_date:date next_order_method:str"
         ),
     )
+
+
+# --- ml.store_value_forecast ---------------------------------------------------------------
+
+
+@single_threaded()
+def store_value_forecast(
+    customer_features: pd.DataFrame, fct_orders: pd.DataFrame, metrics: pd.DataFrame, seed: int
+) -> pd.DataFrame:
+    """Per store, as of customer_features.as_of_date: the next-12-month net revenue of today's
+    customers from the transaction model chosen out of time (customer_value_predictions), with
+    80% and 95% intervals of the total (simulated futures with parameters drawn from their
+    estimated covariance; none when the fit has a problem), and whether that model is served."""
+    model = "store_value_forecast"
+    rows = []
+    for store in sorted(customer_features["store"].unique()):
+        current = customer_features[customer_features["store"] == store]
+        cutoff = pd.to_datetime(current["as_of_date"]).max()
+        choice = chosen_transaction_model(metrics, store)
+        with timed_step(model, f"{store}: {choice.model_name} + Gamma-Gamma on all history, intervals"):
+            fitted = spend.fit_probabilistic(_store_orders(fct_orders, store), cutoff, choice.model_name)
+            if fitted is None:
+                continue
+            keys = current["customer_key"]
+            _, total = spend.probabilistic_intervals(fitted, keys, spend.CLV_DAYS, seed)
+        row = {
+            "store": store,
+            "as_of_date": cutoff.date(),
+            "customer_count": len(current),
+            "value_model_name": choice.model_name,
+            "is_served": choice.served_name == choice.model_name,
+            "served_value_model_name": choice.served_name,
+            "fit_problem": spend.fit_problem(fitted),
+            "model_value_12m_total": float(spend.probabilistic_value(fitted, keys, spend.CLV_DAYS).sum()),
+        }
+        for level in (0.80, 0.95):
+            lower, upper = total[level] if total is not None else (None, None)
+            row[f"value_12m_total_lower_{round(level * 100)}"] = lower
+            row[f"value_12m_total_upper_{round(level * 100)}"] = upper
+        rows.append(row)
+    columns = schema(
+        "store:str as_of_date:date customer_count:int value_model_name:str is_served:bool "
+        "served_value_model_name:str fit_problem:str model_value_12m_total:float value_12m_total_lower_80:float "
+        "value_12m_total_upper_80:float value_12m_total_lower_95:float value_12m_total_upper_95:float"
+    )
+    return typed_table([pd.DataFrame(rows).reindex(columns=list(columns))], columns)

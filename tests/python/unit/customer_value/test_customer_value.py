@@ -24,6 +24,7 @@ from retail_warehouse.ml.customer_value.metrics import (
     calibration_bins,
     classification_metrics,
     f1_best_threshold,
+    paired_rmse_difference,
     regression_metrics,
 )
 
@@ -252,9 +253,58 @@ def test_every_regressor_beats_predicting_zero(name):
     assert regression_metrics(actual, predicted)["rmse"] < regression_metrics(actual, 0 * actual)["rmse"]
 
 
-def test_the_baseline_is_past_daily_spend_times_the_horizon():
-    rows = pd.DataFrame({"monetary": [100.0, 50.0], "tenure_days": [50.0, 0.0]})
-    np.testing.assert_allclose(spend.baseline_spend(rows, 90), [180.0, 0.0])
+def test_the_past_spend_baseline_spreads_spend_over_at_least_the_horizon():
+    # Methodology: the old baseline divided by days since the first order, so a one-day-old
+    # customer was predicted spend x 180 (Olist: mean 624.8 against an actual 1.57).
+    rows = pd.DataFrame({"monetary": [100.0, 50.0, 50.0, -5.0], "tenure_days": [360.0, 1.0, 0.0, 200.0]})
+    np.testing.assert_allclose(spend.baseline_spend(rows, 180), [50.0, 50.0, 50.0, 0.0])
+    # Never more than the spend to date for a customer younger than the horizon.
+    assert (spend.baseline_spend(rows, 180) <= rows["monetary"].clip(lower=0)).all()
+
+
+def test_the_best_baseline_is_chosen_on_an_earlier_cutoff_and_the_mean_uses_closed_windows():
+    cutoffs = [D("2011-01-01"), D("2011-02-01"), D("2011-03-01")]
+    # Nobody ever spends again: zero is the best baseline; the mean of the closed windows is 0.
+    rows = pd.DataFrame(
+        [(c, k, 100.0, 10.0, 0.0) for c in cutoffs for k in range(20)],
+        columns=["as_of_date", "customer_key", "monetary", "tenure_days", "spend_next"],
+    ).assign(horizon_days=31)
+    assert spend.choose_baseline(rows, D("2011-03-01")) == spend.ZERO_BASELINE
+    # Everyone spends 31 per 31 days: the training mean (1 a day) wins.
+    assert spend.choose_baseline(rows.assign(spend_next=31.0), D("2011-03-01")) == spend.MEAN_BASELINE
+    assert spend.mean_daily_spend(rows.assign(spend_next=31.0)) == pytest.approx(1.0)
+
+
+def test_a_model_that_does_not_beat_the_best_baseline_is_not_served():
+    rng = np.random.default_rng(0)
+    actual = rng.exponential(1.0, 4000)
+    noise_model = actual.mean() + rng.normal(0, 0.01, 4000)
+    comparison = paired_rmse_difference(actual, noise_model, np.full(4000, actual.mean()), seed=1)
+    # Indistinguishable from the mean: the interval straddles 0, so the model does not win.
+    assert comparison["lower"] < 0 < comparison["upper"] or comparison["difference"] >= 0
+    good = paired_rmse_difference(actual, actual + rng.normal(0, 0.1, 4000), np.zeros(4000), seed=1)
+    assert good["upper"] < 0
+    rows = [
+        {"model_name": name, "rmse": float(np.sqrt(np.mean((p - actual) ** 2)))}
+        for name, p in (("zero_baseline", np.zeros(4000)), ("ridge", noise_model))
+    ]
+    marked = tables._compare_with_best_baseline(
+        rows, {"zero_baseline": np.zeros(4000), "ridge": noise_model}, actual, "zero_baseline", None, 1
+    )
+    ridge = next(row for row in marked if row["model_name"] == "ridge")
+    # ridge has the lower RMSE and beats zero: it is served; against the mean it would not be.
+    assert ridge["beats_best_baseline"] and ridge["is_best"] and ridge["is_lowest_rmse"]
+    marked = tables._compare_with_best_baseline(
+        [dict(rows[1]), {"model_name": "training_mean_baseline", "rmse": float(actual.std())}],
+        {"training_mean_baseline": np.full(4000, actual.mean()), "ridge": noise_model},
+        actual,
+        "training_mean_baseline",
+        None,
+        1,
+    )
+    served = {row["model_name"]: row["is_best"] for row in marked}
+    assert served == {"ridge": False, "training_mean_baseline": True}
+    assert marked[0]["verdict"] == "no model beats training_mean_baseline: its prediction is served"
 
 
 # --- BG/NBD + Gamma-Gamma ------------------------------------------------------------------
@@ -364,7 +414,11 @@ def build_tables(orders: pd.DataFrame):
         "importance": tables.churn_feature_importance(examples, metrics, 42, 5000),
         "scores": tables.churn_scores(features, orders, examples, metrics, data_ends, 42, 5000),
         "value_metrics": (value_metrics := tables.customer_value_metrics(examples, snapshots, orders, 42, 5000)),
-        "value": tables.customer_value_predictions(features, orders, examples, value_metrics, 42, 5000),
+        "next_order": (next_orders := tables.next_order_metrics(orders, examples, value_metrics, 42)),
+        "value": tables.customer_value_predictions(features, orders, examples, value_metrics, next_orders, 42, 5000),
+        "fits": tables.customer_value_model_fits(features, orders, examples),
+        "store_value": tables.store_value_forecast(features, orders, value_metrics, 42),
+        "alive_calibration": tables.probability_alive_calibration(orders, examples),
         "features": features,
     }
 
@@ -380,10 +434,16 @@ def test_a_store_with_history_gets_every_table_and_every_customer_once():
         assert sorted(built[name]["customer_key"]) == current, name
     assert built["scores"]["churn_probability"].between(0, 1).all()
     assert set(built["value_metrics"]["model_name"]) == {
-        spend.BASELINE,
-        spend.PROBABILISTIC,
+        *spend.BASELINES,
+        *spend.TRANSACTION_MODELS,
         *spend.REGRESSORS,
     }
+    for _, group in built["value_metrics"].groupby("target_name"):
+        assert group["is_best"].sum() == 1
+    assert set(built["next_order"]["method_name"]) == {"transaction_model_median_wait", "last_order_plus_median_gap"}
+    assert built["next_order"]["is_served"].sum() == 1
+    assert set(built["fits"]["model_name"]) == {*spend.TRANSACTION_MODELS, "gamma_gamma"}
+    assert len(built["store_value"]) == 1
     assert len(built["importance"]) == len(FEATURES)
 
 
@@ -394,12 +454,12 @@ def test_tiny_stores_give_degenerate_tables_without_crashing(customers):
     assert len(built["scores"]) == len(built["features"])
     assert len(built["value"]) == len(built["features"])
     assert set(built["scores"]["risk_band"]) <= {"unscored", "low", "medium", "high"}
-    for name in ("metrics", "predictions", "calibration", "importance", "value_metrics"):
+    for name in ("metrics", "predictions", "calibration", "importance", "value_metrics", "next_order", "fits"):
         assert list(built[name].columns), name
 
 
 def test_the_tables_are_deterministic():
     orders = store_orders(150, months=14, seed=8)
     first, again = build_tables(orders), build_tables(orders.sample(frac=1.0, random_state=3))
-    for name in ("metrics", "scores", "value_metrics", "value", "importance"):
+    for name in ("metrics", "scores", "value_metrics", "value", "importance", "next_order", "fits", "store_value"):
         pd.testing.assert_frame_equal(first[name], again[name], check_exact=False, rtol=1e-9)

@@ -1,0 +1,13 @@
+"""ml.customer_value_model_fits: BG/NBD, MBG/NBD and Gamma-Gamma parameters with standard errors
+and the checks of each fit (convergence, boundary, Hessian). Logic:
+retail_warehouse.ml.customer_value.btyd and .tables."""
+
+from retail_warehouse.ml.customer_value import tables
+
+
+def model(dbt, session):
+    return tables.customer_value_model_fits(
+        dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
+        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
+    )

@@ -1,0 +1,13 @@
+"""ml.next_order_metrics: the expected next-order date checked out of time, transaction model
+against "last order + median gap". Logic: retail_warehouse.ml.customer_value.next_order."""
+
+from retail_warehouse.ml.customer_value import tables
+
+
+def model(dbt, session):
+    return tables.next_order_metrics(
+        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
+        dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
+        seed=int(dbt.config.get("seed")),
+    )

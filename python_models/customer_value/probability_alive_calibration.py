@@ -1,0 +1,12 @@
+"""ml.probability_alive_calibration: P(alive) of BG/NBD and MBG/NBD at the validation cutoff in
+10 bins against the share of customers active in the next horizon. Logic:
+retail_warehouse.ml.customer_value.tables."""
+
+from retail_warehouse.ml.customer_value import tables
+
+
+def model(dbt, session):
+    return tables.probability_alive_calibration(
+        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
+    )

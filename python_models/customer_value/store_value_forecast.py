@@ -1,0 +1,14 @@
+"""ml.store_value_forecast: each store's next-12-month value of today's customers from the
+transaction model chosen out of time, with 80% and 95% intervals of the total. Logic:
+retail_warehouse.ml.customer_value.tables and .btyd."""
+
+from retail_warehouse.ml.customer_value import tables
+
+
+def model(dbt, session):
+    return tables.store_value_forecast(
+        dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
+        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
+        seed=int(dbt.config.get("seed")),
+    )
