@@ -43,7 +43,7 @@
 {% macro incremental_window_starts() -%}
     select
         store,
-        cast(max(order_date) - to_days({{ var('incremental_lookback_days') | int }}) as date) as window_start_date
+        cast(max(order_date) - to_days({{ number_var_literal('incremental_lookback_days', 0, integer=true) }}) as date) as window_start_date
     from {{ this }}
     group by store
 {%- endmacro %}

@@ -63,6 +63,9 @@
             {%- do failed.append(result.node.unique_id ~ " (" ~ (result.status | string | lower) ~ ")") -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- for message in refused_input_files(results) -%}
+        {%- do blockers.append("refused " ~ message) -%}
+    {%- endfor -%}
     {%- if failed | length > 0 -%}
         {%- do blockers.append((failed | length) ~ " node(s) did not succeed, e.g. " ~ (failed[:3] | join(', '))) -%}
     {%- endif -%}
@@ -80,4 +83,26 @@
             ~ (left_out[:3] | join(', ')) ~ " (run a plain `dbt build` to publish)") -%}
     {%- endif -%}
     {{ return(blockers) }}
+{% endmacro %}
+
+
+{#- The messages of intermediate.int_source_files_refused when this run built it: the input
+    files refused because most of their rows fail one quarantine rule, or a store emptied. -#}
+{% macro refused_input_files(results) %}
+    {%- set messages = [] -%}
+    {%- for result in results -%}
+        {%- if result.node.resource_type == 'model' and result.node.name == 'int_source_files_refused'
+            and (result.status | string | lower) == 'success' -%}
+            {%- set relation = adapter.get_relation(
+                database=result.node.database, schema=result.node.schema, identifier=result.node.alias
+            ) -%}
+            {%- if relation is not none -%}
+                {%- set refused = run_query("select message from " ~ relation ~ " order by message") -%}
+                {%- for row in refused.rows -%}
+                    {%- do messages.append(row[0]) -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(messages) }}
 {% endmacro %}

@@ -52,8 +52,50 @@ select * from final
     quarantined as "future". -#}
 {% macro max_event_timestamp() -%}
     {%- if var('max_event_date') -%}
-        cast('{{ var("max_event_date") }}' as timestamp) + interval 1 day
+        cast({{ date_var_literal('max_event_date', var('max_event_date'), max_event_date_form()) }} as timestamp)
+        + interval 1 day
     {%- else -%}
         cast(current_date as timestamp) + interval 1 day
     {%- endif -%}
+{%- endmacro %}
+
+{#- The largest plausible line amount (quantity x price) in a store's currency: beyond it a
+    line is quarantined, and every sum of real lines stays inside DECIMAL(18, 4). -#}
+{% macro max_line_amount() -%}
+    1e12
+{%- endmacro %}
+
+{#- Two CTEs that make rows follow their parent row into quarantine: `followed` is `rows`
+    with its quarantine_reason completed by "<parent> quarantined" (the parent key has rows
+    in parent_model, none usable) or "<key> not in the <parent>s file". A child of an
+    unusable parent would otherwise reach staging and fail its relationship. -#}
+{% macro follow_parent_quarantine(rows, parent_model, key, parent) -%}
+    parent_rows as (
+        select
+            {{ key }},
+            bool_or(quarantine_reason is null) as has_usable_row
+        from {{ ref(parent_model) }}
+        where {{ key }} is not null
+        group by {{ key }}
+    ),
+
+    followed as (
+        select
+            {{ rows }}.* exclude (quarantine_reason),
+            coalesce(
+                {{ rows }}.quarantine_reason,
+                case
+                    when parent_rows.{{ key }} is null then '{{ key }} not in the {{ parent }}s file'
+                    when not parent_rows.has_usable_row then '{{ parent }} quarantined'
+                end
+            ) as quarantine_reason
+        from {{ rows }}
+        left outer join parent_rows
+            on {{ rows }}.{{ key }} = parent_rows.{{ key }}
+    )
+{%- endmacro %}
+
+{#- var quarantine_max_share_per_rule, checked: a share of a file's rows. -#}
+{% macro quarantine_max_share_per_rule() -%}
+    {{ return(number_var_literal('quarantine_max_share_per_rule', 0, 1)) }}
 {%- endmacro %}

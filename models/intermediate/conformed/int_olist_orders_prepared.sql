@@ -30,21 +30,31 @@ customers_located as (
 ),
 
 -- Delivery measures describe completed deliveries: orders with status delivered and a
--- delivery date (8 delivered orders of the real data have none). Days are calendar days, as
+-- delivery date (8 delivered orders of the real data have none) not before the purchase day
+-- (such an order is kept and flagged, marts.data_quality_issues: its dates contradict each
+-- other, so neither its delivery time nor its delay is known). Days are calendar days, as
 -- the estimate is a calendar day: delay_days > 0 is late, <= 0 on time.
+delivery_checked as (
+    select
+        *,
+        coalesce(
+            is_delivered and cast(delivered_to_customer_at as date) >= cast(purchased_at as date), false
+        ) as is_delivery_measured
+    from customers_located
+),
+
 delivery_measured as (
     select
         *,
-        is_delivered and delivered_to_customer_at is not null as is_delivery_measured,
         case
-            when is_delivered and delivered_to_customer_at is not null
+            when is_delivery_measured
                 then date_diff('day', cast(purchased_at as date), cast(delivered_to_customer_at as date))
         end as delivery_days,
         case
-            when is_delivered and delivered_to_customer_at is not null
+            when is_delivery_measured
                 then date_diff('day', cast(estimated_delivery_at as date), cast(delivered_to_customer_at as date))
         end as delay_days
-    from customers_located
+    from delivery_checked
 ),
 
 final as (

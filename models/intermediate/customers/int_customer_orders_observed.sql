@@ -15,12 +15,7 @@ store_last_orders as (
     group by store
 ),
 
-{%- set as_of_var = var('rfm_as_of_date') %}
-{%- set as_of_dates = as_of_var if as_of_var is mapping else {'*': as_of_var} %}
-{%- set given_as_of_dates = {} %}
-{%- for store, as_of_date in as_of_dates.items() if as_of_date %}
-    {%- do given_as_of_dates.update({store: as_of_date}) %}
-{%- endfor %}
+{%- set given_as_of_dates = rfm_as_of_date_literals() %}
 
 -- A store's as-of date: the var's date for the store (or for every store), else the day after
 -- its last order.
@@ -31,7 +26,7 @@ store_as_of_dates as (
             case
                 {%- for store, as_of_date in given_as_of_dates.items() %}
                     when {{ "true" if store == '*' else "store = '" ~ store ~ "'" }}
-                        then cast('{{ as_of_date }}' as date)
+                        then {{ as_of_date }}
                 {%- endfor %}
                 else cast(last_order_date + interval 1 day as date)
             end as as_of_date

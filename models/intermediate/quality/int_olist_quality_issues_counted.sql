@@ -139,6 +139,36 @@ seller_zip_codes as (
         and exists (select 1 from geolocations)
 ),
 
+-- An order's payments are numbered 1..n; a gap means a payment row is missing.
+payment_sequences as (
+    select
+        order_id,
+        max(payment_sequence) <> count(*) as has_sequence_gap
+    from order_payments
+    group by order_id
+),
+
+reviews_of_orders as (
+    select
+        order_reviews.*,
+        orders.purchased_at
+    from order_reviews
+    inner join orders
+        on order_reviews.order_id = orders.order_id
+),
+
+items_described as (
+    select
+        order_items.*,
+        products.product_id is not null as is_in_product_file,
+        sellers.seller_id is not null as is_in_seller_file
+    from order_items
+    left outer join products
+        on order_items.product_id = products.product_id
+    left outer join sellers
+        on order_items.seller_id = sellers.seller_id
+),
+
 zip_code_spread as (
     select
         zip_code_prefix,
@@ -149,6 +179,11 @@ zip_code_spread as (
 ),
 
 {%- set payment_key = "concat_ws(' / ', order_id, payment_sequence)" %}
+{%- set review_key = "concat_ws(' / ', review_id, order_id)" %}
+{%- set known_statuses = "'" ~ [
+    'delivered', 'shipped', 'canceled', 'unavailable', 'invoiced', 'processing', 'created', 'approved',
+] | join("', '") ~ "'" %}
+{%- set known_payment_types = "'credit_card', 'boleto', 'voucher', 'debit_card', 'not_defined'" %}
 {%- set item_key = "concat_ws(' / ', order_id, order_item_number)" %}
 {#- (source table, rule, relation, condition, example key, issue kind) -#}
 {%- set rules = [
@@ -161,16 +196,25 @@ zip_code_spread as (
     ('olist__orders', 'delivered order without delivered_to_carrier_at', 'orders', 'is_delivered and not has_carrier_date', 'order_id', 'flagged'),
     ('olist__orders', 'delivered order without delivered_to_customer_at', 'orders', 'is_delivered and not has_delivery_date', 'order_id', 'flagged'),
     ('olist__orders', 'order delivered after the estimated delivery date', 'orders', 'is_delivered_late', 'order_id', 'flagged'),
+    ('olist__orders', 'order_status not among the known values', 'orders', 'order_status not in (' ~ known_statuses ~ ')', 'order_id', 'flagged'),
+    ('olist__orders', 'order delivered before its purchase day (delivery not measured)', 'orders', 'cast(delivered_to_customer_at as date) < cast(purchased_at as date)', 'order_id', 'flagged'),
+    ('olist__orders', 'order approved before its purchase', 'orders', 'approved_at < purchased_at', 'order_id', 'flagged'),
     ('olist__orders', 'payments total differs from items price + freight by more than 0.01', 'orders_not_reconciled', 'true', 'order_id', 'reconciliation'),
     ('olist__customers', 'customer_unique_id with several customer_id', 'customer_ids_per_person', 'customer_id_count > 1', 'customer_unique_id', 'flagged'),
     ('olist__customers', 'customer zip prefix missing from geolocation', 'customer_zip_codes', 'true', 'zip_code_prefix', 'flagged'),
     ('olist__order_items', 'freight_value 0', 'order_items', 'has_zero_freight', item_key, 'flagged'),
+    ('olist__order_items', 'item of a product missing from the products file', 'items_described', 'not is_in_product_file and exists (select 1 from products)', item_key, 'flagged'),
+    ('olist__order_items', 'item of a seller missing from the sellers file', 'items_described', 'not is_in_seller_file and exists (select 1 from sellers)', item_key, 'flagged'),
     ('olist__order_items', 'shipping_limit_at after 2018', 'order_items', 'is_shipping_limit_after_2018', item_key, 'flagged'),
     ('olist__order_payments', 'order with several payments', 'payments_per_order', 'payment_count > 1', 'order_id', 'flagged'),
     ('olist__order_payments', 'payment_value 0', 'order_payments', 'is_zero_value', payment_key, 'flagged'),
     ('olist__order_payments', 'installments 0', 'order_payments', 'has_zero_installments', payment_key, 'flagged'),
+    ('olist__order_payments', 'payment_type not among the known values', 'order_payments', 'payment_type not in (' ~ known_payment_types ~ ')', payment_key, 'flagged'),
+    ('olist__order_payments', 'order whose payment_sequential numbers have gaps', 'payment_sequences', 'has_sequence_gap', 'order_id', 'flagged'),
     ('olist__order_payments', 'payment_type not_defined', 'order_payments', 'is_type_not_defined', payment_key, 'flagged'),
     ('olist__order_reviews', 'review_id shared by several orders', 'orders_per_review_id', 'order_count > 1', 'review_id', 'flagged'),
+    ('olist__order_reviews', 'review answered before it was created (answer time not measured)', 'order_reviews', 'review_answered_at < reviewed_at', review_key, 'flagged'),
+    ('olist__order_reviews', 'review created before its order was purchased', 'reviews_of_orders', 'reviewed_at < purchased_at', review_key, 'flagged'),
     ('olist__order_reviews', 'order with several reviews', 'reviews_per_order', 'review_count > 1', 'order_id', 'flagged'),
     ('olist__products', 'product without category', 'products', 'not has_category', 'product_id', 'flagged'),
     ('olist__products', 'product category without English translation', 'products_translated', 'has_category and not has_english_category and exists (select 1 from category_translations)', 'product_id', 'flagged'),

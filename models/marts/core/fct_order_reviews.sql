@@ -44,7 +44,12 @@ final as (
         reviewed_at,
         cast(reviewed_at as date) as review_date,
         review_answered_at,
-        cast(date_diff('hour', reviewed_at, review_answered_at) as integer) as answer_hours,
+        -- An answer before the survey was sent contradicts itself: not measured (flagged in
+        -- marts.data_quality_issues).
+        case
+            when review_answered_at >= reviewed_at
+                then cast(date_diff('hour', reviewed_at, review_answered_at) as integer)
+        end as answer_hours,
         review_id_has_several_orders,
         order_has_several_reviews,
         is_delivered_late as is_order_delivered_late

@@ -39,7 +39,7 @@ complete_days as (
     where
         typical_day_order_count is null
         or valued_order_count
-        >= {{ var('data_end_min_share_of_typical_day') | float }} * typical_day_order_count
+        >= {{ number_var_literal('data_end_min_share_of_typical_day', 0, 1) }} * typical_day_order_count
     group by store
 ),
 

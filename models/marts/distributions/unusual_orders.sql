@@ -13,7 +13,10 @@ scored_orders as (
     select
         *,
         gross_sales_amount + cancellation_amount as order_value_amount,
-        log10(1 + gross_sales_amount + cancellation_amount) as log_value,
+        -- Signed, so an order whose value is negative (never from usable lines, but a
+        -- rule can change) is scored instead of failing the logarithm.
+        sign(gross_sales_amount + cancellation_amount)
+        * log10(1 + abs(gross_sales_amount + cancellation_amount)) as log_value,
         log10(1 + abs(total_quantity)) as log_units
     from orders
     where order_type in ('sale', 'cancellation') and line_count > 0

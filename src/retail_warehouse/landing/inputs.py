@@ -43,6 +43,59 @@ def resolve_inputs(online_retail_path: str, olist_dir: str, synthetic_dir: Path)
     )
 
 
+def recorded_real_inputs(served_path: Path) -> tuple[str, str] | None:
+    """The real inputs (Online Retail file, Olist folder) the served warehouse was built
+    from, as its raw.landing__file_loads recorded them; None when there is no served file or
+    it was built from synthetic data."""
+    import duckdb
+
+    if not served_path.exists():
+        return None
+    try:
+        with duckdb.connect(str(served_path), read_only=True) as con:
+            rows = con.execute(
+                "select store, file_path from raw.landing__file_loads "
+                "where not is_synthetic and status <> 'store_not_given' and file_path is not null"
+            ).fetchall()
+    except duckdb.CatalogException:
+        return None
+    except duckdb.Error as error:
+        raise InputFileError(
+            served_path,
+            f"no input given, and the served warehouse cannot be read to find the inputs it was built from ({error})",
+            expected=GIVE_INPUTS,
+        ) from error
+    if not rows:
+        return None
+    online_retail = next((path for store, path in rows if store == "online_retail"), "")
+    olist = next((str(Path(path).parent) for store, path in rows if store == "olist"), "")
+    return online_retail, olist
+
+
+GIVE_INPUTS = (
+    "ONLINE_RETAIL_PATH / OLIST_DIR (vars online_retail_path / olist_dir), or var use_synthetic_data: true "
+    "to replace the served warehouse with synthetic data"
+)
+
+
+def reuse_recorded_inputs(served_path: Path) -> tuple[str, str] | None:
+    """With no input given: the inputs the served warehouse was built from, checked to exist,
+    so a plain `dbt build` refreshes from the same files; None when it holds synthetic data
+    (or does not exist). Synthetic data never silently replaces a warehouse built from real
+    files: when those files are gone, the build is refused."""
+    recorded = recorded_real_inputs(served_path)
+    if recorded is None:
+        return None
+    for path in recorded:
+        if path and not Path(path).exists():
+            raise InputFileError(
+                path,
+                f"no input given, and the served warehouse {served_path} was built from this path, which is not found",
+                expected=GIVE_INPUTS,
+            )
+    return recorded
+
+
 def ensure_synthetic_data(synthetic_dir: Path) -> None:
     """Generate the default synthetic files once; a half-written folder is never used."""
     with _synthetic_lock:

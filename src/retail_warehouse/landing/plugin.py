@@ -12,6 +12,7 @@ registers the SQL function ``publish_warehouse()`` that the on-run-end hook call
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,7 +23,7 @@ from dbt.adapters.events.logging import AdapterLogger
 from retail_warehouse import publish
 
 from .errors import InputFileError
-from .inputs import Inputs, expected_olist_names, olist_file_path, resolve_inputs
+from .inputs import Inputs, expected_olist_names, olist_file_path, resolve_inputs, reuse_recorded_inputs
 from .readers import csv_has_data_row, csv_reader, empty_table, match_columns, read_csv_header, read_online_retail
 from .specs import OLIST_FILES, OLIST_FILES_BY_TABLE, ONLINE_RETAIL_COLUMNS
 
@@ -45,6 +46,8 @@ class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict) -> None:
         self.synthetic_dir = Path(plugin_config.get("synthetic_dir", "data/synthetic"))
         self.served_path = (plugin_config.get("served_path") or "").strip() or None
+        self._recorded_lock = threading.Lock()
+        self._recorded: tuple[str, str] | bool | None = False  # False: not looked up yet
 
     def update_connection_config(self, creds, config: dict) -> None:
         # Runs just before dbt-duckdb opens the database file: the build copy.
@@ -79,10 +82,31 @@ class Plugin(BasePlugin):
                 logger.error(f"publish: served warehouse {self.served_path} left unchanged: an input was refused")
             raise
 
+    def _given_inputs(self, source_config: SourceConfig) -> tuple[str, str]:
+        """The inputs of this build: those given, else (use_synthetic_data not set) the ones
+        the served warehouse was built from, looked up once per build."""
+        online_retail_path = (source_config.get("online_retail_path") or "").strip()
+        olist_dir = (source_config.get("olist_dir") or "").strip()
+        use_synthetic = str(source_config.get("use_synthetic_data") or "").strip().lower() in ("true", "1", "yes")
+        if online_retail_path or olist_dir or use_synthetic or not self.served_path:
+            return online_retail_path, olist_dir
+        with self._recorded_lock:
+            if self._recorded is False:
+                self._recorded = reuse_recorded_inputs(Path(self.served_path))
+                if self._recorded is not None:
+                    online_retail, olist = self._recorded
+                    logger.info(
+                        f"no input given: reusing the inputs the served warehouse {self.served_path} was built "
+                        f"from (online_retail_path={online_retail or '(none)'}, olist_dir={olist or '(none)'}); "
+                        "var use_synthetic_data: true builds on synthetic data instead"
+                    )
+            return self._recorded or (online_retail_path, olist_dir)
+
     def _land(self, source_config: SourceConfig):
+        online_retail_path, olist_dir = self._given_inputs(source_config)
         inputs = resolve_inputs(
-            source_config.get("online_retail_path", ""),
-            source_config.get("olist_dir", ""),
+            online_retail_path,
+            olist_dir,
             Path(source_config.get("synthetic_dir") or self.synthetic_dir),
         )
         table = source_config.identifier

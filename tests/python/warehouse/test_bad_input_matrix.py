@@ -150,6 +150,29 @@ def case_sheet_with_another_header(tmp, files):
     return Refused(path, expected=("[sheet 'Pivot']", "header matches no Online Retail layout", "column: InvoiceNo"))
 
 
+def case_day_first_invoice_dates(tmp, files):
+    """Every date written day-first: before, every line was quarantined and an empty Online
+    Retail store published."""
+
+    def day_first(text: str) -> str:
+        day, time = text.split(" ")
+        year, month, date = day.split("-")
+        return f"{date}/{month}/{year} {time[:5]}"
+
+    rows = [{**row, "InvoiceDate": day_first(row["InvoiceDate"])} for row in synthetic_lines(files, 300)]
+    path = write_csv(tmp / "online_retail.csv", HEADER_I, rows)
+    return Refused(
+        path,
+        expected=(
+            "refused input file",
+            "online_retail.csv: 300 of its 300 rows fail the quarantine rule",
+            "invoice_date is not a timestamp",
+            f'"invoice_date":"{rows[0]["InvoiceDate"]}"',
+            "var quarantine_max_share_per_rule",
+        ),
+    )
+
+
 def olist_copy(tmp, files) -> Path:
     folder = tmp / "olist"
     shutil.copytree(files / "olist", folder)
@@ -194,6 +217,7 @@ REFUSED_CASES = [
     case_truncated_xlsx,
     case_gzip_that_is_not_gzip,
     case_sheet_with_another_header,
+    case_day_first_invoice_dates,
     case_olist_zero_byte_csv,
     case_olist_other_schema_version_renamed_column,
     case_olist_missing_required_file,

@@ -25,9 +25,6 @@ checked as (
     select
         *,
         case
-            -- No key: the table is a lookup, and repeated rows would only weight it.
-            when {{ is_repeat_of_key(['zip_code_prefix_text', 'latitude_text', 'longitude_text', 'city', 'state']) }}
-                then 'exact duplicate of an earlier row'
             when zip_code_prefix_text is null then 'missing geolocation_zip_code_prefix'
             when {{ failed_cast('zip_code_prefix_text', 'zip_code_prefix') }}
                 then 'geolocation_zip_code_prefix is not a zip code prefix (1 to 5 digits)'
@@ -35,6 +32,11 @@ checked as (
             when latitude is null then 'missing geolocation_lat'
             when {{ failed_cast('longitude_text', 'longitude') }} then 'geolocation_lng is not a number'
             when longitude is null then 'missing geolocation_lng'
+            -- No key: the table is a lookup, and repeated rows would only weight it. Repeats
+            -- are found on the typed values (-23.5 and -23.50 are one point), the values the
+            -- staging grain is tested on.
+            when {{ is_repeat_of_key(['zip_code_prefix', 'latitude', 'longitude', 'city', 'state']) }}
+                then 'exact duplicate of an earlier row'
             -- Brazil's extremes: 5.27 N, 33.75 S, 73.99 W, and 28.85 W counting the Atlantic
             -- islands (Fernando de Noronha, zip prefix 53990, lies at 32.4 W; Trindade at 29.3 W).
             when latitude not between -33.8 and 5.3 or longitude not between -74.0 and -28.8

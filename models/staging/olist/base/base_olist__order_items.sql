@@ -42,6 +42,9 @@ checked as (
             when {{ failed_cast('price_text', 'item_price') }} then 'price is not a number'
             when item_price is null then 'missing price'
             when {{ failed_cast('freight_value_text', 'freight_value') }} then 'freight_value is not a number'
+            -- Every order line needs its seller (fct_order_lines.seller_key): without one the
+            -- item cannot be attributed.
+            when seller_id is null then 'missing seller_id'
             when item_price < 0 then 'negative price'
             when freight_value < 0 then 'negative freight_value'
         end as quarantine_reason,
@@ -49,9 +52,11 @@ checked as (
     from flagged
 ),
 
+{{ follow_parent_quarantine('checked', 'base_olist__orders', 'order_id', 'order') }},
+
 final as (
     select * exclude (order_item_id_text, shipping_limit_date_text, price_text, freight_value_text)
-    from checked
+    from followed
 )
 
 select * from final

@@ -46,6 +46,8 @@ checked as (
     from flagged
 ),
 
+{{ follow_parent_quarantine('checked', 'base_olist__orders', 'order_id', 'order') }},
+
 counted as (
     select
         *,
@@ -57,7 +59,7 @@ counted as (
         count(*) filter (where quarantine_reason is null) over (
             partition by order_id
         ) > 1 as order_has_several_reviews
-    from checked
+    from followed
 ),
 
 final as (

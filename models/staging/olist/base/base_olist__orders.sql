@@ -62,6 +62,8 @@ checked as (
     from flagged
 ),
 
+{{ follow_parent_quarantine('checked', 'base_olist__customers', 'customer_id', 'customer') }},
+
 final as (
     select
         * exclude (
@@ -71,7 +73,7 @@ final as (
             delivered_to_customer_at_text,
             estimated_delivery_at_text
         )
-    from checked
+    from followed
 )
 
 select * from final

@@ -36,7 +36,9 @@ flagged as (
         customer_id is not null as has_customer,
         quantity < 0 and not starts_with(invoice_no, 'C') as is_stock_adjustment,
         unit_price = 0 as is_zero_price,
-        quantity * unit_price as line_amount
+        -- Wide enough for any typed quantity and price: a 13-digit code typed into the price
+        -- times a quantity would overflow DECIMAL(18) and stop the build.
+        cast(quantity as decimal(38, 0)) * cast(unit_price as decimal(38, 4)) as wide_line_amount
     from typed
 ),
 
@@ -58,16 +60,55 @@ checked as (
             when quantity = 0 then 'zero quantity'
             when unit_price < 0 and not is_bad_debt_adjustment
                 then 'negative unit_price outside a bad-debt adjustment'
+            when is_cancellation and quantity > 0
+                then 'cancellation line (invoice C...) with a positive quantity'
+            when abs(wide_line_amount) >= {{ max_line_amount() }}
+                then 'quantity x unit_price beyond +/-10^12 (a code typed into a number?)'
             when {{ is_repeat_of_key(online_retail_line_values, 'source_file, source_sheet, source_row_number') }}
                 then 'exact duplicate of an earlier line'
-        end as quarantine_reason,
+        end as row_quarantine_reason,
         concat_ws(' / ', invoice_no, stock_code) as record_key
     from flagged
 ),
 
-final as (
-    select * exclude (quantity_text, invoice_date_text, unit_price_text, customer_id_text)
+-- Dates against their neighbours, over the lines that passed the row checks: every line
+-- of an invoice is written within minutes, and a store's lines span a few years.
+dated as (
+    select
+        *,
+        median(epoch(invoiced_at)) filter (where row_quarantine_reason is null) over (
+            partition by invoice_no
+        ) as invoice_median_epoch,
+        quantile_disc(invoiced_at, 0.001) filter (where row_quarantine_reason is null) over ()
+            as store_early_invoiced_at
     from checked
+),
+
+date_checked as (
+    select
+        *,
+        coalesce(
+            row_quarantine_reason,
+            case
+                when abs(epoch(invoiced_at) - invoice_median_epoch) > 86400
+                    then 'invoice_date more than a day from the rest of its invoice'
+                when invoiced_at < store_early_invoiced_at - interval 365 days
+                    then 'invoice_date more than a year before the store''s other lines'
+            end
+        ) as quarantine_reason
+    from dated
+),
+
+final as (
+    select
+        * exclude (
+            quantity_text, invoice_date_text, unit_price_text, customer_id_text, wide_line_amount,
+            row_quarantine_reason, invoice_median_epoch, store_early_invoiced_at
+        ),
+        case
+            when abs(wide_line_amount) < {{ max_line_amount() }} then cast(wide_line_amount as decimal(18, 4))
+        end as line_amount
+    from date_checked
 )
 
 select * from final
