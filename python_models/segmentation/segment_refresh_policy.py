@@ -6,7 +6,9 @@ from retail_warehouse.ml.segmentation import tables
 
 def model(dbt, session):
     return tables.segment_refresh_policy(
-        dbt.ref("segment_stability").project("store, comparison, elapsed_months, mean_ari").df(),
+        dbt.ref("segment_stability")
+        .project("store, comparison, elapsed_months, comparisons, mean_ari, ari_ci_lower, ari_ci_upper")
+        .df(),
         dbt.ref("segmentation_model_selection").project("store, method, k, is_chosen").df(),
         threshold=float(dbt.config.get("ari_threshold")),
     )

@@ -12,19 +12,16 @@ def test_real_customer_value_tables(real_build, check):
     check(real_build)
 
 
-def test_on_the_real_files_the_best_models_beat_their_baselines(real_build):
-    churn = {
-        (store, model): (auc, ap)
-        for store, model, auc, ap in real_build.query(
-            "select store, model_name, roc_auc, pr_auc from ml.churn_model_metrics"
-        )
-    }
-    best = dict(real_build.query("select store, model_name from ml.churn_model_metrics where is_best"))
-    assert set(best) == {"online_retail", "olist"}
-    for store, model in best.items():
-        auc, ap = churn[(store, model)]
-        baseline_auc, baseline_ap = churn[(store, "recency_baseline")]
-        assert auc > baseline_auc and ap > baseline_ap, (store, model)
+def test_on_the_real_files_the_served_churn_model_beats_recency_or_is_recency(real_build):
+    """The served churn model beats recency with a paired-bootstrap interval above 0, or is
+    recency itself (Olist: no model beats it)."""
+    served = real_build.query(
+        "select store, model_name, is_baseline, beats_baseline, served_reason from ml.churn_model_metrics where is_best"
+    )
+    assert {row[0] for row in served} == {"online_retail", "olist"}
+    for store, model, is_baseline, beats_baseline, reason in served:
+        assert is_baseline or beats_baseline, (store, model)
+        assert model in reason, store
 
 
 def test_on_the_real_files_the_cutoffs_are_the_documented_ones(real_build):

@@ -286,14 +286,17 @@ CHURN_METRICS_SCHEMA = schema(
 
 
 def _served_model(group: pd.DataFrame):
-    """The index of the store's served model and why (churn_model_metrics docstring)."""
+    """The index of the store's served model and why (churn_model_metrics docstring): the
+    candidate is ranked at the selection cutoff; it is served only if its gain over the
+    recency baseline also holds at validation (a gate that can only fall back to the
+    baseline, never pick another model on the reported cutoff)."""
+    baseline = group[group["is_baseline"]]
+    fallback = baseline.index[0] if not baseline.empty else group.index[0]
     beating = group[~group["is_baseline"] & (group["selection_roc_auc_gain_lower"].astype("Float64").fillna(-1.0) > 0)]
     if beating.empty:
-        baseline = group[group["is_baseline"]]
-        chosen = baseline if not baseline.empty else group
-        return chosen.index[0], (
+        return fallback, (
             f"No model beats {churn.BASELINE} at the selection cutoff (paired-bootstrap 95% interval of the "
-            f"ROC-AUC gain above 0): {chosen['model_name'].iloc[0]} is served."
+            f"ROC-AUC gain above 0): {group.loc[fallback, 'model_name']} is served."
         )
     ranked = beating.sort_values(
         ["selection_pr_auc", "selection_roc_auc", "model_name"],
@@ -301,11 +304,26 @@ def _served_model(group: pd.DataFrame):
         na_position="last",
         kind="mergesort",
     )
-    name = ranked["model_name"].iloc[0]
-    return ranked.index[0], (
-        f"{name}: the highest PR-AUC at the selection cutoff {ranked['selection_cutoff'].iloc[0]} among the models "
-        f"whose ROC-AUC gain over {churn.BASELINE} there has a paired-bootstrap 95% interval above 0."
+    candidate = ranked.iloc[0]
+    chosen = (
+        f"{candidate['model_name']} has the highest PR-AUC at the selection cutoff "
+        f"{pd.Timestamp(candidate['selection_cutoff']).date()} among the models whose ROC-AUC gain over "
+        f"{churn.BASELINE} there has a paired-bootstrap 95% interval above 0"
     )
+    interval = (
+        f"{_fmt_gain(candidate['roc_auc_gain_vs_baseline'])} [{_fmt_gain(candidate['roc_auc_gain_ci_lower'])}, "
+        f"{_fmt_gain(candidate['roc_auc_gain_ci_upper'])}]"
+    )
+    if pd.notna(candidate["beats_baseline"]) and bool(candidate["beats_baseline"]):
+        return ranked.index[0], f"{chosen}, and its gain holds at validation ({interval}): it is served."
+    return fallback, (
+        f"{chosen}, but at validation its gain {interval} does not exclude 0: no model beats "
+        f"{churn.BASELINE}, which is served."
+    )
+
+
+def _fmt_gain(value) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{float(value):+.4f}"
 
 
 def churn_calibration(predictions: pd.DataFrame) -> pd.DataFrame:

@@ -95,32 +95,29 @@ def test_the_auc_gain_over_recency_has_a_seeded_paired_interval():
 
 
 def _metrics_rows(rows):
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "model_name",
-            "is_baseline",
-            "selection_cutoff",
-            "selection_roc_auc",
-            "selection_pr_auc",
-            "selection_roc_auc_gain_lower",
-            "pr_auc",
-        ],
-    )
+    columns = ["model_name", "is_baseline", "selection_cutoff", "selection_roc_auc", "selection_pr_auc"]
+    columns += ["selection_roc_auc_gain_lower", "pr_auc", "roc_auc_gain_vs_baseline", "roc_auc_gain_ci_lower"]
+    columns += ["roc_auc_gain_ci_upper", "beats_baseline"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def test_the_served_model_is_chosen_at_the_selection_cutoff_and_must_beat_recency():
     """The best validation PR-AUC does not decide; a model that does not beat recency (its
-    interval at the selection cutoff includes 0) is not served: recency is."""
+    interval includes 0 at the selection cutoff, or at validation) is not served: recency is."""
+    cutoff = D("2017-09-01")
     group = _metrics_rows(
         [
-            ("lightgbm", False, D("2017-09-01"), 0.70, 0.10, 0.01, 0.05),
-            ("logistic_regression", False, D("2017-09-01"), 0.69, 0.09, 0.02, 0.30),
-            ("recency_baseline", True, D("2017-09-01"), 0.66, 0.04, None, 0.04),
+            ("lightgbm", False, cutoff, 0.70, 0.10, 0.01, 0.05, 0.02, 0.01, 0.03, True),
+            ("logistic_regression", False, cutoff, 0.69, 0.09, 0.02, 0.30, 0.03, 0.02, 0.04, True),
+            ("recency_baseline", True, cutoff, 0.66, 0.04, None, 0.04, None, None, None, None),
         ]
     )
     index, reason = tables._served_model(group)
-    assert group.loc[index, "model_name"] == "lightgbm" and "selection cutoff" in reason
+    assert group.loc[index, "model_name"] == "lightgbm" and "it is served" in reason
+    # Chosen at the selection cutoff, but its gain does not hold at validation: recency.
+    group.loc[0, ["roc_auc_gain_ci_lower", "beats_baseline"]] = [-0.01, False]
+    index, reason = tables._served_model(group)
+    assert group.loc[index, "model_name"] == "recency_baseline" and "does not exclude 0" in reason
     group["selection_roc_auc_gain_lower"] = [-0.01, -0.002, None]
     index, reason = tables._served_model(group)
     assert group.loc[index, "model_name"] == "recency_baseline" and reason.startswith("No model beats")
