@@ -23,6 +23,8 @@ stock_code_descriptions as (
     ('zero unit_price', 'is_zero_price'),
     ('negative unit_price (bad-debt adjustment)', 'unit_price < 0'),
     ('bad-debt adjustment line (invoice A...)', 'is_bad_debt_adjustment'),
+    ('invoice_date written day-first (read as such)', "invoice_date_order = 'day_first'"),
+    ('invoice_date written month-first (read as such)', "invoice_date_order = 'month_first'"),
     ('bad-debt adjustment line with a quantity other than 1 (not a sale: excluded from amounts)', 'is_bad_debt_adjustment and quantity <> 1'),
     ('non-product stock code (postage, fees, manual, discount, ...)', 'is_non_product'),
     ('bulk outlier line (|quantity| >= 10000)', 'abs(quantity) >= 10000'),

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import xlsxwriter
-from helpers import Build, run_dbt_build
+from helpers import Build, require_success, run_dbt_build
 
 from retail_warehouse.landing.readers import read_online_retail
 from retail_warehouse.landing.specs import ONLINE_RETAIL_COLUMNS
@@ -150,16 +150,28 @@ def case_sheet_with_another_header(tmp, files):
     return Refused(path, expected=("[sheet 'Pivot']", "header matches no Online Retail layout", "column: InvoiceNo"))
 
 
-def case_day_first_invoice_dates(tmp, files):
-    """Every date written day-first: before, every line was quarantined and an empty Online
-    Retail store published."""
+def case_ambiguous_day_month_order(tmp, files):
+    """Every date d/m/y or m/d/y with both parts up to 12: which is the day cannot be told.
+    Before, every line was quarantined and an empty Online Retail store published."""
+    rows = [
+        {**row, "InvoiceDate": f"{i % 12 + 1:02d}/06/2011 08:26"} for i, row in enumerate(synthetic_lines(files, 300))
+    ]
+    path = write_csv(tmp / "online_retail.csv", HEADER_I, rows)
+    return Refused(
+        path,
+        expected=(
+            "refused input file",
+            "online_retail.csv: 300 of its 300 rows fail the quarantine rule",
+            "the file's dates never tell which part is the day",
+            '"invoice_date":"01/06/2011 08:26"',
+            "var quarantine_max_share_per_rule",
+        ),
+    )
 
-    def day_first(text: str) -> str:
-        day, time = text.split(" ")
-        year, month, date = day.split("-")
-        return f"{date}/{month}/{year} {time[:5]}"
 
-    rows = [{**row, "InvoiceDate": day_first(row["InvoiceDate"])} for row in synthetic_lines(files, 300)]
+def case_dates_in_an_unknown_format(tmp, files):
+    """Every date in a format staging does not read: the file is refused, not published empty."""
+    rows = [{**row, "InvoiceDate": "1 June 2011, 08:26"} for row in synthetic_lines(files, 300)]
     path = write_csv(tmp / "online_retail.csv", HEADER_I, rows)
     return Refused(
         path,
@@ -167,8 +179,7 @@ def case_day_first_invoice_dates(tmp, files):
             "refused input file",
             "online_retail.csv: 300 of its 300 rows fail the quarantine rule",
             "invoice_date is not a timestamp",
-            f'"invoice_date":"{rows[0]["InvoiceDate"]}"',
-            "var quarantine_max_share_per_rule",
+            '"invoice_date":"1 June 2011, 08:26"',
         ),
     )
 
@@ -217,7 +228,8 @@ REFUSED_CASES = [
     case_truncated_xlsx,
     case_gzip_that_is_not_gzip,
     case_sheet_with_another_header,
-    case_day_first_invoice_dates,
+    case_ambiguous_day_month_order,
+    case_dates_in_an_unknown_format,
     case_olist_zero_byte_csv,
     case_olist_other_schema_version_renamed_column,
     case_olist_missing_required_file,
@@ -488,3 +500,26 @@ def test_wrong_sheet_names_are_handled_sheets_are_recognised_by_their_header(syn
         build.scalar("select count(*) from marts.row_conservation where raw_rows <> staged_rows + quarantined_rows")
         == 0
     )
+
+
+def test_a_day_first_export_is_read_day_first(synthetic_build, synthetic_files, tmp_path):
+    """Spreadsheet exports write 13/06/2011 8:26:00: the order is read from the data (a first
+    part above 12), recorded per line, and every line gets the date of the ISO file."""
+
+    def day_first(text: str) -> str:
+        day, time = text.split(" ")
+        year, month, date = day.split("-")
+        return f"{int(date)}/{int(month)}/{year} {time}"
+
+    rows = [{**row, "InvoiceDate": day_first(row["InvoiceDate"])} for row in synthetic_lines(synthetic_files)]
+    path = write_csv(tmp_path / "online_retail.csv", HEADER_I, rows)
+    build = require_success(run_dbt_build(tmp_path / "build", online_retail_path=path, with_ml=False))
+    lines = "select source_row_number, invoiced_at from staging.stg_online_retail__invoice_lines order by 1"
+    assert build.query(lines) == synthetic_build.query(lines)
+    assert build.query("select distinct invoice_date_order from staging.stg_online_retail__invoice_lines") == [
+        ("day_first",)
+    ]
+    flagged = build.scalar(
+        "select rows from marts.data_quality_issues where rule = 'invoice_date written day-first (read as such)'"
+    )
+    assert flagged == build.scalar("select count(*) from staging.stg_online_retail__invoice_lines")

@@ -2,8 +2,56 @@
     'invoice_no', 'stock_code', 'description', 'quantity', 'invoiced_at', 'unit_price', 'customer_id', 'country',
 ] %}
 
+{#- Numeric dates written d/m/y or m/d/y (one- or two-digit parts, 2- or 4-digit year, '/',
+    '.' or '-', optional time): staging reads them in the order the file proves. -#}
+{%- set numeric_date = '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{2}|[0-9]{4})([ T].*)?$' %}
+{%- set date_formats = {} %}
+{%- for order, parts in [('day_first', ['%d', '%m']), ('month_first', ['%m', '%d'])] %}
+    {%- set formats = [] %}
+    {%- for separator in ['/', '.', '-'] %}
+        {%- for year in ['%Y', '%y'] %}
+            {%- set day = (parts + [year]) | join(separator) %}
+            {%- do formats.extend([day, day ~ ' %H:%M', day ~ ' %H:%M:%S']) %}
+        {%- endfor %}
+    {%- endfor %}
+    {%- do date_formats.update({order: "['" ~ formats | join("', '") ~ "']"}) %}
+{%- endfor %}
+
 with source as (
     select * from {{ source('online_retail', 'invoice_lines') }}
+),
+
+date_parts as (
+    select
+        *,
+        try_cast(regexp_extract(trim(invoice_date), '{{ numeric_date }}', 1) as integer) as date_first_part,
+        try_cast(regexp_extract(trim(invoice_date), '{{ numeric_date }}', 2) as integer) as date_second_part
+    from source
+),
+
+-- A file's date order, from its values: ISO unless most of its dates are numeric d/m/y or
+-- m/d/y; then a first part above 12 proves day-first, a second part above 12 month-first;
+-- neither (every part up to 12) or both is ambiguous, and those dates are quarantined.
+file_date_orders as (
+    select
+        _source_file,
+        case
+            when count(date_first_part) * 2 <= count(invoice_date) then 'iso'
+            when bool_or(date_first_part > 12) and not bool_or(date_second_part > 12) then 'day_first'
+            when bool_or(date_second_part > 12) and not bool_or(date_first_part > 12) then 'month_first'
+            else 'ambiguous'
+        end as invoice_date_order
+    from date_parts
+    group by _source_file
+),
+
+dated_source as (
+    select
+        date_parts.*,
+        file_date_orders.invoice_date_order
+    from date_parts
+    inner join file_date_orders
+        on date_parts._source_file = file_date_orders._source_file
 ),
 
 typed as (
@@ -12,7 +60,15 @@ typed as (
         trim(stock_code) as stock_code,
         nullif(trim(description), '') as description,
         try_cast(trim(quantity) as integer) as quantity,
-        try_cast(trim(invoice_date) as timestamp) as invoiced_at,
+        case
+            {%- for order, formats in date_formats.items() %}
+                when invoice_date_order = '{{ order }}' and date_first_part is not null
+                    then try_strptime(trim(invoice_date), {{ formats }})
+            {%- endfor %}
+            else try_cast(trim(invoice_date) as timestamp)
+        end as invoiced_at,
+        invoice_date_order,
+        invoice_date_order = 'ambiguous' and date_first_part is not null as is_invoice_date_order_ambiguous,
         try_cast(trim(unit_price) as decimal(18, 4)) as unit_price,
         -- Online Retail II and spreadsheet exports write ids as 13085.0.
         regexp_replace(trim(customer_id), '\.0+$', '') as customer_id,
@@ -24,7 +80,7 @@ typed as (
         invoice_date as invoice_date_text,
         unit_price as unit_price_text,
         customer_id as customer_id_text
-    from source
+    from dated_source
 ),
 
 flagged as (
@@ -50,6 +106,8 @@ checked as (
             when stock_code is null then 'missing stock_code'
             when {{ failed_cast('quantity_text', 'quantity') }} then 'quantity is not an integer'
             when quantity is null then 'missing quantity'
+            when is_invoice_date_order_ambiguous
+                then 'invoice_date d/m/y or m/d/y: the file''s dates never tell which part is the day'
             when {{ failed_cast('invoice_date_text', 'invoiced_at') }}
                 then 'invoice_date is not a timestamp (YYYY-MM-DD HH:MM:SS)'
             when invoiced_at is null then 'missing invoice_date'
@@ -103,6 +161,7 @@ final as (
     select
         * exclude (
             quantity_text, invoice_date_text, unit_price_text, customer_id_text, wide_line_amount,
+            is_invoice_date_order_ambiguous,
             row_quarantine_reason, invoice_median_epoch, store_early_invoiced_at
         ),
         case
