@@ -63,9 +63,10 @@
             {%- do failed.append(result.node.unique_id ~ " (" ~ (result.status | string | lower) ~ ")") -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- for message in refused_input_files(results) -%}
-        {%- do blockers.append("refused " ~ message) -%}
-    {%- endfor -%}
+    {%- set refused = refused_input_files(results) -%}
+    {%- if refused | length > 0 -%}
+        {%- do blockers.append((refused | length) ~ " input file(s) refused (intermediate.int_source_files_refused, logged above)") -%}
+    {%- endif -%}
     {%- if failed | length > 0 -%}
         {%- do blockers.append((failed | length) ~ " node(s) did not succeed, e.g. " ~ (failed[:3] | join(', '))) -%}
     {%- endif -%}
@@ -105,4 +106,21 @@
         {%- endif -%}
     {%- endfor -%}
     {{ return(messages) }}
+{% endmacro %}
+
+
+{#- Post-hook of intermediate.int_source_files_refused: one line per refused input file, said
+    when the refusal is known, and that the served warehouse is kept. -#}
+{% macro log_refused_input_files(relation) %}
+    {%- if execute -%}
+        {%- set refused = run_query("select message from " ~ relation ~ " order by message") -%}
+        {%- for row in refused.rows -%}
+            {{ log("refused " ~ row[0], info=true) }}
+        {%- endfor -%}
+        {%- if refused.rows | length > 0 -%}
+            {%- set served = env_var('RETAIL_WAREHOUSE', 'warehouse/retail_warehouse.duckdb') -%}
+            {{ log("publish: served warehouse " ~ served ~ " left unchanged: an input was refused", info=true) }}
+        {%- endif -%}
+    {%- endif -%}
+    select 1
 {% endmacro %}

@@ -2,8 +2,10 @@
     whose rows mostly fail one quarantine rule (more than var quarantine_max_share_per_rule
     of them) has a format problem, not bad rows: its rows would be lost to quarantine and its
     store published empty or thinned. A store whose main table lost every row is refused too.
-    Guarded by an error-severity test; the publish step names each refusal and keeps the
-    served warehouse (macros/publish.sql). -#}
+    Guarded by an error-severity test. Each refusal is logged as soon as this model is built
+    (post-hook): under --fail-fast dbt can stop before the on-run-end hook that publishes,
+    which keeps the served warehouse (macros/publish.sql). -#}
+{{ config(post_hook="{{ log_refused_input_files(this) }}") }}
 {%- set max_share = quarantine_max_share_per_rule() %}
 {%- set main_tables = "'online_retail__invoice_lines', 'olist__orders'" %}
 with

@@ -263,3 +263,20 @@ def test_a_failing_data_test_blocks_the_publish(synthetic_build, synthetic_files
         )
         == 1
     )
+
+
+def test_a_build_given_no_input_reuses_the_inputs_the_served_warehouse_was_built_from(
+    synthetic_build, synthetic_files, tmp_path
+):
+    """The README's refresh, `dbt build` from a shell without ONLINE_RETAIL_PATH / OLIST_DIR,
+    over a warehouse built from given files: the same files again, said in the log, never
+    the default synthetic data set over them."""
+    workdir = tmp_path / "refresh"
+    workdir.mkdir()
+    shutil.copy(synthetic_build.warehouse, workdir / "warehouse.duckdb")
+    loads = "select source_table, file_path, is_synthetic from raw.landing__file_loads order by all"
+    build = run_dbt_build(workdir, with_ml=False)
+    assert build.returncode == 0 and build.published, build.output[-3000:]
+    assert "no input given: reusing the inputs the served warehouse" in build.output
+    assert str(synthetic_files / "online_retail" / "online_retail.csv") in build.output
+    assert build.query(loads) == synthetic_build.query(loads)
