@@ -72,8 +72,11 @@ class Plugin(BasePlugin):
             return self._land(source_config)
         except InputFileError as error:
             # Said at once as well as raised: with --fail-fast, dbt-duckdb can fail while
-            # cancelling the other thread's connection and then never print the node's error.
+            # cancelling the other thread's connection and then never print the node's error
+            # nor run the on-run-end hook that says the served file was kept.
             logger.error(f"landing refused {source_config.identifier}: {error}")
+            if self.served_path:
+                logger.error(f"publish: served warehouse {self.served_path} left unchanged: an input was refused")
             raise
 
     def _land(self, source_config: SourceConfig):

@@ -9,7 +9,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import xlsxwriter
+from dbt.adapters.duckdb.utils import SourceConfig
 
+from retail_warehouse.landing import plugin
 from retail_warehouse.landing.errors import InputFileError
 from retail_warehouse.landing.inputs import resolve_inputs
 from retail_warehouse.landing.plugin import file_loads, land_olist
@@ -176,6 +178,26 @@ def test_missing_required_olist_file_stops_with_its_name(tmp_path):
     inputs = resolve_inputs("", str(folder), tmp_path / "unused")
     with pytest.raises(InputFileError, match=r"olist_order_items_dataset\.csv.*required"):
         land_olist(inputs, "order_items")
+
+
+def test_refused_input_says_at_once_that_the_served_warehouse_is_left_unchanged(tmp_path, monkeypatch):
+    # With --fail-fast, dbt can stop before its on-run-end hook: the plugin says it itself.
+    said = []
+    monkeypatch.setattr(plugin.logger, "error", said.append)
+    folder = write_olist(tmp_path / "olist", {"orders", "customers"})
+    landing = plugin.Plugin("landing", {"served_path": "served/warehouse.duckdb"})
+    source = SourceConfig(
+        name="olist",
+        identifier="olist__order_items",
+        schema="raw",
+        database=None,
+        meta={"olist_dir": str(folder), "synthetic_dir": str(tmp_path / "unused")},
+        tags=[],
+    )
+    with pytest.raises(InputFileError):
+        landing.load(source)
+    assert "olist_order_items_dataset.csv" in said[0]
+    assert said[1] == "publish: served warehouse served/warehouse.duckdb left unchanged: an input was refused"
 
 
 def test_olist_file_with_a_missing_column_names_it(tmp_path):
