@@ -252,7 +252,7 @@ def check_snapshot_features_are_the_snapshot_mart_and_recent_activity_reads_only
             from ml.customer_value_examples as examples
             left join marts.fct_orders as orders
                 on orders.customer_key = examples.customer_key
-                and orders.order_type = 'sale'
+                and orders.order_type = 'sale' and not orders.is_cancelled
                 and orders.order_date < examples.as_of_date
             group by all
         )
@@ -284,7 +284,7 @@ def check_outcomes_count_only_the_orders_in_the_horizon_after_the_cutoff(build: 
             from ml.customer_value_examples as examples
             left join marts.fct_orders as orders
                 on orders.customer_key = examples.customer_key
-                and orders.order_type = 'sale'
+                and orders.order_type = 'sale' and not orders.is_cancelled
                 and orders.order_date >= examples.as_of_date
                 and orders.order_date < examples.as_of_date + to_days(examples.horizon_days)
             group by all

@@ -175,18 +175,27 @@ class ValidationRun:
     tuning_probabilities: np.ndarray | None = None
 
 
+def cutoffs_closed_before_tuning(split: OutOfTimeSplit, horizon_days: int) -> tuple[pd.Timestamp, ...]:
+    """The training cutoffs whose outcome window [c, c + H) closes by the tuning cutoff: the
+    tuning model learns only outcomes known on the day it is tuned, as in validation."""
+    if split.tuning is None:
+        return ()
+    return tuple(c for c in split.training if c + pd.Timedelta(days=horizon_days) <= split.tuning)
+
+
 def validate_classifier(
     name: str, examples: pd.DataFrame, split: OutOfTimeSplit, target: str, seed: int, max_rows: int
 ) -> ValidationRun:
     """Threshold: the F1-maximising one on the latest training cutoff, from the same model
-    fitted on the earlier training cutoffs (with a single training cutoff: on the training
-    rows themselves). Then the model is fitted on every training cutoff and scores the
-    validation cutoff."""
+    fitted on the training cutoffs whose outcome windows close by then (with none: on the
+    training rows themselves). Then the model is fitted on every training cutoff and scores
+    the validation cutoff. examples carry horizon_days."""
     training = examples[examples["as_of_date"].isin(split.training)]
     validation = examples[examples["as_of_date"] == split.validation]
-    if split.tuning is not None:
+    closed = cutoffs_closed_before_tuning(split, int(examples["horizon_days"].iloc[0]))
+    if closed:
         tuning_rows = training[training["as_of_date"] == split.tuning]
-        tuning_model = fit_classifier(name, training[training["as_of_date"] < split.tuning], target, seed, max_rows)
+        tuning_model = fit_classifier(name, training[training["as_of_date"].isin(closed)], target, seed, max_rows)
     else:
         tuning_rows, tuning_model = training, fit_classifier(name, training, target, seed, max_rows)
     model = fit_classifier(name, training, target, seed, max_rows)
@@ -200,7 +209,9 @@ def validate_classifier(
 def tuning_rows_of(examples: pd.DataFrame, split: OutOfTimeSplit) -> pd.DataFrame:
     """The rows thresholds are tuned and models selected on (validate_classifier)."""
     training = examples[examples["as_of_date"].isin(split.training)]
-    return training[training["as_of_date"] == split.tuning] if split.tuning is not None else training
+    if cutoffs_closed_before_tuning(split, int(examples["horizon_days"].iloc[0])):
+        return training[training["as_of_date"] == split.tuning]
+    return training
 
 
 def flag_top_share(probabilities, keys, share: float) -> tuple[np.ndarray, float]:

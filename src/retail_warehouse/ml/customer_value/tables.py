@@ -53,7 +53,7 @@ BEST_MODEL_COLUMNS = "store, model_name, target_name, horizon_days, threshold, f
 # The columns of ml.churn_validation_predictions churn_model_metrics reads.
 PREDICTION_COLUMNS = (
     "store, model_name, customer_key, target_name, horizon_days, is_positive, probability, threshold, "
-    "selection_cutoff, selection_roc_auc, selection_pr_auc, selection_roc_auc_gain_lower"
+    "selection_cutoff, selection_roc_auc, selection_pr_auc, selection_roc_auc_gain_lower, selection_flagged_share"
 )
 # churn_scores recounts recency and tenure at the day after the data end from these dates.
 SCORING_COLUMNS = CUSTOMER_COLUMNS + ", first_order_date, last_order_date"
@@ -193,6 +193,7 @@ def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: in
                         "selection_roc_auc": selection["roc_auc"],
                         "selection_pr_auc": selection["pr_auc"],
                         "selection_roc_auc_gain_lower": gain_lower,
+                        "selection_flagged_share": float(np.mean(run.tuning_probabilities >= run.threshold)),
                     }
                 )
             )
@@ -201,7 +202,7 @@ def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: in
         schema(
             "store:str model_name:str customer_key:str as_of_date:date target_name:str horizon_days:int "
             "is_positive:bool probability:float threshold:float selection_cutoff:date selection_roc_auc:float "
-            "selection_pr_auc:float selection_roc_auc_gain_lower:float"
+            "selection_pr_auc:float selection_roc_auc_gain_lower:float selection_flagged_share:float"
         ),
     )
 
@@ -246,7 +247,7 @@ def churn_model_metrics(predictions: pd.DataFrame, examples: pd.DataFrame, max_r
                 "training_row_count": training_rows,
                 "fitted_row_count": min(training_rows, churn.fitted_row_cap(name, max_rows)),
                 **classification_metrics(group["is_positive"], group["probability"], group["threshold"].iloc[0]),
-                "flagged_share": float((group["probability"] >= group["threshold"].iloc[0]).mean()),
+                "flagged_share": group["selection_flagged_share"].iloc[0],
                 "selection_cutoff": group["selection_cutoff"].iloc[0],
                 "selection_roc_auc": group["selection_roc_auc"].iloc[0],
                 "selection_pr_auc": group["selection_pr_auc"].iloc[0],
@@ -396,7 +397,7 @@ def churn_scores(
     """Every current customer once, scored as of the day after the store's data end by the
     store's best classifier refitted on every labelled cutoff. Flags: the top flagged_share of
     the scored customers by probability, flagged_share being the share the threshold tuned
-    before validation flagged at the validation cutoff (a probability threshold tuned on one
+    before validation flagged on the rows it was tuned on (the selection cutoff) (a probability threshold tuned on one
     model does not carry over to the refitted one; a rank share does); threshold is the
     refitted model's probability at that rank. A store without a validated model, and a
     customer with a sale order after the data end, keep their rows, unscored."""
@@ -452,8 +453,8 @@ def churn_scores(
             frame.loc[scorable, "risk_band"] = churn.risk_band(churn_probability)
             frame.loc[scorable, "top_drivers"] = churn.top_drivers(estimator, scored, reference)
             frame.loc[scorable, "flag_rule"] = (
-                f"top {best['flagged_share']:.1%} by {best['target_name']} probability: the share the threshold "
-                f"tuned before validation ({float(best['threshold']):.3g}) flagged at the validation cutoff"
+                f"top {best['flagged_share']:.1%} by {best['target_name']} probability: the share the F1-best "
+                f"threshold ({float(best['threshold']):.3g}) flagged at the selection cutoff it was tuned on"
             )
         frames.append(frame)
     return typed_table(

@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from retail_warehouse.ml.customer_value import churn, tables
-from retail_warehouse.ml.customer_value.labels import as_of_scoring_date, labelled_examples, sale_orders
+from retail_warehouse.ml.customer_value.labels import (
+    as_of_scoring_date,
+    labelled_examples,
+    out_of_time_split,
+    sale_orders,
+)
 
 D = pd.Timestamp
 
@@ -121,3 +126,14 @@ def test_the_served_model_is_chosen_at_the_selection_cutoff_and_must_beat_recenc
     group["selection_roc_auc_gain_lower"] = [-0.01, -0.002, None]
     index, reason = tables._served_model(group)
     assert group.loc[index, "model_name"] == "recency_baseline" and reason.startswith("No model beats")
+
+
+def test_the_threshold_is_tuned_by_a_model_whose_outcomes_closed_before_the_tuning_cutoff():
+    """Olist: H = 180 days, tuning at 2017-09-01. A cutoff of 2017-06-01 has its outcome
+    window open until 2017-11-28, after the tuning day: it must not train the tuning model."""
+    cutoffs = pd.date_range("2016-10-01", "2018-03-01", freq="MS")
+    split = out_of_time_split(cutoffs, horizon_days=180)
+    assert split.tuning == D("2017-09-01")
+    closed = churn.cutoffs_closed_before_tuning(split, 180)
+    assert closed and max(closed) + pd.Timedelta(days=180) <= split.tuning
+    assert D("2017-06-01") in split.training and D("2017-06-01") not in closed

@@ -198,6 +198,7 @@ def synthetic_examples(rows: int, seed: int) -> pd.DataFrame:
     frame["spend_next"] = frame["purchased_again"] * (frame["monetary"] * 0.5 + rng.normal(0, 5, rows))
     frame["as_of_date"] = pd.to_datetime(rng.choice(pd.date_range("2011-01-01", periods=4, freq="MS"), rows))
     frame["customer_key"] = [f"s:{i}" for i in range(rows)]
+    frame["horizon_days"] = 0
     return frame.sort_values(["as_of_date", "customer_key"]).reset_index(drop=True)
 
 
