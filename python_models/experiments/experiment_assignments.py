@@ -15,4 +15,5 @@ def model(dbt, session):
         .project(tables.ORDER_COLUMNS)
         .order("store, customer_key, order_key")
         .df(),
+        dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
     )

@@ -24,20 +24,28 @@ def assign_variants(unit_keys: pd.Series, salt: str, treatment_share: float) -> 
     return pd.Series(np.where(buckets < treatment_share, TREATMENT, CONTROL), index=unit_keys.index, dtype=object)
 
 
-def experiment_units(definition: pd.Series, orders: pd.DataFrame) -> pd.DataFrame:
+def experiment_units(definition: pd.Series, orders: pd.DataFrame, data_end_date) -> pd.DataFrame:
     """The units of one experiment: every customer of its store with a sale order before
     assigned_on, their variant (assign_variants) and outcome over the window
-    [assigned_on, assigned_on + outcome_window_days): converted = any sale order in it,
-    revenue = its net revenue (0 when none)."""
+    [assigned_on, assigned_on + outcome_window_days), cut at the day after the store's data
+    end (marts.store_data_ends: later days are not observed, so they count for no one):
+    converted = any sale order in it, revenue = its net revenue (0 when none);
+    outcome_window_end = the (exclusive) end applied."""
     store_orders = orders[orders["store"] == definition["store"]]
     start = pd.Timestamp(definition["assigned_on"])
-    end = start + pd.Timedelta(days=int(definition["outcome_window_days"]))
+    end = min(
+        start + pd.Timedelta(days=int(definition["outcome_window_days"])),
+        pd.Timestamp(data_end_date) + pd.Timedelta(days=1),
+    )
     dates = pd.to_datetime(store_orders["order_date"])
     eligible = np.sort(store_orders.loc[dates < start, "customer_key"].unique())
     units = pd.DataFrame({"customer_key": pd.Series(eligible, dtype=object)})
     if units.empty:
         return units.assign(
-            variant=pd.Series(dtype=object), converted=pd.Series(dtype=bool), revenue=pd.Series(dtype=float)
+            variant=pd.Series(dtype=object),
+            converted=pd.Series(dtype=bool),
+            revenue=pd.Series(dtype=float),
+            outcome_window_end=pd.Series(dtype="datetime64[ns]"),
         )
     units["variant"] = assign_variants(
         units["customer_key"], str(definition["salt"]), float(definition["treatment_share"])
@@ -46,4 +54,5 @@ def experiment_units(definition: pd.Series, orders: pd.DataFrame) -> pd.DataFram
     revenue = in_window.groupby("customer_key")["net_revenue_amount"].sum().astype(float)
     units["converted"] = units["customer_key"].isin(revenue.index)
     units["revenue"] = units["customer_key"].map(revenue).fillna(0.0)
+    units["outcome_window_end"] = end
     return units

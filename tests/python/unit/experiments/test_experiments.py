@@ -135,8 +135,13 @@ def test_experiment_units_window_and_eligibility():
     definition = pd.Series(
         {"store": "s", "assigned_on": "2020-02-01", "outcome_window_days": 30, "treatment_share": 0.5, "salt": "x"}
     )
-    units = assignment.experiment_units(definition, orders).set_index("customer_key")
+    units = assignment.experiment_units(definition, orders, "2020-12-31").set_index("customer_key")
     # c first ordered after the assignment day: not a unit. b's order is after the window.
     assert sorted(units.index) == ["s:a", "s:b"]
     assert units.loc["s:a", "converted"] and units.loc["s:a", "revenue"] == 7.0
     assert not units.loc["s:b", "converted"] and units.loc["s:b", "revenue"] == 0.0
+    assert (units["outcome_window_end"] == pd.Timestamp("2020-03-02")).all()
+    # The store's data end (2020-02-08) comes before the window's end: a's 02-10 order is
+    # past the observed history and counts for no one.
+    cut = assignment.experiment_units(definition, orders, "2020-02-08").set_index("customer_key")
+    assert not cut["converted"].any() and (cut["outcome_window_end"] == pd.Timestamp("2020-02-09")).all()
