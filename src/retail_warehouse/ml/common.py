@@ -99,6 +99,44 @@ def hash_sample_positions(keys, size: int, seed: int) -> np.ndarray:
     return np.sort(np.argsort(hashes, kind="stable")[:size])
 
 
+# --- Paired comparisons -----------------------------------------------------------------------
+
+
+def paired_difference_interval(
+    statistic, model_values, reference_values, seed: int, *, n_resamples: int = 1000, batch: int | None = None
+) -> dict[str, float | None]:
+    """statistic(model_values) - statistic(reference_values) over the same rows (a model and
+    its baseline, row by row) and its 95% percentile interval from a seeded paired bootstrap
+    of the rows (scipy.stats.bootstrap; `batch` resamples at once bounds memory). `statistic`
+    is vectorised: statistic(values, axis). The interval is the difference itself when the two
+    are equal or there is one row; all None without rows."""
+    from scipy.stats import bootstrap
+
+    model_values = np.asarray(model_values, dtype=float)
+    reference_values = np.asarray(reference_values, dtype=float)
+    if len(model_values) == 0:
+        return {"difference": None, "lower": None, "upper": None}
+
+    def difference_of(model, reference, axis=-1):
+        return statistic(model, axis=axis) - statistic(reference, axis=axis)
+
+    difference = float(difference_of(model_values, reference_values))
+    if len(model_values) < 2 or np.array_equal(model_values, reference_values):
+        return {"difference": difference, "lower": difference, "upper": difference}
+    interval = bootstrap(
+        (model_values, reference_values),
+        difference_of,
+        paired=True,
+        vectorized=True,
+        n_resamples=n_resamples,
+        batch=batch,
+        confidence_level=0.95,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    ).confidence_interval
+    return {"difference": difference, "lower": float(interval.low), "upper": float(interval.high)}
+
+
 # --- Threads ----------------------------------------------------------------------------------
 
 

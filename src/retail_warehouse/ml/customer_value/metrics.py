@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import bootstrap
 from sklearn.metrics import average_precision_score, roc_auc_score
+
+from retail_warehouse.ml.common import paired_difference_interval
 
 CALIBRATION_BINS = 10
 BOOTSTRAP_RESAMPLES = 1000
@@ -113,35 +114,22 @@ def regression_metrics(actual, predicted) -> dict[str, float | int | None]:
     }
 
 
-def _rmse_difference(model_squared_error, reference_squared_error, axis=-1):
-    return np.sqrt(model_squared_error.mean(axis=axis)) - np.sqrt(reference_squared_error.mean(axis=axis))
+def root_mean(squared_errors, axis=-1):
+    return np.sqrt(np.mean(squared_errors, axis=axis))
 
 
-def paired_rmse_difference(actual, predicted, reference, seed: int, level: float = 0.95) -> dict[str, float | None]:
-    """RMSE(predicted) - RMSE(reference) on the same rows and its percentile interval from a
-    seeded paired bootstrap of the rows (scipy.stats.bootstrap, resampled in batches for
-    bounded memory). Negative: the model errs less. The interval is (0, 0) when both predict
-    the same; None without rows."""
+def paired_rmse_difference(actual, predicted, reference, seed: int) -> dict[str, float | None]:
+    """RMSE(predicted) - RMSE(reference) on the same rows with its seeded paired-bootstrap 95%
+    interval (ml.common.paired_difference_interval). Negative: the model errs less."""
     actual = np.asarray(actual, dtype=float)
-    model_error = (np.asarray(predicted, dtype=float) - actual) ** 2
-    reference_error = (np.asarray(reference, dtype=float) - actual) ** 2
-    if len(actual) == 0:
-        return {"difference": None, "lower": None, "upper": None}
-    difference = float(_rmse_difference(model_error, reference_error))
-    if len(actual) < 2 or np.array_equal(model_error, reference_error):
-        return {"difference": difference, "lower": difference, "upper": difference}
-    interval = bootstrap(
-        (model_error, reference_error),
-        _rmse_difference,
-        paired=True,
-        vectorized=True,
+    return paired_difference_interval(
+        root_mean,
+        (np.asarray(predicted, dtype=float) - actual) ** 2,
+        (np.asarray(reference, dtype=float) - actual) ** 2,
+        seed,
         n_resamples=BOOTSTRAP_RESAMPLES,
         batch=BOOTSTRAP_BATCH,
-        confidence_level=level,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    ).confidence_interval
-    return {"difference": difference, "lower": float(interval.low), "upper": float(interval.high)}
+    )
 
 
 def interval_coverage(actual, lower, upper) -> float | None:

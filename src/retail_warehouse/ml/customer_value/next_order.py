@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import bootstrap
 
+from retail_warehouse.ml.common import paired_difference_interval
 from retail_warehouse.ml.customer_value.metrics import BOOTSTRAP_BATCH, BOOTSTRAP_RESAMPLES
 
 MODEL = "transaction_model_median_wait"
@@ -50,27 +50,9 @@ def realised_next_order(orders: pd.DataFrame, cutoff: pd.Timestamp, data_end: pd
     return after.groupby("customer_key", sort=True)["order_date"].min()
 
 
-def _median_difference(first, second, axis=-1):
-    return np.median(first, axis=axis) - np.median(second, axis=axis)
-
-
 def compare_with_naive(model_error, naive_error, seed: int) -> dict[str, float | None]:
     """The median absolute error of the model minus that of the naive rule on the same
     customers, with its 95% interval from a seeded paired bootstrap."""
-    model_error, naive_error = np.asarray(model_error, dtype=float), np.asarray(naive_error, dtype=float)
-    if len(model_error) == 0:
-        return {"difference": None, "lower": None, "upper": None}
-    difference = float(_median_difference(model_error, naive_error))
-    if len(model_error) < 2 or np.array_equal(model_error, naive_error):
-        return {"difference": difference, "lower": difference, "upper": difference}
-    interval = bootstrap(
-        (model_error, naive_error),
-        _median_difference,
-        paired=True,
-        vectorized=True,
-        n_resamples=BOOTSTRAP_RESAMPLES,
-        batch=BOOTSTRAP_BATCH,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    ).confidence_interval
-    return {"difference": difference, "lower": float(interval.low), "upper": float(interval.high)}
+    return paired_difference_interval(
+        np.median, model_error, naive_error, seed, n_resamples=BOOTSTRAP_RESAMPLES, batch=BOOTSTRAP_BATCH
+    )

@@ -14,9 +14,9 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
-from retail_warehouse.ml.common import single_threaded
+from retail_warehouse.ml.common import paired_difference_interval, single_threaded
 from retail_warehouse.ml.recommendations.algorithms import (
     BUY_AGAIN,
     METHODS,
@@ -34,7 +34,6 @@ PROTOCOLS = (ALL_ITEMS, NEW_ITEMS)
 HEADLINE_PROTOCOL = NEW_ITEMS
 BASELINES = (POPULARITY, BUY_AGAIN)
 BOOTSTRAP_RESAMPLES = 1000
-CONFIDENCE_LEVEL = 0.95
 
 
 def split_by_date(lines: pd.DataFrame, cutoff: dt.date, data_end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -48,22 +47,12 @@ def split_by_date(lines: pd.DataFrame, cutoff: dt.date, data_end: dt.date) -> tu
 
 
 def paired_gain_interval(model_hits: np.ndarray, baseline_hits: np.ndarray, seed: int) -> tuple[float, float]:
-    """Seeded paired bootstrap (customers resampled, scipy percentile method) 95% interval of
-    the hit-rate gain mean(model_hits) - mean(baseline_hits) over the same customers."""
-    if len(model_hits) < 2 or np.array_equal(model_hits, baseline_hits):
-        gain = float(np.mean(model_hits) - np.mean(baseline_hits)) if len(model_hits) else 0.0
-        return gain, gain
-    result = stats.bootstrap(
-        (model_hits.astype(float), baseline_hits.astype(float)),
-        lambda model, baseline, axis: model.mean(axis=axis) - baseline.mean(axis=axis),
-        paired=True,
-        vectorized=True,
-        n_resamples=BOOTSTRAP_RESAMPLES,
-        confidence_level=CONFIDENCE_LEVEL,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+    """Seeded paired bootstrap (customers resampled) 95% interval of the hit-rate gain
+    mean(model_hits) - mean(baseline_hits) over the same customers (0, 0 without customers)."""
+    if len(model_hits) == 0:
+        return 0.0, 0.0
+    gain = paired_difference_interval(np.mean, model_hits, baseline_hits, seed, n_resamples=BOOTSTRAP_RESAMPLES)
+    return gain["lower"], gain["upper"]
 
 
 def evaluate_split(
