@@ -718,12 +718,15 @@ def chosen_transaction_model(metrics: pd.DataFrame, store: str) -> ValueModelCho
 
 
 def _probability_alive(transactions, summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """P(alive) and, where it is hidden (NaN), why: a degenerate fit says nothing, and BG/NBD
-    sets P(alive) = 1 by construction for a customer without a repeat purchase."""
+    """P(alive) and, where it is hidden (NaN), why: a degenerate fit says nothing, BG/NBD sets
+    P(alive) = 1 by construction for a customer without a repeat purchase, and a customer
+    without a sale order has nothing to score."""
     probability = np.asarray(
         transactions.probability_alive(summary["frequency"], summary["recency"], summary["age"]), dtype=float
     )
     reason = np.full(len(summary), None, dtype=object)
+    # A customer whose every order was cancelled has no purchase to fit on.
+    reason[summary["frequency"].isna().to_numpy()] = "no sale order on or before the scoring date"
     if transactions.ALIVE_WITHOUT_REPEAT_IS_CERTAIN:
         no_repeat = summary["frequency"].to_numpy() == 0
         reason[no_repeat] = "no repeat purchase: BG/NBD sets P(alive) = 1 by construction"

@@ -88,6 +88,14 @@ def test_bgnbd_probability_alive_is_hidden_without_a_repeat_purchase_but_mbgnbd_
     assert 0 < challenger[1] < challenger[0] < 1
 
 
+def test_a_customer_without_a_sale_order_gets_a_reason_not_a_silent_null():
+    # Customers whose every order was cancelled are not in the fitted summary (NaN history).
+    customers = pd.DataFrame({"frequency": [np.nan, 2.0], "recency": [np.nan, 40.0], "age": [np.nan, 300.0]})
+    probability, reason = tables._probability_alive(TRUE_TRANSACTIONS, customers)
+    assert np.isnan(probability[0]) and reason[0] == "no sale order on or before the scoring date"
+    assert 0 < probability[1] < 1 and reason[1] is None
+
+
 def test_mbgnbd_recovers_simulated_parameters():
     customers = simulate(4000, 365.0, TRUE_CHALLENGER, TRUE_SPEND, seed=4)
     fitted = ModifiedBetaGeometricNBD.fit(customers["frequency"], customers["recency"], customers["age"])
