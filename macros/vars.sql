@@ -90,6 +90,7 @@
     {%- do rfm_as_of_date_literals() -%}
     {%- do number_var_literal('incremental_lookback_days', 0, integer=true) -%}
     {%- do number_var_literal('data_end_min_share_of_typical_day', 0, 1) -%}
+    {%- do number_var_literal('data_end_min_usual_share_of_median_day', 0, 1) -%}
     {%- do number_var_literal('quarantine_max_share_per_rule', 0, 1) -%}
     select 1
 {%- endmacro %}

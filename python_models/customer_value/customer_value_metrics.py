@@ -10,6 +10,7 @@ def model(dbt, session):
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         dbt.ref("customer_feature_snapshots").project(tables.CUSTOMER_COLUMNS).df(),
         dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
     )

@@ -9,5 +9,6 @@ def model(dbt, session):
         dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
+        dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
     )

@@ -1,5 +1,6 @@
 """ml.demand_series: the daily demand series of every store on its explicit calendar (active
-span, closed weekdays, closures), the input of the forecasting and seasonality models."""
+span ending by the store's data end, closed weekdays, closures), the input of the forecasting
+and seasonality models."""
 
 from retail_warehouse.ml.demand import tables
 
@@ -11,4 +12,5 @@ def model(dbt, session):
         .project("store, order_date, dimension, dimension_value, order_count, net_revenue_amount")
         .df(),
         top_n=int(dbt.config.get("top_series")),
+        data_ends=dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
     )

@@ -37,3 +37,14 @@ def test_synthetic_build_anomalies_cover_orders_and_customers(synthetic_build):
     types = {row for row in synthetic_build.query("select distinct store, entity_type from ml.anomalies")}
     for store in STORES:
         assert {(store, "order"), (store, "customer")} <= types
+
+
+def test_demand_series_end_at_the_store_data_end(synthetic_build):
+    # One "today" per store: the forecast origin is the day after marts.store_data_ends'
+    # last complete day, the day labels, scores, survival and experiments end by.
+    ends = synthetic_build.query(
+        "select series.store, max(series.series_date), any_value(ends.data_end_date) "
+        "from ml.demand_series as series inner join marts.store_data_ends as ends using (store) group by 1"
+    )
+    assert {store for store, *_ in ends} == STORES
+    assert all(last_day == data_end for _, last_day, data_end in ends)

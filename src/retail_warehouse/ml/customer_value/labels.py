@@ -131,18 +131,8 @@ def outcome_labels(orders: pd.DataFrame, cutoffs, horizon_days: int) -> pd.DataF
     return _keyed_by_customer_and_date(frames, ("orders_next", "spend_next"))
 
 
-def observed_data_end(orders: pd.DataFrame, trailing_share: float = 0.001) -> pd.Timestamp:
-    """The day after the last observed day: the order date below which all but the last
-    `trailing_share` of sale orders fall, plus a day. A trickle of late orders (Olist: 20
-    orders in September-October 2018 after 6,512 in August) does not make empty weeks count
-    as observed outcome windows."""
-    dates = np.sort(orders["order_date"].to_numpy())
-    last_observed = dates[max(int(np.ceil(len(dates) * (1 - trailing_share))) - 1, 0)]
-    return pd.Timestamp(last_observed) + pd.Timedelta(days=1)
-
-
 def labelled_cutoffs(cutoffs, data_end: pd.Timestamp, horizon_days: int) -> list[pd.Timestamp]:
-    """Cutoffs whose whole outcome window [c, c + H) ends by data_end (observed_data_end)."""
+    """Cutoffs whose whole outcome window [c, c + H) ends by data_end (exclusive: day_after)."""
     return [c for c in sorted(pd.to_datetime(list(cutoffs))) if c + pd.Timedelta(days=horizon_days) <= data_end]
 
 

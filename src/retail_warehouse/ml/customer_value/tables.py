@@ -18,8 +18,8 @@ from retail_warehouse.ml.customer_value.labels import (
     as_of_scoring_date,
     assert_features_ignore_future,
     attach_features,
+    day_after,
     labelled_examples,
-    observed_data_end,
     out_of_time_split,
     outcome_labels,
     recent_activity_features,
@@ -546,7 +546,12 @@ def _compare_with_best_baseline(rows: list[dict], predictions: dict, actual, bes
 
 @single_threaded()
 def customer_value_metrics(
-    examples: pd.DataFrame, snapshots: pd.DataFrame, fct_orders: pd.DataFrame, seed: int, max_rows: int
+    examples: pd.DataFrame,
+    snapshots: pd.DataFrame,
+    fct_orders: pd.DataFrame,
+    data_ends: pd.DataFrame,
+    seed: int,
+    max_rows: int,
 ) -> pd.DataFrame:
     """Out of time, per store: spend in the next H days (regressions, BG/NBD and MBG/NBD +
     Gamma-Gamma, three baselines), and value in the next 365 days where a full 365-day window
@@ -612,7 +617,17 @@ def customer_value_metrics(
             rows.extend(
                 _compare_with_best_baseline(target_rows, predictions, actual, best_baseline, split.tuning, seed)
             )
-        rows.extend(_clv_rows(store, snapshots[snapshots["store"] == store], orders, store_examples, seed, model))
+        rows.extend(
+            _clv_rows(
+                store,
+                snapshots[snapshots["store"] == store],
+                orders,
+                store_examples,
+                _data_end(data_ends, store),
+                seed,
+                model,
+            )
+        )
     # Baseline and regression rows have no fit or interval columns: reindex adds them empty.
     return typed_table([pd.DataFrame(rows).reindex(columns=list(VALUE_METRICS_SCHEMA))], VALUE_METRICS_SCHEMA)
 
@@ -628,9 +643,12 @@ VALUE_METRICS_SCHEMA = schema(
 )
 
 
-def _clv_rows(store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, store_examples, seed, model) -> list[dict]:
+def _clv_rows(
+    store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, store_examples, data_end_date, seed, model
+) -> list[dict]:
     days = spend.CLV_DAYS
-    data_end = observed_data_end(orders)
+    # The 365-day window ends by the store's data end, as every label (marts.store_data_ends).
+    data_end = day_after(data_end_date)
     cutoffs = sorted(
         c for c in pd.to_datetime(store_snapshots["as_of_date"]).unique() if c + pd.Timedelta(days=days) <= data_end
     )
@@ -861,10 +879,13 @@ def probability_alive_calibration(fct_orders: pd.DataFrame, examples: pd.DataFra
 
 
 @single_threaded()
-def next_order_metrics(fct_orders: pd.DataFrame, examples: pd.DataFrame, value_metrics, seed: int) -> pd.DataFrame:
+def next_order_metrics(
+    fct_orders: pd.DataFrame, examples: pd.DataFrame, value_metrics, data_ends: pd.DataFrame, seed: int
+) -> pd.DataFrame:
     """Per store, out of time at the validation cutoff: the error in days of the expected
     next-order date against the realised first order after the cutoff (customers who ordered
-    again before the data end), for the chosen transaction model and the naive rule, with the
+    again by the store's data end, data_ends: marts.store_data_ends), for the chosen
+    transaction model and the naive rule, with the
     95% paired-bootstrap interval of the difference of their median absolute errors."""
     model = "next_order_metrics"
     examples = _prepared_examples(examples)
@@ -882,7 +903,9 @@ def next_order_metrics(fct_orders: pd.DataFrame, examples: pd.DataFrame, value_m
             continue
         summary = fitted[0]
         gaps = purchase_gaps(orders, cutoff).set_index("customer_key").reindex(summary["customer_key"]).reset_index()
-        realised = realised_next_order(orders, cutoff, observed_data_end(orders)).reindex(summary["customer_key"])
+        realised = realised_next_order(orders, cutoff, day_after(_data_end(data_ends, store))).reindex(
+            summary["customer_key"]
+        )
         has_next = realised.notna().to_numpy()
         expected = {
             next_order.MODEL: model_next_order(fitted[1], summary, cutoff).to_numpy(),

@@ -7,8 +7,10 @@ hold only a trickle of test and late orders. So every series gets a calendar:
 - active span: the store's days between the first and the last day whose daily orders reach
   `ACTIVE_SHARE` of the store's median daily orders, after dropping leading and trailing
   stretches where the 28-day mean stays below that level (Olist's 2016 test orders and its
-  last weeks of 2018), and incomplete last days (below half the usual for their weekday);
-  inside the span every calendar day is present, missing ones with 0;
+  last weeks of 2018), and ending by the store's data end (marts.store_data_ends: its last
+  complete day, the one end every model shares; Olist's last days of August 2018 fall to a
+  fifth of the usual and are past it); inside the span every calendar day is present,
+  missing ones with 0;
 - closed weekday: an ISO weekday without orders on at least `CLOSED_WEEKDAY_SHARE` of its
   occurrences in the span (Online Retail: Saturday): demand 0 by rule, left out of the
   model sequence, forecast 0;
@@ -24,6 +26,7 @@ The store's calendar comes from its overall orders and applies to all its series
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +37,6 @@ CLOSED_WEEKDAY_SHARE = 0.8
 ACTIVE_WINDOW_DAYS = 28
 IMPUTATION_WEEKS = 4
 MIN_BREAK_DAYS = 7
-TAIL_SHARE = 0.5
 
 DAY_OPEN = "open"
 DAY_CLOSED_WEEKDAY = "closed_weekday"
@@ -104,24 +106,12 @@ def _edges_below(mask_low: np.ndarray) -> tuple[int, int]:
     return int(keep[0]), int(keep[-1])
 
 
-def drop_incomplete_tail(orders: pd.Series) -> pd.Series:
-    """The daily orders without their incomplete last days: from the end, a day without
-    orders or below TAIL_SHARE of the median of the same weekday's previous four weeks is left
-    out (an extract that stops mid-day, orders not yet landed: Online Retail's 2011-12-09 ends
-    at 12:50, Olist's last week of August 2018 falls to a sixth)."""
-    while len(orders) > 5 * 7:
-        same_weekday = orders.iloc[-29:-1:7]
-        usual = float(np.median(same_weekday)) if len(same_weekday) else 0.0
-        # A span ends on a day with orders; a closed day left at the end goes too.
-        if orders.iloc[-1] > 0 and orders.iloc[-1] >= TAIL_SHARE * usual:
-            break
-        orders = orders.iloc[:-1]
-    return orders
-
-
-def store_calendar(daily_orders: pd.Series) -> StoreCalendar | None:
+def store_calendar(daily_orders: pd.Series, data_end=None) -> StoreCalendar | None:
     """The calendar of a store from its overall orders per day (index: dates, missing days
-    allowed). None when the store has no order at all."""
+    allowed), ending by data_end (marts.store_data_ends.data_end_date) when given. None when
+    the store has no order at all by then."""
+    if data_end is not None:
+        daily_orders = daily_orders[daily_orders.index <= pd.Timestamp(data_end)]
     if daily_orders.empty or daily_orders.sum() <= 0:
         return None
     days = pd.date_range(daily_orders.index.min(), daily_orders.index.max(), freq="D")
@@ -131,7 +121,7 @@ def store_calendar(daily_orders: pd.Series) -> StoreCalendar | None:
     first, last = _edges_below((rolling_mean < level).to_numpy())
     span = orders.iloc[first : last + 1]
     first_day, last_day = _edges_below((span < level).to_numpy())
-    span = drop_incomplete_tail(span.iloc[first_day : last_day + 1])
+    span = span.iloc[first_day : last_day + 1]
     weekdays = span.index.weekday + 1
     closed_weekdays = tuple(
         int(day)
@@ -184,9 +174,13 @@ def series_id(metric: str, dimension: str, dimension_value: str) -> str:
     return f"{metric}|{dimension}|{dimension_value}"
 
 
-def build_demand_series(sales_daily: pd.DataFrame, top_n: int) -> pd.DataFrame:
+def build_demand_series(
+    sales_daily: pd.DataFrame, top_n: int, data_ends: Mapping[str, object] | None = None
+) -> pd.DataFrame:
     """Every store's daily series on its calendar: overall orders and net revenue, and the
-    orders of its `top_n` countries (Online Retail) / categories (Olist).
+    orders of its `top_n` countries (Online Retail) / categories (Olist). data_ends: the
+    store's data end (marts.store_data_ends) by store; a store without one ends at its last
+    active day.
 
     One row per store + series_id + series_date over the active span, with the actual
     value (0 on days without sales), the day status, and model_value: the value the models
@@ -197,7 +191,9 @@ def build_demand_series(sales_daily: pd.DataFrame, top_n: int) -> pd.DataFrame:
     for store in sorted(sales_daily["store"].unique()):
         store_rows = sales_daily[sales_daily["store"] == store]
         overall = store_rows[store_rows["dimension"] == "overall"]
-        calendar = store_calendar(overall.set_index("order_date")["order_count"].astype(float))
+        calendar = store_calendar(
+            overall.set_index("order_date")["order_count"].astype(float), (data_ends or {}).get(store)
+        )
         if calendar is None:
             continue
         days = pd.date_range(calendar.start, calendar.end, freq="D")

@@ -23,6 +23,8 @@ BACKTEST_COLUMNS = ", ".join(
 )
 # The columns of the chosen rows of ml.forecast_model_selection the forecast reads.
 CHOSEN_COLUMNS = ", ".join(SERIES_KEYS + ["model_name", "interval_scale_80", "interval_scale_95"])
+# marts.store_data_ends: the series end by each store's last complete day.
+DATA_END_COLUMNS = "store, data_end_date"
 # The series of the staffing plan and of the forecast peak hours.
 OVERALL_ORDERS = "orders|overall|all"
 # The columns of marts.customer_features the customer detectors read.
@@ -37,12 +39,14 @@ ORDER_COLUMNS = (
 )
 
 
-def demand_series(sales_daily: pd.DataFrame, top_n: int) -> pd.DataFrame:
+def demand_series(sales_daily: pd.DataFrame, top_n: int, data_ends: pd.DataFrame) -> pd.DataFrame:
     """ml.demand_series: every store's daily series on its calendar (series.py), from the
-    overall rows of marts.sales_daily and those of the store's top dimension."""
+    overall rows of marts.sales_daily and those of the store's top dimension, ending by the
+    store's data end (data_ends: marts.store_data_ends, DATA_END_COLUMNS)."""
     model = "demand_series"
+    ends = dict(zip(data_ends["store"], pd.to_datetime(data_ends["data_end_date"])))
     with timed_step(model, "building the daily series"):
-        series = build_demand_series(sales_daily, top_n)
+        series = build_demand_series(sales_daily, top_n, ends)
     for store, rows in series.groupby("store"):
         closed = sorted(int(d) for d in rows.loc[rows["day_status"] == "closed_weekday", "iso_day_of_week"].unique())
         closures = rows.loc[rows["day_status"] == "closure", "series_date"].nunique()

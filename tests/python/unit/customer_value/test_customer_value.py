@@ -392,7 +392,9 @@ def measured(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     ).rename(columns={"first": "first_order_date", "last": "last_order_date"})
 
 
-def build_tables(orders: pd.DataFrame):
+def build_tables(orders: pd.DataFrame, data_end=None):
+    """Every table of the area on `orders`; data_end: the store's data end (default: the
+    last order day)."""
     if orders.empty:
         snapshots = measured(orders, D("2011-01-01")).iloc[:0]
         features = snapshots
@@ -403,7 +405,8 @@ def build_tables(orders: pd.DataFrame):
         snapshots = pd.concat([measured(orders, month) for month in months] or [measured(orders, D("2011-01-01"))])
         features = measured(orders, orders["order_date"].max() + pd.Timedelta(days=1))
     horizons, targets = {"tiny": 60}, {"tiny": "churn"}
-    data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [orders["order_date"].max()]})
+    data_end = orders["order_date"].max() if data_end is None else data_end
+    data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [data_end]})
     examples = tables.customer_value_examples(snapshots, orders, horizons, targets, data_ends)
     predictions = tables.churn_validation_predictions(examples, 42, 5000)
     metrics = tables.churn_model_metrics(predictions, examples, 5000, 42)
@@ -414,8 +417,10 @@ def build_tables(orders: pd.DataFrame):
         "calibration": tables.churn_calibration(predictions),
         "importance": tables.churn_feature_importance(examples, metrics, 42, 5000),
         "scores": tables.churn_scores(features, orders, examples, metrics, data_ends, 42, 5000),
-        "value_metrics": (value_metrics := tables.customer_value_metrics(examples, snapshots, orders, 42, 5000)),
-        "next_order": (next_orders := tables.next_order_metrics(orders, examples, value_metrics, 42)),
+        "value_metrics": (
+            value_metrics := tables.customer_value_metrics(examples, snapshots, orders, data_ends, 42, 5000)
+        ),
+        "next_order": (next_orders := tables.next_order_metrics(orders, examples, value_metrics, data_ends, 42)),
         "value": tables.customer_value_predictions(features, orders, examples, value_metrics, next_orders, 42, 5000),
         "fits": tables.customer_value_model_fits(features, orders, examples),
         "store_value": tables.store_value_forecast(features, orders, value_metrics, 42),
@@ -464,3 +469,24 @@ def test_the_tables_are_deterministic():
     first, again = build_tables(orders), build_tables(orders.sample(frac=1.0, random_state=3))
     for name in ("metrics", "scores", "value_metrics", "value", "importance", "next_order", "fits", "store_value"):
         pd.testing.assert_frame_equal(first[name], again[name], check_exact=False, rtol=1e-9)
+
+
+def test_every_outcome_window_ends_by_the_store_data_end():
+    # Orders go on for three months after the store's data end (a trickle the 0.1%-quantile
+    # end of the old 12-month labels took for observed history): the 365-day value, the H-day
+    # labels and the realised next orders all end by the data end, marts.store_data_ends.
+    orders = store_orders(150, months=20, seed=5)
+    data_end = orders["order_date"].max() - pd.Timedelta(days=90)
+    built = build_tables(orders, data_end=data_end)
+    first_day_past = data_end + pd.Timedelta(days=1)
+    value_rows = built["value_metrics"][built["value_metrics"]["target_name"] == "value_next_365d"]
+    assert not value_rows.empty
+    latest_possible = max(
+        c
+        for c in pd.to_datetime(built["examples"]["as_of_date"]).unique()
+        if c + pd.Timedelta(days=365) <= first_day_past
+    )
+    assert (pd.to_datetime(value_rows["validation_cutoff"]) == latest_possible).all()
+    examples = built["examples"]
+    windows_end = pd.to_datetime(examples["as_of_date"]) + pd.to_timedelta(examples["horizon_days"], unit="D")
+    assert (windows_end <= first_day_past).all()

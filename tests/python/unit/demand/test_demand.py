@@ -488,13 +488,20 @@ def test_a_tiny_store_degrades_without_crashing():
     assert len(forecast) == 7 and (forecast["point_forecast"] >= 0).all()
 
 
-def test_incomplete_last_days_are_left_out():
+def test_series_end_at_the_store_data_end():
     orders = shop_orders(days=70)  # 2021-01-04 .. 2021-03-14 (a Sunday)
-    # The extract stopped early on the last Sunday: 15 orders, above a tenth of the median
-    # day (the span's edge rule keeps it) but below half the usual Sunday (about 40).
+    # The extract stopped early on the last Sunday: 15 orders, below half the usual Sunday
+    # (about 40). marts.store_data_ends says the last complete day is the Friday before; the
+    # calendar, hence the forecast origin, ends there too (the demand code has no end rule of
+    # its own, so every model shares one day).
     orders.iloc[-1] = 15.0
-    assert orders.iloc[-2] == 0  # the Saturday before: closed, it goes with the tail
-    calendar = demand_series.store_calendar(orders[orders > 0])
-    assert calendar.end == pd.Timestamp("2021-03-12")  # the Friday before
-    kept = demand_series.drop_incomplete_tail(orders.iloc[:-2])
-    assert kept.index[-1] == pd.Timestamp("2021-03-12")
+    data_end = pd.Timestamp("2021-03-12")
+    calendar = demand_series.store_calendar(orders[orders > 0], data_end)
+    assert calendar.end == data_end
+    assert calendar.future_dates(1)[0] == pd.Timestamp("2021-03-13")
+    series = demand_series.build_demand_series(
+        sales_daily_frame(orders), top_n=0, data_ends={"online_retail": data_end}
+    )
+    assert pd.to_datetime(series["series_date"]).max() == data_end
+    # Without a data end the span runs to its last active day.
+    assert demand_series.store_calendar(orders[orders > 0]).end == pd.Timestamp("2021-03-14")
