@@ -39,11 +39,20 @@
     where {{ orders }}.customer_key is not null
 {%- endmacro %}
 
-{#- The CTEs customer_totals, customers_with_sales and final: one row per customer and as-of
-    date with at least one sale order in the window `customer_orders` (the output of
-    observe_customer_orders): raw RFM values and the order-level measures. Revenue is
-    fct_orders' (macros/revenue.sql), summed, never re-derived. -#}
+{#- The CTEs sale_orders_marked, customer_totals, customers_with_sales and final: one row per
+    customer and as-of date with at least one sale order in the window `customer_orders` (the
+    output of observe_customer_orders): raw RFM values and the order-level measures. A sale
+    order is one of type sale that was not cancelled (Olist status canceled or unavailable),
+    the one definition the labels, survival and experiments share. Revenue is fct_orders'
+    (macros/revenue.sql), summed, never re-derived. -#}
 {% macro measure_customers(customer_orders) -%}
+sale_orders_marked as (
+    select
+        *,
+        order_type = 'sale' and not is_cancelled as is_sale_order
+    from {{ customer_orders }}
+),
+
 customer_totals as (
     select
         store,
@@ -51,18 +60,18 @@ customer_totals as (
         customer_id,
         as_of_date,
         any_value(currency_code) as currency_code,
-        count(distinct order_id) filter (where order_type = 'sale') as frequency,
+        count(distinct order_id) filter (where is_sale_order) as frequency,
         count(distinct order_id) filter (where order_type = 'cancellation') as cancellation_order_count,
-        min(order_date) filter (where order_type = 'sale') as first_order_date,
-        max(order_date) filter (where order_type = 'sale') as last_order_date,
+        min(order_date) filter (where is_sale_order) as first_order_date,
+        max(order_date) filter (where is_sale_order) as last_order_date,
         sum(gross_sales_amount) as gross_sales_amount,
         sum(cancellation_amount) as cancellation_amount,
         sum(net_revenue_amount) as net_revenue_amount,
-        avg(gross_sales_amount) filter (where order_type = 'sale') as avg_basket_amount,
-        avg(total_quantity) filter (where order_type = 'sale') as avg_basket_quantity,
-        arg_max(country_name, ordered_at) filter (where order_type = 'sale') as country_name,
-        arg_max(state, ordered_at) filter (where order_type = 'sale') as state
-    from {{ customer_orders }}
+        avg(gross_sales_amount) filter (where is_sale_order) as avg_basket_amount,
+        avg(total_quantity) filter (where is_sale_order) as avg_basket_quantity,
+        arg_max(country_name, ordered_at) filter (where is_sale_order) as country_name,
+        arg_max(state, ordered_at) filter (where is_sale_order) as state
+    from sale_orders_marked
     group by store, customer_key, customer_id, as_of_date
 ),
 

@@ -12,6 +12,7 @@ def model(dbt, session):
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         dbt.ref("churn_model_metrics").project(tables.BEST_MODEL_COLUMNS).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
+        campaign_capacity=dbt.config.get("campaign_capacity"),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
     )

@@ -53,8 +53,8 @@ monthly_activity as (
         store,
         cohort_month,
         months_since_first_order,
-        count(distinct customer_key) filter (where order_type = 'sale') as active_customers,
-        count(distinct order_id) filter (where order_type = 'sale') as sale_orders,
+        count(distinct customer_key) filter (where order_type = 'sale' and not is_cancelled) as active_customers,
+        count(distinct order_id) filter (where order_type = 'sale' and not is_cancelled) as sale_orders,
         sum(net_revenue_amount) as net_revenue_amount
     from orders_indexed
     group by store, cohort_month, months_since_first_order

@@ -26,7 +26,9 @@ The rules, restated in plain words as the marts document them:
   time = delivered on or before the estimated calendar day; delivery days = delivery day -
   purchase day.
 - RFM: as of the day after the store's last order (of any kind); recency = as-of day - last
-  sale day; frequency = sale orders; monetary = net revenue of all the customer's orders.
+  sale day; frequency = sale orders kept (Olist: neither canceled nor unavailable, the one
+  definition of a sale order the customer models share); monetary = net revenue of all the
+  customer's orders.
   Scores 1 + floor(5 (rank - 1) / (n - 1)), capped at 5, ties sharing the lowest rank, ranked
   worst to best; FM = ceil((F + M) / 2); the segment from the R x FM grid.
 """
@@ -266,11 +268,13 @@ def tables_sql(data: Path) -> str:
         create table all_orders as
         select
             'online_retail' as store, invoice_no as order_id, customer_id, ordered_at,
-            cast(ordered_at as date) as order_date, order_kind, net_revenue
+            cast(ordered_at as date) as order_date, order_kind, net_revenue,
+            order_kind = 'sale' as is_kept_sale
         from or_invoices
         union all
         select
-            'olist', order_id, person, purchased_at, cast(purchased_at as date), 'sale', gmv
+            'olist', order_id, person, purchased_at, cast(purchased_at as date), 'sale', gmv,
+            order_status not in ('canceled', 'unavailable')
         from olist_order_facts;
 
         create table customers as
@@ -282,15 +286,15 @@ def tables_sql(data: Path) -> str:
             all_orders.store,
             all_orders.customer_id,
             as_of.as_of_date,
-            min(all_orders.order_date) filter (where all_orders.order_kind = 'sale') as first_order_date,
-            max(all_orders.order_date) filter (where all_orders.order_kind = 'sale') as last_order_date,
-            count(*) filter (where all_orders.order_kind = 'sale') as frequency,
+            min(all_orders.order_date) filter (where all_orders.is_kept_sale) as first_order_date,
+            max(all_orders.order_date) filter (where all_orders.is_kept_sale) as last_order_date,
+            count(*) filter (where all_orders.is_kept_sale) as frequency,
             coalesce(sum(all_orders.net_revenue), 0) as monetary
         from all_orders
         inner join as_of on all_orders.store = as_of.store
         where all_orders.customer_id is not null
         group by all_orders.store, all_orders.customer_id, as_of.as_of_date
-        having count(*) filter (where all_orders.order_kind = 'sale') > 0;
+        having count(*) filter (where all_orders.is_kept_sale) > 0;
     """
 
 
@@ -618,7 +622,7 @@ class RealReference:
                     select
                         all_orders.store,
                         all_orders.customer_id,
-                        all_orders.order_kind,
+                        all_orders.is_kept_sale,
                         all_orders.net_revenue,
                         cast(date_trunc('month', customers.first_order_date) as date) as cohort,
                         greatest(0, (year(all_orders.order_date) - year(customers.first_order_date)) * 12
@@ -628,7 +632,7 @@ class RealReference:
                         on all_orders.store = customers.store and all_orders.customer_id = customers.customer_id
                 )
                 select store, cohort, months,
-                       count(distinct customer_id) filter (where order_kind = 'sale'),
+                       count(distinct customer_id) filter (where is_kept_sale),
                        coalesce(sum(net_revenue), 0)
                 from indexed group by all
                 """

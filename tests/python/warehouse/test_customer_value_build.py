@@ -3,10 +3,101 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
+import duckdb
 import pytest
-from helpers import CUSTOMER_VALUE_CHECKS
+from helpers import CUSTOMER_VALUE_CHECKS, REPO_ROOT, dbt_build_command
 
 
 @pytest.mark.parametrize("check", CUSTOMER_VALUE_CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
 def test_synthetic_customer_value_tables(synthetic_build, check):
     check(synthetic_build)
+
+
+# The columns of ml.customer_value_examples that are outcomes (or made from them), not features.
+OUTCOME_COLUMNS = {"orders_next", "spend_next", "purchased_again", "is_positive"}
+# The models that make the features at a cutoff from marts.fct_orders, re-run on changed orders.
+FEATURE_MODELS = (
+    "int_customer_orders_snapshotted",
+    "int_customer_snapshots_measured",
+    "customer_feature_snapshots",
+    "customer_value_examples",
+)
+
+
+def _rows_by_key(con, table: str, columns: list[str], keys: tuple[str, ...]) -> dict:
+    """Each row of table (up to the store's leakage cutoff) by its key, its columns as text."""
+    selected = ", ".join(f"cast({column} as varchar)" for column in columns)
+    key_list = ", ".join(keys)
+    rows = con.execute(
+        f"select {key_list}, {selected} from {table} as t inner join leakage_cutoffs using (store) "
+        "where t.as_of_date <= leakage_cutoffs.cutoff"
+    ).fetchall()
+    return {row[: len(keys)]: row[len(keys) :] for row in rows}
+
+
+def test_every_feature_at_a_cutoff_ignores_the_orders_on_or_after_it(synthetic_build, tmp_path):
+    """Every feature column of the snapshots (marts.customer_feature_snapshots) and of the
+    labelled examples (ml.customer_value_examples), found from the tables' columns rather than
+    listed by hand: with every order on or after a store's cutoff changed (amounts x 7,
+    quantities x 3) and a copy of each added, the SQL and Python feature models re-run give
+    the same value in every feature column at that cutoff and before it, while the outcomes
+    change."""
+    workdir = tmp_path / "future_changed"
+    (workdir / ".build").mkdir(parents=True)
+    build_copy = workdir / ".build" / "warehouse.duckdb"
+    shutil.copy(synthetic_build.build_file, build_copy)
+    keys = ("store", "customer_key", "as_of_date")
+    with duckdb.connect(str(build_copy)) as con:
+        # Per store, a labelled cutoff in the middle of its history.
+        con.execute(
+            "create table main.leakage_cutoffs as select store, quantile_disc(as_of_date, 0.5) as cutoff "
+            "from ml.customer_value_examples group by store"
+        )
+        assert con.execute("select count(*) from main.leakage_cutoffs").fetchone()[0] == 2
+        columns = {
+            table: [
+                row[0]
+                for row in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                    "order by ordinal_position",
+                    table.split("."),
+                ).fetchall()
+                if row[0] not in keys
+            ]
+            for table in ("marts.customer_feature_snapshots", "ml.customer_value_examples")
+        }
+        features = {table: [c for c in found if c not in OUTCOME_COLUMNS] for table, found in columns.items()}
+        assert {"recency_days", "frequency", "monetary", "orders_last_30d"} <= set(
+            features["ml.customer_value_examples"]
+        )
+        before = {table: _rows_by_key(con, table, features[table], keys) for table in features}
+        outcomes_before = _rows_by_key(con, "ml.customer_value_examples", sorted(OUTCOME_COLUMNS), keys)
+        future = "from marts.fct_orders as o inner join main.leakage_cutoffs using (store) where o.order_date >= cutoff"
+        con.execute(
+            "insert into marts.fct_orders by name select o.* replace (o.order_key || ':copy' as order_key, "
+            f"o.order_id || ':copy' as order_id) {future}"
+        )
+        con.execute(
+            "update marts.fct_orders as o set net_revenue_amount = o.net_revenue_amount * 7, "
+            "gross_sales_amount = o.gross_sales_amount * 7, cancellation_amount = o.cancellation_amount * 7, "
+            "total_quantity = o.total_quantity * 3 from main.leakage_cutoffs as c "
+            "where o.store = c.store and o.order_date >= c.cutoff"
+        )
+    args, env, _ = dbt_build_command(workdir)
+    args[1] = "run"
+    completed = subprocess.run(
+        [*args, "--select", *FEATURE_MODELS], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
+    with duckdb.connect(str(build_copy), read_only=True) as con:
+        for table, table_features in features.items():
+            after = _rows_by_key(con, table, table_features, keys)
+            assert after.keys() == before[table].keys(), table
+            for position, column in enumerate(table_features):
+                changed = [key for key, row in after.items() if row[position] != before[table][key][position]]
+                assert not changed, f"{table}.{column} at {changed[0]} reads orders on or after its cutoff"
+        outcomes_after = _rows_by_key(con, "ml.customer_value_examples", sorted(OUTCOME_COLUMNS), keys)
+    assert outcomes_after != outcomes_before  # the change reached what happens after the cutoffs

@@ -225,6 +225,26 @@ def flag_top_share(probabilities, keys, share: float) -> tuple[np.ndarray, float
     return flagged, float(probabilities[order[count - 1]]) if count else float("nan")
 
 
+def campaign_share(capacity, scored_count: int) -> float | None:
+    """The share of scored customers a campaign of `capacity` reaches (var
+    churn_campaign_capacity for one store): a number up to 1 is a share, a whole number above
+    1 a count of customers; None or empty text: no limit."""
+    if capacity is None or str(capacity).strip() == "":
+        return None
+    try:
+        value = float(capacity)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not np.isfinite(value) or value < 0 or (value > 1 and not value.is_integer()):
+        raise ValueError(
+            f"var churn_campaign_capacity: got {capacity!r}, expected a share from 0 to 1, a whole number of "
+            "customers above 1, or empty"
+        )
+    if value <= 1:
+        return value
+    return min(value / scored_count, 1.0) if scored_count else 0.0
+
+
 def churn_probability(probabilities, target: str) -> np.ndarray:
     probabilities = np.asarray(probabilities, dtype=float)
     return probabilities if target == "churn" else 1.0 - probabilities

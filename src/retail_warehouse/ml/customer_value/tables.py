@@ -391,16 +391,19 @@ def churn_scores(
     examples: pd.DataFrame,
     metrics: pd.DataFrame,
     data_ends: pd.DataFrame,
+    campaign_capacity,
     seed: int,
     max_rows: int,
 ) -> pd.DataFrame:
     """Every current customer once, scored as of the day after the store's data end by the
     store's best classifier refitted on every labelled cutoff. Flags: the top flagged_share of
     the scored customers by probability, flagged_share being the share the threshold tuned
-    before validation flagged on the rows it was tuned on (the selection cutoff) (a probability threshold tuned on one
-    model does not carry over to the refitted one; a rank share does); threshold is the
-    refitted model's probability at that rank. A store without a validated model, and a
-    customer with a sale order after the data end, keep their rows, unscored."""
+    before validation flagged on the rows it was tuned on (the selection cutoff: a probability
+    threshold tuned on one model does not carry over to the refitted one; a rank share does),
+    at most the campaign capacity (var churn_campaign_capacity, per store: a share or a count
+    of customers; common.per_store); threshold is the refitted model's probability at that
+    rank. A store without a validated model, and a customer with a sale order after the data
+    end, keep their rows, unscored."""
     model = "churn_scores"
     examples = _prepared_examples(examples)
     best_models = _best_models(metrics)
@@ -442,7 +445,10 @@ def churn_scores(
             probability = churn.positive_probability(estimator, scored)
             churn_probability = churn.churn_probability(probability, best["target_name"])
             reference = examples.loc[examples["store"] == store, list(FEATURES)].median()
-            flagged, threshold = churn.flag_top_share(probability, scored["customer_key"], best["flagged_share"])
+            share, flag_rule = _flag_share(
+                best, per_store(campaign_capacity, store, "churn_campaign_capacity"), len(scored)
+            )
+            flagged, threshold = churn.flag_top_share(probability, scored["customer_key"], share)
             frame.loc[scorable, "model_name"] = best["model_name"]
             frame.loc[scorable, "target_name"] = best["target_name"]
             frame.loc[scorable, "horizon_days"] = int(best["horizon_days"])
@@ -452,10 +458,7 @@ def churn_scores(
             frame.loc[scorable, "is_flagged"] = flagged
             frame.loc[scorable, "risk_band"] = churn.risk_band(churn_probability)
             frame.loc[scorable, "top_drivers"] = churn.top_drivers(estimator, scored, reference)
-            frame.loc[scorable, "flag_rule"] = (
-                f"top {best['flagged_share']:.1%} by {best['target_name']} probability: the share the F1-best "
-                f"threshold ({float(best['threshold']):.3g}) flagged at the selection cutoff it was tuned on"
-            )
+            frame.loc[scorable, "flag_rule"] = flag_rule
         frames.append(frame)
     return typed_table(
         frames,
@@ -465,6 +468,24 @@ def churn_scores(
             "is_flagged:bool risk_band:str top_drivers:str flag_rule:str"
         ),
     )
+
+
+def _flag_share(best: pd.Series, capacity, scored_count: int) -> tuple[float, str]:
+    """The share of the scored customers flagged and the rule stated: the share the F1-best
+    threshold flagged at its selection cutoff, capped by the campaign capacity."""
+    tuned_share = float(best["flagged_share"])
+    tuned = (
+        f"the share the F1-best threshold ({float(best['threshold']):.3g}) flagged at the selection cutoff it "
+        f"was tuned on ({tuned_share:.1%})"
+    )
+    capacity_share = churn.campaign_share(capacity, scored_count)
+    if capacity_share is not None and capacity_share < tuned_share:
+        return capacity_share, (
+            f"top {capacity_share:.1%} by {best['target_name']} probability: the campaign capacity (var "
+            f"churn_campaign_capacity = {capacity}), below {tuned}"
+        )
+    within = "" if capacity_share is None else f", within the campaign capacity ({capacity_share:.1%})"
+    return tuned_share, f"top {tuned_share:.1%} by {best['target_name']} probability: {tuned}{within}"
 
 
 # --- ml.customer_value_metrics -------------------------------------------------------------

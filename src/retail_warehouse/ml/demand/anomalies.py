@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.common import sample_positions, single_threaded
+from retail_warehouse.ml.common import hash_sample_positions, single_threaded
 from retail_warehouse.ml.demand.seasonality import robust_scores
 
 # A detector needs a few rows to learn what is normal.
@@ -89,27 +89,36 @@ def model_matrix(features: pd.DataFrame) -> np.ndarray:
     return (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
 
 
-def detector_scores(matrix: np.ndarray, settings: DetectorSettings) -> pd.DataFrame:
+def _sample_by_key(keys, size: int, seed: int) -> np.ndarray:
+    """The positions of a seeded hash sample of the keys (common.hash_sample_positions), in
+    key order: the fitted model depends on which entities there are, not on their rows."""
+    keys = np.asarray(keys, dtype=str)
+    rows = hash_sample_positions(keys, size, seed)
+    return rows[np.argsort(keys[rows], kind="stable")]
+
+
+def detector_scores(matrix: np.ndarray, keys, settings: DetectorSettings) -> pd.DataFrame:
     """Scores (higher = more unusual) and flags of the three detectors on every row.
 
     IsolationForest on all rows; the One-Class SVM (nu = contamination) and the autoencoder
-    fitted on seeded samples and applied to all rows. Each flags the rows whose score is
+    fitted on seeded samples drawn by a hash of each row's key (`keys`, the order or customer
+    key: a new order does not reshuffle who else is sampled) and applied to all rows. Each flags the rows whose score is
     above its (1 - contamination) quantile: the SVM's own boundary, drawn on a sample
     around dense clusters of identical orders, would flag far more."""
     from sklearn.ensemble import IsolationForest
     from sklearn.neural_network import MLPRegressor
     from sklearn.svm import OneClassSVM
 
-    n_rows, n_features = matrix.shape
+    n_features = matrix.shape[1]
     with single_threaded():
         forest = IsolationForest(n_estimators=100, random_state=settings.seed).fit(matrix)
         forest_score = -forest.score_samples(matrix)
 
-        svm_rows = sample_positions(n_rows, settings.svm_sample_size, settings.seed)
+        svm_rows = _sample_by_key(keys, settings.svm_sample_size, settings.seed)
         svm = OneClassSVM(kernel="rbf", gamma="scale", nu=settings.contamination).fit(matrix[svm_rows])
         svm_score = -svm.decision_function(matrix)
 
-        autoencoder_rows = sample_positions(n_rows, settings.autoencoder_sample_size, settings.seed + 1)
+        autoencoder_rows = _sample_by_key(keys, settings.autoencoder_sample_size, settings.seed + 1)
         bottleneck = max(2, n_features // 3)
         autoencoder = MLPRegressor(
             hidden_layer_sizes=(2 * bottleneck, bottleneck, 2 * bottleneck),
@@ -168,13 +177,15 @@ def reasons(features: pd.DataFrame, rows: np.ndarray, top: int = REASON_FEATURES
     return texts
 
 
-def entity_anomalies(entities: pd.DataFrame, features: pd.DataFrame, settings: DetectorSettings) -> pd.DataFrame:
-    """The entities (orders or customers of one store, sorted by key) that at least one
+def entity_anomalies(
+    entities: pd.DataFrame, features: pd.DataFrame, key_column: str, settings: DetectorSettings
+) -> pd.DataFrame:
+    """The entities (orders or customers of one store, sorted by key_column) that at least one
     detector flags, with all three scores, the flags, their count and the reason. Fewer
     than MIN_ROWS entities: none (too few to tell normal from unusual)."""
     if len(entities) < MIN_ROWS:
         return pd.DataFrame()
-    scores = detector_scores(model_matrix(features), settings)
+    scores = detector_scores(model_matrix(features), entities[key_column].to_numpy(), settings)
     flag_columns = ["is_isolation_forest_outlier", "is_one_class_svm_outlier", "is_autoencoder_outlier"]
     scores["method_count"] = scores[flag_columns].sum(axis=1).astype("int32")
     # The combined score: the mean of the three detectors' percentile ranks.
@@ -252,7 +263,7 @@ def assemble_anomalies(
         frames.append(days)
     for store in sorted(set(orders["store"]) | set(customers["store"])):
         store_orders = orders[orders["store"] == store].sort_values("order_key").reset_index(drop=True)
-        found = entity_anomalies(store_orders, order_features(store_orders), settings)
+        found = entity_anomalies(store_orders, order_features(store_orders), "order_key", settings)
         if log is not None:
             log(f"{store}: {len(found)} of {len(store_orders)} orders flagged")
         if not found.empty:
@@ -260,7 +271,7 @@ def assemble_anomalies(
                 found.assign(entity_type="order", entity_key=found["order_key"], anomaly_date=found["order_date"])
             )
         store_customers = customers[customers["store"] == store].sort_values("customer_key").reset_index(drop=True)
-        found = entity_anomalies(store_customers, customer_features(store_customers), settings)
+        found = entity_anomalies(store_customers, customer_features(store_customers), "customer_key", settings)
         if log is not None:
             log(f"{store}: {len(found)} of {len(store_customers)} customers flagged")
         if not found.empty:

@@ -392,9 +392,9 @@ def measured(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     ).rename(columns={"first": "first_order_date", "last": "last_order_date"})
 
 
-def build_tables(orders: pd.DataFrame, data_end=None):
+def build_tables(orders: pd.DataFrame, data_end=None, capacity=None):
     """Every table of the area on `orders`; data_end: the store's data end (default: the
-    last order day)."""
+    last order day); capacity: var churn_campaign_capacity (default: no limit)."""
     if orders.empty:
         snapshots = measured(orders, D("2011-01-01")).iloc[:0]
         features = snapshots
@@ -416,7 +416,7 @@ def build_tables(orders: pd.DataFrame, data_end=None):
         "metrics": metrics,
         "calibration": tables.churn_calibration(predictions),
         "importance": tables.churn_feature_importance(examples, metrics, 42, 5000),
-        "scores": tables.churn_scores(features, orders, examples, metrics, data_ends, 42, 5000),
+        "scores": tables.churn_scores(features, orders, examples, metrics, data_ends, capacity, 42, 5000),
         "value_metrics": (
             value_metrics := tables.customer_value_metrics(examples, snapshots, orders, data_ends, 42, 5000)
         ),

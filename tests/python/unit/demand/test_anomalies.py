@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retail_warehouse.ml.common import sample_positions
+from retail_warehouse.ml.common import hash_sample_positions
 from retail_warehouse.ml.demand import anomalies
 
 SETTINGS = anomalies.DetectorSettings(contamination=0.01, svm_sample_size=500, autoencoder_sample_size=1000, seed=42)
@@ -54,7 +54,7 @@ def make_orders(n=1500, seed=5) -> pd.DataFrame:
 
 def test_detectors_flag_the_extreme_orders_and_explain_why():
     orders = make_orders()
-    found = anomalies.entity_anomalies(orders, anomalies.order_features(orders), SETTINGS)
+    found = anomalies.entity_anomalies(orders, anomalies.order_features(orders), "order_key", SETTINGS)
     extreme = found.set_index("order_key").loc[["online_retail:581483", "online_retail:C581484"]]
     # The SVM's sample can hold an extreme order, which then sits on its boundary: two of
     # three detectors at least, IsolationForest and the autoencoder always.
@@ -76,26 +76,27 @@ def test_the_one_class_svm_flags_about_its_contamination_share(contamination):
     far = 8 * directions / np.linalg.norm(directions, axis=1, keepdims=True)
     matrix = np.vstack([rng.normal(size=(2990, 4)), far])
     settings = anomalies.DetectorSettings(contamination, svm_sample_size=800, autoencoder_sample_size=500, seed=3)
-    scores = anomalies.detector_scores(matrix, settings)
+    keys = [f"k{row:05d}" for row in range(len(matrix))]
+    scores = anomalies.detector_scores(matrix, keys, settings)
     flagged = scores["is_one_class_svm_outlier"].to_numpy()
     assert flagged.mean() == pytest.approx(contamination, abs=0.002)
     # A far point inside the SVM's sample becomes a support vector on its boundary; every
     # other one is flagged.
-    in_sample = set(sample_positions(len(matrix), settings.svm_sample_size, settings.seed))
+    in_sample = set(hash_sample_positions(keys, settings.svm_sample_size, settings.seed))
     unseen_far = [row for row in range(len(matrix) - 10, len(matrix)) if row not in in_sample]
     assert len(unseen_far) >= 5 and flagged[unseen_far].all()
 
 
 def test_detectors_are_seeded():
     orders = make_orders()
-    first = anomalies.entity_anomalies(orders, anomalies.order_features(orders), SETTINGS)
-    second = anomalies.entity_anomalies(orders, anomalies.order_features(orders), SETTINGS)
+    first = anomalies.entity_anomalies(orders, anomalies.order_features(orders), "order_key", SETTINGS)
+    second = anomalies.entity_anomalies(orders, anomalies.order_features(orders), "order_key", SETTINGS)
     pd.testing.assert_frame_equal(first, second)
 
 
 def test_too_few_entities_give_no_rows():
     orders = make_orders(n=10)
-    assert anomalies.entity_anomalies(orders, anomalies.order_features(orders), SETTINGS).empty
+    assert anomalies.entity_anomalies(orders, anomalies.order_features(orders), "order_key", SETTINGS).empty
 
 
 def test_daily_anomalies_use_the_threshold_both_ways():
@@ -153,3 +154,18 @@ def test_assemble_ranks_every_entity_type():
     ranks = result.groupby("entity_type")["anomaly_rank"].apply(lambda r: sorted(r) == list(range(1, len(r) + 1)))
     assert ranks.all()
     assert "online_retail:10000" in set(result.loc[result["entity_type"] == "customer", "entity_key"])
+
+
+def test_sampled_detectors_depend_on_the_entities_not_their_row_positions():
+    """The One-Class SVM and the autoencoder are fitted on samples drawn by a hash of the
+    order key: the same orders in another row order get the same scores (a sample by position
+    would fit other orders and move every score)."""
+    orders = make_orders()
+    matrix = anomalies.model_matrix(anomalies.order_features(orders))
+    keys = orders["order_key"].to_numpy()
+    settings = anomalies.DetectorSettings(0.01, svm_sample_size=600, autoencoder_sample_size=500, seed=3)
+    first = anomalies.detector_scores(matrix, keys, settings)
+    order = np.random.default_rng(1).permutation(len(keys))
+    shuffled = anomalies.detector_scores(matrix[order], keys[order], settings)
+    for column in ("one_class_svm_score", "autoencoder_score"):
+        np.testing.assert_allclose(shuffled[column].to_numpy(), first[column].to_numpy()[order], atol=1e-5)
