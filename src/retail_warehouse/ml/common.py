@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -135,6 +136,45 @@ def paired_difference_interval(
         rng=np.random.default_rng(seed),
     ).confidence_interval
     return {"difference": difference, "lower": float(interval.low), "upper": float(interval.high)}
+
+
+def paired_labelled_difference_interval(
+    statistic, labels, model_values, reference_values, seed: int, *, n_resamples: int = 1000, batch: int = 50
+) -> dict[str, float | None]:
+    """paired_difference_interval for a statistic of labels and values, statistic(labels,
+    values) such as a ROC-AUC: the difference over the same rows and its 95% percentile
+    interval from a seeded paired bootstrap of the rows (scipy.stats.bootstrap), resamples
+    whose labels hold one class skipped (the statistic is undefined there). All NaN when the
+    rows hold one class."""
+    from scipy.stats import DegenerateDataWarning, bootstrap
+
+    labels = np.asarray(labels, dtype=bool)
+    model_values = np.asarray(model_values, dtype=float)
+    reference_values = np.asarray(reference_values, dtype=float)
+    if labels.all() or not labels.any():
+        return {"difference": float("nan"), "lower": float("nan"), "upper": float("nan")}
+
+    def difference_of(sampled_labels, model, reference):
+        if sampled_labels.all() or not sampled_labels.any():
+            return np.nan
+        return statistic(sampled_labels, model) - statistic(sampled_labels, reference)
+
+    difference = float(difference_of(labels, model_values, reference_values))
+    with warnings.catch_warnings():
+        # scipy warns of the skipped (NaN) resamples; they are left out below.
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        resampled = bootstrap(
+            (labels, model_values, reference_values),
+            difference_of,
+            paired=True,
+            vectorized=False,
+            n_resamples=n_resamples,
+            batch=batch,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        ).bootstrap_distribution
+    lower, upper = np.nanquantile(resampled, [0.025, 0.975])
+    return {"difference": difference, "lower": float(lower), "upper": float(upper)}
 
 
 # --- Threads ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+from retail_warehouse.ml.common import paired_labelled_difference_interval
 from retail_warehouse.ml.customer_value.labels import FEATURES, OutOfTimeSplit, seeded_sample
 from retail_warehouse.ml.customer_value.metrics import f1_best_threshold
 
@@ -142,25 +143,13 @@ BOOTSTRAP_RESAMPLES = 500
 
 def paired_auc_gain(labels, probabilities, baseline_probabilities, seed: int) -> tuple[float, float, float]:
     """ROC-AUC of the model minus the baseline's on the same rows, and its 95% percentile
-    interval over BOOTSTRAP_RESAMPLES seeded paired resamples (resamples with one class are
-    skipped); NaNs when the rows hold one class."""
-    labels = np.asarray(labels, dtype=bool)
-    probabilities = np.asarray(probabilities, dtype=float)
-    baseline_probabilities = np.asarray(baseline_probabilities, dtype=float)
-    if labels.all() or not labels.any():
-        return float("nan"), float("nan"), float("nan")
-    gain = roc_auc_score(labels, probabilities) - roc_auc_score(labels, baseline_probabilities)
-    generator = np.random.default_rng(seed)
-    gains = []
-    for _ in range(BOOTSTRAP_RESAMPLES):
-        rows = generator.integers(0, len(labels), len(labels))
-        if labels[rows].all() or not labels[rows].any():
-            continue
-        gains.append(
-            roc_auc_score(labels[rows], probabilities[rows]) - roc_auc_score(labels[rows], baseline_probabilities[rows])
-        )
-    lower, upper = np.quantile(gains, [0.025, 0.975])
-    return float(gain), float(lower), float(upper)
+    interval over BOOTSTRAP_RESAMPLES seeded paired resamples (common.
+    paired_labelled_difference_interval: resamples with one class are skipped); NaNs when the
+    rows hold one class."""
+    gain = paired_labelled_difference_interval(
+        roc_auc_score, labels, probabilities, baseline_probabilities, seed, n_resamples=BOOTSTRAP_RESAMPLES
+    )
+    return gain["difference"], gain["lower"], gain["upper"]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ history is too short to label or validate, saying why. Models are fitted on one 
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from retail_warehouse.ml.customer_value import churn, next_order, spend
 from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
     SNAPSHOT_FEATURES,
+    OutOfTimeSplit,
     as_of_scoring_date,
     assert_features_ignore_future,
     attach_features,
@@ -141,6 +143,25 @@ def _store_split(store_examples: pd.DataFrame):
     validation = store_examples.loc[store_examples["split"] == "validation", "as_of_date"]
     split = out_of_time_split([*training, *validation.unique()], horizon)
     return horizon, store_examples["target_name"].iloc[0], split
+
+
+class ValidationStore(NamedTuple):
+    """One store's labelled examples, horizon, out-of-time split and sale orders."""
+
+    store: str
+    examples: pd.DataFrame
+    horizon: int
+    split: OutOfTimeSplit
+    orders: pd.DataFrame
+
+
+def _validation_stores(examples: pd.DataFrame, fct_orders: pd.DataFrame):
+    """The stores of the examples table (as read back, _prepared_examples) that have a
+    validation cutoff, in store order, each with its split and sale orders."""
+    for store, store_examples in examples.groupby("store", sort=True):
+        horizon, _, split = _store_split(store_examples)
+        if split.validation is not None:
+            yield ValidationStore(store, store_examples, horizon, split, _store_orders(fct_orders, store))
 
 
 # --- ml.churn_validation_predictions -------------------------------------------------------
@@ -582,9 +603,8 @@ def customer_value_metrics(
     model = "customer_value_metrics"
     examples = _prepared_examples(examples)
     rows = []
-    for store, store_examples in examples.groupby("store", sort=True):
-        horizon, _, split = _store_split(store_examples)
-        orders = _store_orders(fct_orders, store)
+    for validated in _validation_stores(examples, fct_orders):
+        store, store_examples, horizon, split, orders = validated
         if not split.is_usable:
             log_progress(model, f"{store}: no training cutoff before the validation cutoff: spend not validated")
             continue
@@ -866,11 +886,8 @@ def probability_alive_calibration(fct_orders: pd.DataFrame, examples: pd.DataFra
     model = "probability_alive_calibration"
     examples = _prepared_examples(examples)
     frames = []
-    for store, store_examples in examples.groupby("store", sort=True):
-        horizon, _, split = _store_split(store_examples)
-        if split.validation is None:
-            continue
-        orders = _store_orders(fct_orders, store)
+    for validated in _validation_stores(examples, fct_orders):
+        store, store_examples, horizon, split, orders = validated
         validation = store_examples[store_examples["split"] == "validation"]
         with timed_step(model, f"{store}: BG/NBD, MBG/NBD before {split.validation.date()}"):
             models = spend.fit_probabilistic_models(orders, split.validation)
@@ -911,12 +928,8 @@ def next_order_metrics(
     model = "next_order_metrics"
     examples = _prepared_examples(examples)
     rows = []
-    for store, store_examples in examples.groupby("store", sort=True):
-        _, _, split = _store_split(store_examples)
-        if split.validation is None:
-            continue
-        orders = _store_orders(fct_orders, store)
-        cutoff = split.validation
+    for validated in _validation_stores(examples, fct_orders):
+        store, orders, cutoff = validated.store, validated.orders, validated.split.validation
         name = chosen_transaction_model(value_metrics, store).model_name
         with timed_step(model, f"{store}: {name} before {cutoff.date()}"):
             fitted = spend.fit_probabilistic(orders, cutoff, name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from retail_warehouse.ml.customer_value import churn, tables
 from retail_warehouse.ml.customer_value.labels import (
@@ -97,6 +98,36 @@ def test_the_auc_gain_over_recency_has_a_seeded_paired_interval():
     gain, lower, upper = churn.paired_auc_gain(labels, better, recency, seed=1)
     assert 0 < lower < gain < upper
     assert churn.paired_auc_gain(labels, better, recency, seed=1) == (gain, lower, upper)
+
+
+def _hand_loop_auc_gain(labels, probabilities, baseline_probabilities, seed):
+    """The paired bootstrap churn.paired_auc_gain ran by hand before it used the shared
+    common.paired_labelled_difference_interval: 500 seeded resamples of the rows, the ones
+    holding one class skipped."""
+    gain = roc_auc_score(labels, probabilities) - roc_auc_score(labels, baseline_probabilities)
+    generator = np.random.default_rng(seed)
+    gains = []
+    for _ in range(churn.BOOTSTRAP_RESAMPLES):
+        rows = generator.integers(0, len(labels), len(labels))
+        if labels[rows].all() or not labels[rows].any():
+            continue
+        gains.append(
+            roc_auc_score(labels[rows], probabilities[rows]) - roc_auc_score(labels[rows], baseline_probabilities[rows])
+        )
+    return (gain, *np.quantile(gains, [0.025, 0.975]))
+
+
+@pytest.mark.parametrize("rows, positive_rate", [(2000, 0.3), (40, 0.05)])
+def test_the_auc_gain_interval_is_the_shared_bootstrap_with_the_same_figures(rows, positive_rate):
+    # With 40 rows and 5% positives many resamples hold one class: they are skipped, as before.
+    rng = np.random.default_rng(2)
+    labels = rng.random(rows) < positive_rate
+    labels[0] = True
+    recency = labels * 0.5 + rng.random(rows)
+    model = labels * 0.8 + rng.random(rows)
+    assert churn.paired_auc_gain(labels, model, recency, seed=7) == pytest.approx(
+        _hand_loop_auc_gain(labels, model, recency, seed=7), abs=1e-12
+    )
 
 
 def _metrics_rows(rows):

@@ -490,3 +490,28 @@ def test_every_outcome_window_ends_by_the_store_data_end():
     examples = built["examples"]
     windows_end = pd.to_datetime(examples["as_of_date"]) + pd.to_timedelta(examples["horizon_days"], unit="D")
     assert (windows_end <= first_day_past).all()
+
+
+def test_churn_flags_stop_at_the_campaign_capacity():
+    # The F1-best threshold can flag most customers (73% of Online Retail): a campaign reaches
+    # at most var churn_campaign_capacity of them, a share or a count, and flag_rule says so.
+    orders = store_orders(300, months=14, seed=4)
+    built = build_tables(orders)
+    best = built["metrics"][built["metrics"]["is_best"]].iloc[0]
+    uncapped = built["scores"][built["scores"]["is_flagged"].notna()]
+    assert uncapped["is_flagged"].sum() == round(best["flagged_share"] * len(uncapped))
+    data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [orders["order_date"].max()]})
+    arguments = (built["features"], orders, built["examples"], built["metrics"], data_ends)
+    for capacity, expected in ((0.05, round(0.05 * len(uncapped))), ({"tiny": 7}, 7)):
+        assert expected < uncapped["is_flagged"].sum()
+        scores = tables.churn_scores(*arguments, capacity, 42, 5000)
+        scored = scores[scores["is_flagged"].notna()]
+        assert scored["is_flagged"].sum() == expected
+        assert scored["flag_rule"].str.contains("campaign capacity").all()
+    # A capacity above the tuned share leaves the tuned share.
+    scores = tables.churn_scores(*arguments, 1.0, 42, 5000)
+    assert scores["is_flagged"].sum() == uncapped["is_flagged"].sum()
+    with pytest.raises(ValueError, match="churn_campaign_capacity"):
+        churn.campaign_share("ten", 100)
+    with pytest.raises(ValueError, match="churn_campaign_capacity"):
+        churn.campaign_share(2.5, 100)
