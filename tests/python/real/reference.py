@@ -434,7 +434,13 @@ class RealReference:
             "orders": orders,
             "items": self.scalar("select count(*) from olist_items"),
             "persons": persons,
-            "repeat_persons": self.scalar("select count(*) from customers where store = 'olist' and frequency > 1"),
+            # MANIFEST.md's figure: persons with more than one order of any status.
+            "repeat_persons": self.scalar(
+                "select count(*) from (select person from olist_order_facts group by person having count(*) > 1)"
+            ),
+            # The RFM's customers: persons with a sale order kept (neither canceled nor unavailable).
+            "customers": self.scalar("select count(*) from customers where store = 'olist'"),
+            "repeat_customers": self.scalar("select count(*) from customers where store = 'olist' and frequency > 1"),
             "delivered": delivered,
             "measured": measured,
             "on_time": on_time,
@@ -472,7 +478,8 @@ class RealReference:
 
     @cached_property
     def olist_mean_installments(self) -> float:
-        """Mean over persons of their orders' mean instalments (an order's most instalments)."""
+        """Mean over the RFM's Olist customers (persons with a sale order kept) of their orders'
+        mean instalments (an order's most instalments)."""
         return self.scalar(
             """
             select avg(per_person) from (
@@ -481,6 +488,7 @@ class RealReference:
                     select order_id, max(installments) as installments from olist_payments group by order_id
                 ) as payments
                 inner join olist_order_facts as facts on payments.order_id = facts.order_id
+                where facts.person in (select customer_id from customers where store = 'olist')
                 group by facts.person
             )
             """
