@@ -1,15 +1,15 @@
 """ml.retention_tests: log-rank tests of equal time to next order between groups."""
 
-from retail_warehouse.ml.common import measured_model
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.retention import tables
 
 
+@measured
 def model(dbt, session):
-    with measured_model(dbt.this.identifier):
-        orders = dbt.ref("fct_orders")
-        return tables.retention_tests(
-            orders.filter(tables.SALE_ORDERS).project("store, customer_key, order_date").distinct().order("all").df(),
-            dbt.ref("store_data_ends").project(tables.END_DATE_COLUMNS).df(),
-            dbt.ref("dim_customers").project("store, customer_key, country_name, state").order("customer_key").df(),
-            dbt.ref("customer_rfm").project("customer_key, rfm_segment").order("customer_key").df(),
-        )
+    orders = dbt.ref("fct_orders")
+    return tables.retention_tests(
+        orders.filter(tables.SALE_ORDERS).project("store, customer_key, order_date").distinct().order("all").df(),
+        dbt.ref("store_data_ends").project(tables.END_DATE_COLUMNS).df(),
+        dbt.ref("dim_customers").project("store, customer_key, country_name, state").order("customer_key").df(),
+        dbt.ref("customer_rfm").project("customer_key, rfm_segment").order("customer_key").df(),
+    )

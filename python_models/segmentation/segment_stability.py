@@ -1,18 +1,18 @@
 """ml.segment_stability: ARI of the chosen segmentation on rolling monthly snapshots (per
 elapsed month) and on bootstrap refits (retail_warehouse.ml.segmentation.stability)."""
 
-from retail_warehouse.ml.common import measured_model
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.segmentation import tables
 from retail_warehouse.ml.segmentation.clustering import SegmentationConfig
 
 
+@measured
 def model(dbt, session):
-    with measured_model(dbt.this.identifier):
-        return tables.segment_stability(
-            dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
-            dbt.ref("customer_feature_snapshots").project(tables.SNAPSHOT_COLUMNS).df(),
-            dbt.ref("segmentation_model_selection").project("store, method, k, eps, min_samples, is_chosen").df(),
-            SegmentationConfig(seed=int(dbt.config.get("seed"))),
-            threshold=float(dbt.config.get("ari_threshold")),
-            bootstrap_resamples=int(dbt.config.get("bootstrap_resamples")),
-        )
+    return tables.segment_stability(
+        dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
+        dbt.ref("customer_feature_snapshots").project(tables.SNAPSHOT_COLUMNS).df(),
+        dbt.ref("segmentation_model_selection").project("store, method, k, eps, min_samples, is_chosen").df(),
+        SegmentationConfig(seed=int(dbt.config.get("seed"))),
+        threshold=float(dbt.config.get("ari_threshold")),
+        bootstrap_resamples=int(dbt.config.get("bootstrap_resamples")),
+    )

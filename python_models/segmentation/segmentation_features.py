@@ -1,14 +1,14 @@
 """ml.segmentation_features: which customer features the segmentation uses per store, and why
 (retail_warehouse.ml.segmentation.features)."""
 
-from retail_warehouse.ml.common import measured_model
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.segmentation import tables
 from retail_warehouse.ml.segmentation.clustering import SegmentationConfig
 
 
+@measured
 def model(dbt, session):
-    with measured_model(dbt.this.identifier):
-        return tables.segmentation_features(
-            dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
-            SegmentationConfig(seed=int(dbt.config.get("seed"))),
-        )
+    return tables.segmentation_features(
+        dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
+        SegmentationConfig(seed=int(dbt.config.get("seed"))),
+    )

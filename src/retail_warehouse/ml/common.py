@@ -4,6 +4,7 @@ model's duration and peak memory."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
@@ -267,3 +268,16 @@ def measured_model(model: str):
         if path:
             with _running_lock, open(path, "a") as log:
                 log.write(json.dumps(record) + "\n")
+
+
+def measured(model_function):
+    """Decorates the model(dbt, session) function of a dbt Python model: its whole run,
+    reading the inputs included, is measured_model(<the model's name>). (dbt's parser wants the
+    function body to end in its return, so a decorator rather than a with block.)"""
+
+    @functools.wraps(model_function)
+    def model(dbt, session):
+        with measured_model(dbt.this.identifier):
+            return model_function(dbt, session)
+
+    return model

@@ -13,6 +13,7 @@ import pytest
 
 from retail_warehouse.ml.common import (
     RESOURCES_LOG_ENV,
+    measured,
     measured_model,
     paired_difference_interval,
     per_store,
@@ -140,3 +141,19 @@ def test_measured_model_records_a_failed_model(tmp_path, monkeypatch):
     with pytest.raises(ValueError), measured_model("broken"):
         raise ValueError("bad input")
     assert json.loads(log.read_text())["outcome"] == "failed"
+
+
+def test_measured_dbt_model_is_named_after_its_table(tmp_path, monkeypatch):
+    log = tmp_path / "resources.jsonl"
+    monkeypatch.setenv(RESOURCES_LOG_ENV, str(log))
+
+    class FakeDbt:
+        class this:
+            identifier = "some_table"
+
+    @measured
+    def model(dbt, session):
+        return pd.DataFrame({"a": [session]})
+
+    assert model(FakeDbt(), 7)["a"].tolist() == [7]
+    assert json.loads(log.read_text())["model"] == "some_table"
