@@ -42,12 +42,23 @@ class Interactions:
         return binary
 
 
-def build_interactions(lines: pd.DataFrame, items: np.ndarray | None = None) -> Interactions:
-    """Interactions of `lines` (columns customer_key, basket_key, item_key). With `items`
-    given, the item axis is that (lines of other items are dropped); otherwise the items of
-    lines in popularity order."""
+def basket_counts(lines: pd.DataFrame) -> pd.DataFrame:
+    """Baskets per customer and item (columns customer_key, item_key, baskets) of `lines`
+    (columns customer_key, basket_key, item_key); the warehouse counts them in DuckDB
+    (baskets.customer_item_counts)."""
     pairs = lines[["customer_key", "basket_key", "item_key"]].drop_duplicates()
-    counts = pairs.groupby(["customer_key", "item_key"], sort=True).size().rename("baskets").reset_index()
+    return pairs.groupby(["customer_key", "item_key"], sort=True).size().rename("baskets").reset_index()
+
+
+def build_interactions(lines: pd.DataFrame, items: np.ndarray | None = None) -> Interactions:
+    """Interactions of `lines` (columns customer_key, basket_key, item_key)."""
+    return interactions_from_counts(basket_counts(lines), items)
+
+
+def interactions_from_counts(counts: pd.DataFrame, items: np.ndarray | None = None) -> Interactions:
+    """Interactions of baskets per customer and item (columns customer_key, item_key,
+    baskets). With `items` given, the item axis is that (other items are dropped); otherwise
+    the items of `counts` in popularity order."""
     if items is None:
         popularity = counts.groupby("item_key").size().rename("customers").reset_index()
         popularity = popularity.sort_values(["customers", "item_key"], ascending=[False, True], kind="stable")
@@ -76,49 +87,71 @@ def item_item_similarity(binary: sparse.csr_matrix) -> sparse.csr_matrix:
     return similarity
 
 
+RULE_COLUMNS = [
+    "antecedent_key",
+    "consequent_key",
+    "pair_baskets",
+    "antecedent_baskets",
+    "consequent_baskets",
+    "support",
+    "confidence",
+    "lift",
+]
+
+
+def pair_threshold(n_baskets: int, min_support: float, min_pair_baskets: int) -> int:
+    """Baskets a pair of items must share to give rules."""
+    return max(min_pair_baskets, int(np.ceil(min_support * n_baskets)))
+
+
 def association_rules(
     baskets: pd.DataFrame, min_support: float, min_pair_baskets: int, max_consequents: int
 ) -> pd.DataFrame:
     """Rules antecedent -> consequent between pairs of items bought in the same basket
-    (columns basket_key, item_key): support = share of baskets with both, confidence =
-    P(consequent | antecedent), lift = confidence / P(consequent). A pair is kept when it is
-    in at least max(min_pair_baskets, min_support x baskets) baskets; per antecedent the
-    max_consequents rules of highest lift (then confidence, key)."""
-    columns = [
-        "antecedent_key",
-        "consequent_key",
-        "pair_baskets",
-        "antecedent_baskets",
-        "consequent_baskets",
-        "support",
-        "confidence",
-        "lift",
-    ]
+    (columns basket_key, item_key), counted here; the warehouse counts the pairs in DuckDB
+    (baskets.rule_counts) and calls rules_from_counts."""
     pairs = baskets[["basket_key", "item_key"]].drop_duplicates()
     if pairs.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=RULE_COLUMNS)
     basket_codes, basket_keys = pd.factorize(pairs["basket_key"], sort=True)
     item_codes, item_keys = pd.factorize(pairs["item_key"], sort=True)
     matrix = sparse.csr_matrix(
         (np.ones(len(pairs)), (basket_codes, item_codes)), shape=(len(basket_keys), len(item_keys))
     )
     co_baskets = sparse.triu((matrix.T @ matrix).tocsr(), k=1).tocoo()
-    item_baskets = np.asarray(matrix.sum(axis=0)).ravel()
-    threshold = max(min_pair_baskets, int(np.ceil(min_support * len(basket_keys))))
-    keep = co_baskets.data >= threshold
-    first, second, together = co_baskets.row[keep], co_baskets.col[keep], co_baskets.data[keep]
+    keep = co_baskets.data >= pair_threshold(len(basket_keys), min_support, min_pair_baskets)
+    pair_counts = pd.DataFrame(
+        {
+            "first_key": item_keys[co_baskets.row[keep]],
+            "second_key": item_keys[co_baskets.col[keep]],
+            "pair_baskets": co_baskets.data[keep].astype(int),
+        }
+    )
+    item_baskets = pd.Series(np.asarray(matrix.sum(axis=0)).ravel().astype(int), index=item_keys)
+    return rules_from_counts(pair_counts, item_baskets, len(basket_keys), max_consequents)
+
+
+def rules_from_counts(
+    pair_counts: pd.DataFrame, item_baskets: pd.Series, n_baskets: int, max_consequents: int
+) -> pd.DataFrame:
+    """Rules from the item pairs kept (columns first_key, second_key, pair_baskets: each
+    unordered pair once), the baskets of each item (item_key -> baskets) and the number of
+    baskets: support = share of baskets with both, confidence = P(consequent | antecedent),
+    lift = confidence / P(consequent); per antecedent the max_consequents rules of highest
+    lift (then confidence, key)."""
+    if pair_counts.empty:
+        return pd.DataFrame(columns=RULE_COLUMNS)
     # Each unordered pair gives two rules.
-    antecedent = np.concatenate([first, second])
-    consequent = np.concatenate([second, first])
-    together = np.concatenate([together, together])
-    n_baskets = len(basket_keys)
+    antecedent = np.concatenate([pair_counts["first_key"].to_numpy(), pair_counts["second_key"].to_numpy()])
+    consequent = np.concatenate([pair_counts["second_key"].to_numpy(), pair_counts["first_key"].to_numpy()])
+    together = np.tile(pair_counts["pair_baskets"].to_numpy(dtype=np.int64), 2)
     rules = pd.DataFrame(
         {
-            "antecedent_key": item_keys[antecedent],
-            "consequent_key": item_keys[consequent],
-            "pair_baskets": together.astype(int),
-            "antecedent_baskets": item_baskets[antecedent].astype(int),
-            "consequent_baskets": item_baskets[consequent].astype(int),
+            "antecedent_key": antecedent,
+            "consequent_key": consequent,
+            "pair_baskets": together,
+            "antecedent_baskets": item_baskets.reindex(antecedent).to_numpy(dtype=np.int64),
+            "consequent_baskets": item_baskets.reindex(consequent).to_numpy(dtype=np.int64),
         }
     )
     rules["support"] = rules["pair_baskets"] / n_baskets
@@ -130,7 +163,7 @@ def association_rules(
         kind="stable",
     )
     rules = rules.groupby("antecedent_key", sort=False).head(max_consequents)
-    return rules.reset_index(drop=True)[columns]
+    return rules.reset_index(drop=True)[RULE_COLUMNS]
 
 
 def confidence_matrix(rules: pd.DataFrame, items: np.ndarray) -> sparse.csr_matrix:

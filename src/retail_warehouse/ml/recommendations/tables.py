@@ -4,22 +4,24 @@ store's policy (policy.py) over its sale lines, store by store, and returns the 
 Inputs, projected in DuckDB by the models: the product sale lines of marts.fct_order_lines
 (postage, fees and cancelled items left out) in a stable order, marts.dim_products,
 marts.customer_features (store, customer_key, recency_days) and marts.store_data_ends (store,
-data_end_date)."""
+data_end_date). recommendation_metrics takes the lines and products as DuckDB relations and
+counts its inputs there (baskets.py): pandas sees customers x items and item pairs."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from retail_warehouse.ml.common import log_progress, schema, single_threaded, timed_step, typed_table
+from retail_warehouse.ml.recommendations import baskets
 from retail_warehouse.ml.recommendations.algorithms import association_rules, recommend
 from retail_warehouse.ml.recommendations.evaluation import (
     HEADLINE_PROTOCOL,
     compare_with_baselines,
-    evaluate_split,
-    split_by_date,
+    evaluate_baskets,
 )
 from retail_warehouse.ml.recommendations.policy import (
     ACTIVE_WITHIN_DAYS,
@@ -45,7 +47,7 @@ METRICS_SCHEMA = schema(
     "precision_at_k:float recall_at_k:float coverage:float catalogue_items:int hit_rate_vs_popularity:float "
     "is_serving_method:bool train_end_date:date test_end_date:date is_headline_protocol:bool is_baseline:bool "
     "best_baseline:str hit_rate_vs_best_baseline:float hit_rate_gain_lower_95:float hit_rate_gain_upper_95:float "
-    "beats_best_baseline:bool verdict:str"
+    "beats_best_baseline:bool verdict:str held_out_customers:int sampled_customers:int"
 )
 RECOMMENDATIONS_SCHEMA = schema(
     "store:str customer_key:str recommendation_rank:int product_key:str item_level:str item_key:str "
@@ -66,18 +68,23 @@ def product_associations(lines: pd.DataFrame, products: pd.DataFrame) -> pd.Data
 
 
 def recommendation_metrics(
-    lines: pd.DataFrame, products: pd.DataFrame, data_ends: pd.DataFrame, seed: int
+    lines: duckdb.DuckDBPyRelation,
+    products: duckdb.DuckDBPyRelation,
+    data_ends: pd.DataFrame,
+    seed: int,
+    max_customers: int,
 ) -> pd.DataFrame:
     """ml.recommendation_metrics: the evaluation split by date of every store (evaluation.py),
-    the held-out period ending at the store's data end (marts.store_data_ends)."""
+    the held-out period ending at the store's data end (marts.store_data_ends), on a seeded
+    hash sample of at most max_customers of the held-out customers."""
     model = "recommendation_metrics"
     data_end = data_ends.set_index("store")["data_end_date"]
+    stores = lines.query("lines", "select store, max(ordered_at) as last_at from lines group by all order by all")
     frames = []
-    for store in sorted(lines["store"].unique()):
-        store_lines = lines[lines["store"] == store]
-        end = pd.Timestamp(data_end.get(store, store_lines["ordered_at"].max())).date()
+    for store, last_at in stores.fetchall():
+        end = pd.Timestamp(data_end.get(store, last_at)).date()
         with timed_step(model, f"{store}: evaluation split by date, held out to {end}"):
-            metrics = _store_metrics(store_lines, products, store, end, seed)
+            metrics = _store_metrics(lines, products, store, end, seed, max_customers)
         if metrics.empty:
             log_progress(model, f"{store}: no customer buys both sides of the cutoff, nothing to evaluate")
         for row in metrics[metrics["is_serving_method"]].itertuples():
@@ -125,22 +132,27 @@ def _store_associations(lines: pd.DataFrame, products: pd.DataFrame, store: str)
 
 
 def _store_metrics(
-    lines: pd.DataFrame, products: pd.DataFrame, store: str, data_end: dt.date, seed: int
+    lines: duckdb.DuckDBPyRelation,
+    products: duckdb.DuckDBPyRelation,
+    store: str,
+    data_end: dt.date,
+    seed: int,
+    max_customers: int,
 ) -> pd.DataFrame:
     """ml.recommendation_metrics rows of one store: every evaluation level x method x
     protocol, trained up to data_end - holdout_days and scored on the days after, each
-    compared with the best baseline of its protocol."""
+    compared with the best baseline of its protocol. The customers scored are a seeded hash
+    sample of at most max_customers of those held out (held_out_customers, sampled_customers):
+    the models still learn from every customer's training baskets."""
     settings = settings_for(store)
     cutoff = data_end - dt.timedelta(days=settings.holdout_days)
     frames = []
     for level in settings.evaluation_levels:
-        items = item_lines(lines, products, level)
-        train_lines, test_lines = split_by_date(items[items["customer_key"].notna()], cutoff, data_end)
-        rule_baskets, _ = split_by_date(items, cutoff, data_end)
-        metrics, customer_hits = evaluate_split(
-            train_lines,
-            test_lines,
-            rule_baskets,
+        evaluation = evaluate_baskets(
+            baskets.basket_items(lines, products, level),
+            store,
+            cutoff,
+            data_end,
             RECOMMENDATIONS_PER_CUSTOMER,
             {
                 "min_support": settings.min_support,
@@ -149,16 +161,20 @@ def _store_metrics(
             },
             settings.n_components,
             seed,
+            max_customers,
         )
+        metrics = evaluation.metrics
         if metrics.empty:
             continue
-        metrics = compare_with_baselines(metrics, customer_hits, seed)
+        metrics = compare_with_baselines(metrics, evaluation.customer_hits, seed)
         metrics.insert(0, "store", store)
         metrics.insert(1, "item_level", level)
         metrics["is_serving_method"] = (metrics["method"] == settings.serving_method) & (level == settings.item_level)
         metrics["train_end_date"] = cutoff
         metrics["test_end_date"] = data_end
         metrics["is_headline_protocol"] = metrics["protocol"] == HEADLINE_PROTOCOL
+        metrics["held_out_customers"] = evaluation.held_out_customers
+        metrics["sampled_customers"] = evaluation.sampled_customers
         frames.append(metrics)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from retail_warehouse.ml.recommendations import algorithms, evaluation, policy, tables
+from retail_warehouse.ml.recommendations import algorithms, baskets, evaluation, policy, tables
+
+STORE = "online_retail"
 
 
 def lines_from(baskets: dict[str, tuple[str, str, list[str]]]) -> pd.DataFrame:
@@ -101,13 +106,36 @@ def two_taste_lines(customers_per_taste: int = 30) -> pd.DataFrame:
 RULES = {"min_support": 0.0, "min_pair_baskets": 1, "max_consequents": 5}
 
 
-def evaluate(lines: pd.DataFrame, cutoff: str, k: int, data_end: str = "2030-01-01", **settings) -> pd.DataFrame:
-    """evaluate_split and compare_with_baselines on lines split at `cutoff`."""
-    train, test = evaluation.split_by_date(lines, pd.Timestamp(cutoff).date(), pd.Timestamp(data_end).date())
-    metrics, hits = evaluation.evaluate_split(
-        train, test, train, k, settings.get("rules", RULES), settings.get("n_components", 2), seed=1
+def basket_relation(lines: pd.DataFrame) -> duckdb.DuckDBPyRelation:
+    """lines_from's lines as baskets.basket_items gives them: a DuckDB relation."""
+    frame = lines.assign(store=STORE, order_day=lines["ordered_at"].dt.date)
+    return duckdb.connect().from_df(frame[["store", "basket_key", "customer_key", "order_day", "item_key"]])
+
+
+def day(text: str) -> dt.date:
+    return pd.Timestamp(text).date()
+
+
+def evaluate(
+    lines: pd.DataFrame, cutoff: str, k: int, data_end: str = "2030-01-01", max_customers: int = 10**6, **settings
+) -> pd.DataFrame:
+    """evaluate_baskets and compare_with_baselines on lines split at `cutoff`."""
+    result = evaluation.evaluate_baskets(
+        basket_relation(lines),
+        STORE,
+        day(cutoff),
+        day(data_end),
+        k,
+        settings.get("rules", RULES),
+        settings.get("n_components", 2),
+        seed=1,
+        max_customers=max_customers,
     )
-    return evaluation.compare_with_baselines(metrics, hits, seed=1) if not metrics.empty else metrics
+    if result.metrics.empty:
+        return result.metrics
+    return evaluation.compare_with_baselines(result.metrics, result.customer_hits, seed=1).assign(
+        held_out_customers=result.held_out_customers, sampled_customers=result.sampled_customers
+    )
 
 
 def test_split_by_date_holds_out_later_lines_of_customers_with_history():
@@ -121,9 +149,69 @@ def test_split_by_date_holds_out_later_lines_of_customers_with_history():
             "b6": ("c2", "2020-03-02", ["y"]),  # after the data end (incomplete days): left out
         }
     )
-    train, test = evaluation.split_by_date(lines, pd.Timestamp("2020-01-31").date(), pd.Timestamp("2020-03-01").date())
-    assert set(train.basket_key) == {"b1", "b2", "b3"}
-    assert set(test.basket_key) == {"b4"}
+    relation = basket_relation(lines)
+    cutoff, data_end = day("2020-01-31"), day("2020-03-01")
+    assert baskets.held_out_customers(relation, STORE, cutoff, data_end).tolist() == ["c2"]
+    train = baskets.customer_item_counts(relation, STORE, through=cutoff)
+    assert train.values.tolist() == [["c1", "x", 1], ["c1", "y", 1], ["c2", "z", 1]]
+    test = baskets.customer_item_counts(relation, STORE, after=cutoff, through=data_end)
+    assert test.values.tolist() == [["c2", "x", 1], ["c3", "x", 1]]
+
+
+def test_evaluation_scores_a_seeded_hash_sample_of_the_held_out_customers():
+    lines = two_taste_lines()
+    full = evaluate(lines, "2020-01-15", k=2, n_components=4)
+    sampled = evaluate(lines, "2020-01-15", k=2, n_components=4, max_customers=25)
+    assert (full.held_out_customers == 60).all() and (full.sampled_customers == 60).all()
+    assert (sampled.held_out_customers == 60).all() and (sampled.sampled_customers == 25).all()
+    assert (sampled.evaluated_customers == 25).all()
+    again = evaluate(lines, "2020-01-15", k=2, n_components=4, max_customers=25)
+    pd.testing.assert_frame_equal(sampled, again)
+
+
+def test_rules_counted_in_duckdb_equal_the_rules_counted_in_pandas():
+    rng = np.random.default_rng(5)
+    rows = {
+        f"b{n:03d}": (f"c{n % 17}", "2020-01-01", list(rng.choice([f"i{m}" for m in range(12)], size=4)))
+        for n in range(300)
+    }
+    lines = lines_from(rows)
+    sizes = []
+    for min_support, min_pair_baskets in ((0.0, 1), (0.1, 5), (0.5, 5)):
+        in_pandas = algorithms.association_rules(lines, min_support, min_pair_baskets, max_consequents=20)
+        in_duckdb = algorithms.rules_from_counts(
+            *baskets.rule_counts(basket_relation(lines), STORE, min_support, min_pair_baskets), max_consequents=20
+        )
+        pd.testing.assert_frame_equal(in_duckdb, in_pandas, check_dtype=False)
+        sizes.append(len(in_pandas))
+    assert sizes[0] > sizes[1] > 0 and sizes[2] == 0
+
+
+def test_basket_items_in_duckdb_match_item_lines():
+    connection = duckdb.connect()
+    lines = pd.DataFrame(
+        {
+            "store": "olist",
+            "order_key": ["o1", "o1", "o2", "o3"],
+            "customer_key": ["c1", "c1", "c2", None],
+            "ordered_at": pd.to_datetime(
+                ["2020-01-01 10:00", "2020-01-01 10:00", "2020-01-02 09:00", "2020-01-03 08:00"]
+            ),
+            "product_key": ["p1", "p1", "p2", "p3"],
+        }
+    )
+    products = pd.DataFrame(
+        {"product_key": ["p1", "p2", "p3"], "product_name": "x", "category_name_english": ["toys", None, "toys"]}
+    )
+    items = baskets.basket_items(connection.from_df(lines), connection.from_df(products), "category")
+    rows = items.order("basket_key").fetchall()
+    assert rows == [
+        ("olist", "o1", "c1", dt.date(2020, 1, 1), "toys"),
+        ("olist", "o2", "c2", dt.date(2020, 1, 2), policy.NO_CATEGORY),
+        ("olist", "o3", None, dt.date(2020, 1, 3), "toys"),
+    ]
+    expected = policy.item_lines(lines, products, "category").drop_duplicates(["basket_key", "item_key"])
+    assert [row[4] for row in rows] == expected["item_key"].tolist()
 
 
 def test_collaborative_filtering_beats_popularity_when_tastes_differ():
@@ -212,10 +300,14 @@ def test_store_evaluation_splits_by_date_at_the_data_end():
         {"product_key": [f"p{n}" for n in range(5)], "product_name": "x", "category_name_english": None}
     )
     data_ends = pd.DataFrame({"store": ["online_retail"], "data_end_date": [pd.Timestamp("2020-06-01").date()]})
-    metrics = tables.recommendation_metrics(lines, products, data_ends, seed=1)
+    connection = duckdb.connect()
+    metrics = tables.recommendation_metrics(
+        connection.from_df(lines), connection.from_df(products), data_ends, seed=1, max_customers=1000
+    )
     assert (metrics.train_end_date == pd.Timestamp("2020-03-03").date()).all()
     assert (metrics.test_end_date == pd.Timestamp("2020-06-01").date()).all()
     assert (metrics.evaluated_customers == 30).all()
+    assert (metrics.held_out_customers == 30).all() and (metrics.sampled_customers == 30).all()
     assert set(metrics.method) == {"popularity", "buy_again", "association_rules", "item_item_cf", "svd"}
     assert set(metrics.loc[metrics.is_headline_protocol, "protocol"]) == {"new_items"}
 

@@ -1,0 +1,124 @@
+"""The recommenders' inputs counted in DuckDB from the sale lines, so that pandas holds
+customers x items and item pairs, never lines: baskets per customer and item, the
+customers held out by the evaluation, and the pair counts of the association rules.
+
+Every function takes the relation of basket_items (DuckDB relations of the models' session,
+or of any connection in tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from retail_warehouse.ml.recommendations.algorithms import pair_threshold
+from retail_warehouse.ml.recommendations.policy import NO_CATEGORY
+
+ITEM_KEYS = {
+    "product": "l.product_key",
+    "category": f"coalesce(p.category_name_english, '{NO_CATEGORY}')",
+}
+
+
+def basket_items(
+    lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBPyRelation, item_level: str
+) -> duckdb.DuckDBPyRelation:
+    """Each item of each sale basket once: store, basket_key (the order), customer_key (null
+    for a basket without a customer), order_day, item_key (product_key, or the product's
+    English category, NO_CATEGORY without one). `lines` has store, order_key, customer_key,
+    ordered_at, product_key; `products` product_key, category_name_english."""
+    if item_level not in ITEM_KEYS:
+        raise ValueError(f"unknown item level {item_level}")
+    joined = lines.set_alias("l").join(products.set_alias("p"), "l.product_key = p.product_key", how="left")
+    return joined.select(
+        "l.store, l.order_key as basket_key, l.customer_key, cast(l.ordered_at as date) as order_day, "
+        f"{ITEM_KEYS[item_level]} as item_key"
+    ).distinct()
+
+
+def _window(store: str, after: dt.date | None, through: dt.date | None) -> str:
+    conditions = [f"store = {_literal(store)}"]
+    if after is not None:
+        conditions.append(f"order_day > date '{after.isoformat()}'")
+    if through is not None:
+        conditions.append(f"order_day <= date '{through.isoformat()}'")
+    return " and ".join(conditions)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def customer_item_counts(
+    baskets: duckdb.DuckDBPyRelation, store: str, after: dt.date | None = None, through: dt.date | None = None
+) -> pd.DataFrame:
+    """Baskets per customer and item (customer_key, item_key, baskets) of the store's baskets
+    with a customer ordered after `after` and on or before `through` (None: no bound)."""
+    return baskets.query(
+        "baskets",
+        f"""
+        select customer_key, item_key, count(distinct basket_key) as baskets
+        from baskets
+        where {_window(store, after, through)} and customer_key is not null
+        group by all
+        order by all
+        """,
+    ).df()
+
+
+def held_out_customers(baskets: duckdb.DuckDBPyRelation, store: str, cutoff: dt.date, data_end: dt.date) -> np.ndarray:
+    """The customers (sorted) with baskets both on or before `cutoff` and after it up to
+    `data_end`: whom the evaluation split by date can score."""
+    keys = baskets.query(
+        "baskets",
+        f"""
+        select customer_key
+        from baskets
+        where {_window(store, None, data_end)} and customer_key is not null
+        group by customer_key
+        having min(order_day) <= date '{cutoff.isoformat()}' and max(order_day) > date '{cutoff.isoformat()}'
+        order by customer_key
+        """,
+    ).fetchnumpy()["customer_key"]
+    return np.asarray(keys, dtype=object)
+
+
+def rule_counts(
+    baskets: duckdb.DuckDBPyRelation,
+    store: str,
+    min_support: float,
+    min_pair_baskets: int,
+    through: dt.date | None = None,
+) -> tuple[pd.DataFrame, pd.Series, int]:
+    """What algorithms.rules_from_counts needs of the store's baskets (with or without a
+    customer) ordered on or before `through`: the item pairs in at least pair_threshold
+    baskets (first_key < second_key, pair_baskets), the baskets of each item and the number
+    of baskets. The pairs are counted by a self-join on the basket in DuckDB."""
+    window = _window(store, None, through)
+    n_baskets = baskets.query("baskets", f"select count(distinct basket_key) from baskets where {window}").fetchone()[0]
+    items = baskets.query(
+        "baskets",
+        f"""
+        select item_key, count(distinct basket_key) as baskets
+        from baskets where {window} group by item_key order by item_key
+        """,
+    ).df()
+    threshold = pair_threshold(n_baskets, min_support, min_pair_baskets)
+    pairs = baskets.query(
+        "baskets",
+        f"""
+        with basket_items as (
+            select distinct basket_key, item_key from baskets where {window}
+        )
+        select first.item_key as first_key, second.item_key as second_key, count(*) as pair_baskets
+        from basket_items as first
+        inner join basket_items as second
+            on first.basket_key = second.basket_key and first.item_key < second.item_key
+        group by all
+        having count(*) >= {int(threshold)}
+        order by all
+        """,
+    ).df()
+    return pairs, items.set_index("item_key")["baskets"], int(n_baskets)
