@@ -95,7 +95,8 @@ def rule_counts(
     """What algorithms.rules_from_counts needs of the store's baskets (with or without a
     customer) ordered on or before `through`: the item pairs in at least pair_threshold
     baskets (first_key < second_key, pair_baskets), the baskets of each item and the number
-    of baskets. The pairs are counted by a self-join on the basket in DuckDB."""
+    of baskets. The pairs are counted by a self-join on the basket in DuckDB, of the items
+    themselves in at least that many baskets (no other item can be in such a pair)."""
     window = _window(store, None, through)
     n_baskets = baskets.query("baskets", f"select count(distinct basket_key) from baskets where {window}").fetchone()[0]
     items = baskets.query(
@@ -111,10 +112,19 @@ def rule_counts(
         f"""
         with basket_items as (
             select distinct basket_key, item_key from baskets where {window}
+        ),
+
+        frequent_items as (
+            select item_key from basket_items group by item_key having count(*) >= {int(threshold)}
+        ),
+
+        frequent_basket_items as (
+            select basket_key, item_key from basket_items semi join frequent_items using (item_key)
         )
+
         select first.item_key as first_key, second.item_key as second_key, count(*) as pair_baskets
-        from basket_items as first
-        inner join basket_items as second
+        from frequent_basket_items as first
+        inner join frequent_basket_items as second
             on first.basket_key = second.basket_key and first.item_key < second.item_key
         group by all
         having count(*) >= {int(threshold)}
