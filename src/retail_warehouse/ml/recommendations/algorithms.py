@@ -42,19 +42,6 @@ class Interactions:
         return binary
 
 
-def basket_counts(lines: pd.DataFrame) -> pd.DataFrame:
-    """Baskets per customer and item (columns customer_key, item_key, baskets) of `lines`
-    (columns customer_key, basket_key, item_key); the warehouse counts them in DuckDB
-    (baskets.customer_item_counts)."""
-    pairs = lines[["customer_key", "basket_key", "item_key"]].drop_duplicates()
-    return pairs.groupby(["customer_key", "item_key"], sort=True).size().rename("baskets").reset_index()
-
-
-def build_interactions(lines: pd.DataFrame, items: np.ndarray | None = None) -> Interactions:
-    """Interactions of `lines` (columns customer_key, basket_key, item_key)."""
-    return interactions_from_counts(basket_counts(lines), items)
-
-
 def interactions_from_counts(counts: pd.DataFrame, items: np.ndarray | None = None) -> Interactions:
     """Interactions of baskets per customer and item (columns customer_key, item_key,
     baskets). With `items` given, the item axis is that (other items are dropped); otherwise
@@ -102,33 +89,6 @@ RULE_COLUMNS = [
 def pair_threshold(n_baskets: int, min_support: float, min_pair_baskets: int) -> int:
     """Baskets a pair of items must share to give rules."""
     return max(min_pair_baskets, int(np.ceil(min_support * n_baskets)))
-
-
-def association_rules(
-    baskets: pd.DataFrame, min_support: float, min_pair_baskets: int, max_consequents: int
-) -> pd.DataFrame:
-    """Rules antecedent -> consequent between pairs of items bought in the same basket
-    (columns basket_key, item_key), counted here; the warehouse counts the pairs in DuckDB
-    (baskets.rule_counts) and calls rules_from_counts."""
-    pairs = baskets[["basket_key", "item_key"]].drop_duplicates()
-    if pairs.empty:
-        return pd.DataFrame(columns=RULE_COLUMNS)
-    basket_codes, basket_keys = pd.factorize(pairs["basket_key"], sort=True)
-    item_codes, item_keys = pd.factorize(pairs["item_key"], sort=True)
-    matrix = sparse.csr_matrix(
-        (np.ones(len(pairs)), (basket_codes, item_codes)), shape=(len(basket_keys), len(item_keys))
-    )
-    co_baskets = sparse.triu((matrix.T @ matrix).tocsr(), k=1).tocoo()
-    keep = co_baskets.data >= pair_threshold(len(basket_keys), min_support, min_pair_baskets)
-    pair_counts = pd.DataFrame(
-        {
-            "first_key": item_keys[co_baskets.row[keep]],
-            "second_key": item_keys[co_baskets.col[keep]],
-            "pair_baskets": co_baskets.data[keep].astype(int),
-        }
-    )
-    item_baskets = pd.Series(np.asarray(matrix.sum(axis=0)).ravel().astype(int), index=item_keys)
-    return rules_from_counts(pair_counts, item_baskets, len(basket_keys), max_consequents)
 
 
 def rules_from_counts(
@@ -280,7 +240,7 @@ def batches(n_rows: int, n_items: int):
 
 
 def recommend(
-    lines: pd.DataFrame,
+    counts: pd.DataFrame,
     customers: np.ndarray,
     method: str,
     k: int,
@@ -288,16 +248,16 @@ def recommend(
     n_components: int,
     seed: int,
 ) -> pd.DataFrame:
-    """Top-k new items (never bought by the customer) for each of `customers`, from all of
-    `lines`, by `method`; items the method cannot score (score 0, also every item of a
+    """Top-k new items (never bought by the customer) for each of `customers`, from the
+    baskets per customer and item `counts` (customer_key, item_key, baskets), by `method`; items the method cannot score (score 0, also every item of a
     customer without history) are filled in popularity order. Columns customer_key,
     recommendation_rank, item_key, score, basis_item_key (the customer's item behind the
     score; none for popularity) and source (method, or popularity for
     fill-ins)."""
     columns = ["customer_key", "recommendation_rank", "item_key", "score", "basis_item_key", "source"]
-    if lines.empty or len(customers) == 0:
+    if counts.empty or len(customers) == 0:
         return pd.DataFrame(columns=columns)
-    train = build_interactions(lines)
+    train = interactions_from_counts(counts)
     scorer = Scorer(method, train, rules, n_components, seed)
     rows = np.searchsorted(train.customers, customers)
     rows = np.minimum(rows, len(train.customers) - 1)

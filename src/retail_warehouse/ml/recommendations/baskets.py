@@ -1,6 +1,7 @@
 """The recommenders' inputs counted in DuckDB from the sale lines, so that pandas holds
 customers x items and item pairs, never lines: baskets per customer and item, the
-customers held out by the evaluation, and the pair counts of the association rules.
+customers held out by the evaluation, the pair counts of the association rules and each
+category's best seller.
 
 Every function takes the relation of basket_items (DuckDB relations of the models' session,
 or of any connection in tests)."""
@@ -132,3 +133,27 @@ def rule_counts(
         """,
     ).df()
     return pairs, items.set_index("item_key")["baskets"], int(n_baskets)
+
+
+def category_best_sellers(lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBPyRelation, store: str) -> pd.Series:
+    """category -> the store's product of that category bought by the most distinct
+    customers (ties by key)."""
+    joined = lines.set_alias("l").join(products.set_alias("p"), "l.product_key = p.product_key", how="left")
+    buyers = (
+        joined.select(f"l.store, l.customer_key, l.product_key, {ITEM_KEYS['category']} as category")
+        .query(
+            "lines",
+            f"""
+        with buyers as (
+            select category, product_key, count(distinct customer_key) as buyers
+            from lines where store = {_literal(store)} group by all
+        )
+        select category, product_key
+        from buyers
+        qualify row_number() over (partition by category order by buyers desc, product_key) = 1
+        order by category
+        """,
+        )
+        .df()
+    )
+    return buyers.set_index("category")["product_key"]

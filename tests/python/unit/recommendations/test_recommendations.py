@@ -8,6 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from retail_warehouse.ml.recommendations import algorithms, baskets, evaluation, policy, tables
 
@@ -24,6 +25,23 @@ def lines_from(baskets: dict[str, tuple[str, str, list[str]]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def basket_relation(lines: pd.DataFrame) -> duckdb.DuckDBPyRelation:
+    """lines_from's lines as baskets.basket_items gives them: a DuckDB relation."""
+    frame = lines.assign(store=STORE, order_day=lines["ordered_at"].dt.date)
+    return duckdb.connect().from_df(frame[["store", "basket_key", "customer_key", "order_day", "item_key"]])
+
+
+def counts_of(lines: pd.DataFrame) -> pd.DataFrame:
+    """Baskets per customer and item of lines_from's lines, counted in DuckDB."""
+    return baskets.customer_item_counts(basket_relation(lines), STORE)
+
+
+def rules_of(lines: pd.DataFrame, min_support: float, min_pair_baskets: int, max_consequents: int) -> pd.DataFrame:
+    """The association rules of lines_from's baskets, pairs counted in DuckDB."""
+    counts = baskets.rule_counts(basket_relation(lines), STORE, min_support, min_pair_baskets)
+    return algorithms.rules_from_counts(*counts, max_consequents)
+
+
 def test_interactions_count_baskets_and_order_items_by_popularity():
     lines = lines_from(
         {
@@ -32,7 +50,7 @@ def test_interactions_count_baskets_and_order_items_by_popularity():
             "b3": ("c2", "2020-01-03", ["y", "z"]),
         }
     )
-    interactions = algorithms.build_interactions(lines)
+    interactions = algorithms.interactions_from_counts(counts_of(lines))
     assert list(interactions.items) == ["y", "x", "z"]  # y: 2 customers; x, z: 1 (by key)
     assert list(interactions.customers) == ["c1", "c2"]
     assert interactions.matrix.toarray().tolist() == [[2, 1, 0], [1, 0, 1]]
@@ -40,7 +58,7 @@ def test_interactions_count_baskets_and_order_items_by_popularity():
 
 def test_association_rules_support_confidence_lift():
     # 4 baskets: a+b twice, a alone, c alone.
-    baskets = lines_from(
+    lines = lines_from(
         {
             "b1": ("c1", "2020-01-01", ["a", "b"]),
             "b2": ("c2", "2020-01-01", ["a", "b"]),
@@ -48,7 +66,7 @@ def test_association_rules_support_confidence_lift():
             "b4": ("c4", "2020-01-01", ["c"]),
         }
     )
-    rules = algorithms.association_rules(baskets, min_support=0.0, min_pair_baskets=1, max_consequents=5)
+    rules = rules_of(lines, min_support=0.0, min_pair_baskets=1, max_consequents=5)
     a_to_b = rules[(rules.antecedent_key == "a") & (rules.consequent_key == "b")].iloc[0]
     b_to_a = rules[(rules.antecedent_key == "b") & (rules.consequent_key == "a")].iloc[0]
     assert a_to_b.support == pytest.approx(2 / 4)
@@ -58,7 +76,7 @@ def test_association_rules_support_confidence_lift():
     assert a_to_b.lift == pytest.approx(0.5 / (0.75 * 0.5))
     assert b_to_a.lift == pytest.approx(a_to_b.lift)
     assert len(rules) == 2  # c is never bought with anything
-    strict = algorithms.association_rules(baskets, min_support=0.6, min_pair_baskets=1, max_consequents=5)
+    strict = rules_of(lines, min_support=0.6, min_pair_baskets=1, max_consequents=5)
     assert strict.empty
 
 
@@ -70,7 +88,7 @@ def test_item_item_similarity_is_cosine_without_diagonal():
             "b3": ("c3", "2020-01-01", ["b", "c"]),
         }
     )
-    interactions = algorithms.build_interactions(lines)
+    interactions = algorithms.interactions_from_counts(counts_of(lines))
     similarity = algorithms.item_item_similarity(interactions.binary).toarray()
     index = {item: i for i, item in enumerate(interactions.items)}
     assert similarity[index["a"], index["b"]] == pytest.approx(1 / np.sqrt(2 * 2))
@@ -104,12 +122,6 @@ def two_taste_lines(customers_per_taste: int = 30) -> pd.DataFrame:
 
 
 RULES = {"min_support": 0.0, "min_pair_baskets": 1, "max_consequents": 5}
-
-
-def basket_relation(lines: pd.DataFrame) -> duckdb.DuckDBPyRelation:
-    """lines_from's lines as baskets.basket_items gives them: a DuckDB relation."""
-    frame = lines.assign(store=STORE, order_day=lines["ordered_at"].dt.date)
-    return duckdb.connect().from_df(frame[["store", "basket_key", "customer_key", "order_day", "item_key"]])
 
 
 def day(text: str) -> dt.date:
@@ -169,6 +181,30 @@ def test_evaluation_scores_a_seeded_hash_sample_of_the_held_out_customers():
     pd.testing.assert_frame_equal(sampled, again)
 
 
+def rules_in_pandas(
+    lines: pd.DataFrame, min_support: float, min_pair_baskets: int, max_consequents: int
+) -> pd.DataFrame:
+    """The rules with the pairs counted by a sparse basket x item product (the warehouse's
+    code before it counted them in DuckDB): the reference of the DuckDB counts."""
+    pairs = lines[["basket_key", "item_key"]].drop_duplicates()
+    basket_codes, basket_keys = pd.factorize(pairs["basket_key"], sort=True)
+    item_codes, item_keys = pd.factorize(pairs["item_key"], sort=True)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(pairs)), (basket_codes, item_codes)), shape=(len(basket_keys), len(item_keys))
+    )
+    co_baskets = sparse.triu((matrix.T @ matrix).tocsr(), k=1).tocoo()
+    keep = co_baskets.data >= algorithms.pair_threshold(len(basket_keys), min_support, min_pair_baskets)
+    pair_counts = pd.DataFrame(
+        {
+            "first_key": item_keys[co_baskets.row[keep]],
+            "second_key": item_keys[co_baskets.col[keep]],
+            "pair_baskets": co_baskets.data[keep].astype(int),
+        }
+    )
+    item_baskets = pd.Series(np.asarray(matrix.sum(axis=0)).ravel().astype(int), index=item_keys)
+    return algorithms.rules_from_counts(pair_counts, item_baskets, len(basket_keys), max_consequents)
+
+
 def test_rules_counted_in_duckdb_equal_the_rules_counted_in_pandas():
     rng = np.random.default_rng(5)
     rows = {
@@ -178,16 +214,14 @@ def test_rules_counted_in_duckdb_equal_the_rules_counted_in_pandas():
     lines = lines_from(rows)
     sizes = []
     for min_support, min_pair_baskets in ((0.0, 1), (0.1, 5), (0.5, 5)):
-        in_pandas = algorithms.association_rules(lines, min_support, min_pair_baskets, max_consequents=20)
-        in_duckdb = algorithms.rules_from_counts(
-            *baskets.rule_counts(basket_relation(lines), STORE, min_support, min_pair_baskets), max_consequents=20
-        )
+        in_pandas = rules_in_pandas(lines, min_support, min_pair_baskets, max_consequents=20)
+        in_duckdb = rules_of(lines, min_support, min_pair_baskets, max_consequents=20)
         pd.testing.assert_frame_equal(in_duckdb, in_pandas, check_dtype=False)
         sizes.append(len(in_pandas))
     assert sizes[0] > sizes[1] > 0 and sizes[2] == 0
 
 
-def test_basket_items_in_duckdb_match_item_lines():
+def test_basket_items_and_category_best_sellers_in_duckdb():
     connection = duckdb.connect()
     lines = pd.DataFrame(
         {
@@ -210,8 +244,8 @@ def test_basket_items_in_duckdb_match_item_lines():
         ("olist", "o2", "c2", dt.date(2020, 1, 2), policy.NO_CATEGORY),
         ("olist", "o3", None, dt.date(2020, 1, 3), "toys"),
     ]
-    expected = policy.item_lines(lines, products, "category").drop_duplicates(["basket_key", "item_key"])
-    assert [row[4] for row in rows] == expected["item_key"].tolist()
+    best = baskets.category_best_sellers(connection.from_df(lines), connection.from_df(products), "olist")
+    assert best.to_dict() == {"toys": "p1", policy.NO_CATEGORY: "p2"}
 
 
 def test_collaborative_filtering_beats_popularity_when_tastes_differ():
@@ -315,7 +349,7 @@ def test_store_evaluation_splits_by_date_at_the_data_end():
 def test_recommend_gives_new_items_ranked_and_fills_with_popularity():
     lines = two_taste_lines(10)
     customers = np.array(["a000", "b000", "newcomer"], dtype=object)
-    table = algorithms.recommend(lines, customers, "item_item_cf", 5, pd.DataFrame(), 4, 1)
+    table = algorithms.recommend(counts_of(lines), customers, "item_item_cf", 5, pd.DataFrame(), 4, 1)
     assert set(table.customer_key) == set(customers)
     assert (table.groupby("customer_key").size() == 5).all()
     bought = lines.groupby("customer_key").item_key.agg(set)
@@ -337,28 +371,12 @@ def test_recommend_gives_new_items_ranked_and_fills_with_popularity():
 def test_recommend_is_deterministic_and_handles_no_customers():
     lines = two_taste_lines(8)
     customers = np.array(sorted(lines.customer_key.unique()), dtype=object)
-    first = algorithms.recommend(lines, customers, "svd", 3, pd.DataFrame(), 3, 7)
-    second = algorithms.recommend(lines.sample(frac=1, random_state=3), customers, "svd", 3, pd.DataFrame(), 3, 7)
+    first = algorithms.recommend(counts_of(lines), customers, "svd", 3, pd.DataFrame(), 3, 7)
+    second = algorithms.recommend(
+        counts_of(lines.sample(frac=1, random_state=3)), customers, "svd", 3, pd.DataFrame(), 3, 7
+    )
     pd.testing.assert_frame_equal(first, second)
-    assert algorithms.recommend(lines, np.array([], dtype=object), "svd", 3, pd.DataFrame(), 3, 7).empty
-
-
-def test_category_level_items_and_best_sellers():
-    lines = pd.DataFrame(
-        {
-            "order_key": ["o1", "o2", "o3"],
-            "customer_key": ["c1", "c2", "c3"],
-            "ordered_at": pd.to_datetime(["2020-01-01"] * 3),
-            "product_key": ["p1", "p2", "p2"],
-        }
-    )
-    products = pd.DataFrame(
-        {"product_key": ["p1", "p2"], "product_name": [None, None], "category_name_english": ["toys", None]}
-    )
-    items = policy.item_lines(lines, products, "category")
-    assert items.item_key.tolist() == ["toys", policy.NO_CATEGORY, policy.NO_CATEGORY]
-    best = policy.category_best_sellers(lines, products)
-    assert best.to_dict() == {"toys": "p1", policy.NO_CATEGORY: "p2"}
+    assert algorithms.recommend(counts_of(lines), np.array([], dtype=object), "svd", 3, pd.DataFrame(), 3, 7).empty
 
 
 def test_held_out_items_never_seen_in_training_count_as_misses():
