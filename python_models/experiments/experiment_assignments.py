@@ -12,10 +12,6 @@ def model(dbt, session):
         .project("experiment_id, store, assigned_on, outcome_window_days, treatment_share, salt")
         .order("experiment_id")
         .df(),
-        dbt.ref("fct_orders")
-        .filter(tables.SALE_ORDERS)
-        .project(tables.ORDER_COLUMNS)
-        .order("store, customer_key, order_key")
-        .df(),
+        dbt.ref("fct_orders").filter(tables.SALE_ORDERS).project(tables.ORDER_COLUMNS),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
     )
