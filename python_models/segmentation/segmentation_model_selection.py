@@ -10,5 +10,9 @@ from retail_warehouse.ml.segmentation.clustering import SegmentationConfig
 def model(dbt, session):
     return tables.segmentation_model_selection(
         dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
-        SegmentationConfig(seed=int(dbt.config.get("seed"))),
+        SegmentationConfig(
+            seed=int(dbt.config.get("seed")),
+            fit_sample_size=int(dbt.config.get("fit_sample_size")),
+            pairwise_sample_size=int(dbt.config.get("pairwise_sample_size")),
+        ),
     )
