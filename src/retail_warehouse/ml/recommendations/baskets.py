@@ -9,6 +9,10 @@ or of any connection in tests)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import numpy as np
@@ -37,6 +41,27 @@ def basket_items(
         "l.store, l.order_key as basket_key, l.customer_key, cast(l.ordered_at as date) as order_day, "
         f"{ITEM_KEYS[item_level]} as item_key"
     ).distinct()
+
+
+_temp_tables = itertools.count()
+
+
+@contextmanager
+def materialized(relation: duckdb.DuckDBPyRelation) -> Iterator[duckdb.DuckDBPyRelation]:
+    """The relation computed once into a temporary table of its connection (DuckDB memory,
+    spilled past its memory limit), dropped on exit: the functions below query it several
+    times, and the join and distinct over every line of a lazy relation would run each time."""
+    name = f"recommendation_baskets_{os.getpid()}_{next(_temp_tables)}"
+    relation.query("source", f"create temp table {name} as select * from source")
+    try:
+        yield relation.query("source", f"select * from {name}")
+    finally:
+        relation.query("source", f"drop table if exists {name}")
+
+
+def store_basket_items(lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBPyRelation, store: str, item_level: str):
+    """materialized(basket_items of one store): use in a with statement."""
+    return materialized(basket_items(lines, products, item_level).filter(f"store = {_literal(store)}"))
 
 
 def _window(store: str, after: dt.date | None, through: dt.date | None) -> str:

@@ -129,7 +129,8 @@ def _store_associations(lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBP
     """ml.product_associations rows of one store (every sale basket, with or without a
     customer)."""
     settings = settings_for(store)
-    rules = _store_rules(baskets.basket_items(lines, products, settings.item_level), store)
+    with baskets.store_basket_items(lines, products, store, settings.item_level) as items:
+        rules = _store_rules(items, store)
     names = item_names(products.df(), settings.item_level)
     rules.insert(0, "store", store)
     rules.insert(1, "item_level", settings.item_level)
@@ -156,20 +157,25 @@ def _store_metrics(
     cutoff = data_end - dt.timedelta(days=settings.holdout_days)
     frames = []
     for level in settings.evaluation_levels:
-        evaluation = evaluate_baskets(
-            baskets.basket_items(lines, products, level),
-            store,
-            cutoff,
-            data_end,
-            RECOMMENDATIONS_PER_CUSTOMER,
-            {
-                "min_support": settings.min_support,
-                "min_pair_baskets": settings.min_pair_baskets,
-                "max_consequents": settings.max_consequents,
-            },
-            settings.n_components,
-            seed,
-            max_customers,
+        with baskets.store_basket_items(lines, products, store, level) as items:
+            evaluation = evaluate_baskets(
+                items,
+                store,
+                cutoff,
+                data_end,
+                RECOMMENDATIONS_PER_CUSTOMER,
+                {
+                    "min_support": settings.min_support,
+                    "min_pair_baskets": settings.min_pair_baskets,
+                    "max_consequents": settings.max_consequents,
+                },
+                settings.n_components,
+                seed,
+                max_customers,
+            )
+        log_progress(
+            "recommendation_metrics",
+            f"{store} {level}: {evaluation.sampled_customers} of {evaluation.held_out_customers} held-out customers scored",
         )
         metrics = evaluation.metrics
         if metrics.empty:
@@ -198,12 +204,13 @@ def _store_recommendations(
     items per active customer by the store's serving method, popularity filling the rest. At category
     level the row also names the category's best seller (most distinct customers) to show."""
     settings = settings_for(store)
-    items = baskets.basket_items(lines, products, settings.item_level)
-    rules = _store_rules(items, store) if settings.serving_method == "association_rules" else None
+    with baskets.store_basket_items(lines, products, store, settings.item_level) as items:
+        rules = _store_rules(items, store) if settings.serving_method == "association_rules" else None
+        counts = baskets.customer_item_counts(items, store)
     product_table = products.df()
     with single_threaded():
         table = recommend(
-            baskets.customer_item_counts(items, store),
+            counts,
             np.sort(np.asarray(active_customers, dtype=object)),
             settings.serving_method,
             RECOMMENDATIONS_PER_CUSTOMER,
