@@ -10,7 +10,7 @@ from retail_warehouse.ml.segmentation.clustering import SegmentationConfig
 def model(dbt, session):
     return tables.segment_stability(
         dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
-        dbt.ref("customer_feature_snapshots").project(tables.SNAPSHOT_COLUMNS).df(),
+        dbt.ref("customer_feature_snapshots").project(tables.SNAPSHOT_COLUMNS),
         dbt.ref("segmentation_model_selection").project("store, method, k, eps, min_samples, is_chosen").df(),
         SegmentationConfig(
             seed=int(dbt.config.get("seed")),
