@@ -92,6 +92,9 @@
     {%- do number_var_literal('data_end_min_share_of_typical_day', 0, 1) -%}
     {%- do number_var_literal('data_end_min_usual_share_of_median_day', 0, 1) -%}
     {%- do number_var_literal('quarantine_max_share_per_rule', 0, 1) -%}
+    {%- do number_var_literal('ml_evaluation_max_customers', 1, integer=true) -%}
+    {%- do number_var_literal('segmentation_fit_sample_size', 100, integer=true) -%}
+    {%- do number_var_literal('segmentation_pairwise_sample_size', 100, integer=true) -%}
     select 1
 {%- endmacro %}
 

@@ -1,8 +1,10 @@
 """ml.experiment_results: conversion and revenue tests of every experiment."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.experiments import tables
 
 
+@measured
 def model(dbt, session):
     return tables.experiment_results(
         dbt.ref("experiment_assignments")

@@ -1,13 +1,16 @@
 """ml.recommendation_metrics: evaluation split by date of the recommenders against the
 popularity and buy-again baselines."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.recommendations import tables
 
 
+@measured
 def model(dbt, session):
     return tables.recommendation_metrics(
-        dbt.ref("fct_order_lines").filter(tables.SALE_LINES).project(tables.LINE_COLUMNS).order(tables.LINE_ORDER).df(),
-        dbt.ref("dim_products").project(tables.PRODUCT_COLUMNS).order("product_key").df(),
+        dbt.ref("fct_order_lines").filter(tables.SALE_LINES).project(tables.LINE_COLUMNS),
+        dbt.ref("dim_products").project(tables.PRODUCT_COLUMNS),
         dbt.ref("store_data_ends").project("store, data_end_date").df(),
         seed=int(dbt.config.get("seed")),
+        max_customers=int(dbt.config.get("evaluation_max_customers")),
     )

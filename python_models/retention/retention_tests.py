@@ -1,12 +1,13 @@
 """ml.retention_tests: log-rank tests of equal time to next order between groups."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.retention import tables
 
 
+@measured
 def model(dbt, session):
-    orders = dbt.ref("fct_orders")
     return tables.retention_tests(
-        orders.filter(tables.SALE_ORDERS).project("store, customer_key, order_date").distinct().order("all").df(),
+        tables.first_two_sale_days(dbt.ref("fct_orders"), dbt.ref("store_data_ends")),
         dbt.ref("store_data_ends").project(tables.END_DATE_COLUMNS).df(),
         dbt.ref("dim_customers").project("store, customer_key, country_name, state").order("customer_key").df(),
         dbt.ref("customer_rfm").project("customer_key, rfm_segment").order("customer_key").df(),

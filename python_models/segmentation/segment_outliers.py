@@ -1,8 +1,10 @@
 """ml.segment_outliers: the customers flagged as outliers inside their segment, with why."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.segmentation import tables
 
 
+@measured
 def model(dbt, session):
     return tables.segment_outliers(
         dbt.ref("customer_segments")

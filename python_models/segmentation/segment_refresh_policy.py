@@ -1,9 +1,11 @@
 """ml.segment_refresh_policy: the refresh cadence and maintenance contract per store, from
 segment_stability."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.segmentation import tables
 
 
+@measured
 def model(dbt, session):
     return tables.segment_refresh_policy(
         dbt.ref("segment_stability")

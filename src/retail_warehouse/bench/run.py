@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from retail_warehouse.ml.common import RESOURCES_LOG_ENV
+
 from .append import append_day
 from .measure import Measurement, run_measured
 
@@ -109,15 +111,20 @@ class Bench:
         return env
 
     def dbt_step(self, step: str, args: list[str], lines: int, build: Path, data: Path, note: str = "") -> Measurement:
-        """A measured dbt command; its run_results.json (per-model timing) is kept beside the log."""
+        """A measured dbt command; its run_results.json (per-model timing) and the resource
+        record of each ML model (ml.common.measured_model: duration, peak RSS) are kept beside
+        the log."""
         label = size_label(lines)
+        resources = self.workdir / "logs" / f"{step}-{label}-model_resources.jsonl"
+        resources.unlink(missing_ok=True)
+        env = {**self.dbt_env(build, data), RESOURCES_LOG_ENV: str(resources)}
         measurement = self.record(
             run_measured(
                 step,
                 [str(DBT), *args],
                 self.workdir / "logs" / f"{step}-{label}.log",
                 lines=lines,
-                env=self.dbt_env(build, data),
+                env=env,
                 cwd=REPO_ROOT,
                 note=note,
                 timeout_seconds=self.step_timeout_seconds,

@@ -1,10 +1,15 @@
 """What every ML area shares: output tables typed by one small vocabulary, per-store settings
-from dbt config, seeded samples, one BLAS thread, and progress lines in the dbt console."""
+from dbt config, seeded samples, one BLAS thread, progress lines in the dbt console and each
+model's duration and peak memory."""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import resource
 import sys
+import threading
 import time
 import warnings
 from contextlib import contextmanager
@@ -205,3 +210,114 @@ def timed_step(model: str, step: str):
     started = time.perf_counter()
     yield
     log_progress(model, f"{step} done in {time.perf_counter() - started:.1f} s")
+
+
+# --- Resources --------------------------------------------------------------------------------
+
+# JSON lines file each measured model appends its resource record to (unset: console only).
+RESOURCES_LOG_ENV = "RETAIL_WAREHOUSE_MODEL_RESOURCES"
+RSS_SAMPLE_SECONDS = 0.02
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+# Running measured models -> the models that ran beside each meanwhile.
+_running_models: dict[str, set[str]] = {}
+_running_lock = threading.Lock()
+
+
+def current_rss_mb() -> float:
+    """Resident memory of this process now, in MB (Linux /proc; the process peak elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * _PAGE_BYTES / 2**20
+    except OSError:
+        return process_peak_rss_mb()
+
+
+def process_peak_rss_mb() -> float:
+    """The most resident memory this process has held so far, in MB (kB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+class _RssSampler(threading.Thread):
+    """Samples the process's resident memory every RSS_SAMPLE_SECONDS until stopped."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak_mb = current_rss_mb()
+        self._stop_event = threading.Event()
+
+    def run(self):
+        while not self._stop_event.wait(RSS_SAMPLE_SECONDS):
+            self.peak_mb = max(self.peak_mb, current_rss_mb())
+
+    def stop(self) -> float:
+        self._stop_event.set()
+        self.join()
+        return max(self.peak_mb, current_rss_mb())
+
+
+@contextmanager
+def measured_model(model: str):
+    """Measures one model (the whole body of a dbt Python model: reading its inputs, fitting,
+    scoring, building its table) and logs one line `<model>: resources {json}` on stderr (in
+    the `dbt build` console and the bench's step logs), also appended to the JSON lines file
+    named by the env var RETAIL_WAREHOUSE_MODEL_RESOURCES when set.
+
+    The record: seconds; rss_start_mb, rss_peak_mb, rss_end_mb of the process; peak_over_start_mb
+    (what the model added at its peak); peak_is_exact: the process reached a new high while the
+    model ran, so rss_peak_mb is the kernel's own high-water mark, otherwise the highest of
+    samples every 20 ms (a shorter spike can be missed); concurrent_models: the models that
+    ran in the same process meanwhile (dbt runs Python models on its threads, so their memory
+    is in the same RSS: a figure with concurrent models is an upper bound for this one)."""
+    with _running_lock:
+        for others in _running_models.values():
+            others.add(model)
+        _running_models[model] = set(_running_models)
+    process_peak_before = process_peak_rss_mb()
+    rss_start = current_rss_mb()
+    sampler = _RssSampler()
+    sampler.start()
+    started = time.perf_counter()
+    outcome = "failed"
+    try:
+        yield
+        outcome = "ok"
+    finally:
+        seconds = time.perf_counter() - started
+        sampled_peak = sampler.stop()
+        process_peak_after = process_peak_rss_mb()
+        exact = process_peak_after > process_peak_before
+        with _running_lock:
+            concurrent = _running_models.pop(model, set())
+        peak = process_peak_after if exact else sampled_peak
+        record = {
+            "model": model,
+            "outcome": outcome,
+            "seconds": round(seconds, 2),
+            "rss_start_mb": round(rss_start, 1),
+            "rss_peak_mb": round(peak, 1),
+            "rss_end_mb": round(current_rss_mb(), 1),
+            "peak_over_start_mb": round(peak - rss_start, 1),
+            "peak_is_exact": exact,
+            "concurrent_models": sorted(concurrent),
+            "pid": os.getpid(),
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        log_progress(model, f"resources {json.dumps(record)}")
+        path = os.environ.get(RESOURCES_LOG_ENV)
+        if path:
+            with _running_lock, open(path, "a") as log:
+                log.write(json.dumps(record) + "\n")
+
+
+def measured(model_function):
+    """Decorates the model(dbt, session) function of a dbt Python model: its whole run,
+    reading the inputs included, is measured_model(<the model's name>). (dbt's parser wants the
+    function body to end in its return, so a decorator rather than a with block.)"""
+
+    @functools.wraps(model_function)
+    def model(dbt, session):
+        with measured_model(dbt.this.identifier):
+            return model_function(dbt, session)
+
+    return model

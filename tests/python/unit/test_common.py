@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import json
+import threading
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from retail_warehouse.ml.common import paired_difference_interval, per_store, sample_positions, schema, typed_table
+from retail_warehouse.ml.common import (
+    RESOURCES_LOG_ENV,
+    measured,
+    measured_model,
+    paired_difference_interval,
+    per_store,
+    sample_positions,
+    schema,
+    typed_table,
+)
 
 COLUMNS = schema("store:str day:date count:int32 rows:int share:float flag:bool")
 
@@ -93,3 +104,56 @@ def test_paired_difference_interval_is_seeded_and_separates_a_real_gain_from_noi
     assert gain["upper"] - gain["lower"] < 0.02
     assert paired_difference_interval(np.mean, reference, reference, seed=2)["lower"] == 0.0
     assert paired_difference_interval(np.mean, [], [], seed=2) == {"difference": None, "lower": None, "upper": None}
+
+
+def test_measured_model_logs_its_peak_memory_and_the_models_beside_it(tmp_path, monkeypatch, capsys):
+    log = tmp_path / "resources.jsonl"
+    monkeypatch.setenv(RESOURCES_LOG_ENV, str(log))
+    inside = threading.Event()
+    done = threading.Event()
+
+    def beside():
+        with measured_model("beside"):
+            inside.set()
+            done.wait(5)
+
+    thread = threading.Thread(target=beside)
+    thread.start()
+    inside.wait(5)
+    with measured_model("big"):
+        block = np.ones(300 * 2**20 // 8)  # 300 MB touched
+        del block
+    done.set()
+    thread.join()
+    records = {record["model"]: record for record in map(json.loads, log.read_text().splitlines())}
+    assert set(records) == {"big", "beside"}
+    assert records["big"]["peak_over_start_mb"] >= 250
+    assert records["big"]["rss_end_mb"] < records["big"]["rss_peak_mb"] - 200
+    assert records["big"]["outcome"] == "ok"
+    assert records["big"]["concurrent_models"] == ["beside"]
+    assert records["beside"]["concurrent_models"] == ["big"]
+    assert "big: resources {" in capsys.readouterr().err
+
+
+def test_measured_model_records_a_failed_model(tmp_path, monkeypatch):
+    log = tmp_path / "resources.jsonl"
+    monkeypatch.setenv(RESOURCES_LOG_ENV, str(log))
+    with pytest.raises(ValueError), measured_model("broken"):
+        raise ValueError("bad input")
+    assert json.loads(log.read_text())["outcome"] == "failed"
+
+
+def test_measured_dbt_model_is_named_after_its_table(tmp_path, monkeypatch):
+    log = tmp_path / "resources.jsonl"
+    monkeypatch.setenv(RESOURCES_LOG_ENV, str(log))
+
+    class FakeDbt:
+        class this:
+            identifier = "some_table"
+
+    @measured
+    def model(dbt, session):
+        return pd.DataFrame({"a": [session]})
+
+    assert model(FakeDbt(), 7)["a"].tolist() == [7]
+    assert json.loads(log.read_text())["model"] == "some_table"

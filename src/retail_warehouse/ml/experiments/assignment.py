@@ -24,24 +24,28 @@ def assign_variants(unit_keys: pd.Series, salt: str, treatment_share: float) -> 
     return pd.Series(np.where(buckets < treatment_share, TREATMENT, CONTROL), index=unit_keys.index, dtype=object)
 
 
-def experiment_units(definition: pd.Series, orders: pd.DataFrame, data_end_date) -> pd.DataFrame:
-    """The units of one experiment: every customer of its store with a sale order before
-    assigned_on, their variant (assign_variants) and outcome over the window
-    [assigned_on, assigned_on + outcome_window_days), cut at the day after the store's data
-    end (marts.store_data_ends: later days are not observed, so they count for no one):
-    converted = any sale order in it, revenue = its net revenue (0 when none);
-    outcome_window_end = the (exclusive) end applied."""
-    store_orders = orders[orders["store"] == definition["store"]]
+def outcome_window(definition: pd.Series, data_end_date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[assigned_on, assigned_on + outcome_window_days), its end cut at the day after the
+    store's data end (marts.store_data_ends: later days are not observed, so they count for no
+    one)."""
     start = pd.Timestamp(definition["assigned_on"])
     end = min(
         start + pd.Timedelta(days=int(definition["outcome_window_days"])),
         pd.Timestamp(data_end_date) + pd.Timedelta(days=1),
     )
-    dates = pd.to_datetime(store_orders["order_date"])
-    eligible = np.sort(store_orders.loc[dates < start, "customer_key"].unique())
-    units = pd.DataFrame({"customer_key": pd.Series(eligible, dtype=object)})
+    return start, end
+
+
+def experiment_units(definition: pd.Series, customers: pd.DataFrame, window_end: pd.Timestamp) -> pd.DataFrame:
+    """The units of one experiment: `customers`, every customer of its store with a sale
+    order before assigned_on with their sale orders and net revenue in the outcome window
+    (customer_key, window_orders, window_revenue: tables.experiment_customers), their variant
+    (assign_variants) and outcome: converted = any sale order in the window, revenue = its net
+    revenue (0 when none); outcome_window_end = the (exclusive) end applied."""
+    units = customers[["customer_key"]].sort_values("customer_key", kind="stable").reset_index(drop=True)
     if units.empty:
         return units.assign(
+            customer_key=pd.Series(dtype=object),
             variant=pd.Series(dtype=object),
             converted=pd.Series(dtype=bool),
             revenue=pd.Series(dtype=float),
@@ -50,9 +54,8 @@ def experiment_units(definition: pd.Series, orders: pd.DataFrame, data_end_date)
     units["variant"] = assign_variants(
         units["customer_key"], str(definition["salt"]), float(definition["treatment_share"])
     )
-    in_window = store_orders[(dates >= start) & (dates < end)]
-    revenue = in_window.groupby("customer_key")["net_revenue_amount"].sum().astype(float)
-    units["converted"] = units["customer_key"].isin(revenue.index)
-    units["revenue"] = units["customer_key"].map(revenue).fillna(0.0)
-    units["outcome_window_end"] = end
+    outcomes = customers.set_index("customer_key")
+    units["converted"] = units["customer_key"].map(outcomes["window_orders"]).to_numpy() > 0
+    units["revenue"] = units["customer_key"].map(outcomes["window_revenue"]).astype(float).fillna(0.0)
+    units["outcome_window_end"] = window_end
     return units

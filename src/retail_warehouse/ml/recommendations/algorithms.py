@@ -42,12 +42,10 @@ class Interactions:
         return binary
 
 
-def build_interactions(lines: pd.DataFrame, items: np.ndarray | None = None) -> Interactions:
-    """Interactions of `lines` (columns customer_key, basket_key, item_key). With `items`
-    given, the item axis is that (lines of other items are dropped); otherwise the items of
-    lines in popularity order."""
-    pairs = lines[["customer_key", "basket_key", "item_key"]].drop_duplicates()
-    counts = pairs.groupby(["customer_key", "item_key"], sort=True).size().rename("baskets").reset_index()
+def interactions_from_counts(counts: pd.DataFrame, items: np.ndarray | None = None) -> Interactions:
+    """Interactions of baskets per customer and item (columns customer_key, item_key,
+    baskets). With `items` given, the item axis is that (other items are dropped); otherwise
+    the items of `counts` in popularity order."""
     if items is None:
         popularity = counts.groupby("item_key").size().rename("customers").reset_index()
         popularity = popularity.sort_values(["customers", "item_key"], ascending=[False, True], kind="stable")
@@ -76,49 +74,44 @@ def item_item_similarity(binary: sparse.csr_matrix) -> sparse.csr_matrix:
     return similarity
 
 
-def association_rules(
-    baskets: pd.DataFrame, min_support: float, min_pair_baskets: int, max_consequents: int
+RULE_COLUMNS = [
+    "antecedent_key",
+    "consequent_key",
+    "pair_baskets",
+    "antecedent_baskets",
+    "consequent_baskets",
+    "support",
+    "confidence",
+    "lift",
+]
+
+
+def pair_threshold(n_baskets: int, min_support: float, min_pair_baskets: int) -> int:
+    """Baskets a pair of items must share to give rules."""
+    return max(min_pair_baskets, int(np.ceil(min_support * n_baskets)))
+
+
+def rules_from_counts(
+    pair_counts: pd.DataFrame, item_baskets: pd.Series, n_baskets: int, max_consequents: int
 ) -> pd.DataFrame:
-    """Rules antecedent -> consequent between pairs of items bought in the same basket
-    (columns basket_key, item_key): support = share of baskets with both, confidence =
-    P(consequent | antecedent), lift = confidence / P(consequent). A pair is kept when it is
-    in at least max(min_pair_baskets, min_support x baskets) baskets; per antecedent the
-    max_consequents rules of highest lift (then confidence, key)."""
-    columns = [
-        "antecedent_key",
-        "consequent_key",
-        "pair_baskets",
-        "antecedent_baskets",
-        "consequent_baskets",
-        "support",
-        "confidence",
-        "lift",
-    ]
-    pairs = baskets[["basket_key", "item_key"]].drop_duplicates()
-    if pairs.empty:
-        return pd.DataFrame(columns=columns)
-    basket_codes, basket_keys = pd.factorize(pairs["basket_key"], sort=True)
-    item_codes, item_keys = pd.factorize(pairs["item_key"], sort=True)
-    matrix = sparse.csr_matrix(
-        (np.ones(len(pairs)), (basket_codes, item_codes)), shape=(len(basket_keys), len(item_keys))
-    )
-    co_baskets = sparse.triu((matrix.T @ matrix).tocsr(), k=1).tocoo()
-    item_baskets = np.asarray(matrix.sum(axis=0)).ravel()
-    threshold = max(min_pair_baskets, int(np.ceil(min_support * len(basket_keys))))
-    keep = co_baskets.data >= threshold
-    first, second, together = co_baskets.row[keep], co_baskets.col[keep], co_baskets.data[keep]
+    """Rules from the item pairs kept (columns first_key, second_key, pair_baskets: each
+    unordered pair once), the baskets of each item (item_key -> baskets) and the number of
+    baskets: support = share of baskets with both, confidence = P(consequent | antecedent),
+    lift = confidence / P(consequent); per antecedent the max_consequents rules of highest
+    lift (then confidence, key)."""
+    if pair_counts.empty:
+        return pd.DataFrame(columns=RULE_COLUMNS)
     # Each unordered pair gives two rules.
-    antecedent = np.concatenate([first, second])
-    consequent = np.concatenate([second, first])
-    together = np.concatenate([together, together])
-    n_baskets = len(basket_keys)
+    antecedent = np.concatenate([pair_counts["first_key"].to_numpy(), pair_counts["second_key"].to_numpy()])
+    consequent = np.concatenate([pair_counts["second_key"].to_numpy(), pair_counts["first_key"].to_numpy()])
+    together = np.tile(pair_counts["pair_baskets"].to_numpy(dtype=np.int64), 2)
     rules = pd.DataFrame(
         {
-            "antecedent_key": item_keys[antecedent],
-            "consequent_key": item_keys[consequent],
-            "pair_baskets": together.astype(int),
-            "antecedent_baskets": item_baskets[antecedent].astype(int),
-            "consequent_baskets": item_baskets[consequent].astype(int),
+            "antecedent_key": antecedent,
+            "consequent_key": consequent,
+            "pair_baskets": together,
+            "antecedent_baskets": item_baskets.reindex(antecedent).to_numpy(dtype=np.int64),
+            "consequent_baskets": item_baskets.reindex(consequent).to_numpy(dtype=np.int64),
         }
     )
     rules["support"] = rules["pair_baskets"] / n_baskets
@@ -130,7 +123,7 @@ def association_rules(
         kind="stable",
     )
     rules = rules.groupby("antecedent_key", sort=False).head(max_consequents)
-    return rules.reset_index(drop=True)[columns]
+    return rules.reset_index(drop=True)[RULE_COLUMNS]
 
 
 def confidence_matrix(rules: pd.DataFrame, items: np.ndarray) -> sparse.csr_matrix:
@@ -247,7 +240,7 @@ def batches(n_rows: int, n_items: int):
 
 
 def recommend(
-    lines: pd.DataFrame,
+    counts: pd.DataFrame,
     customers: np.ndarray,
     method: str,
     k: int,
@@ -255,16 +248,16 @@ def recommend(
     n_components: int,
     seed: int,
 ) -> pd.DataFrame:
-    """Top-k new items (never bought by the customer) for each of `customers`, from all of
-    `lines`, by `method`; items the method cannot score (score 0, also every item of a
+    """Top-k new items (never bought by the customer) for each of `customers`, from the
+    baskets per customer and item `counts` (customer_key, item_key, baskets), by `method`; items the method cannot score (score 0, also every item of a
     customer without history) are filled in popularity order. Columns customer_key,
     recommendation_rank, item_key, score, basis_item_key (the customer's item behind the
     score; none for popularity) and source (method, or popularity for
     fill-ins)."""
     columns = ["customer_key", "recommendation_rank", "item_key", "score", "basis_item_key", "source"]
-    if lines.empty or len(customers) == 0:
+    if counts.empty or len(customers) == 0:
         return pd.DataFrame(columns=columns)
-    train = build_interactions(lines)
+    train = interactions_from_counts(counts)
     scorer = Scorer(method, train, rules, n_components, seed)
     rows = np.searchsorted(train.customers, customers)
     rows = np.minimum(rows, len(train.customers) - 1)

@@ -1,6 +1,6 @@
 """Evaluation of the recommenders (algorithms.py) split by date: the models learn from every
-basket up to a cutoff day and are scored on what each customer with earlier history bought
-after it, up to the store's data end. Each method is compared with the best of two baselines,
+basket up to a cutoff day and are scored on what each customer with earlier history (a seeded
+hash sample of at most a given number of them) bought after it, up to the store's data end. Each method is compared with the best of two baselines,
 popularity and buy-again, by a seeded paired bootstrap interval of the hit-rate gain.
 
 The headline protocol is new_items, what is served: only products the customer never bought
@@ -11,20 +11,23 @@ trivial buy-again list is the baseline to beat."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from retail_warehouse.ml.common import paired_difference_interval, single_threaded
+from retail_warehouse.ml.common import hash_sample_positions, paired_difference_interval, single_threaded
+from retail_warehouse.ml.recommendations import baskets
 from retail_warehouse.ml.recommendations.algorithms import (
     BUY_AGAIN,
     METHODS,
     POPULARITY,
     Scorer,
-    association_rules,
     batches,
-    build_interactions,
+    interactions_from_counts,
+    rules_from_counts,
     top_k,
 )
 
@@ -36,14 +39,49 @@ BASELINES = (POPULARITY, BUY_AGAIN)
 BOOTSTRAP_RESAMPLES = 1000
 
 
-def split_by_date(lines: pd.DataFrame, cutoff: dt.date, data_end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Training lines (ordered on or before `cutoff`) and held-out lines (after it, up to
-    `data_end`) of the customers who also have training lines; lines after the data end
-    (incomplete days) are left out of both."""
-    day = pd.to_datetime(lines["ordered_at"]).dt.date
-    train = lines[day <= cutoff]
-    test = lines[(day > cutoff) & (day <= data_end)]
-    return train, test[test["customer_key"].isin(train["customer_key"])]
+@dataclass(frozen=True)
+class SampledEvaluation:
+    """evaluate_split's metrics and hits, and the customers held out / sampled."""
+
+    metrics: pd.DataFrame
+    customer_hits: dict[tuple[str, str], np.ndarray]
+    held_out_customers: int
+    sampled_customers: int
+
+
+def evaluate_baskets(
+    items: duckdb.DuckDBPyRelation,
+    store: str,
+    cutoff: dt.date,
+    data_end: dt.date,
+    k: int,
+    rule_settings: dict,
+    n_components: int,
+    seed: int,
+    max_customers: int,
+) -> SampledEvaluation:
+    """The evaluation split by date of a store's baskets (baskets.basket_items): trained on the
+    baskets ordered on or before `cutoff`, scored on what a seeded hash sample of at most
+    max_customers of the held-out customers (baskets on both sides of the cutoff) bought after
+    it up to `data_end`. Everything is counted in DuckDB first (baskets.py)."""
+    held_out = baskets.held_out_customers(items, store, cutoff, data_end)
+    sample = held_out[hash_sample_positions(held_out, max_customers, seed)]
+    test_counts = baskets.customer_item_counts(items, store, after=cutoff, through=data_end)
+    rules = rules_from_counts(
+        *baskets.rule_counts(
+            items, store, rule_settings["min_support"], rule_settings["min_pair_baskets"], through=cutoff
+        ),
+        rule_settings["max_consequents"],
+    )
+    metrics, customer_hits = evaluate_split(
+        baskets.customer_item_counts(items, store, through=cutoff),
+        test_counts[test_counts["customer_key"].isin(sample)],
+        rules,
+        k,
+        n_components,
+        seed,
+    )
+    return SampledEvaluation(metrics, customer_hits, len(held_out), len(sample))
 
 
 def paired_gain_interval(model_hits: np.ndarray, baseline_hits: np.ndarray, seed: int) -> tuple[float, float]:
@@ -56,11 +94,10 @@ def paired_gain_interval(model_hits: np.ndarray, baseline_hits: np.ndarray, seed
 
 
 def evaluate_split(
-    train_lines: pd.DataFrame,
-    test_lines: pd.DataFrame,
-    rule_baskets: pd.DataFrame,
+    train_counts: pd.DataFrame,
+    test_counts: pd.DataFrame,
+    rules: pd.DataFrame,
     k: int,
-    rule_settings: dict,
     n_components: int,
     seed: int,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], np.ndarray]]:
@@ -68,14 +105,19 @@ def evaluate_split(
     nothing new): hit rate@k (share of evaluated customers with at least one held-out item in
     their top k), precision@k (held-out items in the top k / k), recall@k and catalogue
     coverage (distinct items recommended / items in training). Held-out items that never occur
-    in training count as misses. Rules are mined on `rule_baskets`. Returns one row per method
-    x protocol (empty when nobody is held out) and each one's hits per evaluated customer."""
-    if test_lines.empty or train_lines.empty:
+    in training count as misses.
+
+    train_counts / test_counts: baskets per customer and item (customer_key, item_key,
+    baskets) before and after the cutoff; the held-out customers are those of test_counts
+    (each must have training counts: the caller samples them). `rules`: association rules
+    mined on the training baskets. Returns one row per method x protocol (empty when nobody
+    is held out) and each one's hits per evaluated customer."""
+    if test_counts.empty or train_counts.empty:
         return pd.DataFrame(), {}
-    train = build_interactions(train_lines)
+    train = interactions_from_counts(train_counts)
     # Items first bought after the cutoff cannot be recommended: they count as misses.
-    unseen = np.setdiff1d(test_lines["item_key"].unique(), train.items)
-    test = build_interactions(test_lines, items=np.concatenate([train.items, unseen]))
+    unseen = np.setdiff1d(test_counts["item_key"].unique(), train.items)
+    test = interactions_from_counts(test_counts, items=np.concatenate([train.items, unseen]))
     # Every held-out customer has training lines, so a row in the training matrix.
     train_rows = np.searchsorted(train.customers, test.customers)
     history = train.binary[train_rows]
@@ -83,7 +125,6 @@ def evaluate_split(
     padded_history = sparse.hstack([history, sparse.csr_matrix((len(train_rows), len(unseen)))]).tocsr()
     truth_new = (truth_all - truth_all.multiply(padded_history)).tocsr()
     truth_new.eliminate_zeros()
-    rules = association_rules(rule_baskets, **rule_settings)
     results = []
     customer_hits: dict[tuple[str, str], np.ndarray] = {}
     for method in METHODS:

@@ -53,28 +53,14 @@ def settings_for(store: str) -> StoreSettings:
     return STORE_SETTINGS.get(store, DEFAULT_SETTINGS)
 
 
-def item_lines(lines: pd.DataFrame, products: pd.DataFrame, item_level: str) -> pd.DataFrame:
-    """Sale product lines (columns order_key, customer_key, ordered_at, product_key) as
-    recommendation input: basket_key = order, item_key = product_key or the product's English
-    category (NO_CATEGORY when it has none), item_name for the reason text."""
-    frame = lines.rename(columns={"order_key": "basket_key"})
+def item_names(products: pd.DataFrame, item_level: str) -> pd.Series:
+    """item_key -> the name its reason text shows: the product description (its key when it
+    has none) or the category itself (columns of marts.dim_products)."""
     if item_level == "product":
-        names = products.set_index("product_key")["product_name"]
-        frame = frame.assign(item_key=frame["product_key"])
-        frame["item_name"] = frame["product_key"].map(names).fillna(frame["product_key"])
-    elif item_level == "category":
-        categories = products.set_index("product_key")["category_name_english"]
-        category = frame["product_key"].map(categories).fillna(NO_CATEGORY)
-        frame = frame.assign(item_key=category, item_name=category)
-    else:
-        raise ValueError(f"unknown item level {item_level}")
-    return frame[["customer_key", "basket_key", "ordered_at", "item_key", "item_name"]]
-
-
-def category_best_sellers(lines: pd.DataFrame, products: pd.DataFrame) -> pd.Series:
-    """category -> its product bought by the most distinct customers (ties by key)."""
-    category = item_lines(lines, products, "category")["item_key"]
-    frame = lines.assign(category=category.to_numpy())
-    buyers = frame.groupby(["category", "product_key"]).customer_key.nunique().rename("buyers").reset_index()
-    buyers = buyers.sort_values(["category", "buyers", "product_key"], ascending=[True, False, True], kind="stable")
-    return buyers.drop_duplicates("category").set_index("category")["product_key"]
+        return products.set_index("product_key")["product_name"].fillna(
+            products.set_index("product_key").index.to_series()
+        )
+    if item_level == "category":
+        categories = pd.Index(products["category_name_english"].dropna().unique()).append(pd.Index([NO_CATEGORY]))
+        return pd.Series(categories, index=categories)
+    raise ValueError(f"unknown item level {item_level}")

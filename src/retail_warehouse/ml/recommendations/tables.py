@@ -4,35 +4,35 @@ store's policy (policy.py) over its sale lines, store by store, and returns the 
 Inputs, projected in DuckDB by the models: the product sale lines of marts.fct_order_lines
 (postage, fees and cancelled items left out) in a stable order, marts.dim_products,
 marts.customer_features (store, customer_key, recency_days) and marts.store_data_ends (store,
-data_end_date)."""
+data_end_date). The lines and products come as DuckDB relations and are counted there
+(baskets.py): pandas sees customers x items and item pairs, never lines."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from retail_warehouse.ml.common import log_progress, schema, single_threaded, timed_step, typed_table
-from retail_warehouse.ml.recommendations.algorithms import association_rules, recommend
+from retail_warehouse.ml.recommendations import baskets
+from retail_warehouse.ml.recommendations.algorithms import recommend, rules_from_counts
 from retail_warehouse.ml.recommendations.evaluation import (
     HEADLINE_PROTOCOL,
     compare_with_baselines,
-    evaluate_split,
-    split_by_date,
+    evaluate_baskets,
 )
 from retail_warehouse.ml.recommendations.policy import (
     ACTIVE_WITHIN_DAYS,
     RECOMMENDATIONS_PER_CUSTOMER,
-    category_best_sellers,
-    item_lines,
+    item_names,
     settings_for,
 )
 
-# How the models read marts.fct_order_lines: the product sale lines, in a stable order.
+# How the models read marts.fct_order_lines: the product sale lines.
 SALE_LINES = "line_type = 'sale' and is_product"
 LINE_COLUMNS = "store, order_key, customer_key, ordered_at, product_key"
-LINE_ORDER = "store, order_key, product_key, customer_key"
 PRODUCT_COLUMNS = "product_key, product_name, category_name_english"
 
 ASSOCIATIONS_SCHEMA = schema(
@@ -45,7 +45,7 @@ METRICS_SCHEMA = schema(
     "precision_at_k:float recall_at_k:float coverage:float catalogue_items:int hit_rate_vs_popularity:float "
     "is_serving_method:bool train_end_date:date test_end_date:date is_headline_protocol:bool is_baseline:bool "
     "best_baseline:str hit_rate_vs_best_baseline:float hit_rate_gain_lower_95:float hit_rate_gain_upper_95:float "
-    "beats_best_baseline:bool verdict:str"
+    "beats_best_baseline:bool verdict:str held_out_customers:int sampled_customers:int"
 )
 RECOMMENDATIONS_SCHEMA = schema(
     "store:str customer_key:str recommendation_rank:int product_key:str item_level:str item_key:str "
@@ -53,31 +53,40 @@ RECOMMENDATIONS_SCHEMA = schema(
 )
 
 
-def product_associations(lines: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+def stores_of(lines: duckdb.DuckDBPyRelation) -> list[tuple[str, object]]:
+    """(store, last ordered_at) of every store with a sale line, in store order."""
+    return lines.query("lines", "select store, max(ordered_at) from lines group by all order by all").fetchall()
+
+
+def product_associations(lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     """ml.product_associations: the association rules of every store's baskets."""
     model = "product_associations"
     frames = []
-    for store in sorted(lines["store"].unique()):
+    for store, _ in stores_of(lines):
         with timed_step(model, f"{store}: rules"):
-            rules = _store_associations(lines[lines["store"] == store], products, store)
+            rules = _store_associations(lines, products, store)
         log_progress(model, f"{store}: {len(rules)} rules")
         frames.append(rules)
     return typed_table(frames, ASSOCIATIONS_SCHEMA)
 
 
 def recommendation_metrics(
-    lines: pd.DataFrame, products: pd.DataFrame, data_ends: pd.DataFrame, seed: int
+    lines: duckdb.DuckDBPyRelation,
+    products: duckdb.DuckDBPyRelation,
+    data_ends: pd.DataFrame,
+    seed: int,
+    max_customers: int,
 ) -> pd.DataFrame:
     """ml.recommendation_metrics: the evaluation split by date of every store (evaluation.py),
-    the held-out period ending at the store's data end (marts.store_data_ends)."""
+    the held-out period ending at the store's data end (marts.store_data_ends), on a seeded
+    hash sample of at most max_customers of the held-out customers."""
     model = "recommendation_metrics"
     data_end = data_ends.set_index("store")["data_end_date"]
     frames = []
-    for store in sorted(lines["store"].unique()):
-        store_lines = lines[lines["store"] == store]
-        end = pd.Timestamp(data_end.get(store, store_lines["ordered_at"].max())).date()
+    for store, last_at in stores_of(lines):
+        end = pd.Timestamp(data_end.get(store, last_at)).date()
         with timed_step(model, f"{store}: evaluation split by date, held out to {end}"):
-            metrics = _store_metrics(store_lines, products, store, end, seed)
+            metrics = _store_metrics(lines, products, store, end, seed, max_customers)
         if metrics.empty:
             log_progress(model, f"{store}: no customer buys both sides of the cutoff, nothing to evaluate")
         for row in metrics[metrics["is_serving_method"]].itertuples():
@@ -92,94 +101,116 @@ def recommendation_metrics(
 
 
 def product_recommendations(
-    lines: pd.DataFrame, products: pd.DataFrame, customers: pd.DataFrame, seed: int
+    lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBPyRelation, customers: pd.DataFrame, seed: int
 ) -> pd.DataFrame:
     """ml.product_recommendations: top items for every active customer (an order within
     ACTIVE_WITHIN_DAYS of the store's as-of date, marts.customer_features.recency_days)."""
     model = "product_recommendations"
     active = customers[customers["recency_days"] <= ACTIVE_WITHIN_DAYS]
     frames = []
-    for store in sorted(lines["store"].unique()):
+    for store, _ in stores_of(lines):
         store_customers = active.loc[active["store"] == store, "customer_key"].to_numpy()
         with timed_step(model, f"{store}: {len(store_customers)} active customers"):
-            frames.append(
-                _store_recommendations(lines[lines["store"] == store], products, store_customers, store, seed)
-            )
+            frames.append(_store_recommendations(lines, products, store_customers, store, seed))
         log_progress(model, f"{store}: {len(frames[-1])} recommendations")
     return typed_table(frames, RECOMMENDATIONS_SCHEMA)
 
 
-def _store_associations(lines: pd.DataFrame, products: pd.DataFrame, store: str) -> pd.DataFrame:
+def _store_rules(items: duckdb.DuckDBPyRelation, store: str) -> pd.DataFrame:
+    """The association rules of the store's baskets (baskets.basket_items), by its settings."""
+    settings = settings_for(store)
+    return rules_from_counts(
+        *baskets.rule_counts(items, store, settings.min_support, settings.min_pair_baskets),
+        settings.max_consequents,
+    )
+
+
+def _store_associations(lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBPyRelation, store: str) -> pd.DataFrame:
     """ml.product_associations rows of one store (every sale basket, with or without a
     customer)."""
     settings = settings_for(store)
-    items = item_lines(lines, products, settings.item_level)
-    rules = association_rules(items, settings.min_support, settings.min_pair_baskets, settings.max_consequents)
-    names = items.drop_duplicates("item_key").set_index("item_key")["item_name"]
+    with baskets.store_basket_items(lines, products, store, settings.item_level) as items:
+        rules = _store_rules(items, store)
+    names = item_names(products.df(), settings.item_level)
     rules.insert(0, "store", store)
     rules.insert(1, "item_level", settings.item_level)
-    rules["antecedent_name"] = rules["antecedent_key"].map(names)
-    rules["consequent_name"] = rules["consequent_key"].map(names)
+    rules["antecedent_name"] = rules["antecedent_key"].map(names).fillna(rules["antecedent_key"])
+    rules["consequent_name"] = rules["consequent_key"].map(names).fillna(rules["consequent_key"])
     rules["rule_rank"] = rules.groupby("antecedent_key").cumcount() + 1
     return rules
 
 
 def _store_metrics(
-    lines: pd.DataFrame, products: pd.DataFrame, store: str, data_end: dt.date, seed: int
+    lines: duckdb.DuckDBPyRelation,
+    products: duckdb.DuckDBPyRelation,
+    store: str,
+    data_end: dt.date,
+    seed: int,
+    max_customers: int,
 ) -> pd.DataFrame:
     """ml.recommendation_metrics rows of one store: every evaluation level x method x
     protocol, trained up to data_end - holdout_days and scored on the days after, each
-    compared with the best baseline of its protocol."""
+    compared with the best baseline of its protocol. The customers scored are a seeded hash
+    sample of at most max_customers of those held out (held_out_customers, sampled_customers):
+    the models still learn from every customer's training baskets."""
     settings = settings_for(store)
     cutoff = data_end - dt.timedelta(days=settings.holdout_days)
     frames = []
     for level in settings.evaluation_levels:
-        items = item_lines(lines, products, level)
-        train_lines, test_lines = split_by_date(items[items["customer_key"].notna()], cutoff, data_end)
-        rule_baskets, _ = split_by_date(items, cutoff, data_end)
-        metrics, customer_hits = evaluate_split(
-            train_lines,
-            test_lines,
-            rule_baskets,
-            RECOMMENDATIONS_PER_CUSTOMER,
-            {
-                "min_support": settings.min_support,
-                "min_pair_baskets": settings.min_pair_baskets,
-                "max_consequents": settings.max_consequents,
-            },
-            settings.n_components,
-            seed,
+        with baskets.store_basket_items(lines, products, store, level) as items:
+            evaluation = evaluate_baskets(
+                items,
+                store,
+                cutoff,
+                data_end,
+                RECOMMENDATIONS_PER_CUSTOMER,
+                {
+                    "min_support": settings.min_support,
+                    "min_pair_baskets": settings.min_pair_baskets,
+                    "max_consequents": settings.max_consequents,
+                },
+                settings.n_components,
+                seed,
+                max_customers,
+            )
+        log_progress(
+            "recommendation_metrics",
+            f"{store} {level}: {evaluation.sampled_customers} of {evaluation.held_out_customers} held-out customers scored",
         )
+        metrics = evaluation.metrics
         if metrics.empty:
             continue
-        metrics = compare_with_baselines(metrics, customer_hits, seed)
+        metrics = compare_with_baselines(metrics, evaluation.customer_hits, seed)
         metrics.insert(0, "store", store)
         metrics.insert(1, "item_level", level)
         metrics["is_serving_method"] = (metrics["method"] == settings.serving_method) & (level == settings.item_level)
         metrics["train_end_date"] = cutoff
         metrics["test_end_date"] = data_end
         metrics["is_headline_protocol"] = metrics["protocol"] == HEADLINE_PROTOCOL
+        metrics["held_out_customers"] = evaluation.held_out_customers
+        metrics["sampled_customers"] = evaluation.sampled_customers
         frames.append(metrics)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _store_recommendations(
-    lines: pd.DataFrame, products: pd.DataFrame, active_customers: np.ndarray, store: str, seed: int
+    lines: duckdb.DuckDBPyRelation,
+    products: duckdb.DuckDBPyRelation,
+    active_customers: np.ndarray,
+    store: str,
+    seed: int,
 ) -> pd.DataFrame:
     """ml.product_recommendations rows of one store: top RECOMMENDATIONS_PER_CUSTOMER new
     items per active customer by the store's serving method, popularity filling the rest. At category
     level the row also names the category's best seller (most distinct customers) to show."""
     settings = settings_for(store)
-    items = item_lines(lines, products, settings.item_level)
-    customer_items = items[items["customer_key"].notna()]
-    rules = (
-        association_rules(items, settings.min_support, settings.min_pair_baskets, settings.max_consequents)
-        if settings.serving_method == "association_rules"
-        else None
-    )
+    with baskets.store_basket_items(lines, products, store, settings.item_level) as items:
+        rules = _store_rules(items, store) if settings.serving_method == "association_rules" else None
+        counts = baskets.customer_item_counts(items, store)
+    product_table = products.df()
     with single_threaded():
         table = recommend(
-            customer_items,
+            counts,
             np.sort(np.asarray(active_customers, dtype=object)),
             settings.serving_method,
             RECOMMENDATIONS_PER_CUSTOMER,
@@ -187,9 +218,9 @@ def _store_recommendations(
             settings.n_components,
             seed,
         )
-    names = items.drop_duplicates("item_key").set_index("item_key")["item_name"]
-    table["item_name"] = table["item_key"].map(names)
-    basis_names = table["basis_item_key"].map(names)
+    names = item_names(product_table, settings.item_level)
+    table["item_name"] = table["item_key"].map(names).fillna(table["item_key"])
+    basis_names = table["basis_item_key"].map(names).fillna(table["basis_item_key"])
     table["reason"] = np.where(
         table["source"] == "popularity",
         "popular: bought by many customers, not yet by you",
@@ -201,10 +232,10 @@ def _store_recommendations(
     )
     if settings.item_level == "product":
         table["product_key"] = table["item_key"]
-        table["category_name"] = table["item_key"].map(products.set_index("product_key")["category_name_english"])
+        table["category_name"] = table["item_key"].map(product_table.set_index("product_key")["category_name_english"])
     else:
         table["category_name"] = table["item_key"]
-        table["product_key"] = table["item_key"].map(category_best_sellers(lines, products))
+        table["product_key"] = table["item_key"].map(baskets.category_best_sellers(lines, products, store))
     table.insert(0, "store", store)
     table.insert(1, "item_level", settings.item_level)
     return table

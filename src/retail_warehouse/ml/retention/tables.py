@@ -1,7 +1,8 @@
 """The tables of python_models/retention/, one function per dbt model.
 
-Inputs, read in DuckDB by the models: the days with a sale order (not cancelled) of each
-customer (marts.fct_orders: store, customer_key, order_date, distinct), each store's data end
+Inputs, read in DuckDB by the models: the first two days with a sale order (not cancelled) of
+each customer up to the store's data end (first_two_sale_days: all the survival needs, so
+pandas holds at most two rows per customer whatever the history), each store's data end
 (marts.store_data_ends.data_end_date as end_date: where a customer still waiting is
 censored, the one data end every model uses), the customers' location
 (marts.dim_customers: store, customer_key, country_name, state) and RFM segment
@@ -9,6 +10,7 @@ censored, the one data end every model uses), the customers' location
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 
 from retail_warehouse.ml.common import log_progress, schema, single_threaded, timed_step, typed_table
@@ -40,6 +42,29 @@ TESTS_SCHEMA = schema(
 )
 # marts.store_data_ends, read as (store, end_date).
 END_DATE_COLUMNS = "store, data_end_date as end_date"
+
+
+def first_two_sale_days(orders: duckdb.DuckDBPyRelation, data_ends: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """store, customer_key, order_date of each customer's first two distinct days with a sale
+    order on or before the store's data end (marts.fct_orders, marts.store_data_ends), in
+    order: what time_to_repeat_purchase reads of the history, counted in DuckDB."""
+    days = (
+        orders.filter(SALE_ORDERS)
+        .set_alias("o")
+        .join(data_ends.set_alias("e"), "o.store = e.store")
+        .filter("o.order_date <= e.data_end_date")
+        .select("o.store, o.customer_key, o.order_date")
+        .distinct()
+    )
+    return days.query(
+        "days",
+        """
+        select store, customer_key, order_date
+        from days
+        qualify row_number() over (partition by store, customer_key order by order_date) <= 2
+        order by all
+        """,
+    ).df()
 
 
 def survival_frames(

@@ -25,6 +25,8 @@ snapshots cannot measure. The policy says so instead of publishing the resolutio
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
@@ -78,7 +80,7 @@ def _refit_noise(matrix: np.ndarray, keys, segmenter: Segmenter, method, k, conf
 
 
 def rolling_ari(
-    snapshots: pd.DataFrame,
+    snapshots: Iterable[tuple[object, pd.DataFrame]],
     features: tuple[str, ...],
     transforms: tuple[str, ...],
     method: str,
@@ -88,14 +90,15 @@ def rolling_ari(
     store: str = "",
 ) -> pd.DataFrame:
     """One row per pair of snapshot dates (as_of_date, later_as_of_date, elapsed_months, ari,
-    customers_compared), and per snapshot one elapsed-0 row: the refit noise. Snapshots with
-    fewer than max(min_customers, 5 k) customers are skipped (logged). Only one snapshot is
-    held as a matrix at a time; earlier models are kept as their (small) scaler and
-    centroids."""
+    customers_compared), and per snapshot one elapsed-0 row: the refit noise. `snapshots`:
+    (as_of_date, that snapshot's customers) in date order, e.g. a groupby on as_of_date, or
+    frames read one at a time from DuckDB (tables.segment_stability). Snapshots with fewer
+    than max(min_customers, 5 k) customers are skipped (logged). Only one snapshot is held
+    as a matrix at a time; earlier models are kept as their (small) scaler and centroids."""
     models: list[tuple[pd.Timestamp, object, Segmenter]] = []
     rows = []
     generator = np.random.default_rng(config.seed + NOISE_RESAMPLE_SEED_OFFSET)
-    for as_of_date, frame in snapshots.groupby("as_of_date", sort=True):
+    for as_of_date, frame in snapshots:
         as_of_date = pd.Timestamp(as_of_date)
         frame = frame.sort_values("customer_key", kind="stable")
         if len(frame) < max(config.min_customers, 5 * k):

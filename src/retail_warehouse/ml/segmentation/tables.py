@@ -5,12 +5,14 @@ input gives the same table on any machine). A store may be absent or tiny: it th
 segment and a 'none' model row, with the reason logged.
 
 The models read only the columns of customer_features (and of its snapshots) named in
-CUSTOMER_COLUMNS / SNAPSHOT_COLUMNS / OUTLIER_COLUMNS, projected in DuckDB."""
+CUSTOMER_COLUMNS / SNAPSHOT_COLUMNS / OUTLIER_COLUMNS, projected in DuckDB; the snapshots (one
+row per customer and month end) come as a DuckDB relation, read one month at a time."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -224,7 +226,7 @@ def segment_outliers(customer_segments_table: pd.DataFrame, customer_features: p
 @single_threaded()
 def segment_stability(
     customer_features: pd.DataFrame,
-    snapshots: pd.DataFrame,
+    snapshots: duckdb.DuckDBPyRelation,
     selection: pd.DataFrame,
     config: SegmentationConfig,
     threshold: float,
@@ -246,13 +248,17 @@ def segment_stability(
             bootstrap = bootstrap_ari(
                 prepared.matrix, reference, method, k, bootstrap_resamples, config, dbscan, keys=prepared.keys
             )
-        store_snapshots = derive_features(snapshots[snapshots["store"] == prepared.store])
-        kept = [(f, t) for f, t in zip(prepared.features, prepared.transforms) if f in store_snapshots.columns]
+        store_snapshots = snapshots.filter(f"store = '{prepared.store}'")
+        snapshot_columns = derive_features(store_snapshots.limit(0).df()).columns
+        kept = [(f, t) for f, t in zip(prepared.features, prepared.transforms) if f in snapshot_columns]
         features, transforms = tuple(f for f, _ in kept), tuple(t for _, t in kept)
-        with timed_step(
-            MODEL, f"{prepared.store}: rolling-snapshot ARI on {store_snapshots['as_of_date'].nunique()} snapshots"
-        ):
-            rolled = store_snapshots if features else store_snapshots.iloc[0:0]
+        dates = [day for (day,) in store_snapshots.project("as_of_date").distinct().order("as_of_date").fetchall()]
+        with timed_step(MODEL, f"{prepared.store}: rolling-snapshot ARI on {len(dates)} snapshots"):
+            # One snapshot (customers at one month end) in pandas at a time.
+            rolled = (
+                (day, derive_features(store_snapshots.filter(f"as_of_date = date '{day.isoformat()}'").df()))
+                for day in (dates if features else [])
+            )
             pairs = rolling_ari(rolled, features, transforms, method, k, config, dbscan, prepared.store)
         stability = stability_frame(prepared.store, pairs, bootstrap, threshold)
         stability["rolling_features"] = ", ".join(features)

@@ -3,12 +3,13 @@ library calls with the options that give the documented method, checked by hand.
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from retail_warehouse.ml.experiments import assignment, statistics
+from retail_warehouse.ml.experiments import assignment, statistics, tables
 
 
 def test_two_proportion_z_test_against_hand_computation():
@@ -135,7 +136,10 @@ def test_experiment_units_window_and_eligibility():
     definition = pd.Series(
         {"store": "s", "assigned_on": "2020-02-01", "outcome_window_days": 30, "treatment_share": 0.5, "salt": "x"}
     )
-    units = assignment.experiment_units(definition, orders, "2020-12-31").set_index("customer_key")
+    connection = duckdb.connect()
+    orders["order_date"] = orders["order_date"].dt.date
+    relation = connection.from_df(orders)
+    units = tables.store_experiment_units(definition, relation, "2020-12-31").set_index("customer_key")
     # c first ordered after the assignment day: not a unit. b's order is after the window.
     assert sorted(units.index) == ["s:a", "s:b"]
     assert units.loc["s:a", "converted"] and units.loc["s:a", "revenue"] == 7.0
@@ -143,5 +147,5 @@ def test_experiment_units_window_and_eligibility():
     assert (units["outcome_window_end"] == pd.Timestamp("2020-03-02")).all()
     # The store's data end (2020-02-08) comes before the window's end: a's 02-10 order is
     # past the observed history and counts for no one.
-    cut = assignment.experiment_units(definition, orders, "2020-02-08").set_index("customer_key")
+    cut = tables.store_experiment_units(definition, relation, "2020-02-08").set_index("customer_key")
     assert not cut["converted"].any() and (cut["outcome_window_end"] == pd.Timestamp("2020-02-09")).all()

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
-from retail_warehouse.ml.recommendations import algorithms, evaluation, policy, tables
+from retail_warehouse.ml.recommendations import algorithms, baskets, evaluation, policy, tables
+
+STORE = "online_retail"
 
 
 def lines_from(baskets: dict[str, tuple[str, str, list[str]]]) -> pd.DataFrame:
@@ -19,6 +25,23 @@ def lines_from(baskets: dict[str, tuple[str, str, list[str]]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def basket_relation(lines: pd.DataFrame) -> duckdb.DuckDBPyRelation:
+    """lines_from's lines as baskets.basket_items gives them: a DuckDB relation."""
+    frame = lines.assign(store=STORE, order_day=lines["ordered_at"].dt.date)
+    return duckdb.connect().from_df(frame[["store", "basket_key", "customer_key", "order_day", "item_key"]])
+
+
+def counts_of(lines: pd.DataFrame) -> pd.DataFrame:
+    """Baskets per customer and item of lines_from's lines, counted in DuckDB."""
+    return baskets.customer_item_counts(basket_relation(lines), STORE)
+
+
+def rules_of(lines: pd.DataFrame, min_support: float, min_pair_baskets: int, max_consequents: int) -> pd.DataFrame:
+    """The association rules of lines_from's baskets, pairs counted in DuckDB."""
+    counts = baskets.rule_counts(basket_relation(lines), STORE, min_support, min_pair_baskets)
+    return algorithms.rules_from_counts(*counts, max_consequents)
+
+
 def test_interactions_count_baskets_and_order_items_by_popularity():
     lines = lines_from(
         {
@@ -27,7 +50,7 @@ def test_interactions_count_baskets_and_order_items_by_popularity():
             "b3": ("c2", "2020-01-03", ["y", "z"]),
         }
     )
-    interactions = algorithms.build_interactions(lines)
+    interactions = algorithms.interactions_from_counts(counts_of(lines))
     assert list(interactions.items) == ["y", "x", "z"]  # y: 2 customers; x, z: 1 (by key)
     assert list(interactions.customers) == ["c1", "c2"]
     assert interactions.matrix.toarray().tolist() == [[2, 1, 0], [1, 0, 1]]
@@ -35,7 +58,7 @@ def test_interactions_count_baskets_and_order_items_by_popularity():
 
 def test_association_rules_support_confidence_lift():
     # 4 baskets: a+b twice, a alone, c alone.
-    baskets = lines_from(
+    lines = lines_from(
         {
             "b1": ("c1", "2020-01-01", ["a", "b"]),
             "b2": ("c2", "2020-01-01", ["a", "b"]),
@@ -43,7 +66,7 @@ def test_association_rules_support_confidence_lift():
             "b4": ("c4", "2020-01-01", ["c"]),
         }
     )
-    rules = algorithms.association_rules(baskets, min_support=0.0, min_pair_baskets=1, max_consequents=5)
+    rules = rules_of(lines, min_support=0.0, min_pair_baskets=1, max_consequents=5)
     a_to_b = rules[(rules.antecedent_key == "a") & (rules.consequent_key == "b")].iloc[0]
     b_to_a = rules[(rules.antecedent_key == "b") & (rules.consequent_key == "a")].iloc[0]
     assert a_to_b.support == pytest.approx(2 / 4)
@@ -53,7 +76,7 @@ def test_association_rules_support_confidence_lift():
     assert a_to_b.lift == pytest.approx(0.5 / (0.75 * 0.5))
     assert b_to_a.lift == pytest.approx(a_to_b.lift)
     assert len(rules) == 2  # c is never bought with anything
-    strict = algorithms.association_rules(baskets, min_support=0.6, min_pair_baskets=1, max_consequents=5)
+    strict = rules_of(lines, min_support=0.6, min_pair_baskets=1, max_consequents=5)
     assert strict.empty
 
 
@@ -65,7 +88,7 @@ def test_item_item_similarity_is_cosine_without_diagonal():
             "b3": ("c3", "2020-01-01", ["b", "c"]),
         }
     )
-    interactions = algorithms.build_interactions(lines)
+    interactions = algorithms.interactions_from_counts(counts_of(lines))
     similarity = algorithms.item_item_similarity(interactions.binary).toarray()
     index = {item: i for i, item in enumerate(interactions.items)}
     assert similarity[index["a"], index["b"]] == pytest.approx(1 / np.sqrt(2 * 2))
@@ -101,13 +124,30 @@ def two_taste_lines(customers_per_taste: int = 30) -> pd.DataFrame:
 RULES = {"min_support": 0.0, "min_pair_baskets": 1, "max_consequents": 5}
 
 
-def evaluate(lines: pd.DataFrame, cutoff: str, k: int, data_end: str = "2030-01-01", **settings) -> pd.DataFrame:
-    """evaluate_split and compare_with_baselines on lines split at `cutoff`."""
-    train, test = evaluation.split_by_date(lines, pd.Timestamp(cutoff).date(), pd.Timestamp(data_end).date())
-    metrics, hits = evaluation.evaluate_split(
-        train, test, train, k, settings.get("rules", RULES), settings.get("n_components", 2), seed=1
+def day(text: str) -> dt.date:
+    return pd.Timestamp(text).date()
+
+
+def evaluate(
+    lines: pd.DataFrame, cutoff: str, k: int, data_end: str = "2030-01-01", max_customers: int = 10**6, **settings
+) -> pd.DataFrame:
+    """evaluate_baskets and compare_with_baselines on lines split at `cutoff`."""
+    result = evaluation.evaluate_baskets(
+        basket_relation(lines),
+        STORE,
+        day(cutoff),
+        day(data_end),
+        k,
+        settings.get("rules", RULES),
+        settings.get("n_components", 2),
+        seed=1,
+        max_customers=max_customers,
     )
-    return evaluation.compare_with_baselines(metrics, hits, seed=1) if not metrics.empty else metrics
+    if result.metrics.empty:
+        return result.metrics
+    return evaluation.compare_with_baselines(result.metrics, result.customer_hits, seed=1).assign(
+        held_out_customers=result.held_out_customers, sampled_customers=result.sampled_customers
+    )
 
 
 def test_split_by_date_holds_out_later_lines_of_customers_with_history():
@@ -121,9 +161,91 @@ def test_split_by_date_holds_out_later_lines_of_customers_with_history():
             "b6": ("c2", "2020-03-02", ["y"]),  # after the data end (incomplete days): left out
         }
     )
-    train, test = evaluation.split_by_date(lines, pd.Timestamp("2020-01-31").date(), pd.Timestamp("2020-03-01").date())
-    assert set(train.basket_key) == {"b1", "b2", "b3"}
-    assert set(test.basket_key) == {"b4"}
+    relation = basket_relation(lines)
+    cutoff, data_end = day("2020-01-31"), day("2020-03-01")
+    assert baskets.held_out_customers(relation, STORE, cutoff, data_end).tolist() == ["c2"]
+    train = baskets.customer_item_counts(relation, STORE, through=cutoff)
+    assert train.values.tolist() == [["c1", "x", 1], ["c1", "y", 1], ["c2", "z", 1]]
+    test = baskets.customer_item_counts(relation, STORE, after=cutoff, through=data_end)
+    assert test.values.tolist() == [["c2", "x", 1], ["c3", "x", 1]]
+
+
+def test_evaluation_scores_a_seeded_hash_sample_of_the_held_out_customers():
+    lines = two_taste_lines()
+    full = evaluate(lines, "2020-01-15", k=2, n_components=4)
+    sampled = evaluate(lines, "2020-01-15", k=2, n_components=4, max_customers=25)
+    assert (full.held_out_customers == 60).all() and (full.sampled_customers == 60).all()
+    assert (sampled.held_out_customers == 60).all() and (sampled.sampled_customers == 25).all()
+    assert (sampled.evaluated_customers == 25).all()
+    again = evaluate(lines, "2020-01-15", k=2, n_components=4, max_customers=25)
+    pd.testing.assert_frame_equal(sampled, again)
+
+
+def rules_in_pandas(
+    lines: pd.DataFrame, min_support: float, min_pair_baskets: int, max_consequents: int
+) -> pd.DataFrame:
+    """The rules with the pairs counted by a sparse basket x item product (the warehouse's
+    code before it counted them in DuckDB): the reference of the DuckDB counts."""
+    pairs = lines[["basket_key", "item_key"]].drop_duplicates()
+    basket_codes, basket_keys = pd.factorize(pairs["basket_key"], sort=True)
+    item_codes, item_keys = pd.factorize(pairs["item_key"], sort=True)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(pairs)), (basket_codes, item_codes)), shape=(len(basket_keys), len(item_keys))
+    )
+    co_baskets = sparse.triu((matrix.T @ matrix).tocsr(), k=1).tocoo()
+    keep = co_baskets.data >= algorithms.pair_threshold(len(basket_keys), min_support, min_pair_baskets)
+    pair_counts = pd.DataFrame(
+        {
+            "first_key": item_keys[co_baskets.row[keep]],
+            "second_key": item_keys[co_baskets.col[keep]],
+            "pair_baskets": co_baskets.data[keep].astype(int),
+        }
+    )
+    item_baskets = pd.Series(np.asarray(matrix.sum(axis=0)).ravel().astype(int), index=item_keys)
+    return algorithms.rules_from_counts(pair_counts, item_baskets, len(basket_keys), max_consequents)
+
+
+def test_rules_counted_in_duckdb_equal_the_rules_counted_in_pandas():
+    rng = np.random.default_rng(5)
+    rows = {
+        f"b{n:03d}": (f"c{n % 17}", "2020-01-01", list(rng.choice([f"i{m}" for m in range(12)], size=4)))
+        for n in range(300)
+    }
+    lines = lines_from(rows)
+    sizes = []
+    for min_support, min_pair_baskets in ((0.0, 1), (0.1, 5), (0.5, 5)):
+        in_pandas = rules_in_pandas(lines, min_support, min_pair_baskets, max_consequents=20)
+        in_duckdb = rules_of(lines, min_support, min_pair_baskets, max_consequents=20)
+        pd.testing.assert_frame_equal(in_duckdb, in_pandas, check_dtype=False)
+        sizes.append(len(in_pandas))
+    assert sizes[0] > sizes[1] > 0 and sizes[2] == 0
+
+
+def test_basket_items_and_category_best_sellers_in_duckdb():
+    connection = duckdb.connect()
+    lines = pd.DataFrame(
+        {
+            "store": "olist",
+            "order_key": ["o1", "o1", "o2", "o3"],
+            "customer_key": ["c1", "c1", "c2", None],
+            "ordered_at": pd.to_datetime(
+                ["2020-01-01 10:00", "2020-01-01 10:00", "2020-01-02 09:00", "2020-01-03 08:00"]
+            ),
+            "product_key": ["p1", "p1", "p2", "p3"],
+        }
+    )
+    products = pd.DataFrame(
+        {"product_key": ["p1", "p2", "p3"], "product_name": "x", "category_name_english": ["toys", None, "toys"]}
+    )
+    items = baskets.basket_items(connection.from_df(lines), connection.from_df(products), "category")
+    rows = items.order("basket_key").fetchall()
+    assert rows == [
+        ("olist", "o1", "c1", dt.date(2020, 1, 1), "toys"),
+        ("olist", "o2", "c2", dt.date(2020, 1, 2), policy.NO_CATEGORY),
+        ("olist", "o3", None, dt.date(2020, 1, 3), "toys"),
+    ]
+    best = baskets.category_best_sellers(connection.from_df(lines), connection.from_df(products), "olist")
+    assert best.to_dict() == {"toys": "p1", policy.NO_CATEGORY: "p2"}
 
 
 def test_collaborative_filtering_beats_popularity_when_tastes_differ():
@@ -212,10 +334,14 @@ def test_store_evaluation_splits_by_date_at_the_data_end():
         {"product_key": [f"p{n}" for n in range(5)], "product_name": "x", "category_name_english": None}
     )
     data_ends = pd.DataFrame({"store": ["online_retail"], "data_end_date": [pd.Timestamp("2020-06-01").date()]})
-    metrics = tables.recommendation_metrics(lines, products, data_ends, seed=1)
+    connection = duckdb.connect()
+    metrics = tables.recommendation_metrics(
+        connection.from_df(lines), connection.from_df(products), data_ends, seed=1, max_customers=1000
+    )
     assert (metrics.train_end_date == pd.Timestamp("2020-03-03").date()).all()
     assert (metrics.test_end_date == pd.Timestamp("2020-06-01").date()).all()
     assert (metrics.evaluated_customers == 30).all()
+    assert (metrics.held_out_customers == 30).all() and (metrics.sampled_customers == 30).all()
     assert set(metrics.method) == {"popularity", "buy_again", "association_rules", "item_item_cf", "svd"}
     assert set(metrics.loc[metrics.is_headline_protocol, "protocol"]) == {"new_items"}
 
@@ -223,7 +349,7 @@ def test_store_evaluation_splits_by_date_at_the_data_end():
 def test_recommend_gives_new_items_ranked_and_fills_with_popularity():
     lines = two_taste_lines(10)
     customers = np.array(["a000", "b000", "newcomer"], dtype=object)
-    table = algorithms.recommend(lines, customers, "item_item_cf", 5, pd.DataFrame(), 4, 1)
+    table = algorithms.recommend(counts_of(lines), customers, "item_item_cf", 5, pd.DataFrame(), 4, 1)
     assert set(table.customer_key) == set(customers)
     assert (table.groupby("customer_key").size() == 5).all()
     bought = lines.groupby("customer_key").item_key.agg(set)
@@ -245,28 +371,12 @@ def test_recommend_gives_new_items_ranked_and_fills_with_popularity():
 def test_recommend_is_deterministic_and_handles_no_customers():
     lines = two_taste_lines(8)
     customers = np.array(sorted(lines.customer_key.unique()), dtype=object)
-    first = algorithms.recommend(lines, customers, "svd", 3, pd.DataFrame(), 3, 7)
-    second = algorithms.recommend(lines.sample(frac=1, random_state=3), customers, "svd", 3, pd.DataFrame(), 3, 7)
+    first = algorithms.recommend(counts_of(lines), customers, "svd", 3, pd.DataFrame(), 3, 7)
+    second = algorithms.recommend(
+        counts_of(lines.sample(frac=1, random_state=3)), customers, "svd", 3, pd.DataFrame(), 3, 7
+    )
     pd.testing.assert_frame_equal(first, second)
-    assert algorithms.recommend(lines, np.array([], dtype=object), "svd", 3, pd.DataFrame(), 3, 7).empty
-
-
-def test_category_level_items_and_best_sellers():
-    lines = pd.DataFrame(
-        {
-            "order_key": ["o1", "o2", "o3"],
-            "customer_key": ["c1", "c2", "c3"],
-            "ordered_at": pd.to_datetime(["2020-01-01"] * 3),
-            "product_key": ["p1", "p2", "p2"],
-        }
-    )
-    products = pd.DataFrame(
-        {"product_key": ["p1", "p2"], "product_name": [None, None], "category_name_english": ["toys", None]}
-    )
-    items = policy.item_lines(lines, products, "category")
-    assert items.item_key.tolist() == ["toys", policy.NO_CATEGORY, policy.NO_CATEGORY]
-    best = policy.category_best_sellers(lines, products)
-    assert best.to_dict() == {"toys": "p1", policy.NO_CATEGORY: "p2"}
+    assert algorithms.recommend(counts_of(lines), np.array([], dtype=object), "svd", 3, pd.DataFrame(), 3, 7).empty
 
 
 def test_held_out_items_never_seen_in_training_count_as_misses():

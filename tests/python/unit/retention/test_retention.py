@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
 from retail_warehouse.ml.retention import groups, survival, tables
+from retail_warehouse.ml.retention.survival import time_to_repeat_purchase
 
 
 def orders_of(rows: list[tuple[str, str]]) -> pd.DataFrame:
@@ -139,3 +143,39 @@ def test_the_tables_of_a_tiny_store():
     assert set(tests.dimension) <= {"acquisition_quarter", "country"}
     empty = tables.retention_tests(sale_days.iloc[:0], end_dates, customers, segments)
     assert empty.empty and list(empty.columns) == list(tables.TESTS_SCHEMA)
+
+
+def test_first_two_sale_days_give_the_durations_of_the_whole_history():
+    """The survival reads two days per customer, counted in DuckDB: the same durations as from
+    every order day (several orders a day, cancelled and non-sale orders, days after the data
+    end, two stores)."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for n in range(200):
+        store = "olist" if n % 3 == 0 else "online_retail"
+        for _ in range(rng.integers(1, 6)):
+            rows.append(
+                {
+                    "store": store,
+                    "customer_key": f"{store}:{n}",
+                    "order_date": pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(rng.integers(0, 120))),
+                    "order_type": "sale" if rng.random() < 0.9 else "return",
+                    "is_cancelled": bool(rng.random() < 0.1),
+                }
+            )
+    orders = pd.DataFrame(rows)
+    orders["order_date"] = orders["order_date"].dt.date
+    ends = pd.DataFrame(
+        {"store": ["online_retail", "olist"], "data_end_date": [datetime.date(2020, 3, 1), datetime.date(2020, 4, 1)]}
+    )
+    connection = duckdb.connect()
+    two_days = tables.first_two_sale_days(connection.from_df(orders), connection.from_df(ends))
+    assert two_days.groupby(["store", "customer_key"]).size().max() == 2
+    # What the models read before: every distinct sale day.
+    sales = connection.from_df(orders).filter(tables.SALE_ORDERS).project("store, customer_key, order_date").distinct()
+    sales = sales.order("all").df()
+    for store, end in ends.itertuples(index=False):
+        whole = time_to_repeat_purchase(sales[sales.store == store], pd.Timestamp(end))
+        from_two = time_to_repeat_purchase(two_days[two_days.store == store], pd.Timestamp(end))
+        pd.testing.assert_frame_equal(from_two, whole)
+        assert whole.observed.any() and not whole.observed.all()

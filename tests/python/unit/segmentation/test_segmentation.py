@@ -183,7 +183,7 @@ def test_ari_of_identical_snapshots_is_one_and_drift_lowers_it():
     features = ("recency_days", "frequency", "monetary")
     transforms = ("log1p", "log1p", "log1p")
     same = pd.concat([frame.assign(as_of_date=pd.Timestamp(day)) for day in ("2011-02-01", "2011-03-01")])
-    pairs = rolling_ari(same, features, transforms, "kmeans", 3, SMALL)
+    pairs = rolling_ari(same.groupby("as_of_date", sort=True), features, transforms, "kmeans", 3, SMALL)
     drift = pairs[pairs["elapsed_months"] > 0]
     assert drift["ari"].tolist() == [1.0]
     assert drift["elapsed_months"].tolist() == [1]
@@ -196,7 +196,7 @@ def test_ari_of_identical_snapshots_is_one_and_drift_lowers_it():
     moved = pd.concat(
         [frame.assign(as_of_date=pd.Timestamp("2011-02-01")), drifted.assign(as_of_date=pd.Timestamp("2011-05-01"))]
     )
-    moved_pairs = rolling_ari(moved, features, transforms, "kmeans", 3, SMALL)
+    moved_pairs = rolling_ari(moved.groupby("as_of_date", sort=True), features, transforms, "kmeans", 3, SMALL)
     assert moved_pairs.loc[moved_pairs["elapsed_months"] > 0, "ari"].iloc[0] < 0.8
 
 
