@@ -11,28 +11,32 @@
         was not an --empty or --sample build;
       - every result succeeded: success, pass, warn (a warn-severity test) or no-op (exposures); error, fail,
         skipped or any other status blocks the publish.
-    Otherwise the served file stays byte-identical and the log says why.
+    Otherwise the served file stays byte-identical and the log says why. A fault of the machine
+    while publishing (a folder that cannot be written, a full disk) is said in one line, the
+    served file left as it was, the build copy kept, and the build fails.
 -#}
 {% macro publish_warehouse(results) %}
     {%- if execute -%}
-        {%- set served = env_var('RETAIL_WAREHOUSE', 'warehouse/retail_warehouse.duckdb') -%}
         {%- set blockers = publish_blockers(results) -%}
         {%- if blockers | length > 0 -%}
-            {{ log("publish: served warehouse " ~ served ~ " left unchanged: " ~ (blockers | join('; ')), info=true) }}
-        {%- else -%}
-            {%- do run_query("create schema if not exists meta") -%}
-            {%- do run_query(
-                "create or replace table meta.warehouse_version as select "
-                ~ "'" ~ invocation_id ~ "' as invocation_id, "
-                ~ "cast('" ~ run_started_at.isoformat() ~ "' as timestamptz) as build_started_at, "
-                ~ "now() as published_at, "
-                ~ "'" ~ dbt_version ~ "' as dbt_version, "
-                ~ (results | length) ~ " as nodes_built"
-            ) -%}
-            {%- do run_query("checkpoint") -%}
-            {%- set published = run_query("select publish_warehouse()") -%}
-            {{ log("publish: " ~ published.columns[0].values()[0], info=true) }}
+            {{ return(left_unchanged_sql(blockers | join('; '))) }}
         {%- endif -%}
+        {%- do run_query("create schema if not exists meta") -%}
+        {%- do run_query(
+            "create or replace table meta.warehouse_version as select "
+            ~ "'" ~ invocation_id ~ "' as invocation_id, "
+            ~ "cast('" ~ run_started_at.isoformat() ~ "' as timestamptz) as build_started_at, "
+            ~ "now() as published_at, "
+            ~ "'" ~ dbt_version ~ "' as dbt_version, "
+            ~ (results | length) ~ " as nodes_built"
+        ) -%}
+        {%- do run_query("checkpoint") -%}
+        {%- set published = run_query("select publish_warehouse()").columns[0].values()[0] -%}
+        {%- if published.startswith("fault: ") -%}
+            {#- publish_warehouse() said the served file was kept; the hook fails. -#}
+            {{ return("select error(" ~ sql_text_literal("publish failed: " ~ published[7:]) ~ ")") }}
+        {%- endif -%}
+        {{ log("publish: " ~ published, info=true) }}
     {%- endif -%}
 {% endmacro %}
 
@@ -118,9 +122,22 @@
             {{ log("refused " ~ row[0], info=true) }}
         {%- endfor -%}
         {%- if refused.rows | length > 0 -%}
-            {%- set served = env_var('RETAIL_WAREHOUSE', 'warehouse/retail_warehouse.duckdb') -%}
-            {{ log("publish: served warehouse " ~ served ~ " left unchanged: an input was refused", info=true) }}
+            {{ return(left_unchanged_sql("an input was refused")) }}
         {%- endif -%}
     {%- endif -%}
     select 1
+{% endmacro %}
+
+
+{#- SQL that says, in one line, that the served file was kept and why (the landing plugin's
+    served_warehouse_left_unchanged() logs it and remembers it was said: a build that dies
+    before saying it says it at exit). Run as SQL, not at compile time, so a dead connection
+    fails the hook alone, without dbt's "keyboard interrupt" ending. -#}
+{% macro left_unchanged_sql(reason) %}
+    {{- "select served_warehouse_left_unchanged(" ~ sql_text_literal(reason) ~ ")" -}}
+{% endmacro %}
+
+
+{% macro sql_text_literal(text) %}
+    {{- "'" ~ (text | string | replace("'", "''")) ~ "'" -}}
 {% endmacro %}

@@ -46,6 +46,11 @@ def check_readable_file(path: Path) -> None:
         raise InputFileError(path, "file not found")
     if path.is_dir():
         raise InputFileError(path, "is a folder, not a file")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise InputFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
     if path.stat().st_size == 0:
         raise InputFileError(path, "file is empty (0 bytes)", expected="a header row and data rows")
 
