@@ -30,10 +30,13 @@
             ~ "'" ~ dbt_version ~ "' as dbt_version, "
             ~ (results | length) ~ " as nodes_built"
         ) -%}
+        {%- do record_build_history() -%}
         {%- do run_query("checkpoint") -%}
         {%- set published = run_query("select publish_warehouse()").columns[0].values()[0] -%}
         {%- if published.startswith("fault: ") -%}
             {#- publish_warehouse() said the served file was kept; the hook fails. -#}
+            {%- do run_query("delete from meta.build_history where invocation_id = '" ~ invocation_id ~ "'") -%}
+            {%- do run_query("checkpoint") -%}
             {{ return("select error(" ~ sql_text_literal("publish failed: " ~ published[7:]) ~ ")") }}
         {%- endif -%}
         {{ log("publish: " ~ published, info=true) }}
@@ -140,4 +143,42 @@
 
 {% macro sql_text_literal(text) %}
     {{- "'" ~ (text | string | replace("'", "''")) ~ "'" -}}
+{% endmacro %}
+
+
+{#- meta.build_history: this build's measures (intermediate.int_build_measures) appended to
+    those of the earlier published builds, which the build copy carries from publish to
+    publish (a new build copy starts from the served file). -#}
+{% macro record_build_history() %}
+    {%- set measures = adapter.get_relation(
+        database=target.database, schema='intermediate', identifier='int_build_measures'
+    ) -%}
+    {%- set header = "select '" ~ invocation_id ~ "' as invocation_id, "
+        ~ "cast('" ~ run_started_at.isoformat() ~ "' as timestamptz) as build_started_at, "
+        ~ "now() as published_at, "
+        ~ "round(epoch(now()) - epoch(cast('" ~ run_started_at.isoformat() ~ "' as timestamptz)), 1) as duration_seconds, "
+        ~ "measures.* from " ~ measures ~ " as measures" -%}
+    {%- do run_query("create table if not exists meta.build_history as " ~ header ~ " where false") -%}
+    {%- do run_query("insert into meta.build_history by name " ~ header) -%}
+{% endmacro %}
+
+
+{#- Post-hook of intermediate.int_build_changes_checked: each finding as a warning line. -#}
+{% macro log_build_changes(relation) %}
+    {%- if execute -%}
+        {%- set findings = run_query("select message from " ~ relation ~ " order by message") -%}
+        {%- for row in findings.rows -%}
+            {{ log("warning: " ~ row[0], info=true) }}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
+{% endmacro %}
+
+
+{#- meta.build_history of the build copy, or none before the first publish (and at parse time). -#}
+{% macro build_history_relation() %}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=target.database, schema='meta', identifier='build_history')) }}
 {% endmacro %}

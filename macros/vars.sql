@@ -91,6 +91,8 @@
     {%- do number_var_literal('incremental_lookback_days', 0, integer=true) -%}
     {%- do number_var_literal('data_end_min_share_of_typical_day', 0, 1) -%}
     {%- do number_var_literal('quarantine_max_share_per_rule', 0, 1) -%}
+    {%- do number_var_literal('build_change_max_share', 0) -%}
+    {%- do number_var_literal('build_stale_after_days', 0, integer=true) -%}
     select 1
 {%- endmacro %}
 

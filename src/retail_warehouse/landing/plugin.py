@@ -13,6 +13,8 @@ registers the SQL function ``publish_warehouse()`` that the on-run-end hook call
 from __future__ import annotations
 
 import atexit
+import gzip
+import hashlib
 import threading
 from pathlib import Path
 
@@ -26,8 +28,19 @@ from retail_warehouse import publish
 
 from .errors import InputFileError
 from .inputs import Inputs, expected_olist_names, olist_file_path, resolve_inputs, reuse_recorded_inputs
-from .readers import csv_has_data_row, csv_reader, empty_table, match_columns, read_csv_header, read_online_retail
+from .readers import (
+    GZIP_MAGIC,
+    ZIP_MAGIC,
+    csv_has_data_row,
+    csv_reader,
+    empty_table,
+    match_columns,
+    read_csv_header,
+    read_online_retail,
+)
 from .specs import OLIST_FILES, OLIST_FILES_BY_TABLE, ONLINE_RETAIL_COLUMNS
+
+UTF8_BOM = b"\xef\xbb\xbf"
 
 logger = AdapterLogger("retail_warehouse")
 
@@ -40,6 +53,10 @@ FILE_LOADS_SCHEMA = pa.schema(
         ("is_required", pa.bool_()),
         ("is_synthetic", pa.bool_()),
         ("detail", pa.string()),
+        ("size_bytes", pa.int64()),
+        ("sha256", pa.string()),
+        ("file_format", pa.string()),
+        ("encoding", pa.string()),
     ]
 )
 
@@ -272,6 +289,7 @@ def _olist_status(inputs: Inputs, spec) -> dict:
 
 
 def _status_row(store, source_table, path, status, is_required, inputs: Inputs, detail) -> dict:
+    found = status == "found"
     return {
         "store": store,
         "source_table": source_table,
@@ -280,4 +298,33 @@ def _status_row(store, source_table, path, status, is_required, inputs: Inputs, 
         "is_required": is_required,
         "is_synthetic": inputs.synthetic,
         "detail": detail,
+        **(describe_file(path) if found else dict.fromkeys(("size_bytes", "sha256", "file_format", "encoding"))),
+    }
+
+
+def describe_file(path: Path) -> dict:
+    """Size, content hash, format and text encoding of an input file, which
+    meta.build_history keeps from build to build (a changed hash: a new export)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4)
+            digest.update(head)
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        raise InputFileError(path, f"cannot be read ({error.strerror or error})") from error
+    if head.startswith(ZIP_MAGIC):
+        file_format, encoding = "xlsx workbook", None
+    else:
+        gzipped = head.startswith(GZIP_MAGIC)
+        with (gzip.open if gzipped else open)(path, "rb") as stream:
+            bom = stream.read(3) == UTF8_BOM
+        file_format = "csv.gz" if gzipped else "csv"
+        encoding = "utf-8 with BOM" if bom else "utf-8"
+    return {
+        "size_bytes": path.stat().st_size,
+        "sha256": digest.hexdigest(),
+        "file_format": file_format,
+        "encoding": encoding,
     }

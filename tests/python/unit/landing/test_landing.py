@@ -228,3 +228,28 @@ def test_no_input_given_means_the_synthetic_data_set(tmp_path):
     assert inputs.synthetic
     assert inputs.online_retail_path.exists()
     assert (inputs.olist_dir / "olist_orders_dataset.csv").exists()
+
+
+def test_file_loads_record_size_hash_format_and_encoding_of_each_file_found(tmp_path):
+    import gzip
+    import hashlib
+
+    from retail_warehouse.landing.plugin import describe_file
+
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(b"a,b\n1,2\n")
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbfa,b\n1,2\n")
+    zipped = tmp_path / "bom.csv.gz"
+    zipped.write_bytes(gzip.compress(bom.read_bytes()))
+    workbook = tmp_path / "book.xlsx"
+    workbook.write_bytes(b"PK\x03\x04rest of a workbook")
+    assert describe_file(plain) == {
+        "size_bytes": 8,
+        "sha256": hashlib.sha256(b"a,b\n1,2\n").hexdigest(),
+        "file_format": "csv",
+        "encoding": "utf-8",
+    }
+    assert describe_file(bom)["encoding"] == "utf-8 with BOM"
+    assert (describe_file(zipped)["file_format"], describe_file(zipped)["encoding"]) == ("csv.gz", "utf-8 with BOM")
+    assert (describe_file(workbook)["file_format"], describe_file(workbook)["encoding"]) == ("xlsx workbook", None)
