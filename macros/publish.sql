@@ -159,7 +159,10 @@
         ~ "round(epoch(now()) - epoch(cast('" ~ run_started_at.isoformat() ~ "' as timestamptz)), 1) as duration_seconds, "
         ~ "measures.* from " ~ measures ~ " as measures" -%}
     {%- do run_query("create table if not exists meta.build_history as " ~ header ~ " where false") -%}
-    {%- do run_query("insert into meta.build_history by name " ~ header) -%}
+    {#- By name: a measure added since the history began is a new column, null for the earlier
+        builds; the table is rewritten, which a few rows per build keeps cheap. -#}
+    {%- do run_query("create or replace table meta.build_history as "
+        ~ "select * from meta.build_history union all by name " ~ header) -%}
 {% endmacro %}
 
 
