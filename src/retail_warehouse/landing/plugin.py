@@ -13,7 +13,6 @@ registers the SQL function ``publish_warehouse()`` that the on-run-end hook call
 from __future__ import annotations
 
 import atexit
-import gzip
 import hashlib
 import threading
 from pathlib import Path
@@ -33,14 +32,13 @@ from .readers import (
     ZIP_MAGIC,
     csv_has_data_row,
     csv_reader,
+    detect_encoding,
     empty_table,
     match_columns,
     read_csv_header,
     read_online_retail,
 )
 from .specs import OLIST_FILES, OLIST_FILES_BY_TABLE, ONLINE_RETAIL_COLUMNS
-
-UTF8_BOM = b"\xef\xbb\xbf"
 
 logger = AdapterLogger("retail_warehouse")
 
@@ -317,11 +315,7 @@ def describe_file(path: Path) -> dict:
     if head.startswith(ZIP_MAGIC):
         file_format, encoding = "xlsx workbook", None
     else:
-        gzipped = head.startswith(GZIP_MAGIC)
-        with (gzip.open if gzipped else open)(path, "rb") as stream:
-            bom = stream.read(3) == UTF8_BOM
-        file_format = "csv.gz" if gzipped else "csv"
-        encoding = "utf-8 with BOM" if bom else "utf-8"
+        file_format, encoding = ("csv.gz" if head.startswith(GZIP_MAGIC) else "csv"), detect_encoding(path)
     return {
         "size_bytes": path.stat().st_size,
         "sha256": digest.hexdigest(),

@@ -253,3 +253,21 @@ def test_file_loads_record_size_hash_format_and_encoding_of_each_file_found(tmp_
     assert describe_file(bom)["encoding"] == "utf-8 with BOM"
     assert (describe_file(zipped)["file_format"], describe_file(zipped)["encoding"]) == ("csv.gz", "utf-8 with BOM")
     assert (describe_file(workbook)["file_format"], describe_file(workbook)["encoding"]) == ("xlsx workbook", None)
+
+
+def test_a_cell_of_several_mb_and_a_nul_byte_are_landed_and_a_line_beyond_the_limit_named(tmp_path, monkeypatch):
+    from retail_warehouse.landing import readers
+
+    big = "x" * 3_000_000
+    path = tmp_path / "online_retail.csv"
+    path.write_bytes(
+        (HEADER_I + "\n" + LINES_I[0] + "\n").encode()
+        + f'536366,22633,"{big}",6,2010-12-01 08:28:00,1.85,17850,United Kingdom\n'.encode()
+        + b"536367,84879,NUL\x00BYTE,32,2010-12-01 08:34:00,1.69,13047,United Kingdom\n"
+    )
+    table = as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+    descriptions = table.column("description").to_pylist()
+    assert table.num_rows == 3 and descriptions[1] == big and descriptions[2] == "NUL\x00BYTE"
+    monkeypatch.setattr(readers, "MAX_LINE_BYTES", 1_000_000)
+    with pytest.raises(InputFileError, match=r"CSV Error on Line: 3: Maximum line size of 1000000 bytes exceeded"):
+        as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
