@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import duckdb
-from helpers import run_dbt_build
+from helpers import REPO_ROOT, dbt_build_command, run_dbt_build
 
 
 def sha256(path: Path) -> str:
@@ -98,3 +98,18 @@ def test_the_next_build_moves_a_stale_wal_aside_and_publishes_read_only(tmp_path
         [sys.executable, "-m", "retail_warehouse.doctor", "--served", str(served)], capture_output=True, text=True
     )
     assert doctor.returncode == 0, doctor.stdout
+
+
+def test_a_served_folder_that_cannot_be_written_stops_the_build_at_once(tmp_path, synthetic_files):
+    """The served file's folder is a file: nothing can be created there (as when the folder is
+    read-only, which a test running as root cannot simulate)."""
+    not_a_folder = tmp_path / "not_a_folder"
+    not_a_folder.write_text("a file")
+    args, env, _ = dbt_build_command(tmp_path / "run", **inputs(synthetic_files), with_ml=False)
+    env["RETAIL_WAREHOUSE"] = str(not_a_folder / "warehouse.duckdb")
+    completed = subprocess.run(args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+    assert completed.returncode != 0
+    assert_one_clean_failure(
+        completed.stdout + completed.stderr, f"cannot create the build lock {not_a_folder / '.build'}: Not a directory"
+    )
+    assert not_a_folder.read_text() == "a file"
