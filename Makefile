@@ -16,11 +16,17 @@ OLIST_DIR ?=
 RETAIL_WAREHOUSE ?= warehouse/retail_warehouse.duckdb
 export ONLINE_RETAIL_PATH OLIST_DIR RETAIL_WAREHOUSE
 
-.PHONY: build test unit install lint pytest synthetic clean bench dashboards serve dashboards-install browser-deps
+.PHONY: build test unit install lint pytest synthetic clean bench dashboards serve dashboards-install browser-deps doctor
 
 build: install
 	@mkdir -p "$(dir $(RETAIL_WAREHOUSE))"
 	$(BIN)/dbt build
+
+# What is wrong with the served file and how to fix it (a stale WAL, a writable file, a file
+# that does not open); DOCTOR_ARGS=--fix applies the safe fixes.
+DOCTOR_ARGS ?=
+doctor: install
+	$(BIN)/python -m retail_warehouse.doctor --served "$(RETAIL_WAREHOUSE)" $(DOCTOR_ARGS)
 
 test: install $(DUCKDB_COMPAT_VENV)/.installed browser-deps lint metrics-check pytest
 

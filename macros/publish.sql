@@ -11,28 +11,35 @@
         was not an --empty or --sample build;
       - every result succeeded: success, pass, warn (a warn-severity test) or no-op (exposures); error, fail,
         skipped or any other status blocks the publish.
-    Otherwise the served file stays byte-identical and the log says why.
+    Otherwise the served file stays byte-identical and the log says why. A fault of the machine
+    while publishing (a folder that cannot be written, a full disk) is said in one line, the
+    served file left as it was, the build copy kept, and the build fails.
 -#}
 {% macro publish_warehouse(results) %}
     {%- if execute -%}
-        {%- set served = env_var('RETAIL_WAREHOUSE', 'warehouse/retail_warehouse.duckdb') -%}
         {%- set blockers = publish_blockers(results) -%}
         {%- if blockers | length > 0 -%}
-            {{ log("publish: served warehouse " ~ served ~ " left unchanged: " ~ (blockers | join('; ')), info=true) }}
-        {%- else -%}
-            {%- do run_query("create schema if not exists meta") -%}
-            {%- do run_query(
-                "create or replace table meta.warehouse_version as select "
-                ~ "'" ~ invocation_id ~ "' as invocation_id, "
-                ~ "cast('" ~ run_started_at.isoformat() ~ "' as timestamptz) as build_started_at, "
-                ~ "now() as published_at, "
-                ~ "'" ~ dbt_version ~ "' as dbt_version, "
-                ~ (results | length) ~ " as nodes_built"
-            ) -%}
-            {%- do run_query("checkpoint") -%}
-            {%- set published = run_query("select publish_warehouse()") -%}
-            {{ log("publish: " ~ published.columns[0].values()[0], info=true) }}
+            {{ return(left_unchanged_sql(blockers | join('; '))) }}
         {%- endif -%}
+        {%- do run_query("create schema if not exists meta") -%}
+        {%- do run_query(
+            "create or replace table meta.warehouse_version as select "
+            ~ "'" ~ invocation_id ~ "' as invocation_id, "
+            ~ "cast('" ~ run_started_at.isoformat() ~ "' as timestamptz) as build_started_at, "
+            ~ "now() as published_at, "
+            ~ "'" ~ dbt_version ~ "' as dbt_version, "
+            ~ (results | length) ~ " as nodes_built"
+        ) -%}
+        {%- do record_build_history() -%}
+        {%- do run_query("checkpoint") -%}
+        {%- set published = run_query("select publish_warehouse()").columns[0].values()[0] -%}
+        {%- if published.startswith("fault: ") -%}
+            {#- publish_warehouse() said the served file was kept; the hook fails. -#}
+            {%- do run_query("delete from meta.build_history where invocation_id = '" ~ invocation_id ~ "'") -%}
+            {%- do run_query("checkpoint") -%}
+            {{ return("select error(" ~ sql_text_literal("publish failed: " ~ published[7:]) ~ ")") }}
+        {%- endif -%}
+        {{ log("publish: " ~ published, info=true) }}
     {%- endif -%}
 {% endmacro %}
 
@@ -118,9 +125,63 @@
             {{ log("refused " ~ row[0], info=true) }}
         {%- endfor -%}
         {%- if refused.rows | length > 0 -%}
-            {%- set served = env_var('RETAIL_WAREHOUSE', 'warehouse/retail_warehouse.duckdb') -%}
-            {{ log("publish: served warehouse " ~ served ~ " left unchanged: an input was refused", info=true) }}
+            {{ return(left_unchanged_sql("an input was refused")) }}
         {%- endif -%}
     {%- endif -%}
     select 1
+{% endmacro %}
+
+
+{#- SQL that says, in one line, that the served file was kept and why (the landing plugin's
+    served_warehouse_left_unchanged() logs it and remembers it was said: a build that dies
+    before saying it says it at exit). Run as SQL, not at compile time, so a dead connection
+    fails the hook alone, without dbt's "keyboard interrupt" ending. -#}
+{% macro left_unchanged_sql(reason) %}
+    {{- "select served_warehouse_left_unchanged(" ~ sql_text_literal(reason) ~ ")" -}}
+{% endmacro %}
+
+
+{% macro sql_text_literal(text) %}
+    {{- "'" ~ (text | string | replace("'", "''")) ~ "'" -}}
+{% endmacro %}
+
+
+{#- meta.build_history: this build's measures (intermediate.int_build_measures) appended to
+    those of the earlier published builds, which the build copy carries from publish to
+    publish (a new build copy starts from the served file). -#}
+{% macro record_build_history() %}
+    {%- set measures = adapter.get_relation(
+        database=target.database, schema='intermediate', identifier='int_build_measures'
+    ) -%}
+    {%- set header = "select '" ~ invocation_id ~ "' as invocation_id, "
+        ~ "cast('" ~ run_started_at.isoformat() ~ "' as timestamptz) as build_started_at, "
+        ~ "now() as published_at, "
+        ~ "round(epoch(now()) - epoch(cast('" ~ run_started_at.isoformat() ~ "' as timestamptz)), 1) as duration_seconds, "
+        ~ "measures.* from " ~ measures ~ " as measures" -%}
+    {%- do run_query("create table if not exists meta.build_history as " ~ header ~ " where false") -%}
+    {#- By name: a measure added since the history began is a new column, null for the earlier
+        builds; the table is rewritten, which a few rows per build keeps cheap. -#}
+    {%- do run_query("create or replace table meta.build_history as "
+        ~ "select * from meta.build_history union all by name " ~ header) -%}
+{% endmacro %}
+
+
+{#- Post-hook of intermediate.int_build_changes_checked: each finding as a warning line. -#}
+{% macro log_build_changes(relation) %}
+    {%- if execute -%}
+        {%- set findings = run_query("select message from " ~ relation ~ " order by message") -%}
+        {%- for row in findings.rows -%}
+            {{ log("warning: " ~ row[0], info=true) }}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
+{% endmacro %}
+
+
+{#- meta.build_history of the build copy, or none before the first publish (and at parse time). -#}
+{% macro build_history_relation() %}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=target.database, schema='meta', identifier='build_history')) }}
 {% endmacro %}

@@ -95,6 +95,8 @@
     {%- do number_var_literal('ml_evaluation_max_customers', 1, integer=true) -%}
     {%- do number_var_literal('segmentation_fit_sample_size', 100, integer=true) -%}
     {%- do number_var_literal('segmentation_pairwise_sample_size', 100, integer=true) -%}
+    {%- do number_var_literal('build_change_max_share', 0) -%}
+    {%- do number_var_literal('build_stale_after_days', 0, integer=true) -%}
     select 1
 {%- endmacro %}
 

@@ -16,6 +16,10 @@ file_loads as (
     select * from {{ ref('stg_landing__file_loads') }}
 ),
 
+build_changes as (
+    select * from {{ ref('int_build_changes_checked') }}
+),
+
 quarantine_reasons as (
     select
         store,
@@ -40,6 +44,19 @@ missing_files as (
     where status = 'missing'
 ),
 
+build_change_issues as (
+    select
+        store,
+        split_part(item, ': ', 1) as source_table,
+        check_name
+        || case when item like '%: %' then ': ' || substr(item, strpos(item, ': ') + 2) else '' end
+        || ' (' || store || ')' as rule,
+        'build_change' as issue_kind,
+        row_count,
+        value_change as example_key
+    from build_changes
+),
+
 unioned as (
     select * from online_retail_issues
     union all
@@ -48,6 +65,8 @@ unioned as (
     select * from quarantine_reasons
     union all
     select * from missing_files
+    union all
+    select * from build_change_issues
 ),
 
 final as (

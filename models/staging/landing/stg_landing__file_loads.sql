@@ -10,7 +10,11 @@ final as (
         status,
         is_required,
         is_synthetic,
-        detail
+        detail,
+        size_bytes,
+        sha256,
+        file_format,
+        encoding
     from source
 )
 

@@ -12,6 +12,8 @@ registers the SQL function ``publish_warehouse()`` that the on-run-end hook call
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import threading
 from pathlib import Path
 
@@ -19,12 +21,23 @@ import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
 from dbt.adapters.events.logging import AdapterLogger
+from dbt_common.exceptions import DbtRuntimeError
 
 from retail_warehouse import publish
 
 from .errors import InputFileError
 from .inputs import Inputs, expected_olist_names, olist_file_path, resolve_inputs, reuse_recorded_inputs
-from .readers import csv_has_data_row, csv_reader, empty_table, match_columns, read_csv_header, read_online_retail
+from .readers import (
+    GZIP_MAGIC,
+    ZIP_MAGIC,
+    csv_has_data_row,
+    csv_reader,
+    detect_encoding,
+    empty_table,
+    match_columns,
+    read_csv_header,
+    read_online_retail,
+)
 from .specs import OLIST_FILES, OLIST_FILES_BY_TABLE, ONLINE_RETAIL_COLUMNS
 
 logger = AdapterLogger("retail_warehouse")
@@ -38,6 +51,10 @@ FILE_LOADS_SCHEMA = pa.schema(
         ("is_required", pa.bool_()),
         ("is_synthetic", pa.bool_()),
         ("detail", pa.string()),
+        ("size_bytes", pa.int64()),
+        ("sha256", pa.string()),
+        ("file_format", pa.string()),
+        ("encoding", pa.string()),
     ]
 )
 
@@ -48,27 +65,84 @@ class Plugin(BasePlugin):
         self.served_path = (plugin_config.get("served_path") or "").strip() or None
         self._recorded_lock = threading.Lock()
         self._recorded: tuple[str, str] | bool | None = False  # False: not looked up yet
+        self._stopped = False
+        self._locked = False
 
     def update_connection_config(self, creds, config: dict) -> None:
-        # Runs just before dbt-duckdb opens the database file: the build copy.
-        if (
-            self.served_path
-            and creds.path
-            and creds.path != ":memory:"
-            and publish.seed_build_file(creds.path, self.served_path)
-        ):
-            logger.info(f"build copy {creds.path} started from the served file {self.served_path}")
+        # Runs just before dbt-duckdb opens the database file: the build copy. One build at a
+        # time (the lock), a stale WAL beside the served file moved aside, the build copy
+        # started from the served file. A fault stops the build with one line and no
+        # traceback (dbt prints a DbtRuntimeError's message alone).
+        if not self.served_path or not creds.path or creds.path == ":memory:":
+            return
+        try:
+            if not self._locked:
+                publish.acquire_build_lock(creds.path)
+                self._locked = True
+                atexit.register(self._say_left_unchanged_if_untold, creds.path)
+            stale_wal = publish.move_stale_wal(self.served_path)
+            if stale_wal is not None:
+                logger.warning(
+                    f"a stale WAL beside the served file {self.served_path} (left by a client that opened it "
+                    f"read-write) was moved aside to {stale_wal}; open the served file read-only"
+                )
+            if publish.seed_build_file(creds.path, self.served_path):
+                logger.info(f"build copy {creds.path} started from the served file {self.served_path}")
+        except OSError as error:
+            self._stop(f"cannot prepare the build copy: {publish.describe_os_error(error, creds.path)}")
+        except publish.PublishFault as fault:
+            self._stop(str(fault))
+
+    def _stop(self, message: str):
+        # dbt-duckdb retries opening the connection from each thread: said once.
+        if not self._stopped:
+            self._stopped = True
+            self._say_left_unchanged(message)
+        raise DbtRuntimeError(message)
+
+    def _say_left_unchanged(self, reason: str) -> str:
+        line = f"publish: served warehouse {self.served_path} left unchanged: {reason}"
+        logger.error(line)
+        publish.note_outcome_said()
+        return line
+
+    def _say_left_unchanged_if_untold(self, build_path: str) -> None:
+        # A build that died before its on-run-end hook (e.g. the database invalidated by a
+        # full disk) has not said it: said at exit, with the build copy kept.
+        if not publish.outcome_said():
+            self._say_left_unchanged(
+                f"the build did not complete (see the errors above); the build copy {build_path} is kept"
+            )
 
     def configure_connection(self, conn) -> None:
         build_path = self.creds.path if self.creds is not None else None
         served_path = self.served_path
 
         def publish_warehouse() -> str:
+            # A fault comes back as text starting "fault: ", so the on-run-end hook says it in
+            # one line and fails the build without a traceback.
             if not served_path or not build_path:
-                raise RuntimeError("publish_warehouse(): no served_path in the landing plugin config (profiles.yml)")
-            return publish.publish(build_path, served_path)
+                return "fault: no served_path in the landing plugin config (profiles.yml)"
+            try:
+                return publish.publish(build_path, served_path)
+            except publish.PublishFault as fault:
+                reason = f"{fault}; the build copy {build_path} is kept"
+                self._say_left_unchanged(reason)
+                return f"fault: {reason}"
 
         conn.create_function("publish_warehouse", publish_warehouse, [], "VARCHAR", side_effects=True)
+
+        def served_warehouse_left_unchanged(reason: str) -> str:
+            # Called by the hooks (macros/publish.sql) that keep the served file.
+            return self._say_left_unchanged(reason)
+
+        conn.create_function(
+            "served_warehouse_left_unchanged",
+            served_warehouse_left_unchanged,
+            ["VARCHAR"],
+            "VARCHAR",
+            side_effects=True,
+        )
 
     def load(self, source_config: SourceConfig):
         try:
@@ -79,7 +153,7 @@ class Plugin(BasePlugin):
             # nor run the on-run-end hook that says the served file was kept.
             logger.error(f"landing refused {source_config.identifier}: {error}")
             if self.served_path:
-                logger.error(f"publish: served warehouse {self.served_path} left unchanged: an input was refused")
+                self._say_left_unchanged("an input was refused")
             raise
 
     def _given_inputs(self, source_config: SourceConfig) -> tuple[str, str]:
@@ -213,6 +287,7 @@ def _olist_status(inputs: Inputs, spec) -> dict:
 
 
 def _status_row(store, source_table, path, status, is_required, inputs: Inputs, detail) -> dict:
+    found = status == "found"
     return {
         "store": store,
         "source_table": source_table,
@@ -221,4 +296,29 @@ def _status_row(store, source_table, path, status, is_required, inputs: Inputs, 
         "is_required": is_required,
         "is_synthetic": inputs.synthetic,
         "detail": detail,
+        **(describe_file(path) if found else dict.fromkeys(("size_bytes", "sha256", "file_format", "encoding"))),
+    }
+
+
+def describe_file(path: Path) -> dict:
+    """Size, content hash, format and text encoding of an input file, which
+    meta.build_history keeps from build to build (a changed hash: a new export)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4)
+            digest.update(head)
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        raise InputFileError(path, f"cannot be read ({error.strerror or error})") from error
+    if head.startswith(ZIP_MAGIC):
+        file_format, encoding = "xlsx workbook", None
+    else:
+        file_format, encoding = ("csv.gz" if head.startswith(GZIP_MAGIC) else "csv"), detect_encoding(path)
+    return {
+        "size_bytes": path.stat().st_size,
+        "sha256": digest.hexdigest(),
+        "file_format": file_format,
+        "encoding": encoding,
     }

@@ -8,9 +8,13 @@ InputFileError naming the file, the column and what was expected.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import gzip
+import os
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +27,12 @@ from .specs import LINEAGE_COLUMNS, ONLINE_RETAIL_VERSIONS, OnlineRetailVersion
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
+# DuckDB refuses CSV lines above 2,000,000 bytes by default; a description or review of
+# several MB is still a row to land. Above this a line is not an export's, and the file is
+# refused with that reason (the memory a line may take stays bounded).
+MAX_LINE_BYTES = 64 * 1024 * 1024
+UTF8_BOM = b"\xef\xbb\xbf"
+CHUNK_BYTES = 1 << 20
 ARROW_BATCH_ROWS = 100_000
 
 
@@ -46,6 +56,11 @@ def check_readable_file(path: Path) -> None:
         raise InputFileError(path, "file not found")
     if path.is_dir():
         raise InputFileError(path, "is a folder, not a file")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise InputFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
     if path.stat().st_size == 0:
         raise InputFileError(path, "file is empty (0 bytes)", expected="a header row and data rows")
 
@@ -64,10 +79,7 @@ def read_csv_header(path: Path) -> list[str]:
             first_line = stream.readline()
     except (OSError, EOFError) as exc:
         raise InputFileError(path, f"cannot be decompressed ({exc})", expected="a gzip file") from exc
-    try:
-        text = first_line.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputFileError(path, "header is not UTF-8 text", expected="a UTF-8 CSV") from exc
+    text = _decode_text(first_line)
     if not text.strip():
         raise InputFileError(path, "has no header row", expected="a CSV header row")
     fields = next(csv.reader([text]))
@@ -96,43 +108,69 @@ def csv_has_data_row(path: Path) -> bool:
     return False
 
 
-def find_non_utf8(path: Path, header: Sequence[str]) -> tuple[int, str | None, int] | None:
-    """The first line (1 = header) that is not UTF-8, the column holding the bad byte, the byte."""
+def _open_text_bytes(path: Path):
+    """The file's bytes, decompressed when it is gzip."""
     with path.open("rb") as raw:
         magic = raw.read(2)
-    opener = gzip.open if magic == GZIP_MAGIC else open
-    with opener(path, "rb") as stream:
-        for line_number, line in enumerate(stream, start=1):
+    return (gzip.open if magic == GZIP_MAGIC else open)(path, "rb")
+
+
+def detect_encoding(path: Path) -> str:
+    """How a CSV's text is encoded, read from all its bytes: ``utf-8`` (or ``utf-8 with BOM``)
+    when they are valid UTF-8; else ``cp1252`` (Windows exports) when every byte is defined
+    there, else ``latin-1``, which reads any byte. One pass, a chunk at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with _open_text_bytes(path) as stream:
+        first = stream.read(CHUNK_BYTES)
+        try:
+            chunk = first
+            while chunk:
+                decoder.decode(chunk)
+                chunk = stream.read(CHUNK_BYTES)
+            decoder.decode(b"", final=True)
+            return "utf-8 with BOM" if first.startswith(UTF8_BOM) else "utf-8"
+        except UnicodeDecodeError:
+            pass
+    with _open_text_bytes(path) as stream:
+        for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
             try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                column = None
-                # Latin-1 maps every byte to one character, so the fields split as in the file.
-                for position, field in enumerate(next(csv.reader([line.decode("latin-1")]), [])):
-                    try:
-                        field.encode("latin-1").decode("utf-8")
-                    except UnicodeDecodeError:
-                        column = header[position] if position < len(header) else f"field {position + 1}"
-                        break
-                return line_number, column, line[exc.start]
-    return None
+                chunk.decode("cp1252")
+            except UnicodeDecodeError:
+                return "latin-1"
+    return "cp1252"
 
 
-def _parse_error(path: Path, header: Sequence[str], exc: Exception) -> InputFileError:
-    """A clear error for a CSV that DuckDB could not parse; names the encoding when it is that."""
+def _decode_text(line: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return line.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return line.decode("latin-1")
+
+
+def _utf8_copy(path: Path, encoding: str) -> Path:
+    """A temporary UTF-8 copy of a single-byte-encoded CSV, for DuckDB's UTF-8 reader."""
+    fd, name = tempfile.mkstemp(prefix="landing-", suffix=".csv")
     try:
-        bad = find_non_utf8(path, header)
-    except (OSError, EOFError):
-        bad = None
-    if bad is not None:
-        line_number, column, byte = bad
+        with _open_text_bytes(path) as source, open(fd, "w", encoding="utf-8", newline="") as target:
+            shutil.copyfileobj(codecs.getreader(encoding)(source), target, CHUNK_BYTES)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
+def _parse_error(path: Path, exc: Exception) -> InputFileError:
+    """A clear error for a CSV that DuckDB could not parse; names an overlong line as such."""
+    too_long = next((line for line in str(exc).splitlines() if line.startswith("Maximum line size")), None)
+    if too_long is not None:
         return InputFileError(
             path,
-            f"line {line_number} is not UTF-8 text (byte 0x{byte:02x}; the file looks Latin-1 / Windows-1252 encoded)",
-            column=column,
-            expected="a UTF-8 CSV (convert it first, e.g. iconv -f latin1 -t utf-8)",
+            f"{_first_line(exc).removeprefix('Invalid Input Error: ')}: {too_long}",
+            expected=f"CSV lines up to {MAX_LINE_BYTES:,} bytes",
         )
-    return InputFileError(path, f"cannot be parsed as a comma-separated UTF-8 CSV: {_first_line(exc)}")
+    return InputFileError(path, f"cannot be parsed as a comma-separated CSV: {_first_line(exc)}")
 
 
 def match_columns(path: Path, found: Sequence[str], expected: Sequence[str], what: str) -> None:
@@ -153,6 +191,9 @@ def csv_reader(path: Path, rename: dict[str, str], output_columns: Sequence[str]
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise InputFileError(path, "duplicate header names", column=duplicates[0], expected="unique column names")
+    encoding = detect_encoding(path)
+    # DuckDB reads UTF-8: a single-byte export is read from a UTF-8 copy, removed once read.
+    readable = _utf8_copy(path, encoding) if encoding in ("cp1252", "latin-1") else path
     con = duckdb.connect()
     # All columns as text: typing is staging's job, so that bad values get quarantined.
     columns = {name: "VARCHAR" for name in header}
@@ -165,20 +206,26 @@ def csv_reader(path: Path, rename: dict[str, str], output_columns: Sequence[str]
             row_number() over () as _source_row_number
         from read_csv(
             ?, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
-            columns = {_duckdb_struct(columns)}, encoding = 'utf-8'
+            columns = {_duckdb_struct(columns)}, encoding = 'utf-8', max_line_size = {MAX_LINE_BYTES}
         )
     """
     try:
-        relation = con.execute(query, [str(path), str(path)])
+        relation = con.execute(query, [str(path), str(readable)])
         reader = relation.to_arrow_reader(ARROW_BATCH_ROWS)
     except duckdb.Error as exc:
-        raise _parse_error(path, header, exc) from exc
-    return _checked_stream(path, header, reader, text_schema(output_columns), keepalive=con)
+        _remove_copy(path, readable)
+        raise _parse_error(path, exc) from exc
+    return _checked_stream(path, readable, reader, text_schema(output_columns), keepalive=con)
+
+
+def _remove_copy(path: Path, readable: Path) -> None:
+    if readable != path:
+        readable.unlink(missing_ok=True)
 
 
 def _checked_stream(
     path: Path,
-    header: Sequence[str],
+    readable: Path,
     reader: pa.RecordBatchReader,
     schema: pa.Schema,
     keepalive: duckdb.DuckDBPyConnection,
@@ -190,9 +237,10 @@ def _checked_stream(
             for batch in reader:
                 yield batch.cast(schema)
         except (duckdb.Error, pa.ArrowException) as exc:
-            raise _parse_error(path, header, exc) from exc
+            raise _parse_error(path, exc) from exc
         finally:
             keepalive.close()
+            _remove_copy(path, readable)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 
@@ -312,6 +360,7 @@ __all__ = [
     "LINEAGE_COLUMNS",
     "csv_has_data_row",
     "csv_reader",
+    "detect_encoding",
     "empty_table",
     "match_columns",
     "read_csv_header",

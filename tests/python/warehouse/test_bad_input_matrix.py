@@ -108,14 +108,6 @@ def case_renamed_column(tmp, files):
     return Refused(path, expected=("column: UnitPrice", "expected: Online Retail I or II header"))
 
 
-def case_latin1_encoding(tmp, files):
-    rows = synthetic_lines(files, 300) + [line(Description="GIFT VOUCHER £10")]
-    path = write_csv(tmp / "online_retail.csv", HEADER_I, rows, encoding="latin-1")
-    return Refused(
-        path, expected=("line 302 is not UTF-8", "byte 0xa3", "column: Description", "expected: a UTF-8 CSV")
-    )
-
-
 def case_semicolon_delimiter_and_decimal_commas(tmp, files):
     rows = [{**row, "UnitPrice": row["UnitPrice"].replace(".", ",")} for row in synthetic_lines(files, 200)]
     path = write_csv(tmp / "online_retail.csv", HEADER_I, rows, delimiter=";")
@@ -223,7 +215,6 @@ REFUSED_CASES = [
     case_header_only,
     case_missing_column,
     case_renamed_column,
-    case_latin1_encoding,
     case_semicolon_delimiter_and_decimal_commas,
     case_truncated_xlsx,
     case_gzip_that_is_not_gzip,
@@ -523,3 +514,16 @@ def test_a_day_first_export_is_read_day_first(synthetic_build, synthetic_files, 
         "select rows from marts.data_quality_issues where rule = 'invoice_date written day-first (read as such)'"
     )
     assert flagged == build.scalar("select count(*) from staging.stg_online_retail__invoice_lines")
+
+
+def test_a_windows_1252_export_is_read_and_its_encoding_recorded(synthetic_files, tmp_path):
+    """Excel on Windows writes CSVs in Windows-1252: the text is read as written (the pound and
+    euro signs), and raw.landing__file_loads records the encoding."""
+    rows = synthetic_lines(synthetic_files, 300) + [line(Description="GIFT VOUCHER £10 / €12")]
+    path = write_csv(tmp_path / "online_retail.csv", HEADER_I, rows, encoding="cp1252")
+    build = require_success(run_dbt_build(tmp_path / "build", online_retail_path=path, with_ml=False))
+    assert build.scalar("select encoding from raw.landing__file_loads where source_table = ?", [OR_TABLE]) == "cp1252"
+    assert build.scalar("select count(*) from raw.online_retail__invoice_lines") == 301
+    assert build.query(
+        "select description from staging.stg_online_retail__invoice_lines where description like 'GIFT VOUCHER%'"
+    ) == [("GIFT VOUCHER £10 / €12",)]

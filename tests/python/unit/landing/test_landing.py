@@ -228,3 +228,46 @@ def test_no_input_given_means_the_synthetic_data_set(tmp_path):
     assert inputs.synthetic
     assert inputs.online_retail_path.exists()
     assert (inputs.olist_dir / "olist_orders_dataset.csv").exists()
+
+
+def test_file_loads_record_size_hash_format_and_encoding_of_each_file_found(tmp_path):
+    import gzip
+    import hashlib
+
+    from retail_warehouse.landing.plugin import describe_file
+
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(b"a,b\n1,2\n")
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbfa,b\n1,2\n")
+    zipped = tmp_path / "bom.csv.gz"
+    zipped.write_bytes(gzip.compress(bom.read_bytes()))
+    workbook = tmp_path / "book.xlsx"
+    workbook.write_bytes(b"PK\x03\x04rest of a workbook")
+    assert describe_file(plain) == {
+        "size_bytes": 8,
+        "sha256": hashlib.sha256(b"a,b\n1,2\n").hexdigest(),
+        "file_format": "csv",
+        "encoding": "utf-8",
+    }
+    assert describe_file(bom)["encoding"] == "utf-8 with BOM"
+    assert (describe_file(zipped)["file_format"], describe_file(zipped)["encoding"]) == ("csv.gz", "utf-8 with BOM")
+    assert (describe_file(workbook)["file_format"], describe_file(workbook)["encoding"]) == ("xlsx workbook", None)
+
+
+def test_a_cell_of_several_mb_and_a_nul_byte_are_landed_and_a_line_beyond_the_limit_named(tmp_path, monkeypatch):
+    from retail_warehouse.landing import readers
+
+    big = "x" * 3_000_000
+    path = tmp_path / "online_retail.csv"
+    path.write_bytes(
+        (HEADER_I + "\n" + LINES_I[0] + "\n").encode()
+        + f'536366,22633,"{big}",6,2010-12-01 08:28:00,1.85,17850,United Kingdom\n'.encode()
+        + b"536367,84879,NUL\x00BYTE,32,2010-12-01 08:34:00,1.69,13047,United Kingdom\n"
+    )
+    table = as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+    descriptions = table.column("description").to_pylist()
+    assert table.num_rows == 3 and descriptions[1] == big and descriptions[2] == "NUL\x00BYTE"
+    monkeypatch.setattr(readers, "MAX_LINE_BYTES", 1_000_000)
+    with pytest.raises(InputFileError, match=r"CSV Error on Line: 3: Maximum line size of 1000000 bytes exceeded"):
+        as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
