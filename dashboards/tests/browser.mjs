@@ -49,6 +49,20 @@ function isLocal(url, baseUrl) {
 	return ['data:', 'blob:'].includes(protocol) || host === new URL(baseUrl).host;
 }
 
+// Evidence 39 shows a "Loading..." toast when queries run longer than 3 s and, once shown,
+// never dismisses it (its timer handle is not cleared when it fires): the page's own text is
+// the body's without the toast area, and that toast is not counted as a warning.
+const TOAST_AREA = 'div.fixed.right-0.bottom-0';
+
+function installPageText(page) {
+	return page.addInitScript((toastArea) => {
+		window.pageText = () => {
+			const toasts = document.querySelector(toastArea)?.innerText ?? '';
+			return document.body.innerText.replace(toasts, '');
+		};
+	}, TOAST_AREA);
+}
+
 // Evidence renders a query's result asynchronously (DuckDB-wasm in the page): the page is
 // ready when its title is there, no loading skeleton is left, every chart has drawn a canvas and every checked
 // number has text.
@@ -61,7 +75,7 @@ async function waitUntilRendered(page, timeoutMs, settleMs = 1500) {
 			const checks = [...document.querySelectorAll('[data-check]')];
 			const filled = checks.every((element) => !/^(|Loading\.*)$/.test(element.innerText.trim()));
 			const titled = document.querySelector('h1') !== null;
-			const pending = /loading\.\.\./i.test(document.body.innerText);
+			const pending = /loading\.\.\./i.test(pageText());
 			return titled && !pending && loading.length === 0 && painted && filled;
 		},
 		null,
@@ -72,7 +86,7 @@ async function waitUntilRendered(page, timeoutMs, settleMs = 1500) {
 }
 
 async function inspect(page) {
-	return page.evaluate(() => {
+	return page.evaluate((toastArea) => {
 		const inkOf = (canvas) => {
 			// Share of pixels that are not transparent/white: an empty chart has axes only.
 			const { width, height } = canvas;
@@ -103,9 +117,9 @@ async function inspect(page) {
 			.filter((element) => element.innerText.trim() === 'No Records')
 			.map((element) => element.innerText.trim());
 		// Evidence's toasts (bottom right), e.g. a DataTable's "Search Failed".
-		const toasts = [...document.querySelectorAll('div.fixed.right-0.bottom-0 > *')]
+		const toasts = [...document.querySelectorAll(`${toastArea} > *`)]
 			.map((toast) => toast.innerText.trim())
-			.filter((text) => text !== '');
+			.filter((text) => text !== '' && text !== 'Loading...');
 		const checks = Object.fromEntries(
 			// The shown value is the last line (a BigValue puts its title above it).
 			[...document.querySelectorAll('[data-check]')].map((element) => [
@@ -123,14 +137,15 @@ async function inspect(page) {
 			toasts,
 			checks,
 			tables,
-			text: document.body.innerText
+			text: window.pageText()
 		};
-	});
+	}, TOAST_AREA);
 }
 
 async function openPage(browser, args, pagePath) {
 	const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true, timezoneId: 'UTC' });
 	const page = await context.newPage();
+	await installPageText(page);
 	const record = {
 		path: pagePath,
 		consoleErrors: [],
@@ -214,12 +229,14 @@ async function act(page, action) {
 // The CSV a DataTable's download button saves (the button shows when the table is hovered).
 async function download(page, name) {
 	const holder = page.locator(`[data-drilldown="${name}"]`);
-	await holder.locator('table').hover();
+	// The DataTable keeps a hidden full-screen copy of itself: use the visible one.
+	await holder.locator('table:visible').first().hover();
 	const [file] = await Promise.all([
 		page.waitForEvent('download', { timeout: 30000 }),
-		holder.getByRole('button', { name: /download/i }).first().click()
+		holder.locator('button:visible', { hasText: /download/i }).first().click()
 	]);
-	const text = fs.readFileSync(await file.path(), 'utf8');
+	// Evidence writes the CSV with a byte-order mark.
+	const text = fs.readFileSync(await file.path(), 'utf8').replace(/^\uFEFF/, '');
 	const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
 	return { fileName: file.suggestedFilename(), header: lines[0] ?? '', rows: lines.length - 1, firstRow: lines[1] ?? '' };
 }
@@ -251,6 +268,7 @@ async function timeToInteractive(page, url, timeoutMs) {
 async function speed(browser, args, pagePath) {
 	const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
 	const page = await context.newPage();
+	await installPageText(page);
 	await page.route('**/*', (route) =>
 		isLocal(route.request().url(), args.baseUrl) ? route.continue() : route.abort()
 	);
