@@ -16,7 +16,7 @@ OLIST_DIR ?=
 RETAIL_WAREHOUSE ?= warehouse/retail_warehouse.duckdb
 export ONLINE_RETAIL_PATH OLIST_DIR RETAIL_WAREHOUSE
 
-.PHONY: build test unit install lint pytest synthetic clean bench dashboards serve dashboards-install browser-deps doctor
+.PHONY: build test unit install lint pytest synthetic clean bench dashboards serve dashboards-install browser-deps presentation bench-dashboards doctor
 
 build: install
 	@mkdir -p "$(dir $(RETAIL_WAREHOUSE))"
@@ -99,6 +99,18 @@ dashboards: dashboards-install
 serve:
 	@test -f $(DASHBOARDS)/build/index.html || { echo "no site in $(DASHBOARDS)/build: run make dashboards first"; exit 1; }
 	python3 -m http.server --bind 127.0.0.1 --directory $(DASHBOARDS)/build $(PORT)
+
+# The deck: the /presentation page of the site printed to a PDF by headless Chromium.
+PRESENTATION ?= artifacts/presentation.pdf
+presentation: dashboards
+	$(BIN)/python -m retail_warehouse.dashboards_site presentation --site $(DASHBOARDS)/build --out "$(PRESENTATION)" --chromium $(CHROMIUM)
+
+# Page speed (BENCHMARKS.md "Dashboards"): seconds until each page of the built site is
+# interactive in headless Chromium, cold and warm, median of DASHBOARD_RUNS runs, and the site's
+# size. Not a test: run it on a quiet machine after make dashboards.
+DASHBOARD_RUNS ?= 3
+bench-dashboards: install dashboards-install
+	$(BIN)/python -m retail_warehouse.dashboards_site speed --site $(DASHBOARDS)/build --runs $(DASHBOARD_RUNS) --chromium $(CHROMIUM)
 
 dashboards-install: $(NPM_INSTALLED)
 
