@@ -1,5 +1,6 @@
 """Product recommendations from purchase history (implicit feedback): association rules on
-baskets, item-item collaborative filtering, truncated-SVD matrix factorisation, and two
+baskets, item-item collaborative filtering, truncated-SVD matrix factorisation, item2vec
+embeddings (item2vec.py, PyTorch; NEURAL_METHODS, left out with var ml_neural false), and two
 baselines, popularity and buy-again (the customer's own items, most often bought first), the
 top-k ranking and the recommendations of a list of customers.
 
@@ -19,7 +20,9 @@ from sklearn.decomposition import TruncatedSVD
 
 POPULARITY = "popularity"
 BUY_AGAIN = "buy_again"
-METHODS = (POPULARITY, BUY_AGAIN, "association_rules", "item_item_cf", "svd")
+ITEM2VEC = "item2vec"
+METHODS = (POPULARITY, BUY_AGAIN, "association_rules", "item_item_cf", "svd", ITEM2VEC)
+NEURAL_METHODS = (ITEM2VEC,)
 SCORE_DIGITS = 10
 BATCH_CELLS = 4_000_000
 # SVD rank: at most one component per this many items.
@@ -163,6 +166,12 @@ class Scorer:
                 svd = TruncatedSVD(n_components=components, algorithm="randomized", random_state=seed)
                 svd.fit(self.weighted)
                 self.item_factors = svd.components_
+        elif method == ITEM2VEC:
+            from retail_warehouse.ml.recommendations.item2vec import item2vec_factors
+
+            # The item vectors in the place of SVD's factors, each of the customer's items weighted 1.
+            self.weighted = self.binary
+            self.item_factors = item2vec_factors(self.binary, seed)
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         n_items = self.binary.shape[1]
@@ -173,7 +182,7 @@ class Scorer:
         if self.method == BUY_AGAIN:
             # Baskets of the customer with the item; ties and the rest by popularity (top_k).
             return self.baskets[rows].toarray()
-        if self.method == "svd":
+        if self.method in ("svd", ITEM2VEC):
             if self.item_factors.shape[0] == 0:
                 return np.zeros((len(rows), n_items))
             latent = self.weighted[rows] @ self.item_factors.T
@@ -183,11 +192,11 @@ class Scorer:
     def explain(self, row: int, items: np.ndarray) -> list[int | None]:
         """For each of `items`, the customer's item that contributed most to its score (the
         scores are sums over the customer's items: of similarities, confidences, or for svd
-        of weight x factor products); None for popularity or when nothing contributed."""
+        and item2vec of weight x factor products); None for popularity or when nothing contributed."""
         history = self.binary[row].indices
         if self.method in (POPULARITY, BUY_AGAIN) or history.size == 0:
             return [None] * len(items)
-        if self.method == "svd":
+        if self.method in ("svd", ITEM2VEC):
             weights = self.weighted[row, history].toarray().ravel()
             factors = self.item_factors
             if factors.shape[0] == 0:
