@@ -22,42 +22,45 @@ TRAINING_PAIRS = 400_000
 LEARNING_RATE = 0.02
 
 
-def item2vec_factors(binary: sparse.csr_matrix, seed: int, dimensions: int = DIMENSIONS) -> np.ndarray:
-    """Item vectors (dimensions x items, each column of unit length, 0 for an item in no pair) learnt from a binary
-    customer x item matrix; (0 x items) when no customer has two items."""
+def item2vec_factors(
+    binary: sparse.csr_matrix, seed: int, dimensions: int = DIMENSIONS, training_pairs: int = TRAINING_PAIRS
+) -> np.ndarray:
+    """Item vectors (dimensions x items, each column of unit length, 0 for an item in no pair)
+    learnt from a binary customer x item matrix on `training_pairs` drawn pairs; (0 x items)
+    when no customer has two items."""
     n_items = binary.shape[1]
     co_buyers = sparse.triu(binary.T @ binary, k=1).tocoo()
     if co_buyers.nnz == 0:
         return np.zeros((0, n_items))
     rng = np.random.default_rng(seed)
     weights = co_buyers.data.astype(float)
-    drawn = rng.choice(co_buyers.nnz, size=TRAINING_PAIRS, p=weights / weights.sum())
+    drawn = rng.choice(co_buyers.nnz, size=training_pairs, p=weights / weights.sum())
     # Each unordered pair trains both directions: half the draws are flipped.
-    flip = rng.random(TRAINING_PAIRS) < 0.5
+    flip = rng.random(training_pairs) < 0.5
     centre = np.where(flip, co_buyers.col[drawn], co_buyers.row[drawn])
     context = np.where(flip, co_buyers.row[drawn], co_buyers.col[drawn])
     noise = np.asarray(binary.sum(axis=0)).ravel() ** 0.75
-    negatives = rng.choice(n_items, size=(TRAINING_PAIRS, NEGATIVES), p=noise / noise.sum())
+    negatives = rng.choice(n_items, size=(training_pairs, NEGATIVES), p=noise / noise.sum())
     with deterministic_torch(seed):
-        inputs = torch.nn.Embedding(n_items, dimensions)
-        outputs = torch.nn.Embedding(n_items, dimensions)
-        torch.nn.init.uniform_(inputs.weight, -0.5 / dimensions, 0.5 / dimensions)
-        torch.nn.init.zeros_(outputs.weight)
-        optimiser = torch.optim.Adam([inputs.weight, outputs.weight], lr=LEARNING_RATE)
+        # One vector per item on both sides of a pair (tied input and output embeddings), so
+        # that two items bought together get close vectors, not only items with shared partners.
+        embedding = torch.nn.Embedding(n_items, dimensions)
+        torch.nn.init.uniform_(embedding.weight, -0.5 / dimensions, 0.5 / dimensions)
+        optimiser = torch.optim.Adam(embedding.parameters(), lr=LEARNING_RATE)
         centre_t, context_t, negatives_t = (
             torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)) for a in (centre, context, negatives)
         )
-        for start in range(0, TRAINING_PAIRS, BATCH_PAIRS):
+        for start in range(0, training_pairs, BATCH_PAIRS):
             batch = slice(start, start + BATCH_PAIRS)
-            centre_vectors = inputs(centre_t[batch])
-            positive = (centre_vectors * outputs(context_t[batch])).sum(-1)
-            negative = torch.einsum("bd,bnd->bn", centre_vectors, outputs(negatives_t[batch]))
+            centre_vectors = embedding(centre_t[batch])
+            positive = (centre_vectors * embedding(context_t[batch])).sum(-1)
+            negative = torch.einsum("bd,bnd->bn", centre_vectors, embedding(negatives_t[batch]))
             log_sigmoid = torch.nn.functional.logsigmoid
             loss = -(log_sigmoid(positive).mean() + log_sigmoid(-negative).sum(-1).mean())
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-        vectors = inputs.weight.detach().numpy().astype(float)
+        vectors = embedding.weight.detach().numpy().astype(float)
     # Items in no pair keep their random start: they get no vector.
     paired = np.zeros(n_items, dtype=bool)
     paired[co_buyers.row] = paired[co_buyers.col] = True

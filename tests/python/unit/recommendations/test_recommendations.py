@@ -408,8 +408,8 @@ def test_item2vec_recovers_planted_co_purchases():
         baskets[f"c{n}-1"] = (f"c{n}", "2020-01-01", [f"x{pair}", *noise[:2]])
         baskets[f"c{n}-2"] = (f"c{n}", "2020-02-01", [f"y{pair}", noise[2]])
     train = algorithms.interactions_from_counts(counts_of(lines_from(baskets)))
-    vectors = item2vec.item2vec_factors(train.binary, seed=3)
-    assert np.array_equal(vectors, item2vec.item2vec_factors(train.binary, seed=3))
+    vectors = item2vec.item2vec_factors(train.binary, seed=3, training_pairs=100_000)
+    assert np.array_equal(vectors, item2vec.item2vec_factors(train.binary, seed=3, training_pairs=100_000))
     assert np.allclose(np.linalg.norm(vectors, axis=0), 1.0)
     similarity = vectors.T @ vectors
     np.fill_diagonal(similarity, -np.inf)
