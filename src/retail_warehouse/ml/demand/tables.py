@@ -200,11 +200,13 @@ def anomalies(
     svm_sample_size: int,
     autoencoder_sample_size: int,
     seed: int,
+    neural: bool,
 ) -> pd.DataFrame:
     """ml.anomalies: the unusual days of every series (ml.seasonality_components), and the
-    orders and customers the detectors flag (anomalies.py)."""
+    orders and customers the detectors flag (anomalies.py); neural: the var ml_neural (the
+    PyTorch autoencoder)."""
     model = "anomalies"
-    settings = DetectorSettings(contamination, svm_sample_size, autoencoder_sample_size, seed)
+    settings = DetectorSettings(contamination, svm_sample_size, autoencoder_sample_size, seed, neural)
     with timed_step(model, "detectors"):
         return assemble_anomalies(
             components, orders, customers, settings, daily_threshold, log=lambda message: log_progress(model, message)
