@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from retail_warehouse.ml.common import hash_sample_positions, paired_difference_interval, single_threaded
+from retail_warehouse.ml.common import (
+    hash_sample_positions,
+    paired_difference_interval,
+    single_threaded,
+    timed_step,
+)
 from retail_warehouse.ml.recommendations import baskets
 from retail_warehouse.ml.recommendations.algorithms import (
     BUY_AGAIN,
@@ -138,7 +143,12 @@ def evaluate_split(
     results = []
     customer_hits: dict[tuple[str, str], np.ndarray] = {}
     for method in methods:
-        with single_threaded():
+        with (
+            single_threaded(),
+            timed_step(
+                "recommendation_metrics", "{}: fit on {} customers x {} items".format(method, *train.matrix.shape)
+            ),
+        ):
             scorer = Scorer(method, train, rules, n_components, seed)
         for protocol in PROTOCOLS:
             if method == BUY_AGAIN and protocol == NEW_ITEMS:
