@@ -298,7 +298,7 @@ def backtest_series(
     prophet_dimensions: tuple[str, ...],
     neural: bool = False,
     on_failure=None,
-    fit_seconds: dict[str, float] | None = None,
+    fit_seconds: dict[str, list[float]] | None = None,
 ) -> list[dict]:
     """Rolling-origin backtest of one series: fold k trains on the days before
     end - k * horizon_days and forecasts the next horizon_days calendar days; errors are
@@ -308,7 +308,8 @@ def backtest_series(
     (conformal_scale of their days' scores; unscaled without any) and their coverage
     measured so (coverage_*_calibrated); serving_interval_scale_* is the factor of the most
     recent folds, the one the served forecast uses. fit_seconds, when given, accumulates each
-    model's fitting time."""
+    model's fitting time: [wall seconds, CPU seconds of this thread] (the CPU time does not
+    count waiting for a core on a busy machine, nor the other models dbt runs meanwhile)."""
     sequence = model_sequence(series)
     if sequence.empty:
         return []
@@ -336,7 +337,7 @@ def backtest_series(
         for model_name in names:
             if model_name in failed:
                 continue
-            started = time.perf_counter()
+            started = (time.perf_counter(), time.thread_time())
             try:
                 raw = fit_forecast(model_name, y_train, dates[train], dates[test], season_length, seed, clip=False)
             except Exception as error:
@@ -346,7 +347,9 @@ def backtest_series(
                 continue
             finally:
                 if fit_seconds is not None:
-                    fit_seconds[model_name] = fit_seconds.get(model_name, 0.0) + time.perf_counter() - started
+                    spent = fit_seconds.setdefault(model_name, [0.0, 0.0])
+                    spent[0] += time.perf_counter() - started[0]
+                    spent[1] += time.thread_time() - started[1]
             open_raw = Forecast(*(values[is_open[test]] for values in raw.__dict__.values()))
             observed = actual[evaluated]
             forecasts[(model_name, fold)] = (open_raw, observed)
@@ -425,7 +428,7 @@ def run_backtest(
     model + fold; the total fitting time of each model is logged."""
     keys = ["store", "series_id", "metric", "dimension", "dimension_value"]
     frames = []
-    fit_seconds: dict[str, float] = {}
+    fit_seconds: dict[str, list[float]] = {}
     for key_values, series in demand_series.groupby(keys, sort=True):
         rows = backtest_series(
             series,
@@ -444,7 +447,10 @@ def run_backtest(
         if rows:
             frames.append(pd.DataFrame(rows).assign(**dict(zip(keys, key_values))))
     if log is not None:
-        log("fit time over every series and fold: " + ", ".join(f"{n} {s:.1f} s" for n, s in fit_seconds.items()))
+        log(
+            "fit time over every series and fold (wall / CPU of one thread): "
+            + ", ".join(f"{name} {wall:.1f} / {cpu:.1f} s" for name, (wall, cpu) in fit_seconds.items())
+        )
     columns = keys + [
         "model_name",
         "fold_number",
