@@ -41,7 +41,10 @@ def reconstruction_errors(matrix: np.ndarray, training_rows: np.ndarray, seed: i
             return torch.mean((module(splits[split]) - splits[split]) ** 2)
 
         train_full_batch(network, loss_of, max_epochs=MAX_EPOCHS, patience=PATIENCE, learning_rate=LEARNING_RATE)
+        # Scored in float64: in float32 near-identical rows tie at the flag threshold, and
+        # fewer than the contamination share would be flagged.
+        network = network.double()
         with torch.no_grad():
-            everything = torch.from_numpy(matrix.astype(np.float32))
+            everything = torch.from_numpy(matrix.astype(np.float64))
             errors = torch.mean((network(everything) - everything) ** 2, dim=1).numpy()
-    return errors.astype(float)
+    return errors

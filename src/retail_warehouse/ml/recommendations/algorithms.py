@@ -169,9 +169,8 @@ class Scorer:
         elif method == ITEM2VEC:
             from retail_warehouse.ml.recommendations.item2vec import item2vec_factors
 
-            # The item vectors in the place of SVD's factors, each of the customer's items weighted 1.
-            self.weighted = self.binary
-            self.item_factors = item2vec_factors(self.binary, seed)
+            self.item_vectors = item2vec_factors(self.binary, seed)
+            self.item_share = np.asarray(self.binary.sum(axis=0)).ravel() / max(n_customers, 1)
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         n_items = self.binary.shape[1]
@@ -182,7 +181,13 @@ class Scorer:
         if self.method == BUY_AGAIN:
             # Baskets of the customer with the item; ties and the rest by popularity (top_k).
             return self.baskets[rows].toarray()
-        if self.method in ("svd", ITEM2VEC):
+        if self.method == ITEM2VEC:
+            # Sum over the customer's items i of exp(u_i . u_j) x share_j (item2vec.py).
+            history = self.binary[rows]
+            items = np.unique(history.indices)
+            affinity = np.exp(self.item_vectors[items] @ self.item_vectors.T)
+            return np.asarray(history[:, items] @ affinity) * self.item_share
+        if self.method == "svd":
             if self.item_factors.shape[0] == 0:
                 return np.zeros((len(rows), n_items))
             latent = self.weighted[rows] @ self.item_factors.T
@@ -191,12 +196,14 @@ class Scorer:
 
     def explain(self, row: int, items: np.ndarray) -> list[int | None]:
         """For each of `items`, the customer's item that contributed most to its score (the
-        scores are sums over the customer's items: of similarities, confidences, or for svd
-        and item2vec of weight x factor products); None for popularity or when nothing contributed."""
+        scores are sums over the customer's items: of similarities, confidences, item2vec
+        affinities, or for svd of weight x factor products); None for popularity or when nothing contributed."""
         history = self.binary[row].indices
         if self.method in (POPULARITY, BUY_AGAIN) or history.size == 0:
             return [None] * len(items)
-        if self.method in ("svd", ITEM2VEC):
+        if self.method == ITEM2VEC:
+            contributions = np.exp(self.item_vectors[history] @ self.item_vectors[items].T) * self.item_share[items]
+        elif self.method == "svd":
             weights = self.weighted[row, history].toarray().ravel()
             factors = self.item_factors
             if factors.shape[0] == 0:

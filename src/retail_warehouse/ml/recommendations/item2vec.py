@@ -3,9 +3,15 @@ form a positive pair when the same customer bought both before the cutoff (each 
 baskets pooled into one "sentence", the whole history as the window: the customer x item
 matrix the other methods read, never lines); each positive pair is drawn with probability
 proportional to the number of such customers, and NEGATIVES random items per pair are drawn
-from the items' buyer counts to the power 0.75, as in word2vec. The item vectors are L2
-normalised, so a customer's score of an item is the sum of its cosine similarities with
-the customer's items. Seeded, one thread, deterministic (neural.deterministic_torch)."""
+from the items' buyer counts to the power 0.75, as in word2vec. One vector per item serves
+both sides of a pair (tied embeddings), so items bought together get close vectors.
+
+Scoring (algorithms.Scorer): skip-gram's logit u_i . u_j estimates the pointwise mutual
+information of i and j (shifted by log NEGATIVES), so exp(u_i . u_j) x share_j is, up to a
+constant, the model's P(j | i); a customer's score of item j is its sum over the customer's
+items. Without the share the ranking favours rare items (plain cosine similarities gave a hit
+rate of 0.08 against popularity's 0.32 on Online Retail's new items). Seeded, one thread,
+deterministic (neural.deterministic_torch)."""
 
 from __future__ import annotations
 
@@ -23,15 +29,16 @@ LEARNING_RATE = 0.02
 
 
 def item2vec_factors(
-    binary: sparse.csr_matrix, seed: int, dimensions: int = DIMENSIONS, training_pairs: int = TRAINING_PAIRS
+    binary: sparse.csr_matrix, seed: int, dimensions: int = DIMENSIONS, training_pairs: int | None = None
 ) -> np.ndarray:
-    """Item vectors (dimensions x items, each column of unit length, 0 for an item in no pair)
-    learnt from a binary customer x item matrix on `training_pairs` drawn pairs; (0 x items)
+    """Item vectors (items x dimensions; 0 for an item in no pair) learnt from a binary customer
+    x item matrix on `training_pairs` drawn pairs (TRAINING_PAIRS by default); (items x 0)
     when no customer has two items."""
+    training_pairs = TRAINING_PAIRS if training_pairs is None else training_pairs
     n_items = binary.shape[1]
     co_buyers = sparse.triu(binary.T @ binary, k=1).tocoo()
     if co_buyers.nnz == 0:
-        return np.zeros((0, n_items))
+        return np.zeros((n_items, 0))
     rng = np.random.default_rng(seed)
     weights = co_buyers.data.astype(float)
     drawn = rng.choice(co_buyers.nnz, size=training_pairs, p=weights / weights.sum())
@@ -65,5 +72,4 @@ def item2vec_factors(
     paired = np.zeros(n_items, dtype=bool)
     paired[co_buyers.row] = paired[co_buyers.col] = True
     vectors[~paired] = 0.0
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.where(norms > 0, norms, 1.0)).T
+    return vectors
