@@ -41,8 +41,8 @@ def reconstruction_errors(matrix: np.ndarray, training_rows: np.ndarray, seed: i
             return torch.mean((module(splits[split]) - splits[split]) ** 2)
 
         train_full_batch(network, loss_of, max_epochs=MAX_EPOCHS, patience=PATIENCE, learning_rate=LEARNING_RATE)
-        # Scored in float64: in float32 near-identical rows tie at the flag threshold, and
-        # fewer than the contamination share would be flagged.
+        # Scored in float64, like the other detectors (the caller rounds scores to 6 decimals:
+        # float32 noise would reach that digit).
         network = network.double()
         with torch.no_grad():
             everything = torch.from_numpy(matrix.astype(np.float64))
