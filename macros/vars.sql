@@ -57,6 +57,14 @@
     {{- number -}}
 {%- endmacro %}
 
+{#- A true / false var: stops the build on any other value. -#}
+{% macro boolean_var(name) -%}
+    {%- set value = var(name) -%}
+    {%- if value is not boolean and (value | string | trim | lower) not in ['true', 'false'] -%}
+        {{ refuse_var(name, value, 'true or false') }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The stores a var mapping may name. -#}
 {% macro known_stores() -%}
     {{ return(['online_retail', 'olist']) }}
@@ -93,6 +101,7 @@
     {%- do number_var_literal('data_end_min_usual_share_of_median_day', 0, 1) -%}
     {%- do number_var_literal('quarantine_max_share_per_rule', 0, 1) -%}
     {%- do number_var_literal('ml_evaluation_max_customers', 1, integer=true) -%}
+    {%- do boolean_var('ml_neural') -%}
     {%- do number_var_literal('segmentation_fit_sample_size', 100, integer=true) -%}
     {%- do number_var_literal('segmentation_pairwise_sample_size', 100, integer=true) -%}
     {%- do number_var_literal('build_change_max_share', 0) -%}

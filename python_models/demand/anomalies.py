@@ -1,6 +1,7 @@
 """ml.anomalies: unusual days (robust score of the STL residual), orders and customers
-(IsolationForest, One-Class SVM, MLP autoencoder), with the reason of each."""
+(IsolationForest, One-Class SVM, autoencoder), with the reason of each."""
 
+from retail_warehouse.ml.common import neural_enabled
 from retail_warehouse.ml.demand import tables
 
 
@@ -16,4 +17,5 @@ def model(dbt, session):
         svm_sample_size=int(dbt.config.get("svm_sample_size")),
         autoencoder_sample_size=int(dbt.config.get("autoencoder_sample_size")),
         seed=int(dbt.config.get("seed")),
+        neural=neural_enabled(dbt.config.get("neural")),
     )

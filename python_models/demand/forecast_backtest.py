@@ -1,6 +1,7 @@
-"""ml.forecast_backtest: rolling-origin backtest of seasonal naive, ETS, SARIMA and Prophet
-on every demand series (one row per store + series + model + fold)."""
+"""ml.forecast_backtest: rolling-origin backtest of seasonal naive, ETS, SARIMA, Prophet, LSTM
+and GRU on every demand series (one row per store + series + model + fold)."""
 
+from retail_warehouse.ml.common import neural_enabled
 from retail_warehouse.ml.demand import tables
 
 
@@ -11,4 +12,5 @@ def model(dbt, session):
         fold_count=int(dbt.config.get("backtest_folds")),
         seed=int(dbt.config.get("seed")),
         prophet_dimensions=dbt.config.get("prophet_dimensions"),
+        neural=neural_enabled(dbt.config.get("neural")),
     )

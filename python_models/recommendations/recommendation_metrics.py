@@ -1,7 +1,7 @@
 """ml.recommendation_metrics: evaluation split by date of the recommenders against the
 popularity and buy-again baselines."""
 
-from retail_warehouse.ml.common import measured
+from retail_warehouse.ml.common import measured, neural_enabled
 from retail_warehouse.ml.recommendations import tables
 
 
@@ -13,4 +13,5 @@ def model(dbt, session):
         dbt.ref("store_data_ends").project("store, data_end_date").df(),
         seed=int(dbt.config.get("seed")),
         max_customers=int(dbt.config.get("evaluation_max_customers")),
+        neural=neural_enabled(dbt.config.get("neural")),
     )

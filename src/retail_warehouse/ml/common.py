@@ -78,6 +78,16 @@ def per_store(setting, store: str, name: str):
     return setting
 
 
+def neural_enabled(setting) -> bool:
+    """The var ml_neural as dbt config passes it (a bool, or its text 'True' / 'false')."""
+    if isinstance(setting, bool):
+        return setting
+    text = str(setting).strip().lower()
+    if text not in ("true", "false"):
+        raise ValueError(f"ml_neural = {setting!r}: expected true or false")
+    return text == "true"
+
+
 # --- Seeded samples ---------------------------------------------------------------------------
 
 

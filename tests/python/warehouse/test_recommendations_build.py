@@ -57,8 +57,9 @@ def test_metrics_cover_every_method_and_store(synthetic_build):
     stores = {store for store, *_ in rows}
     assert stores == {"olist", "online_retail"}
     for store, item_level, methods_x_protocols, serving in rows:
-        # 5 methods under all_items; buy_again has no new_items row.
-        assert methods_x_protocols == 9, (store, item_level)
+        # 6 methods (item2vec with var ml_neural, the default) under all_items; buy_again
+        # has no new_items row.
+        assert methods_x_protocols == 11, (store, item_level)
         expected_serving = 2 if (store, item_level) in {("online_retail", "product"), ("olist", "category")} else 0
         assert serving == expected_serving
 

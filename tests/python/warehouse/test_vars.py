@@ -17,6 +17,7 @@ BAD_VARS = [
     ({"quarantine_max_share_per_rule": 2}, "var quarantine_max_share_per_rule", "expected a number from 0 to 1"),
     ({"incremental_lookback_days": "a week"}, "var incremental_lookback_days", "expected an integer from 0"),
     ({"data_end_min_share_of_typical_day": "ten"}, "var data_end_min_share_of_typical_day", "expected a number"),
+    ({"ml_neural": "sometimes"}, "var ml_neural", "expected true or false"),
 ]
 
 

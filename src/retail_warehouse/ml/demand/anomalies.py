@@ -1,8 +1,8 @@
 """What is abnormal: days whose demand leaves the seasonal pattern (robust score of the STL
 residual), and orders and customers that three detectors find unusual: IsolationForest, a
 One-Class SVM (fitted on a sample: its cost grows with the square of the rows) and an
-autoencoder (scikit-learn MLP trained to reproduce its input; the reconstruction error is
-the score). Every row says why: the features furthest from the store's median."""
+autoencoder trained to reproduce its input, the reconstruction error being the score
+(PyTorch, autoencoder.py; scikit-learn's MLP with var ml_neural false). Every row says why: the features furthest from the store's median."""
 
 from __future__ import annotations
 
@@ -22,13 +22,15 @@ REASON_FEATURES = 2
 
 @dataclass(frozen=True)
 class DetectorSettings:
-    """From dbt (vars demand_anomaly_* and ml_seed): the share of rows each detector flags,
-    the sample sizes of the One-Class SVM and of the autoencoder's training, the seed."""
+    """From dbt (vars demand_anomaly_*, ml_seed and ml_neural): the share of rows each
+    detector flags, the sample sizes of the One-Class SVM and of the autoencoder's training,
+    the seed, and whether the autoencoder is the PyTorch one (else scikit-learn's MLP)."""
 
     contamination: float
     svm_sample_size: int
     autoencoder_sample_size: int
     seed: int
+    neural: bool = False
 
 
 def signed_log(values) -> np.ndarray:
@@ -119,17 +121,22 @@ def detector_scores(matrix: np.ndarray, keys, settings: DetectorSettings) -> pd.
         svm_score = -svm.decision_function(matrix)
 
         autoencoder_rows = _sample_by_key(keys, settings.autoencoder_sample_size, settings.seed + 1)
-        bottleneck = max(2, n_features // 3)
-        autoencoder = MLPRegressor(
-            hidden_layer_sizes=(2 * bottleneck, bottleneck, 2 * bottleneck),
-            activation="tanh",
-            max_iter=200,
-            random_state=settings.seed,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # ConvergenceWarning: the error ranks rows all the same
-            autoencoder.fit(matrix[autoencoder_rows], matrix[autoencoder_rows])
-        reconstruction_error = np.mean((autoencoder.predict(matrix) - matrix) ** 2, axis=1)
+        if settings.neural:
+            from retail_warehouse.ml.demand.autoencoder import reconstruction_errors
+
+            reconstruction_error = reconstruction_errors(matrix, autoencoder_rows, settings.seed)
+        else:
+            bottleneck = max(2, n_features // 3)
+            autoencoder = MLPRegressor(
+                hidden_layer_sizes=(2 * bottleneck, bottleneck, 2 * bottleneck),
+                activation="tanh",
+                max_iter=200,
+                random_state=settings.seed,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # ConvergenceWarning: the error ranks rows all the same
+                autoencoder.fit(matrix[autoencoder_rows], matrix[autoencoder_rows])
+            reconstruction_error = np.mean((autoencoder.predict(matrix) - matrix) ** 2, axis=1)
     # Scores are rounded so the last bits of float sums never change a table.
     scores = pd.DataFrame(
         {

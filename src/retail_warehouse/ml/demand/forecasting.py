@@ -1,4 +1,5 @@
-"""Daily demand forecasts: seasonal naive (the baseline), ETS, SARIMA and Prophet, chosen per
+"""Daily demand forecasts: seasonal naive (the baseline), ETS, SARIMA, Prophet and the LSTM and
+GRU networks (recurrent.py; left out with var ml_neural false), chosen per
 series by a rolling-origin backtest (MAE, RMSE, sMAPE, MASE) and refitted on all data.
 
 The backtest's older folds select: the model of lowest mean MASE there is the candidate. The
@@ -17,6 +18,7 @@ demand is not negative.
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -31,7 +33,11 @@ SEASONAL_NAIVE = "seasonal_naive"
 ETS = "ets"
 SARIMA = "sarima"
 PROPHET = "prophet"
-MODELS = (SEASONAL_NAIVE, ETS, SARIMA, PROPHET)
+LSTM = "lstm"
+GRU = "gru"
+NEURAL_MODELS = (LSTM, GRU)
+# Ties in the selection go to the model listed first (the simpler one).
+MODELS = (SEASONAL_NAIVE, ETS, SARIMA, PROPHET, LSTM, GRU)
 # Fewer open days than this in the training data: only the seasonal naive is fitted.
 MIN_TRAINING_WEEKS = 8
 Z80 = float(stats.norm.ppf(0.9))
@@ -217,6 +223,10 @@ def fit_forecast(
             result = sarima(y, steps, season_length)
         elif model_name == PROPHET:
             result = prophet(y, dates, future_dates, seed)
+        elif model_name in NEURAL_MODELS:
+            from retail_warehouse.ml.demand.recurrent import recurrent_forecast
+
+            result = _normal_forecast(*recurrent_forecast(y, steps, season_length, seed, model_name))
         else:
             raise ValueError(f"unknown forecasting model {model_name!r}")
     if not np.all(np.isfinite(result.point)):
@@ -224,15 +234,19 @@ def fit_forecast(
     return result.clipped() if clip else result
 
 
-def models_for(series_dimension: str, training_days: int, season_length: int, prophet_dimensions) -> list[str]:
+def models_for(
+    series_dimension: str, training_days: int, season_length: int, prophet_dimensions, *, neural: bool = False
+) -> list[str]:
     """The models worth fitting on a series: the seasonal naive always; ETS and SARIMA with at
     least MIN_TRAINING_WEEKS weeks of open days; Prophet also only on the dimensions asked
-    for (it is the slowest by far)."""
+    for (it is the slowest by far); the LSTM and GRU when `neural` (var ml_neural)."""
     if training_days < MIN_TRAINING_WEEKS * season_length:
         return [SEASONAL_NAIVE]
     models = [SEASONAL_NAIVE, ETS, SARIMA]
     if series_dimension in prophet_dimensions:
         models.append(PROPHET)
+    if neural:
+        models.extend(NEURAL_MODELS)
     return models
 
 
@@ -282,7 +296,9 @@ def backtest_series(
     fold_count: int,
     seed: int,
     prophet_dimensions: tuple[str, ...],
+    neural: bool = False,
     on_failure=None,
+    fit_seconds: dict[str, list[float]] | None = None,
 ) -> list[dict]:
     """Rolling-origin backtest of one series: fold k trains on the days before
     end - k * horizon_days and forecasts the next horizon_days calendar days; errors are
@@ -291,7 +307,9 @@ def backtest_series(
     model's intervals are also calibrated on the CALIBRATION_FOLDS folds before it
     (conformal_scale of their days' scores; unscaled without any) and their coverage
     measured so (coverage_*_calibrated); serving_interval_scale_* is the factor of the most
-    recent folds, the one the served forecast uses."""
+    recent folds, the one the served forecast uses. fit_seconds, when given, accumulates each
+    model's fitting time: [wall seconds, CPU seconds of this thread] (the CPU time does not
+    count waiting for a core on a busy machine, nor the other models dbt runs meanwhile)."""
     sequence = model_sequence(series)
     if sequence.empty:
         return []
@@ -313,9 +331,13 @@ def backtest_series(
             continue
         y_train = model_values[train]
         scale = seasonal_naive_scale(y_train, season_length)
-        for model_name in models_for(series["dimension"].iloc[0], int(train.sum()), season_length, prophet_dimensions):
+        names = models_for(
+            series["dimension"].iloc[0], int(train.sum()), season_length, prophet_dimensions, neural=neural
+        )
+        for model_name in names:
             if model_name in failed:
                 continue
+            started = (time.perf_counter(), time.thread_time())
             try:
                 raw = fit_forecast(model_name, y_train, dates[train], dates[test], season_length, seed, clip=False)
             except Exception as error:
@@ -323,6 +345,11 @@ def backtest_series(
                 if on_failure is not None:
                     on_failure(model_name, error)
                 continue
+            finally:
+                if fit_seconds is not None:
+                    spent = fit_seconds.setdefault(model_name, [0.0, 0.0])
+                    spent[0] += time.perf_counter() - started[0]
+                    spent[1] += time.thread_time() - started[1]
             open_raw = Forecast(*(values[is_open[test]] for values in raw.__dict__.values()))
             observed = actual[evaluated]
             forecasts[(model_name, fold)] = (open_raw, observed)
@@ -394,12 +421,14 @@ def run_backtest(
     fold_count: int,
     seed: int,
     prophet_dimensions: tuple[str, ...],
+    neural: bool = False,
     log=None,
 ) -> pd.DataFrame:
     """backtest_series over every series of demand_series: one row per store + series +
-    model + fold."""
+    model + fold; the total fitting time of each model is logged."""
     keys = ["store", "series_id", "metric", "dimension", "dimension_value"]
     frames = []
+    fit_seconds: dict[str, list[float]] = {}
     for key_values, series in demand_series.groupby(keys, sort=True):
         rows = backtest_series(
             series,
@@ -407,6 +436,8 @@ def run_backtest(
             fold_count=fold_count,
             seed=seed,
             prophet_dimensions=prophet_dimensions,
+            neural=neural,
+            fit_seconds=fit_seconds,
             on_failure=None
             if log is None
             else (lambda name, error, k=key_values: log(f"{k[0]} {k[1]}: {name} left out: {error}")),
@@ -415,6 +446,11 @@ def run_backtest(
             log(f"{key_values[0]} {key_values[1]}: {len(rows)} fold results")
         if rows:
             frames.append(pd.DataFrame(rows).assign(**dict(zip(keys, key_values))))
+    if log is not None:
+        log(
+            "fit time over every series and fold (wall / CPU of one thread): "
+            + ", ".join(f"{name} {wall:.1f} / {cpu:.1f} s" for name, (wall, cpu) in fit_seconds.items())
+        )
     columns = keys + [
         "model_name",
         "fold_number",

@@ -61,10 +61,11 @@ def demand_series(sales_daily: pd.DataFrame, top_n: int, data_ends: pd.DataFrame
 
 
 def forecast_backtest(
-    series: pd.DataFrame, horizon_days: int, fold_count: int, seed: int, prophet_dimensions: str
+    series: pd.DataFrame, horizon_days: int, fold_count: int, seed: int, prophet_dimensions: str, neural: bool
 ) -> pd.DataFrame:
     """ml.forecast_backtest: the rolling-origin backtest of every series (forecasting.py);
-    prophet_dimensions is the comma-separated var demand_prophet_dimensions."""
+    prophet_dimensions is the comma-separated var demand_prophet_dimensions, neural the var
+    ml_neural (the LSTM and GRU)."""
     model = "forecast_backtest"
     with timed_step(model, "backtest"):
         return forecasting.run_backtest(
@@ -73,6 +74,7 @@ def forecast_backtest(
             fold_count=fold_count,
             seed=seed,
             prophet_dimensions=tuple(prophet_dimensions.split(",")),
+            neural=neural,
             log=lambda message: log_progress(model, message),
         )
 
@@ -198,11 +200,13 @@ def anomalies(
     svm_sample_size: int,
     autoencoder_sample_size: int,
     seed: int,
+    neural: bool,
 ) -> pd.DataFrame:
     """ml.anomalies: the unusual days of every series (ml.seasonality_components), and the
-    orders and customers the detectors flag (anomalies.py)."""
+    orders and customers the detectors flag (anomalies.py); neural: the var ml_neural (the
+    PyTorch autoencoder)."""
     model = "anomalies"
-    settings = DetectorSettings(contamination, svm_sample_size, autoencoder_sample_size, seed)
+    settings = DetectorSettings(contamination, svm_sample_size, autoencoder_sample_size, seed, neural)
     with timed_step(model, "detectors"):
         return assemble_anomalies(
             components, orders, customers, settings, daily_threshold, log=lambda message: log_progress(model, message)

@@ -1,5 +1,6 @@
 """Product recommendations from purchase history (implicit feedback): association rules on
-baskets, item-item collaborative filtering, truncated-SVD matrix factorisation, and two
+baskets, item-item collaborative filtering, truncated-SVD matrix factorisation, item2vec
+embeddings (item2vec.py, PyTorch; NEURAL_METHODS, left out with var ml_neural false), and two
 baselines, popularity and buy-again (the customer's own items, most often bought first), the
 top-k ranking and the recommendations of a list of customers.
 
@@ -19,7 +20,9 @@ from sklearn.decomposition import TruncatedSVD
 
 POPULARITY = "popularity"
 BUY_AGAIN = "buy_again"
-METHODS = (POPULARITY, BUY_AGAIN, "association_rules", "item_item_cf", "svd")
+ITEM2VEC = "item2vec"
+METHODS = (POPULARITY, BUY_AGAIN, "association_rules", "item_item_cf", "svd", ITEM2VEC)
+NEURAL_METHODS = (ITEM2VEC,)
 SCORE_DIGITS = 10
 BATCH_CELLS = 4_000_000
 # SVD rank: at most one component per this many items.
@@ -163,6 +166,11 @@ class Scorer:
                 svd = TruncatedSVD(n_components=components, algorithm="randomized", random_state=seed)
                 svd.fit(self.weighted)
                 self.item_factors = svd.components_
+        elif method == ITEM2VEC:
+            from retail_warehouse.ml.recommendations.item2vec import item2vec_factors
+
+            self.item_vectors = item2vec_factors(self.binary, seed)
+            self.item_share = np.asarray(self.binary.sum(axis=0)).ravel() / max(n_customers, 1)
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         n_items = self.binary.shape[1]
@@ -173,6 +181,12 @@ class Scorer:
         if self.method == BUY_AGAIN:
             # Baskets of the customer with the item; ties and the rest by popularity (top_k).
             return self.baskets[rows].toarray()
+        if self.method == ITEM2VEC:
+            # Sum over the customer's items i of exp(u_i . u_j) x share_j (item2vec.py).
+            history = self.binary[rows]
+            items = np.unique(history.indices)
+            affinity = np.exp(self.item_vectors[items] @ self.item_vectors.T)
+            return np.asarray(history[:, items] @ affinity) * self.item_share
         if self.method == "svd":
             if self.item_factors.shape[0] == 0:
                 return np.zeros((len(rows), n_items))
@@ -182,12 +196,14 @@ class Scorer:
 
     def explain(self, row: int, items: np.ndarray) -> list[int | None]:
         """For each of `items`, the customer's item that contributed most to its score (the
-        scores are sums over the customer's items: of similarities, confidences, or for svd
-        of weight x factor products); None for popularity or when nothing contributed."""
+        scores are sums over the customer's items: of similarities, confidences, item2vec
+        affinities, or for svd of weight x factor products); None for popularity or when nothing contributed."""
         history = self.binary[row].indices
         if self.method in (POPULARITY, BUY_AGAIN) or history.size == 0:
             return [None] * len(items)
-        if self.method == "svd":
+        if self.method == ITEM2VEC:
+            contributions = np.exp(self.item_vectors[history] @ self.item_vectors[items].T) * self.item_share[items]
+        elif self.method == "svd":
             weights = self.weighted[row, history].toarray().ravel()
             factors = self.item_factors
             if factors.shape[0] == 0:

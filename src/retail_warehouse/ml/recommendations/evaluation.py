@@ -18,11 +18,17 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from retail_warehouse.ml.common import hash_sample_positions, paired_difference_interval, single_threaded
+from retail_warehouse.ml.common import (
+    hash_sample_positions,
+    paired_difference_interval,
+    single_threaded,
+    timed_step,
+)
 from retail_warehouse.ml.recommendations import baskets
 from retail_warehouse.ml.recommendations.algorithms import (
     BUY_AGAIN,
     METHODS,
+    NEURAL_METHODS,
     POPULARITY,
     Scorer,
     batches,
@@ -59,11 +65,13 @@ def evaluate_baskets(
     n_components: int,
     seed: int,
     max_customers: int,
+    neural: bool = True,
 ) -> SampledEvaluation:
     """The evaluation split by date of a store's baskets (baskets.basket_items): trained on the
     baskets ordered on or before `cutoff`, scored on what a seeded hash sample of at most
     max_customers of the held-out customers (baskets on both sides of the cutoff) bought after
-    it up to `data_end`. Everything is counted in DuckDB first (baskets.py)."""
+    it up to `data_end`. Everything is counted in DuckDB first (baskets.py). neural: the var
+    ml_neural (item2vec)."""
     held_out = baskets.held_out_customers(items, store, cutoff, data_end)
     sample = held_out[hash_sample_positions(held_out, max_customers, seed)]
     test_counts = baskets.customer_item_counts(items, store, after=cutoff, through=data_end)
@@ -80,8 +88,14 @@ def evaluate_baskets(
         k,
         n_components,
         seed,
+        methods=methods_for(neural),
     )
     return SampledEvaluation(metrics, customer_hits, len(held_out), len(sample))
+
+
+def methods_for(neural: bool) -> tuple[str, ...]:
+    """The methods evaluated: every one, the neural ones only when `neural`."""
+    return tuple(method for method in METHODS if neural or method not in NEURAL_METHODS)
 
 
 def paired_gain_interval(model_hits: np.ndarray, baseline_hits: np.ndarray, seed: int) -> tuple[float, float]:
@@ -100,8 +114,9 @@ def evaluate_split(
     k: int,
     n_components: int,
     seed: int,
+    methods: tuple[str, ...] = METHODS,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], np.ndarray]]:
-    """Every method under both PROTOCOLS (buy-again under all_items only: it recommends
+    """Every method of `methods` under both PROTOCOLS (buy-again under all_items only: it recommends
     nothing new): hit rate@k (share of evaluated customers with at least one held-out item in
     their top k), precision@k (held-out items in the top k / k), recall@k and catalogue
     coverage (distinct items recommended / items in training). Held-out items that never occur
@@ -127,8 +142,13 @@ def evaluate_split(
     truth_new.eliminate_zeros()
     results = []
     customer_hits: dict[tuple[str, str], np.ndarray] = {}
-    for method in METHODS:
-        with single_threaded():
+    for method in methods:
+        with (
+            single_threaded(),
+            timed_step(
+                "recommendation_metrics", "{}: fit on {} customers x {} items".format(method, *train.matrix.shape)
+            ),
+        ):
             scorer = Scorer(method, train, rules, n_components, seed)
         for protocol in PROTOCOLS:
             if method == BUY_AGAIN and protocol == NEW_ITEMS:

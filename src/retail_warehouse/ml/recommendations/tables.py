@@ -76,17 +76,19 @@ def recommendation_metrics(
     data_ends: pd.DataFrame,
     seed: int,
     max_customers: int,
+    neural: bool,
 ) -> pd.DataFrame:
     """ml.recommendation_metrics: the evaluation split by date of every store (evaluation.py),
     the held-out period ending at the store's data end (marts.store_data_ends), on a seeded
-    hash sample of at most max_customers of the held-out customers."""
+    hash sample of at most max_customers of the held-out customers; neural: the var ml_neural
+    (item2vec evaluated)."""
     model = "recommendation_metrics"
     data_end = data_ends.set_index("store")["data_end_date"]
     frames = []
     for store, last_at in stores_of(lines):
         end = pd.Timestamp(data_end.get(store, last_at)).date()
         with timed_step(model, f"{store}: evaluation split by date, held out to {end}"):
-            metrics = _store_metrics(lines, products, store, end, seed, max_customers)
+            metrics = _store_metrics(lines, products, store, end, seed, max_customers, neural)
         if metrics.empty:
             log_progress(model, f"{store}: no customer buys both sides of the cutoff, nothing to evaluate")
         for row in metrics[metrics["is_serving_method"]].itertuples():
@@ -147,6 +149,7 @@ def _store_metrics(
     data_end: dt.date,
     seed: int,
     max_customers: int,
+    neural: bool,
 ) -> pd.DataFrame:
     """ml.recommendation_metrics rows of one store: every evaluation level x method x
     protocol, trained up to data_end - holdout_days and scored on the days after, each
@@ -172,6 +175,7 @@ def _store_metrics(
                 settings.n_components,
                 seed,
                 max_customers,
+                neural,
             )
         log_progress(
             "recommendation_metrics",

@@ -67,6 +67,27 @@ def test_detectors_flag_the_extreme_orders_and_explain_why():
     assert len(found) < 0.05 * len(orders)
 
 
+def test_the_torch_autoencoder_flags_planted_outliers_and_is_seeded():
+    """The two planted extreme orders (80,995 units on one line and its cancellation) are
+    flagged by the PyTorch autoencoder, which flags its contamination share and repeats."""
+    orders = make_orders()
+    settings = anomalies.DetectorSettings(0.01, svm_sample_size=500, autoencoder_sample_size=1000, seed=42, neural=True)
+    scores = anomalies.detector_scores(
+        anomalies.model_matrix(anomalies.order_features(orders)), orders["order_key"].to_numpy(), settings
+    )
+    planted = orders["order_key"].isin(["online_retail:581483", "online_retail:C581484"]).to_numpy()
+    assert scores.loc[planted, "is_autoencoder_outlier"].all()
+    assert scores["is_autoencoder_outlier"].sum() <= 0.02 * len(orders)
+    again = anomalies.detector_scores(
+        anomalies.model_matrix(anomalies.order_features(orders)), orders["order_key"].to_numpy(), settings
+    )
+    assert scores["autoencoder_score"].equals(again["autoencoder_score"])
+    sklearn_scores = anomalies.detector_scores(
+        anomalies.model_matrix(anomalies.order_features(orders)), orders["order_key"].to_numpy(), SETTINGS
+    )
+    assert not scores["autoencoder_score"].equals(sklearn_scores["autoencoder_score"])
+
+
 @pytest.mark.parametrize("contamination", [0.01, 0.05])
 def test_the_one_class_svm_flags_about_its_contamination_share(contamination):
     """The SVM is fitted on a sample and flags, among all rows, those whose score is above its

@@ -123,7 +123,7 @@ def test_seasonal_naive_repeats_the_last_season_with_widening_intervals():
     assert np.all(result.lower_95 <= result.lower_80) and np.all(result.upper_80 <= result.upper_95)
 
 
-@pytest.mark.parametrize("model_name", ["ets", "sarima", "prophet"])
+@pytest.mark.parametrize("model_name", ["ets", "sarima", "prophet", "lstm", "gru"])
 def test_models_learn_a_weekly_pattern(model_name):
     rng = np.random.default_rng(3)
     days = 140
@@ -137,6 +137,42 @@ def test_models_learn_a_weekly_pattern(model_name):
     assert np.all(result.lower_95 <= result.point + 1e-9) and np.all(result.point <= result.upper_95 + 1e-9)
     again = forecasting.fit_forecast(model_name, y, dates, future, 7, seed=42)
     assert np.array_equal(result.upper_95, again.upper_95)  # seeded: same input, same output
+
+
+@pytest.mark.parametrize("model_name", forecasting.NEURAL_MODELS)
+def test_recurrent_networks_learn_a_planted_season_better_than_the_mean(model_name):
+    """A 6-day season with a slow trend, as Online Retail's open days: the network's forecast
+    of four seasons is far closer to the truth than the training mean is."""
+    rng = np.random.default_rng(5)
+    days, steps = 180, 24
+    pattern = np.array([30, 80, 50, 120, 60, 10], dtype=float)
+    positions = np.arange(days + steps)
+    truth = pattern[positions % 6] + 0.1 * positions
+    y = truth[:days] + rng.normal(0, 4, days)
+    dates = pd.date_range("2021-01-04", periods=days, freq="D")
+    future = pd.date_range(dates[-1] + pd.Timedelta(days=1), periods=steps, freq="D")
+    result = forecasting.fit_forecast(model_name, y, dates, future, 6, seed=42)
+    network_error = np.mean(np.abs(result.point - truth[days:]))
+    mean_error = np.mean(np.abs(np.mean(y) - truth[days:]))
+    assert network_error < 0.3 * mean_error, (network_error, mean_error)
+
+
+def test_recurrent_networks_refuse_a_series_too_short_for_their_windows():
+    with pytest.raises(ValueError, match="windows"):
+        forecasting.fit_forecast(
+            "lstm",
+            np.arange(30.0),
+            pd.date_range("2021-01-04", periods=30),
+            pd.date_range("2021-02-03", periods=3),
+            7,
+            seed=1,
+        )
+
+
+def test_neural_models_are_fitted_only_when_asked():
+    assert forecasting.models_for("overall", 200, 7, ("overall",))[-1] == "prophet"
+    assert forecasting.models_for("country", 200, 7, ("overall",), neural=True)[-2:] == ["lstm", "gru"]
+    assert forecasting.models_for("country", 20, 7, ("overall",), neural=True) == ["seasonal_naive"]
 
 
 def test_prophet_runs_the_cmdstan_build_of_its_pinned_wheel():

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from retail_warehouse.ml.recommendations import algorithms, baskets, evaluation, policy, tables
+from retail_warehouse.ml.recommendations import algorithms, baskets, evaluation, item2vec, policy, tables
 
 STORE = "online_retail"
 
@@ -336,13 +336,13 @@ def test_store_evaluation_splits_by_date_at_the_data_end():
     data_ends = pd.DataFrame({"store": ["online_retail"], "data_end_date": [pd.Timestamp("2020-06-01").date()]})
     connection = duckdb.connect()
     metrics = tables.recommendation_metrics(
-        connection.from_df(lines), connection.from_df(products), data_ends, seed=1, max_customers=1000
+        connection.from_df(lines), connection.from_df(products), data_ends, seed=1, max_customers=1000, neural=True
     )
     assert (metrics.train_end_date == pd.Timestamp("2020-03-03").date()).all()
     assert (metrics.test_end_date == pd.Timestamp("2020-06-01").date()).all()
     assert (metrics.evaluated_customers == 30).all()
     assert (metrics.held_out_customers == 30).all() and (metrics.sampled_customers == 30).all()
-    assert set(metrics.method) == {"popularity", "buy_again", "association_rules", "item_item_cf", "svd"}
+    assert set(metrics.method) == {"popularity", "buy_again", "association_rules", "item_item_cf", "svd", "item2vec"}
     assert set(metrics.loc[metrics.is_headline_protocol, "protocol"]) == {"new_items"}
 
 
@@ -395,3 +395,46 @@ def test_held_out_items_never_seen_in_training_count_as_misses():
     assert popularity.evaluated_customers == 2
     assert popularity.hit_rate_at_k == pytest.approx(0.5)
     assert popularity.recall_at_k == pytest.approx(0.5)
+
+
+def test_item2vec_recovers_planted_co_purchases():
+    """Planted pairs: every customer buys both items of one of 8 pairs (x_i, y_i) and 3 random
+    other items; each x_i's vector is closest (highest dot product, the skip-gram logit) to its
+    partner y_i's, and the vectors are seeded."""
+    rng = np.random.default_rng(0)
+    baskets = {}
+    for n in range(400):
+        pair = n % 8
+        noise = [f"z{j}" for j in rng.choice(30, size=3, replace=False)]
+        baskets[f"c{n}-1"] = (f"c{n}", "2020-01-01", [f"x{pair}", *noise[:2]])
+        baskets[f"c{n}-2"] = (f"c{n}", "2020-02-01", [f"y{pair}", noise[2]])
+    train = algorithms.interactions_from_counts(counts_of(lines_from(baskets)))
+    vectors = item2vec.item2vec_factors(train.binary, seed=3, training_pairs=100_000)
+    assert np.array_equal(vectors, item2vec.item2vec_factors(train.binary, seed=3, training_pairs=100_000))
+    similarity = vectors @ vectors.T
+    np.fill_diagonal(similarity, -np.inf)
+    items = list(train.items)
+    for pair in range(8):
+        assert items[int(np.argmax(similarity[items.index(f"x{pair}")]))] == f"y{pair}"
+
+
+def test_item2vec_beats_popularity_on_two_tastes_and_is_left_out_without_ml_neural():
+    metrics = evaluate(two_taste_lines(), "2020-01-15", k=2)
+    new_items = metrics[metrics.protocol == "new_items"].set_index("method")
+    assert new_items.loc["item2vec", "hit_rate_at_k"] > new_items.loc["popularity", "hit_rate_at_k"]
+    assert evaluation.methods_for(neural=False) == (
+        "popularity",
+        "buy_again",
+        "association_rules",
+        "item_item_cf",
+        "svd",
+    )
+    assert evaluation.methods_for(neural=True)[-1] == "item2vec"
+
+
+def test_item2vec_without_co_purchases_gives_no_vectors_and_ranks_by_popularity():
+    binary = sparse.csr_matrix(np.eye(3))
+    assert item2vec.item2vec_factors(binary, seed=1).shape == (3, 0)
+    counts = pd.DataFrame({"customer_key": ["c1", "c2", "c3"], "item_key": ["a", "b", "c"], "baskets": 1})
+    scorer = algorithms.Scorer("item2vec", algorithms.interactions_from_counts(counts), None, 2, 1)
+    assert np.allclose(scorer.scores(np.array([0])), [[1 / 3, 1 / 3, 1 / 3]])
