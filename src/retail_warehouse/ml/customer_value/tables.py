@@ -1049,7 +1049,7 @@ def customer_value_predictions(
 
         choice = chosen_transaction_model(metrics, store)
         value_model = choice.model_name
-        with timed_step(model, f"{store}: {value_model} + Gamma-Gamma on all history"):
+        with timed_step(model, f"{store}: {value_model} + Gamma-Gamma on the history to the data end"):
             probabilistic = spend.fit_probabilistic(orders, cutoff, value_model) if len(current) else None
         frame = frame.assign(
             value_model_name=None,
