@@ -447,7 +447,8 @@ from orders
 left outer join line_totals
     on orders.order_key = line_totals.order_key;
 
--- RFM as of the day after each store's last order.
+-- RFM as of the day after each store's last order (any order). A sale order is one of type sale
+-- that was not cancelled (Olist status canceled or unavailable), as macros/customer_observation.sql.
 create or replace table customer_rfm as
 with as_of_dates as (
     select
@@ -457,19 +458,26 @@ with as_of_dates as (
     group by store
 ),
 
+sale_orders_marked as (
+    select
+        *,
+        order_type = 'sale' and not is_cancelled as is_sale_order
+    from fct_orders
+    where customer_key is not null
+),
+
 customer_totals as (
     select
-        fct_orders.store,
-        fct_orders.customer_key,
-        fct_orders.customer_id,
+        sale_orders_marked.store,
+        sale_orders_marked.customer_key,
+        sale_orders_marked.customer_id,
         as_of_dates.as_of_date,
-        count(distinct fct_orders.order_id) filter (where fct_orders.order_type = 'sale') as frequency,
-        max(fct_orders.order_date) filter (where fct_orders.order_type = 'sale') as last_order_date,
-        sum(fct_orders.net_revenue_amount) as net_revenue_amount
-    from fct_orders
+        count(distinct sale_orders_marked.order_id) filter (where sale_orders_marked.is_sale_order) as frequency,
+        max(sale_orders_marked.order_date) filter (where sale_orders_marked.is_sale_order) as last_order_date,
+        sum(sale_orders_marked.net_revenue_amount) as net_revenue_amount
+    from sale_orders_marked
     inner join as_of_dates
-        on fct_orders.store = as_of_dates.store
-    where fct_orders.customer_key is not null
+        on sale_orders_marked.store = as_of_dates.store
     group by all
 ),
 

@@ -295,7 +295,8 @@ def quintile_score(values: pd.Series, stores: pd.Series, ascending: bool) -> pd.
 def build_rfm(orders: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     as_of = orders.groupby("store")["order_date"].max() + pd.Timedelta(days=1)
     observed = orders[orders["customer_key"].notna()].copy()
-    observed["is_sale"] = observed["order_type"] == "sale"
+    # A sale order: of type sale and not cancelled (macros/customer_observation.sql).
+    observed["is_sale"] = (observed["order_type"] == "sale") & ~observed["is_cancelled"].astype(bool)
     observed["sale_date"] = observed["order_date"].where(observed["is_sale"])
     observed["sale_order_id"] = observed["order_key"].where(observed["is_sale"])
     customers = (
