@@ -66,8 +66,8 @@ labelled_windows as (
         'customer_value_examples' as model_name,
         'windows_end_by_the_day_after' as rule_name,
         store,
-        min(as_of_date + horizon_days) as first_date,
-        max(as_of_date + horizon_days) as last_date
+        min(as_of_date + cast(horizon_days as integer)) as first_date,
+        max(as_of_date + cast(horizon_days as integer)) as last_date
     from {{ ref('customer_value_examples') }}
     group by store
 ),

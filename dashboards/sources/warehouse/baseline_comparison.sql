@@ -234,16 +234,46 @@ demand as (
         cast(null as double) as gain_upper_95,
         chosen.served_name,
         chosen.served_name != 'seasonal_naive' as beats_baseline,
-        candidates.choice_reason
-        || ' (' || candidates.evaluation_folds_won || ' of ' || candidates.fold_count || ' later folds won); '
-        || won.series_with_model || ' of ' || won.series_count
-        || ' demand series are served by a model, the rest by seasonal naive' as reason
+        'overall orders: ' || candidates.choice_reason || '; a model serves ' || won.series_with_model || ' of '
+        || won.series_count || ' demand series, seasonal naive the others' as reason
     from demand_candidates as candidates
     inner join demand_naive as naive
         on candidates.store = naive.store and candidates.series_id = naive.series_id
     inner join demand_chosen as chosen
         on candidates.store = chosen.store and candidates.series_id = chosen.series_id
     inner join demand_series_won as won on candidates.store = won.store
+),
+
+recommendation_served as (
+    select
+        store,
+        item_level,
+        protocol,
+        k,
+        method as served_name,
+        not is_baseline and coalesce(beats_best_baseline, false) as beats_baseline
+    from ml.recommendation_metrics
+    where is_serving_method and is_headline_protocol
+),
+
+recommendation_candidates as (
+    -- the served method, else the best other method at the served level, protocol and k
+    select
+        metrics.*,
+        served.served_name,
+        served.beats_baseline as serves_a_model
+    from ml.recommendation_metrics as metrics
+    inner join recommendation_served as served
+        on
+            metrics.store = served.store
+            and metrics.item_level = served.item_level
+            and metrics.protocol = served.protocol
+            and metrics.k = served.k
+    where not metrics.is_baseline
+    qualify row_number() over (
+        partition by metrics.store
+        order by metrics.is_serving_method desc, metrics.hit_rate_at_k desc, metrics.method
+    ) = 1
 ),
 
 recommendations as (
@@ -259,11 +289,10 @@ recommendations as (
         hit_rate_vs_best_baseline as gain,
         hit_rate_gain_lower_95 as gain_lower_95,
         hit_rate_gain_upper_95 as gain_upper_95,
-        method as served_name,
-        coalesce(beats_best_baseline, false) as beats_baseline,
-        verdict as reason
-    from ml.recommendation_metrics
-    where is_serving_method and is_headline_protocol
+        served_name,
+        serves_a_model as beats_baseline,
+        method || ': ' || verdict || '; served: ' || served_name as reason
+    from recommendation_candidates
 ),
 
 segmentation as (
