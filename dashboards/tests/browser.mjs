@@ -7,7 +7,8 @@
 // recorded. Per page it records console errors, page errors, failed local requests, the
 // charts and whether each one painted, Evidence error boxes and empty-data placeholders, and
 // the text of every element marked `data-check="name"` (numbers the suite compares with the
-// same query run on the DuckDB file). It saves one full-page screenshot per page into DIR
+// same query run on the DuckDB file); a chart inside an element marked `data-chart="name"`
+// carries that name. It saves one full-page screenshot per page into DIR
 // and exits 0 whatever it found: judging is left to the caller (tests/python/real/test_dashboards.py).
 //
 // --scenarios FILE (JSON list) drives the pages' inputs: each scenario opens `path`, applies
@@ -105,7 +106,9 @@ async function inspect(page) {
 			const box = chart.getBoundingClientRect();
 			return {
 				index,
-				title: chart.closest('.chart-container')?.parentElement?.querySelector('h3, .chart-title, p.font-bold')?.innerText ?? '',
+				// ECharts draws a chart's title on its canvas: a page names the charts a test
+				// looks for with a data-chart="name" wrapper.
+				name: chart.closest('[data-chart]')?.dataset.chart ?? '',
 				width: Math.round(box.width),
 				height: Math.round(box.height),
 				ink: canvas ? inkOf(canvas) : 0,

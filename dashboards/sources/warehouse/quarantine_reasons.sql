@@ -1,7 +1,8 @@
--- Quarantined rows by table and reason (the rows themselves stay in the warehouse).
+-- Quarantined rows by store, table and reason (the rows themselves stay in the warehouse).
 select
+    store,
     source_table,
     quarantine_reason,
     count(*) as quarantined_rows
 from marts.quarantine
-group by source_table, quarantine_reason
+group by store, source_table, quarantine_reason

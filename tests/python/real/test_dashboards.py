@@ -34,6 +34,13 @@ ARTIFACTS = REPO_ROOT / "artifacts" / "dashboards"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Pages without a chart: the report is text whose numbers come from queries.
 TEXT_ONLY_PAGES = {"/report"}
+# The customer experience page's review charts (data-chart names), drawn when there are reviews.
+REVIEW_CHARTS = (
+    "state_review_score_by_month",
+    "review_score_by_month",
+    "nps_like_score_by_month",
+    "review_score_by_lateness",
+)
 
 # Real data by its folder; browser too, so `-m "not browser"` leaves the Chromium run out.
 pytestmark = pytest.mark.browser
@@ -148,6 +155,13 @@ def test_page_charts_are_drawn(browsed, path):
         assert chart["ink"] > 0.02, f"chart {chart['index']} of {path} looks empty: {chart}"
 
 
+def test_review_charts_drawn_only_with_reviews(real_build, browsed):
+    """The real download has no reviews file: no review chart is drawn (the page says why)."""
+    names = {chart["name"] for chart in browsed["/customer_experience"]["charts"]}
+    assert (set(REVIEW_CHARTS) <= names) == has_reviews(real_build)
+    assert not (set(REVIEW_CHARTS) & names) or has_reviews(real_build)
+
+
 def number_on_page(text: str) -> float:
     """'£8,300,123' -> 8300123.0; '12.5%' -> 0.125."""
     cleaned = re.sub(r"[^0-9.,%\-]", "", text).replace(",", "")
@@ -182,12 +196,64 @@ from ranked
 DEMAND_MASE_FROM_BACKTEST = """
 select avg(mase)
 from ml.forecast_backtest
-where store = '{store}' and series_id = 'orders|overall|all' and fold_role = 'evaluation'
+where store = '{store}' and series_id = '{series}' and fold_role = 'evaluation'
     and model_name = (
         select model_name from ml.forecast_model_selection
-        where store = '{store}' and series_id = 'orders|overall|all' and is_chosen
+        where store = '{store}' and series_id = '{series}' and is_chosen
     )
 """
+
+DEMAND_CHOSEN_MODEL = "select model_name from ml.forecast_model_selection where store = '{store}' and series_id = '{series}' and is_chosen"
+# The Demand explorer's days: observed and forecast, of every series of both stores.
+DEMAND_LAST_DAY = (
+    "select greatest(max(series_date), (select max(forecast_date) from ml.demand_forecast)) from ml.demand_series"
+)
+
+
+def demand_expected(build, store: str, series: str, start: date | None = None, end: date | None = None) -> dict:
+    """The Demand explorer's figures for one series over [start, end] (every day when not given),
+    from the series, forecast and backtest tables."""
+    where = f"store = '{store}' and series_id = '{series}'"
+    days = f" between '{start}' and '{end}'" if start else " is not null"
+    return {
+        "demand_period_observed": build.scalar(
+            f"select coalesce(sum(actual_value), 0) from ml.demand_series where {where} and series_date{days}"
+        ),
+        "demand_period_forecast": build.scalar(
+            f"select coalesce(sum(point_forecast), 0) from ml.demand_forecast where {where} and forecast_date{days}"
+        ),
+        "demand_series_model": build.scalar(DEMAND_CHOSEN_MODEL.format(store=store, series=series)),
+        "demand_series_mase": build.scalar(DEMAND_MASE_FROM_BACKTEST.format(store=store, series=series)),
+    }
+
+
+# The Recommendations explorer's item levels of a store: the served level first.
+REC_LEVELS = (
+    "select item_level from ml.recommendation_metrics where store = '{store}'"
+    " group by item_level order by bool_or(is_serving_method) desc, item_level"
+)
+
+
+def recommendations_expected(build, store: str, level: str) -> dict:
+    """The Recommendations explorer's figures for one store and item level: hit rates from the
+    metrics, what is served from the recommendations themselves, the rules shown (top 25 each)."""
+    where = f"store = '{store}' and item_level = '{level}'"
+    return {
+        "rec_selected_best_hit_rate": build.scalar(
+            f"select max(hit_rate_at_k) from ml.recommendation_metrics where {where} and protocol = 'new_items'"
+        ),
+        "rec_selected_popularity_hit_rate": build.scalar(
+            f"select hit_rate_at_k from ml.recommendation_metrics where {where}"
+            " and protocol = 'new_items' and method = 'popularity'"
+        ),
+        "rec_selected_customers": build.scalar(
+            f"select count(distinct customer_key) from ml.product_recommendations where {where}"
+        ),
+        "rec_selected_rules": build.scalar(
+            f"select count(*) from ml.product_associations where {where} and rule_rank <= 25"
+        ),
+    }
+
 
 ORDER_REVIEW_SCORE = """
 with order_scores as (
@@ -300,8 +366,10 @@ NUMBER_CHECKS = {
     },
     "/demand": {
         # The chosen model's mean MASE, averaged here from its evaluation folds.
-        "online_retail_demand_mase": DEMAND_MASE_FROM_BACKTEST.format(store="online_retail"),
-        "olist_demand_mase": DEMAND_MASE_FROM_BACKTEST.format(store="olist"),
+        "online_retail_demand_mase": DEMAND_MASE_FROM_BACKTEST.format(
+            store="online_retail", series="orders|overall|all"
+        ),
+        "olist_demand_mase": DEMAND_MASE_FROM_BACKTEST.format(store="olist", series="orders|overall|all"),
     },
     "/recommendations_retention": {
         "online_retail_serving_hit_rate": (
@@ -383,10 +451,11 @@ def lookup_expected(build, store: str, rank: int) -> tuple[str, dict]:
         "lookup_predicted_value": build.scalar(
             f"select value_12m from ml.customer_value_predictions where customer_key = {key}"
         ),
+        # A customer without recommendations (not active) is told so, not shown a blank.
         "lookup_recommendations": build.scalar(
             f"select top_recommended_items from ml.customer_360 where customer_key = {key}"
         )
-        or "",
+        or "None served",
     }
 
 
@@ -409,6 +478,11 @@ def number_checks(build) -> dict[str, dict]:
         expected, _ = drill_expected(build, prefix, members.format(store="online_retail", value=first))
         checks[path].update(expected)
     checks["/customer"] = lookup_expected(build, "online_retail", 0)[1]
+    # The Recommendations explorer's defaults: the first store at its served level.
+    level = build.scalar(REC_LEVELS.format(store="online_retail"))
+    checks["/recommendations_retention"].update(recommendations_expected(build, "online_retail", level))
+    # The Demand explorer's defaults: the first store's overall daily orders, every day.
+    checks["/demand"].update(demand_expected(build, "online_retail", "orders|overall|all"))
     return checks
 
 
@@ -521,6 +595,80 @@ def scenarios(build) -> list[dict]:
             }
         )
 
+    # The segment drill-downs follow the store: a segment picked on Online Retail, then Olist
+    # chosen, shows Olist's first (largest) segment, not the previous store's choice.
+    for path in ("/rfm", "/clusters"):
+        prefix, options, members = DRILLS[path]
+        retail_values = [row[0] for row in build.query(options.format(store="online_retail"))]
+        first = build.scalar(options.format(store="olist"))
+        expected, top = drill_expected(build, prefix, members.format(store="olist", value=first))
+        found.append(
+            {
+                "path": path,
+                "name": "store_change_resets_segment",
+                "actions": [
+                    {"dropdown": titles[path], "option": retail_values[1]},
+                    {"dropdown": "Store", "option": STORE_LABELS["olist"]},
+                ],
+                "download": prefix,
+                "expected": expected,
+                "expected_download": {"rows": expected[f"{prefix}_customers"], "first_customer": top},
+            }
+        )
+
+    # Data quality: Olist alone (the quarantined rows counted from the quarantine rows themselves).
+    expected = {
+        "dq_raw_rows": build.scalar("select sum(raw_rows) from marts.row_conservation where store = 'olist'"),
+        "dq_quarantined_rows": build.scalar(
+            "select count(*) from intermediate.int_source_rows_quarantined where store = 'olist'"
+        ),
+        "unusual_order_count": build.scalar("select count(*) from marts.unusual_orders where store = 'olist'"),
+    }
+    missing = build.scalar(
+        "select count(*) from staging.stg_landing__file_loads where store = 'olist' and status = 'missing'"
+    )
+    if missing:
+        expected["missing_file_count"] = missing
+    found.append(
+        {
+            "path": "/data_quality",
+            "name": "olist",
+            "actions": [{"dropdown": "Store", "option": "Olist"}],
+            "expected": expected,
+        }
+    )
+
+    # Recommendations: Olist at its last item level (the one not served when it has two).
+    level = build.query(REC_LEVELS.format(store="olist"))[-1][0]
+    found.append(
+        {
+            "path": "/recommendations_retention",
+            "name": f"olist_{level}",
+            "actions": [{"dropdown": "Store", "option": "Olist"}, {"dropdown": "Item level", "option": level}],
+            "expected": recommendations_expected(build, "olist", level),
+        }
+    )
+
+    # Demand: Olist's second series (after its overall orders) over the last 90 days of data,
+    # which hold the forecast days.
+    series = build.query(
+        "select series_id from ml.demand_series where store = 'olist' group by series_id"
+        " order by series_id != 'orders|overall|all', series_id"
+    )[1][0]
+    last_day = build.scalar(DEMAND_LAST_DAY)
+    found.append(
+        {
+            "path": "/demand",
+            "name": "olist_series_last_90_days",
+            "actions": [
+                {"dropdown": "Store", "option": olist},
+                {"dropdown": "Series", "option": series.replace("|", " · ")},
+                {"preset": "Last 90 Days"},
+            ],
+            "expected": demand_expected(build, "olist", series, last_day - timedelta(days=89), last_day),
+        }
+    )
+
     customer_id, expected = lookup_expected(build, "olist", 2)
     found.append(
         {
@@ -586,11 +734,21 @@ def test_synthetic_pages_render_with_their_charts(synthetic_records):
             assert all(chart["ink"] > 0.02 for chart in record["charts"]), (path, record["charts"])
     experience = pages["/customer_experience"]
     assert "No reviews in this build" not in experience["text"]
-    assert "Mean review score by month (selection)" in experience["text"]
-    assert "NPS-like score" in experience["text"]
+    # ECharts draws titles on the canvas: the review charts are found by their data-chart names.
+    drawn = {chart["name"] for chart in experience["charts"] if chart["ink"] > 0.02}
+    assert set(REVIEW_CHARTS) <= drawn, sorted(drawn)
 
 
-@pytest.mark.parametrize("scenario", [0, 1, 2, 3, 4, 5, 6])
+# The number of scenarios() (a test each; test_every_scenario_is_checked keeps it in step).
+SCENARIO_COUNT = 12
+
+
+def test_every_scenario_is_checked(site_records):
+    build, _ = site_records
+    assert len(scenarios(build)) == SCENARIO_COUNT
+
+
+@pytest.mark.parametrize("scenario", range(SCENARIO_COUNT))
 def test_inputs_filter_the_figures(site_records, scenario):
     """Each input set to a non-default value: the figures shown equal DuckDB's with that filter,
     and a drill-down's CSV download holds every customer of the selection, most at risk first."""
