@@ -90,6 +90,8 @@ final as (
         value.value_12m_upper_80,
         value.expected_next_order_date,
         value.next_order_method,
+        value.as_of_date as scored_as_of_date,
+        value.unscored_reason,
         top_recommendations.top_recommended_items,
         top_recommendations.recommendation_item_level,
         customers.delivered_order_count,

@@ -10,4 +10,5 @@ def model(dbt, session):
         dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
         dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
+        dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
     )

@@ -235,6 +235,41 @@ def check_every_current_customer_scored_once(build: Build) -> None:
         ), table
 
 
+def check_predictions_look_from_the_day_after_the_data_end_and_unscored_customers_say_why(build: Build) -> None:
+    """churn_scores and customer_value_predictions score as of marts.store_data_ends + 1 day;
+    a customer has a reason for being unscored exactly when a sale order follows the data end."""
+    for table in ("ml.churn_scores", "ml.customer_value_predictions", "ml.store_value_forecast"):
+        other_days = build.scalar(
+            f"select count(*) from {table} as t inner join marts.store_data_ends as e using (store) "
+            "where t.as_of_date != e.data_end_date + 1"
+        )
+        assert other_days == 0, table
+    for table in ("ml.churn_scores", "ml.customer_value_predictions"):
+        mismatched = build.scalar(
+            f"""
+            with later as (
+                select distinct o.store, o.customer_key
+                from marts.fct_orders as o
+                inner join marts.store_data_ends as e using (store)
+                where o.order_type = 'sale' and not o.is_cancelled and o.order_date > e.data_end_date
+            )
+            select count(*)
+            from {table} as t
+            left outer join later using (store, customer_key)
+            where (later.customer_key is not null) != (t.unscored_reason like 'sale order after the data end%')
+                or t.unscored_reason is null and later.customer_key is not null
+            """
+        )
+        assert mismatched == 0, table
+    assert (
+        build.scalar(
+            "select count(*) from ml.customer_value_predictions"
+            " where unscored_reason is not null and (value_12m is not null or predicted_spend_next_h is not null)"
+        )
+        == 0
+    )
+
+
 def check_snapshot_features_are_the_snapshot_mart_and_recent_activity_reads_only_the_past(build: Build) -> None:
     mismatches = build.scalar(
         """
@@ -348,6 +383,7 @@ def check_every_classifier_and_spend_model_is_scored_out_of_time(build: Build) -
 # The checks of the churn and customer-value tables, run on both builds.
 CUSTOMER_VALUE_CHECKS = (
     check_every_current_customer_scored_once,
+    check_predictions_look_from_the_day_after_the_data_end_and_unscored_customers_say_why,
     check_snapshot_features_are_the_snapshot_mart_and_recent_activity_reads_only_the_past,
     check_outcomes_count_only_the_orders_in_the_horizon_after_the_cutoff,
     check_training_outcomes_close_before_the_validation_cutoff,

@@ -91,19 +91,6 @@ def neural_enabled(setting) -> bool:
 # --- Seeded samples ---------------------------------------------------------------------------
 
 
-def sample_positions(n: int, size: int, seed: int, *, legacy_generator: bool = False) -> np.ndarray:
-    """Sorted positions of a seeded sample of min(n, size) of n rows (all of them when n <= size).
-
-    legacy_generator draws with numpy's RandomState, as pandas' DataFrame.sample does, instead
-    of numpy's Generator: the two draw different samples from the same seed, and the
-    customer-value models have always been fitted on the RandomState ones, so they keep them
-    (and their published scores)."""
-    if n <= size:
-        return np.arange(n)
-    generator = np.random.RandomState(seed) if legacy_generator else np.random.default_rng(seed)
-    return np.sort(generator.choice(n, size, replace=False))
-
-
 def hash_sample_positions(keys, size: int, seed: int) -> np.ndarray:
     """Sorted positions of the min(n, size) keys with the smallest seeded hash (SipHash, the
     same on every machine). Whether a row is sampled depends on its key alone, not on its

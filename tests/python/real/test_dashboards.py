@@ -398,6 +398,17 @@ NUMBER_CHECKS = {
             "select avg(cast(is_delivered_late as integer)) from marts.fct_orders"
             " where store = 'olist' and delivered_to_customer_at is not null"
         ),
+        # Predictions where a model, not its baseline, is served (the baseline-comparison table).
+        "report_models_beating_baseline": (
+            "select (select count(*) from ml.churn_model_metrics where is_best and not is_baseline)"
+            " + (select count(*) from ml.customer_value_metrics where is_best and not is_baseline)"
+            " + (select count(*) from ml.next_order_metrics"
+            " where is_served and method_name = 'transaction_model_median_wait')"
+            " + (select count(*) from ml.forecast_model_selection"
+            " where is_chosen and series_id like 'orders|overall|%' and model_name != 'seasonal_naive')"
+            " + (select count(*) from ml.recommendation_metrics"
+            " where is_serving_method and is_headline_protocol and beats_best_baseline)"
+        ),
         "report_online_retail_peak_month": (
             "select month_start_date from marts.sales_monthly where store = 'online_retail' and dimension = 'overall'"
             " order by net_revenue_amount desc limit 1"

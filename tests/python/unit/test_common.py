@@ -13,11 +13,11 @@ import pytest
 
 from retail_warehouse.ml.common import (
     RESOURCES_LOG_ENV,
+    hash_sample_positions,
     measured,
     measured_model,
     paired_difference_interval,
     per_store,
-    sample_positions,
     schema,
     typed_table,
 )
@@ -73,21 +73,29 @@ def test_per_store_settings_read_mappings_json_or_one_value():
         per_store({"olist": 12}, "online_retail", "churn_horizon_days")
 
 
-def test_seeded_samples_are_sorted_reproducible_and_all_rows_when_few():
-    assert sample_positions(5, 10, seed=1).tolist() == [0, 1, 2, 3, 4]
-    sample = sample_positions(1000, 100, seed=1)
+def test_seeded_hash_samples_are_sorted_reproducible_and_all_rows_when_few():
+    keys = np.array([f"c:{i:05d}" for i in range(1000)], dtype=object)
+    assert hash_sample_positions(keys[:5], 10, seed=1).tolist() == [0, 1, 2, 3, 4]
+    sample = hash_sample_positions(keys, 100, seed=1)
     assert len(set(sample)) == 100 and np.all(np.diff(sample) > 0)
-    assert np.array_equal(sample, sample_positions(1000, 100, seed=1))
-    assert not np.array_equal(sample, sample_positions(1000, 100, seed=2))
+    assert np.array_equal(sample, hash_sample_positions(keys, 100, seed=1))
+    assert not np.array_equal(sample, hash_sample_positions(keys, 100, seed=2))
 
 
-def test_the_legacy_generator_draws_what_pandas_sample_draws():
-    """The customer-value models keep pandas' DataFrame.sample draws (common.sample_positions)."""
-    frame = pd.DataFrame({"value": np.arange(1000)})
-    expected = frame.sample(n=100, random_state=7).sort_index()
-    legacy = frame.iloc[sample_positions(len(frame), 100, seed=7, legacy_generator=True)]
-    pd.testing.assert_frame_equal(legacy, expected)
-    assert not np.array_equal(legacy.index, frame.iloc[sample_positions(len(frame), 100, seed=7)].index)
+@pytest.mark.parametrize("insert_at", [0, 500, 1000])
+def test_one_new_customer_keeps_everybody_else_in_or_out_of_a_hash_sample(insert_at):
+    # Membership depends on the key, not the position: a customer added anywhere enters the
+    # sample or not and pushes out at most the one customer of largest hash (a positional
+    # draw of the same size reshuffled most of the sample).
+    keys = [f"c:{i:05d}" for i in range(1000)]
+    grown = keys[:insert_at] + ["c:new"] + keys[insert_at:]
+
+    def members(sample_keys):
+        return {sample_keys[i] for i in hash_sample_positions(np.array(sample_keys, dtype=object), 100, seed=3)}
+
+    before, after = members(keys), members(grown)
+    assert len(before - after) <= 1 and after - before <= {"c:new"}
+    assert len(before ^ after) in (0, 2)
 
 
 def test_paired_difference_interval_is_seeded_and_separates_a_real_gain_from_noise():

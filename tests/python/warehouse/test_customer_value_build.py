@@ -101,3 +101,28 @@ def test_every_feature_at_a_cutoff_ignores_the_orders_on_or_after_it(synthetic_b
                 assert not changed, f"{table}.{column} at {changed[0]} reads orders on or after its cutoff"
         outcomes_after = _rows_by_key(con, "ml.customer_value_examples", sorted(OUTCOME_COLUMNS), keys)
     assert outcomes_after != outcomes_before  # the change reached what happens after the cutoffs
+
+
+def test_a_model_off_the_store_data_end_fails_the_build_check(synthetic_build, tmp_path):
+    """check_one_data_end_per_store (tests/ml_checks/, severity error) passes on the build and
+    fails, naming the model and store, once one ml table scores from another day."""
+    workdir = tmp_path / "other_end"
+    (workdir / ".build").mkdir(parents=True)
+    build_copy = workdir / ".build" / "warehouse.duckdb"
+    shutil.copy(synthetic_build.build_file, build_copy)
+    args, env, _ = dbt_build_command(workdir)
+    args[1] = "test"
+    check = [*args, "--select", "check_one_data_end_per_store"]
+
+    def run_check():
+        return subprocess.run(check, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+
+    passed = run_check()
+    assert passed.returncode == 0, passed.stdout[-4000:] + passed.stderr[-2000:]
+    with duckdb.connect(str(build_copy)) as con:
+        con.execute("update ml.customer_value_predictions set as_of_date = as_of_date + 1 where store = 'olist'")
+    failed = run_check()
+    assert failed.returncode != 0
+    # One model and store off the data end: one failing row.
+    assert "Failure in test check_one_data_end_per_store" in failed.stdout
+    assert "Got 1 result" in failed.stdout, failed.stdout[-4000:]

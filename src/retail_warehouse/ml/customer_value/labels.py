@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.common import sample_positions
+from retail_warehouse.ml.common import hash_sample_positions
 
 # The snapshot measures used as model features (customer_feature_snapshots and
 # customer_features share them), then the recent-activity counts of this module.
@@ -220,6 +220,11 @@ def as_of_scoring_date(customers: pd.DataFrame, orders: pd.DataFrame, data_end_d
 
 
 def seeded_sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
-    """At most max_rows rows, drawn with a fixed seed from a frame in a stable order (the
-    legacy generator: common.sample_positions)."""
-    return frame.iloc[sample_positions(len(frame), max_rows, seed, legacy_generator=True)]
+    """At most max_rows rows, in the frame's order, chosen by a seeded hash of the customer
+    key and the cutoff (common.hash_sample_positions), not by position: whether a customer's
+    row at a cutoff is in the sample depends on that key alone, so one new customer does not
+    reshuffle a fit or evaluation sample (it may take the place of at most one row)."""
+    keys = frame["customer_key"].astype(str)
+    if "as_of_date" in frame.columns:
+        keys = keys + "@" + pd.to_datetime(frame["as_of_date"]).dt.strftime("%Y-%m-%d")
+    return frame.iloc[hash_sample_positions(keys.to_numpy(dtype=object), max_rows, seed)]

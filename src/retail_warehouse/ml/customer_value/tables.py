@@ -402,6 +402,22 @@ def churn_feature_importance(examples: pd.DataFrame, metrics: pd.DataFrame, seed
     )
 
 
+def _scoring_customers(customer_features: pd.DataFrame, orders: pd.DataFrame, data_ends, store: str):
+    """The store's customers as they stood on its scoring day, the day after its data end
+    (labels.as_of_scoring_date, recent-activity features attached), and that day. A customer
+    with a sale order after the data end has no state as of it: is_scorable false, kept with
+    unscored_reason saying why."""
+    data_end = _data_end(data_ends, store)
+    at_data_end = as_of_scoring_date(customer_features[customer_features["store"] == store], orders, data_end)
+    current = attach_features(at_data_end, orders)
+    current["unscored_reason"] = np.where(
+        current["is_scorable"].to_numpy(dtype=bool),
+        None,
+        f"sale order after the data end ({pd.Timestamp(data_end).date()}): no state as of the scoring day",
+    )
+    return current, day_after(data_end)
+
+
 # --- ml.churn_scores -----------------------------------------------------------------------
 
 
@@ -431,12 +447,9 @@ def churn_scores(
     frames = []
     for store in sorted(customer_features["store"].unique()):
         orders = _store_orders(fct_orders, store)
-        data_end = _data_end(data_ends, store)
-        at_data_end = as_of_scoring_date(customer_features[customer_features["store"] == store], orders, data_end)
-        # The recent-activity features as of the scoring day, the day after the data end.
-        current = attach_features(at_data_end, orders)
+        current, _ = _scoring_customers(customer_features, orders, data_ends, store)
         scorable = current["is_scorable"].to_numpy(dtype=bool)
-        frame = current[["customer_key", "customer_id", "as_of_date"]].copy()
+        frame = current[["customer_key", "customer_id", "as_of_date", "unscored_reason"]].copy()
         frame.insert(0, "store", store)
         best = best_models.get(store)
         estimator = None
@@ -461,6 +474,7 @@ def churn_scores(
         )
         if estimator is None:
             log_progress(model, f"{store}: no validated classifier: {len(frame)} customers left unscored")
+            frame["unscored_reason"] = frame["unscored_reason"].fillna("no validated classifier for the store")
         elif scorable.any():
             scored = current[scorable]
             probability = churn.positive_probability(estimator, scored)
@@ -486,7 +500,7 @@ def churn_scores(
         schema(
             "store:str customer_key:str customer_id:str as_of_date:date model_name:str target_name:str "
             "horizon_days:int threshold:float positive_class_probability:float churn_probability:float "
-            "is_flagged:bool risk_band:str top_drivers:str flag_rule:str"
+            "is_flagged:bool risk_band:str top_drivers:str flag_rule:str unscored_reason:str"
         ),
     )
 
@@ -798,9 +812,12 @@ def _probability_alive(transactions, summary: pd.DataFrame) -> tuple[np.ndarray,
 
 
 @single_threaded()
-def customer_value_model_fits(customer_features: pd.DataFrame, fct_orders: pd.DataFrame, examples) -> pd.DataFrame:
-    """Per store, fit (the validation cutoff and the scoring date) and model (BG/NBD, MBG/NBD,
-    Gamma-Gamma): every parameter with its standard error and the checks of the fit."""
+def customer_value_model_fits(
+    customer_features: pd.DataFrame, fct_orders: pd.DataFrame, examples, data_ends: pd.DataFrame
+) -> pd.DataFrame:
+    """Per store, fit (the validation cutoff and the scoring date, the day after the store's
+    data end) and model (BG/NBD, MBG/NBD, Gamma-Gamma): every parameter with its standard error
+    and the checks of the fit."""
     model = "customer_value_model_fits"
     examples = _prepared_examples(examples)
     rows = []
@@ -811,9 +828,8 @@ def customer_value_model_fits(customer_features: pd.DataFrame, fct_orders: pd.Da
         validation = _store_split(store_examples)[2].validation if not store_examples.empty else None
         if validation is not None:
             fits["validation"] = validation
-        current = pd.to_datetime(customer_features.loc[customer_features["store"] == store, "as_of_date"])
-        if len(current):
-            fits["scoring"] = current.max()
+        if (customer_features["store"] == store).any():
+            fits["scoring"] = day_after(_data_end(data_ends, store))
         for purpose, cutoff in fits.items():
             with timed_step(model, f"{store}: BG/NBD, MBG/NBD, Gamma-Gamma as of {cutoff.date()} ({purpose})"):
                 models = spend.fit_probabilistic_models(orders, cutoff)
@@ -1005,21 +1021,24 @@ def customer_value_predictions(
     examples: pd.DataFrame,
     metrics: pd.DataFrame,
     next_order_checks: pd.DataFrame,
+    data_ends: pd.DataFrame,
     seed: int,
     max_rows: int,
 ) -> pd.DataFrame:
-    """Every current customer once, as of customer_features.as_of_date: spend in the next H
-    days from the store's served spend model (customer_value_metrics.is_best: a model only when
-    it beats the best baseline, refitted on every labelled cutoff), the transaction model chosen
-    out of time (BG/NBD or MBG/NBD) + Gamma-Gamma fitted on all history with 80% / 95% intervals
-    of the 12-month value, P(alive) (hidden with a reason where it says nothing), and the
-    expected next-order date of the method that won out of time."""
+    """Every current customer once, as of the day after the store's data end (the day
+    churn_scores scores on, marts.store_data_ends): spend in the next H days from the store's
+    served spend model (customer_value_metrics.is_best: a model only when it beats the best
+    baseline, refitted on every labelled cutoff), the transaction model chosen out of time
+    (BG/NBD or MBG/NBD) + Gamma-Gamma fitted on the history up to the data end with 80% / 95%
+    intervals of the 12-month value, P(alive) (hidden with a reason where it says nothing), and
+    the expected next-order date of the method that won out of time. A customer with a sale
+    order after the data end keeps the row, unscored, with unscored_reason."""
     model = "customer_value_predictions"
     examples = _prepared_examples(examples)
     frames = []
     for store in sorted(customer_features["store"].unique()):
         orders = _store_orders(fct_orders, store)
-        current = attach_features(customer_features[customer_features["store"] == store], orders)
+        current, cutoff = _scoring_customers(customer_features, orders, data_ends, store)
         store_examples = examples[examples["store"] == store]
         horizon = int(store_examples["horizon_days"].iloc[0]) if not store_examples.empty else None
         frame = current[["customer_key", "customer_id", "as_of_date"]].copy()
@@ -1028,11 +1047,10 @@ def customer_value_predictions(
         frame["baseline_spend_next_h"] = spend.baseline_spend(current, horizon) if horizon else np.nan
         frame["baseline_value_12m"] = spend.baseline_spend(current, spend.CLV_DAYS)
 
-        cutoff = pd.to_datetime(current["as_of_date"]).max() if len(current) else None
         choice = chosen_transaction_model(metrics, store)
         value_model = choice.model_name
-        with timed_step(model, f"{store}: {value_model} + Gamma-Gamma on all history"):
-            probabilistic = spend.fit_probabilistic(orders, cutoff, value_model) if cutoff is not None else None
+        with timed_step(model, f"{store}: {value_model} + Gamma-Gamma on the history to the data end"):
+            probabilistic = spend.fit_probabilistic(orders, cutoff, value_model) if len(current) else None
         frame = frame.assign(
             value_model_name=None,
             probability_alive=np.nan,
@@ -1105,7 +1123,7 @@ def customer_value_predictions(
                 with timed_step(model, f"{store}: refit {served} on every labelled cutoff"):
                     fitted = spend.fit_regressor(served, store_examples, seed, max_rows)
                 frame["predicted_spend_next_h"] = spend.predict_spend(fitted, current)
-        frames.append(frame)
+        frames.append(_left_unscored(frame, current))
     return typed_table(
         frames,
         schema(
@@ -1114,9 +1132,21 @@ def customer_value_predictions(
             "expected_purchases_12m:float expected_value_per_purchase:float value_12m:float "
             "spend_model_name:str predicted_spend_next_h:float value_model_name:str probability_alive_note:str "
             "expected_purchases_90d:float model_value_12m:float value_12m_lower_80:float value_12m_upper_80:float "
-            "value_12m_lower_95:float value_12m_upper_95:float expected_next_order_date:date next_order_method:str"
+            "value_12m_lower_95:float value_12m_upper_95:float expected_next_order_date:date next_order_method:str "
+            "unscored_reason:str"
         ),
     )
+
+
+def _left_unscored(frame: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """The predictions with every prediction of an unscorable customer (a sale order after the
+    data end) emptied and unscored_reason saying why; the keys, the day and the horizon kept."""
+    unscorable = ~current["is_scorable"].to_numpy(dtype=bool)
+    kept = ["store", "customer_key", "customer_id", "as_of_date", "horizon_days"]
+    frame = frame.copy()
+    frame.loc[unscorable, frame.columns.difference(kept)] = None
+    frame["unscored_reason"] = current["unscored_reason"].to_numpy()
+    return frame
 
 
 # --- ml.store_value_forecast ---------------------------------------------------------------
@@ -1124,28 +1154,30 @@ def customer_value_predictions(
 
 @single_threaded()
 def store_value_forecast(
-    customer_features: pd.DataFrame, fct_orders: pd.DataFrame, metrics: pd.DataFrame, seed: int
+    customer_features: pd.DataFrame, fct_orders: pd.DataFrame, metrics: pd.DataFrame, data_ends, seed: int
 ) -> pd.DataFrame:
-    """Per store, as of customer_features.as_of_date: the next-12-month net revenue of today's
-    customers from the transaction model chosen out of time (customer_value_predictions), with
-    80% and 95% intervals of the total (simulated futures with parameters drawn from their
-    estimated covariance; none when the fit has a problem), and whether that model is served."""
+    """Per store, as of the day after its data end (customer_value_predictions' day): the
+    next-12-month net revenue of today's scored customers from the transaction model chosen out
+    of time, with 80% and 95% intervals of the total (simulated futures with parameters drawn
+    from their estimated covariance; none when the fit has a problem), and whether that model is
+    served; the customers left unscored (a sale order after the data end) are counted."""
     model = "store_value_forecast"
     rows = []
     for store in sorted(customer_features["store"].unique()):
-        current = customer_features[customer_features["store"] == store]
-        cutoff = pd.to_datetime(current["as_of_date"]).max()
+        orders = _store_orders(fct_orders, store)
+        current, cutoff = _scoring_customers(customer_features, orders, data_ends, store)
         choice = chosen_transaction_model(metrics, store)
-        with timed_step(model, f"{store}: {choice.model_name} + Gamma-Gamma on all history, intervals"):
-            fitted = spend.fit_probabilistic(_store_orders(fct_orders, store), cutoff, choice.model_name)
+        with timed_step(model, f"{store}: {choice.model_name} + Gamma-Gamma on the history to the data end"):
+            fitted = spend.fit_probabilistic(orders, cutoff, choice.model_name)
             if fitted is None:
                 continue
-            keys = current["customer_key"]
+            keys = current.loc[current["is_scorable"], "customer_key"]
             _, total = spend.probabilistic_intervals(fitted, keys, spend.CLV_DAYS, seed)
         row = {
             "store": store,
             "as_of_date": cutoff.date(),
-            "customer_count": len(current),
+            "customer_count": len(keys),
+            "unscored_customer_count": int((~current["is_scorable"]).sum()),
             "value_model_name": choice.model_name,
             "is_served": choice.served_name == choice.model_name,
             "served_value_model_name": choice.served_name,
@@ -1160,6 +1192,7 @@ def store_value_forecast(
     columns = schema(
         "store:str as_of_date:date customer_count:int value_model_name:str is_served:bool "
         "served_value_model_name:str fit_problem:str model_value_12m_total:float value_12m_total_lower_80:float "
-        "value_12m_total_upper_80:float value_12m_total_lower_95:float value_12m_total_upper_95:float"
+        "value_12m_total_upper_80:float value_12m_total_lower_95:float value_12m_total_upper_95:float "
+        "unscored_customer_count:int"
     )
     return typed_table([pd.DataFrame(rows).reindex(columns=list(columns))], columns)

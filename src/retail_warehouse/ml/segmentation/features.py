@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.common import sample_positions
+from retail_warehouse.ml.common import hash_sample_positions
 
 # In order of precedence: a feature redundant with an earlier kept one is dropped.
 CANDIDATE_FEATURES: tuple[str, ...] = (
@@ -123,8 +123,10 @@ def _modal_share(values: np.ndarray) -> float:
 
 
 def choose_features(frame: pd.DataFrame, seed: int, rules: FeatureRules = FeatureRules()) -> list[FeatureDecision]:
-    """Apply the rule of the module docstring to one store's derived features."""
-    frame = frame.iloc[sample_positions(len(frame), rules.sample_size, seed)]
+    """Apply the rule of the module docstring to one store's derived features, measured on a
+    seeded hash sample of at most rules.sample_size customers (by customer_key: one new
+    customer does not reshuffle the sample)."""
+    frame = frame.iloc[hash_sample_positions(frame["customer_key"], rules.sample_size, seed)]
     decisions: list[FeatureDecision] = []
     kept_columns: list[np.ndarray] = []
     for feature in CANDIDATE_FEATURES:

@@ -19,6 +19,7 @@ from retail_warehouse.ml.customer_value.labels import (
     out_of_time_split,
     outcome_labels,
     recent_activity_features,
+    seeded_sample,
 )
 from retail_warehouse.ml.customer_value.metrics import (
     calibration_bins,
@@ -421,9 +422,11 @@ def build_tables(orders: pd.DataFrame, data_end=None, capacity=None):
             value_metrics := tables.customer_value_metrics(examples, snapshots, orders, data_ends, 42, 5000)
         ),
         "next_order": (next_orders := tables.next_order_metrics(orders, examples, value_metrics, data_ends, 42)),
-        "value": tables.customer_value_predictions(features, orders, examples, value_metrics, next_orders, 42, 5000),
-        "fits": tables.customer_value_model_fits(features, orders, examples),
-        "store_value": tables.store_value_forecast(features, orders, value_metrics, 42),
+        "value": tables.customer_value_predictions(
+            features, orders, examples, value_metrics, next_orders, data_ends, 42, 5000
+        ),
+        "fits": tables.customer_value_model_fits(features, orders, examples, data_ends),
+        "store_value": tables.store_value_forecast(features, orders, value_metrics, data_ends, 42),
         "alive_calibration": tables.probability_alive_calibration(orders, examples),
         "features": features,
     }
@@ -490,6 +493,64 @@ def test_every_outcome_window_ends_by_the_store_data_end():
     examples = built["examples"]
     windows_end = pd.to_datetime(examples["as_of_date"]) + pd.to_timedelta(examples["horizon_days"], unit="D")
     assert (windows_end <= first_day_past).all()
+
+
+def test_value_is_scored_as_of_the_day_after_the_data_end_and_unscored_customers_say_why():
+    # customer_features is measured the day after the last order; the value predictions, the
+    # store total and the scoring fit look from the day after the data end, as churn_scores and
+    # the labels do. A customer with a sale order after the data end keeps the row, unscored,
+    # with a reason, never silently empty.
+    orders = store_orders(150, months=20, seed=5)
+    data_end = orders["order_date"].max() - pd.Timedelta(days=30)
+    built = build_tables(orders, data_end=data_end)
+    scoring_day = (data_end + pd.Timedelta(days=1)).date()
+    later = set(orders.loc[orders["order_date"] > data_end, "customer_key"])
+    assert later and (built["features"]["as_of_date"].dt.date > scoring_day).all()
+    for name in ("scores", "value", "store_value"):
+        assert set(built[name]["as_of_date"]) == {scoring_day}, name
+    fits = built["fits"]
+    assert set(fits.loc[fits["fit_purpose"] == "scoring", "as_of_date"]) == {scoring_day}
+    for name in ("scores", "value"):
+        table = built[name].set_index("customer_key")
+        assert set(table.index[table["unscored_reason"].notna()]) == later, name
+        assert table.loc[sorted(later), "unscored_reason"].str.contains(str(data_end.date())).all(), name
+    value = built["value"].set_index("customer_key")
+    scored = value.drop(index=sorted(later))
+    assert value.loc[sorted(later), ["value_12m", "predicted_spend_next_h", "baseline_spend_next_h"]].isna().all().all()
+    assert scored["value_12m"].notna().all() and scored["predicted_spend_next_h"].notna().all()
+    # Recency and tenure recounted to the scoring day: the baseline reads tenure as of it.
+    tenure = (pd.Timestamp(scoring_day) - built["features"].set_index("customer_key")["first_order_date"]).dt.days
+    expected = spend.baseline_spend(
+        built["features"].set_index("customer_key").loc[scored.index].assign(tenure_days=tenure), 60
+    )
+    np.testing.assert_allclose(scored["baseline_spend_next_h"], expected)
+    store_value = built["store_value"].iloc[0]
+    assert store_value["customer_count"] == len(scored)
+    assert store_value["unscored_customer_count"] == len(later)
+
+
+def test_one_new_customer_does_not_reshuffle_a_training_sample():
+    # The classifiers and regressors are fitted on seeded_sample of the labelled rows (one per
+    # customer and cutoff): a customer added at any position takes the place of at most one
+    # row per cutoff; with the old positional draw most of the sample changed.
+    cutoffs = pd.to_datetime(["2011-03-01", "2011-04-01"])
+    rows = pd.DataFrame(
+        [(f"s:{i:04d}", cutoff) for cutoff in cutoffs for i in range(0, 2000, 2)],
+        columns=["customer_key", "as_of_date"],
+    )
+    grown = (
+        pd.concat([rows, pd.DataFrame({"customer_key": "s:0999", "as_of_date": cutoffs})])
+        .sort_values(["as_of_date", "customer_key"])
+        .reset_index(drop=True)
+    )
+
+    def members(frame):
+        return set(map(tuple, seeded_sample(frame, 300, seed=42)[["customer_key", "as_of_date"]].to_numpy()))
+
+    before, after = members(rows), members(grown)
+    assert len(before) == len(after) == 300
+    assert len(before - after) <= 2 and {key for key, _ in after - before} <= {"s:0999"}
+    assert members(rows) == before
 
 
 def test_churn_flags_stop_at_the_campaign_capacity():
