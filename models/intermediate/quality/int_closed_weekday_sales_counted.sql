@@ -1,0 +1,91 @@
+{#- Sale orders placed on a weekday the store is normally closed, kept and flagged for
+    marts.data_quality_issues (a real event, never an error): one row per store, also when no
+    order matches (row_count 0). A weekday is normally closed when the store has no sale order
+    on at least var('closed_weekday_min_share_of_days') of its days between the store's first
+    order day and its data end (marts.store_data_ends): the share of the demand calendar
+    (Online Retail: Saturday). Sale orders: type sale, cancelled Olist orders included, as
+    the orders of sales_daily and the demand series. -#}
+with orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+data_ends as (
+    select * from {{ ref('store_data_ends') }}
+),
+
+sale_orders as (
+    select
+        store,
+        order_id,
+        order_date
+    from orders
+    where order_type = 'sale'
+),
+
+sale_orders_per_day as (
+    select
+        store,
+        order_date,
+        count(*) as order_count
+    from sale_orders
+    group by store, order_date
+),
+
+store_days as (
+    select
+        store,
+        cast(unnest(generate_series(first_order_date, data_end_date, interval 1 day)) as date) as order_date
+    from data_ends
+),
+
+store_days_counted as (
+    select
+        store_days.store,
+        store_days.order_date,
+        isodow(store_days.order_date) as iso_day_of_week,
+        coalesce(sale_orders_per_day.order_count, 0) as order_count
+    from store_days
+    left outer join sale_orders_per_day
+        on
+            store_days.store = sale_orders_per_day.store
+            and store_days.order_date = sale_orders_per_day.order_date
+),
+
+closed_weekdays as (
+    select
+        store,
+        iso_day_of_week
+    from store_days_counted
+    group by store, iso_day_of_week
+    having
+        avg(case when order_count = 0 then 1.0 else 0.0 end)
+        >= {{ number_var_literal('closed_weekday_min_share_of_days', 0, 1) }}
+),
+
+sale_orders_on_closed_weekdays as (
+    select sale_orders.*
+    from sale_orders
+    inner join closed_weekdays
+        on
+            sale_orders.store = closed_weekdays.store
+            and isodow(sale_orders.order_date) = closed_weekdays.iso_day_of_week
+),
+
+{%- set rule = 'sale order on a weekday the store is normally closed (kept)' %}
+
+counted as (
+    {{ quality_issue_count(
+        'online_retail', 'online_retail__invoice_lines', rule, 'sale_orders_on_closed_weekdays',
+        "store = 'online_retail'", 'order_id'
+    ) }}
+    union all
+    {{ quality_issue_count(
+        'olist', 'olist__orders', rule, 'sale_orders_on_closed_weekdays', "store = 'olist'", 'order_id'
+    ) }}
+),
+
+final as (
+    select * from counted
+)
+
+select * from final
