@@ -1,8 +1,8 @@
 {#- Sale orders placed on a weekday the store is normally closed, kept and flagged for
     marts.data_quality_issues (a real event, never an error): one row per store, also when no
-    order matches (row_count 0). A weekday is normally closed when the store has no sale order
-    on at least var('closed_weekday_min_share_of_days') of its days between the store's first
-    order day and its data end (marts.store_data_ends): the share of the demand calendar
+    order matches (row_count 0). A weekday is normally closed when, in the weeks the store
+    sold in up to its data end (marts.store_data_ends), it had no sale order on at least
+    var('closed_weekday_min_share_of_days') of them: the share of the demand calendar
     (Online Retail: Saturday). Sale orders: type sale, cancelled Olist orders included, as
     the orders of sales_daily and the demand series. -#}
 with orders as (
@@ -24,38 +24,56 @@ sale_orders as (
 
 sale_orders_per_day as (
     select
-        store,
-        order_date,
+        sale_orders.store,
+        sale_orders.order_date,
         count(*) as order_count
     from sale_orders
-    group by store, order_date
+    inner join data_ends
+        on
+            sale_orders.store = data_ends.store
+            and sale_orders.order_date <= data_ends.data_end_date
+    group by sale_orders.store, sale_orders.order_date
 ),
 
-store_days as (
-    select
+-- The weeks the store sold in (a break without any sale, such as Christmas, is no evidence).
+active_weeks as (
+    select distinct
         store,
-        cast(unnest(generate_series(first_order_date, data_end_date, interval 1 day)) as date) as order_date
-    from data_ends
+        cast(date_trunc('week', order_date) as date) as week_start
+    from sale_orders_per_day
 ),
 
-store_days_counted as (
+iso_days as (
+    select unnest(range(1, 8)) as iso_day_of_week
+),
+
+active_week_days as (
     select
-        store_days.store,
-        store_days.order_date,
-        isodow(store_days.order_date) as iso_day_of_week,
+        active_weeks.store,
+        active_weeks.week_start,
+        iso_days.iso_day_of_week,
+        cast(active_weeks.week_start + to_days(iso_days.iso_day_of_week - 1) as date) as order_date
+    from active_weeks
+    cross join iso_days
+),
+
+active_week_days_counted as (
+    select
+        active_week_days.store,
+        active_week_days.iso_day_of_week,
         coalesce(sale_orders_per_day.order_count, 0) as order_count
-    from store_days
+    from active_week_days
     left outer join sale_orders_per_day
         on
-            store_days.store = sale_orders_per_day.store
-            and store_days.order_date = sale_orders_per_day.order_date
+            active_week_days.store = sale_orders_per_day.store
+            and active_week_days.order_date = sale_orders_per_day.order_date
 ),
 
 closed_weekdays as (
     select
         store,
         iso_day_of_week
-    from store_days_counted
+    from active_week_days_counted
     group by store, iso_day_of_week
     having
         avg(case when order_count = 0 then 1.0 else 0.0 end)
