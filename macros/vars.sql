@@ -99,6 +99,7 @@
     {%- do number_var_literal('incremental_lookback_days', 0, integer=true) -%}
     {%- do number_var_literal('data_end_min_share_of_typical_day', 0, 1) -%}
     {%- do number_var_literal('data_end_min_usual_share_of_median_day', 0, 1) -%}
+    {%- do number_var_literal('closed_weekday_min_share_of_days', 0, 1) -%}
     {%- do number_var_literal('quarantine_max_share_per_rule', 0, 1) -%}
     {%- do number_var_literal('ml_evaluation_max_customers', 1, integer=true) -%}
     {%- do boolean_var('ml_neural') -%}

@@ -202,6 +202,7 @@ zip_code_spread as (
     ('olist__orders', 'payments total differs from items price + freight by more than 0.01', 'orders_not_reconciled', 'true', 'order_id', 'reconciliation'),
     ('olist__customers', 'customer_unique_id with several customer_id', 'customer_ids_per_person', 'customer_id_count > 1', 'customer_unique_id', 'flagged'),
     ('olist__customers', 'customer zip prefix missing from geolocation', 'customer_zip_codes', 'true', 'zip_code_prefix', 'flagged'),
+    ('olist__customers', 'customer_state not two letters (kept as null)', 'customers', 'is_customer_state_unreadable', 'customer_id', 'flagged'),
     ('olist__order_items', 'freight_value 0', 'order_items', 'has_zero_freight', item_key, 'flagged'),
     ('olist__order_items', 'item of a product missing from the products file', 'items_described', 'not is_in_product_file and exists (select 1 from products)', item_key, 'flagged'),
     ('olist__order_items', 'item of a seller missing from the sellers file', 'items_described', 'not is_in_seller_file and exists (select 1 from sellers)', item_key, 'flagged'),
@@ -220,6 +221,8 @@ zip_code_spread as (
     ('olist__products', 'product category without English translation', 'products_translated', 'has_category and not has_english_category and exists (select 1 from category_translations)', 'product_id', 'flagged'),
     ('olist__products', 'product without weight or dimensions', 'products', 'not has_dimensions', 'product_id', 'flagged'),
     ('olist__sellers', 'seller zip prefix missing from geolocation', 'seller_zip_codes', 'true', 'zip_code_prefix', 'flagged'),
+    ('olist__sellers', 'seller_state not two letters (kept as null)', 'sellers', 'is_seller_state_unreadable', 'seller_id', 'flagged'),
+    ('olist__geolocation', 'geolocation_state not two letters (kept as null)', 'geolocations', 'is_state_unreadable', 'zip_code_prefix', 'flagged'),
     ('olist__geolocation', 'zip prefix with several coordinates', 'zip_code_spread', 'coordinate_count > 1', 'zip_code_prefix', 'flagged'),
     ('olist__geolocation', 'zip prefix with several city spellings', 'zip_code_spread', 'city_spelling_count > 1', 'zip_code_prefix', 'flagged'),
 ] %}

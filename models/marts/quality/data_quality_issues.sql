@@ -8,6 +8,10 @@ olist_issues as (
     select * from {{ ref('int_olist_quality_issues_counted') }}
 ),
 
+closed_weekday_sales as (
+    select * from {{ ref('int_closed_weekday_sales_counted') }}
+),
+
 quarantined_rows as (
     select * from {{ ref('int_source_rows_quarantined') }}
 ),
@@ -61,6 +65,8 @@ unioned as (
     select * from online_retail_issues
     union all
     select * from olist_issues
+    union all
+    select * from closed_weekday_sales
     union all
     select * from quarantine_reasons
     union all

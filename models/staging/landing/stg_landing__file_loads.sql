@@ -1,3 +1,6 @@
+{#- Landed after the Online Retail lines, whose landing finds the workbook sheets it skips
+    (skipped_sheets). -#}
+-- depends_on: {{ ref('base_online_retail__invoice_lines') }}
 with source as (
     select * from {{ source('landing', 'file_loads') }}
 ),
@@ -14,7 +17,8 @@ final as (
         size_bytes,
         sha256,
         file_format,
-        encoding
+        encoding,
+        skipped_sheets
     from source
 )
 

@@ -208,7 +208,9 @@ typed as (
         nullif(trim(customer_id), '') as customer_id,
         nullif(trim(customer_unique_id), '') as customer_unique_id,
         nullif(trim(customer_zip_code_prefix), '') as zip_text,
-        nullif(upper(trim(customer_state)), '') as customer_state,
+        case
+            when regexp_full_match(upper(trim(customer_state)), '[A-Z]{2}') then upper(trim(customer_state))
+        end as customer_state,
         row_number() over (partition by customer_id order by source_row_number) as customer_id_occurrence
     from source
 )
@@ -261,6 +263,7 @@ checked as (
             when order_id is null then 'missing order_id'
             when order_item_id_text is null then 'missing order_item_id'
             when order_item_number is null then 'order_item_id is not an integer'
+            when order_item_number < 1 then 'order_item_id below 1'
             when row_number() over (
                 partition by order_id, order_item_number order by source_row_number
             ) > 1 then 'duplicate order_id + order_item_id'

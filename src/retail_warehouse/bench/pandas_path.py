@@ -150,6 +150,9 @@ def clean_olist(olist_dir: Path, max_event_timestamp: pd.Timestamp) -> tuple[pd.
             "customer_state": blank_to_na(raw_customers["customer_state"]).str.upper(),
         }
     )
+    # A state code is two letters; anything else is kept as null (base_olist__customers).
+    is_state_readable = customers["customer_state"].str.fullmatch("[A-Z]{2}").fillna(False).astype(bool)
+    customers["customer_state"] = customers["customer_state"].where(is_state_readable)
     customers = customers[
         customers["customer_id"].notna()
         & ~customers["customer_id"].duplicated(keep="first")
@@ -174,6 +177,7 @@ def clean_olist(olist_dir: Path, max_event_timestamp: pd.Timestamp) -> tuple[pd.
     items = items[
         items["order_id"].notna()
         & items["order_item_number"].notna()
+        & (items["order_item_number"] >= 1).fillna(False).astype(bool)
         & ~items.duplicated(["order_id", "order_item_number"], keep="first")
         & (shipping_text.isna() | pd.to_datetime(shipping_text, errors="coerce").notna())
         & items["item_price"].notna()

@@ -55,6 +55,7 @@ FILE_LOADS_SCHEMA = pa.schema(
         ("sha256", pa.string()),
         ("file_format", pa.string()),
         ("encoding", pa.string()),
+        ("skipped_sheets", pa.list_(pa.string())),
     ]
 )
 
@@ -67,6 +68,9 @@ class Plugin(BasePlugin):
         self._recorded: tuple[str, str] | bool | None = False  # False: not looked up yet
         self._stopped = False
         self._locked = False
+        # Workbook path -> the sheets its landing skipped (for raw.landing__file_loads, which
+        # stg_landing__file_loads lands after the Online Retail lines).
+        self._skipped_sheets: dict[str, list[str]] = {}
 
     def update_connection_config(self, creds, config: dict) -> None:
         # Runs just before dbt-duckdb opens the database file: the build copy. One build at a
@@ -185,21 +189,30 @@ class Plugin(BasePlugin):
         )
         table = source_config.identifier
         if table == "landing__file_loads":
-            return file_loads(inputs)
+            return file_loads(inputs, self._skipped_sheets)
         if table == "online_retail__invoice_lines":
-            return land_online_retail(inputs)
+            return land_online_retail(inputs, self._skipped_sheets)
         if table.startswith("olist__") and table.removeprefix("olist__") in OLIST_FILES_BY_TABLE:
             return land_olist(inputs, table.removeprefix("olist__"))
         raise InputFileError(table, "no landing rule for this source table")
 
 
-def land_online_retail(inputs: Inputs):
+def land_online_retail(inputs: Inputs, skipped_sheets_by_path: dict[str, list[str]]):
+    """The Online Retail lines; the workbook sheets skipped are said in a warning and kept in
+    skipped_sheets_by_path for raw.landing__file_loads."""
     if inputs.online_retail_path is None:
         logger.info("no Online Retail input given; that store is left empty")
         return empty_table(ONLINE_RETAIL_COLUMNS)
     path = inputs.online_retail_path
     logger.info(f"landing Online Retail from {path}")
-    result = read_online_retail(path, ONLINE_RETAIL_COLUMNS)
+    skipped: list[str] = []
+    result = read_online_retail(path, ONLINE_RETAIL_COLUMNS, skipped)
+    skipped_sheets_by_path[str(path)] = skipped
+    if skipped:
+        logger.warning(
+            f"{path}: sheet(s) {', '.join(repr(name) for name in skipped)} skipped: empty, or no Online Retail "
+            "header (notes, pivots); listed in raw.landing__file_loads.skipped_sheets"
+        )
     # A given file without data rows is a broken export: publishing it would empty the store.
     if (isinstance(result, pa.Table) and result.num_rows == 0) or (
         not isinstance(result, pa.Table) and not csv_has_data_row(path)
@@ -244,13 +257,15 @@ def land_olist(inputs: Inputs, table: str):
     return csv_reader(path, {name: name for name in spec.columns}, spec.columns)
 
 
-def file_loads(inputs: Inputs) -> pa.Table:
-    """One row per expected input file: found, missing, or its store not given."""
-    rows = [_online_retail_status(inputs)] + [_olist_status(inputs, spec) for spec in OLIST_FILES]
+def file_loads(inputs: Inputs, skipped_sheets_by_path: dict[str, list[str]] | None = None) -> pa.Table:
+    """One row per expected input file: found, missing, or its store not given; with the
+    workbook sheets the Online Retail landing skipped (skipped_sheets_by_path, by path)."""
+    rows = [_online_retail_status(inputs, skipped_sheets_by_path or {})]
+    rows += [_olist_status(inputs, spec) for spec in OLIST_FILES]
     return pa.Table.from_pylist(rows, schema=FILE_LOADS_SCHEMA)
 
 
-def _online_retail_status(inputs: Inputs) -> dict:
+def _online_retail_status(inputs: Inputs, skipped_sheets_by_path: dict[str, list[str]]) -> dict:
     path = inputs.online_retail_path
     if path is None:
         status, detail = "store_not_given", "no Online Retail file given (online_retail_path)"
@@ -258,7 +273,10 @@ def _online_retail_status(inputs: Inputs) -> dict:
         status, detail = "found", None
     else:
         status, detail = "missing", "file not found"
-    return _status_row("online_retail", "online_retail__invoice_lines", path, status, True, inputs, detail)
+    row = _status_row("online_retail", "online_retail__invoice_lines", path, status, True, inputs, detail)
+    if row["file_format"] == "xlsx workbook":
+        row["skipped_sheets"] = skipped_sheets_by_path.get(str(path))
+    return row
 
 
 def _olist_status(inputs: Inputs, spec) -> dict:
@@ -297,6 +315,7 @@ def _status_row(store, source_table, path, status, is_required, inputs: Inputs, 
         "is_synthetic": inputs.synthetic,
         "detail": detail,
         **(describe_file(path) if found else dict.fromkeys(("size_bytes", "sha256", "file_format", "encoding"))),
+        "skipped_sheets": None,
     }
 
 

@@ -265,13 +265,17 @@ def detect_online_retail_version(path: Path, header: Sequence[str]) -> OnlineRet
     )
 
 
-def read_online_retail(path: Path, output_columns: Sequence[str]) -> pa.RecordBatchReader | pa.Table:
-    """Online Retail I or II, as .xlsx (every sheet) or .csv / .csv.gz."""
+def read_online_retail(
+    path: Path, output_columns: Sequence[str], skipped_sheets: list[str] | None = None
+) -> pa.RecordBatchReader | pa.Table:
+    """Online Retail I or II, as .xlsx (every data sheet) or .csv / .csv.gz. The names of
+    the workbook sheets left out (empty, or notes whose header is no Online Retail layout)
+    are appended to skipped_sheets when given."""
     check_readable_file(path)
     with path.open("rb") as raw:
         magic = raw.read(4)
     if path.suffix.lower() in {".xlsx", ".xlsm"} or magic == ZIP_MAGIC:
-        return read_online_retail_workbook(path, output_columns)
+        return read_online_retail_workbook(path, output_columns, skipped_sheets)
     if path.suffix.lower() == ".xls":
         raise InputFileError(path, "legacy .xls workbooks are not supported", expected="an .xlsx workbook or a CSV")
     header = read_csv_header(path)
@@ -284,7 +288,22 @@ def _original_name(header: Sequence[str], stripped_name: str) -> str:
     return next(name for name in header if name.strip() == stripped_name)
 
 
-def read_online_retail_workbook(path: Path, output_columns: Sequence[str]) -> pa.Table:
+def data_sheet_version(path: Path, header: Sequence[str]) -> OnlineRetailVersion | None:
+    """The layout of a workbook sheet whose first row is `header`; None when it shares fewer
+    than half of the closest layout's columns (notes or a pivot beside the data: skipped). A
+    sheet sharing more but matching no layout is a data sheet with a renamed or missing
+    column, refused (detect_online_retail_version's error)."""
+    stripped = [name.strip() for name in header]
+    shared = max(
+        sum(column in stripped for column in version.source_columns) / len(version.source_columns)
+        for version in ONLINE_RETAIL_VERSIONS
+    )
+    return detect_online_retail_version(path, header) if shared >= 0.5 else None
+
+
+def read_online_retail_workbook(
+    path: Path, output_columns: Sequence[str], skipped_sheets: list[str] | None = None
+) -> pa.Table:
     from python_calamine import CalamineWorkbook
 
     if not zipfile.is_zipfile(path):
@@ -294,16 +313,18 @@ def read_online_retail_workbook(path: Path, output_columns: Sequence[str]) -> pa
     except Exception as exc:  # calamine raises its own error types for broken workbooks
         raise InputFileError(path, f"is not a readable .xlsx workbook ({exc})", expected="an .xlsx file") from exc
     tables = []
+    skipped = []
     for sheet_name in workbook.sheet_names:
         try:
             rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         except Exception as exc:
             raise InputFileError(path, f"sheet '{sheet_name}' cannot be read ({exc})") from exc
         rows = _drop_trailing_empty_rows(rows)
-        if not rows:
-            continue  # an empty extra sheet carries no data
-        header = [_cell_text(value) or "" for value in rows[0]]
-        version = detect_online_retail_version(Path(f"{path} [sheet '{sheet_name}']"), header)
+        header = [_cell_text(value) or "" for value in rows[0]] if rows else []
+        version = data_sheet_version(Path(f"{path} [sheet '{sheet_name}']"), header) if rows else None
+        if version is None:
+            skipped.append(sheet_name)  # empty, or notes / a pivot beside the data: no lines
+            continue
         positions = [
             next(i for i, name in enumerate(header) if name.strip() == source) for source in version.source_columns
         ]
@@ -317,7 +338,13 @@ def read_online_retail_workbook(path: Path, output_columns: Sequence[str]) -> pa
         columns["_source_row_number"] = pa.array(range(1, len(data) + 1), pa.int64())
         tables.append(pa.table(columns, schema=text_schema(output_columns)))
     if not tables:
-        raise InputFileError(path, "workbook has no sheet with data", expected="a sheet with the Online Retail header")
+        raise InputFileError(
+            path,
+            "workbook has no sheet with data" + (f" (sheets skipped: {', '.join(skipped)})" if skipped else ""),
+            expected="a sheet with the Online Retail header",
+        )
+    if skipped_sheets is not None:
+        skipped_sheets.extend(skipped)
     return pa.concat_tables(tables)
 
 

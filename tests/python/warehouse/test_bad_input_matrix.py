@@ -131,15 +131,17 @@ def case_gzip_that_is_not_gzip(tmp, files):
     )
 
 
-def case_sheet_with_another_header(tmp, files):
+def case_sheet_with_a_renamed_column(tmp, files):
+    """A second data sheet whose price column was renamed: refused, not skipped as notes."""
     path = tmp / "online_retail.xlsx"
     workbook = xlsxwriter.Workbook(str(path))
-    data = workbook.add_worksheet("Online Retail")
-    for r, row in enumerate([HEADER_I, *[[GOOD[name] for name in HEADER_I]]]):
-        data.write_row(r, 0, row)
-    workbook.add_worksheet("Pivot").write_row(0, 0, ["Country", "Revenue"])
+    renamed = ["Price" if name == "UnitPrice" else name for name in HEADER_I]
+    for name, header in (("Online Retail", HEADER_I), ("Data 2", renamed)):
+        sheet = workbook.add_worksheet(name)
+        for r, row in enumerate([header, [GOOD[name] for name in HEADER_I]]):
+            sheet.write_row(r, 0, row)
     workbook.close()
-    return Refused(path, expected=("[sheet 'Pivot']", "header matches no Online Retail layout", "column: InvoiceNo"))
+    return Refused(path, expected=("[sheet 'Data 2']", "header matches no Online Retail layout", "column: UnitPrice"))
 
 
 def case_ambiguous_day_month_order(tmp, files):
@@ -218,7 +220,7 @@ REFUSED_CASES = [
     case_semicolon_delimiter_and_decimal_commas,
     case_truncated_xlsx,
     case_gzip_that_is_not_gzip,
-    case_sheet_with_another_header,
+    case_sheet_with_a_renamed_column,
     case_ambiguous_day_month_order,
     case_dates_in_an_unknown_format,
     case_olist_zero_byte_csv,
@@ -301,6 +303,8 @@ OR_ROW_CASES = [
     ),
     ("duplicate_line", line(InvoiceNo="999001"), "exact duplicate of an earlier line"),
 ]
+# A good sale on a Saturday, a weekday Online Retail never sells on: kept and flagged.
+OR_SATURDAY_SALE = line(InvoiceNo="999201", InvoiceDate="2011-06-04 10:00:00")
 OR_EXTRA_COLUMN = "Notes"
 OR_HEADER_REORDERED = ["Country", OR_EXTRA_COLUMN, *[name for name in HEADER_I if name != "Country"]]
 
@@ -309,7 +313,7 @@ OR_HEADER_REORDERED = ["Country", OR_EXTRA_COLUMN, *[name for name in HEADER_I i
 def handled_build(tmp_path_factory, synthetic_files) -> dict:
     tmp = tmp_path_factory.mktemp("handled")
     base_rows = synthetic_lines(synthetic_files)
-    appended = [line(InvoiceNo="999001")] + [row for _, row, _ in OR_ROW_CASES]
+    appended = [line(InvoiceNo="999001")] + [row for _, row, _ in OR_ROW_CASES] + [OR_SATURDAY_SALE]
     rows = [{**row, OR_EXTRA_COLUMN: "checked"} for row in base_rows + appended]
     online_retail = write_csv(tmp / "online_retail.csv", OR_HEADER_REORDERED, rows)
     first_appended_row = len(base_rows) + 1
@@ -329,7 +333,15 @@ def handled_build(tmp_path_factory, synthetic_files) -> dict:
         items = list(csv.DictReader(stream))
     items.append({**items[0], "order_item_id": "98", "price": "-12.50"})
     items.append({**items[0], "order_item_id": "99", "price": "12,50"})
+    items.append({**items[0], "order_item_id": "0"})
     write_csv(items_path, list(items[0].keys()), items)
+    payments = append_olist_rows(olist / "olist_order_payments_dataset.csv", {"payment_sequential": "0"})
+    # State codes that cannot be read: a new customer, seller and geolocation row each.
+    append_olist_rows(
+        olist / "olist_customers_dataset.csv", {"customer_id": "unreadable-state", "customer_state": "Sao Paulo"}
+    )
+    append_olist_rows(olist / "olist_sellers_dataset.csv", {"seller_id": "unreadable-state", "seller_state": "5P"})
+    append_olist_rows(olist / "olist_geolocation_dataset.csv", {"geolocation_state": "S."})
 
     build = require_published(
         run_dbt_build(tmp / "build", online_retail_path=online_retail, olist_dir=olist, with_ml=False)
@@ -341,9 +353,20 @@ def handled_build(tmp_path_factory, synthetic_files) -> dict:
         "orders_rows": len(orders),
         "duplicate_order_row": len(orders),
         "items_rows": len(items),
-        "negative_item_row": len(items) - 1,
-        "decimal_comma_item_row": len(items),
+        "negative_item_row": len(items) - 2,
+        "decimal_comma_item_row": len(items) - 1,
+        "item_zero_row": len(items),
+        "payment_zero_row": len(payments),
     }
+
+
+def append_olist_rows(path: Path, changes: dict) -> list[dict]:
+    """Append a copy of the file's first row with `changes` to an Olist CSV; its rows."""
+    with path.open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    rows.append({**rows[0], **changes})
+    write_csv(path, list(rows[0].keys()), rows)
+    return rows
 
 
 def require_published(build: Build) -> Build:
@@ -444,6 +467,8 @@ def test_olist_other_schema_version_extra_and_reordered_columns_are_handled(hand
         ("olist_duplicate_key", "olist__orders", "duplicate_order_row", "duplicate order_id"),
         ("olist_negative_price", "olist__order_items", "negative_item_row", "negative price"),
         ("olist_decimal_comma", "olist__order_items", "decimal_comma_item_row", "price is not a number"),
+        ("olist_item_numbered_0", "olist__order_items", "item_zero_row", "order_item_id below 1"),
+        ("olist_payment_numbered_0", "olist__order_payments", "payment_zero_row", "payment_sequential below 1"),
     ],
 )
 def test_olist_row_level_problem_is_quarantined_and_counted(handled_build, case, source_table, row_key, reason):
@@ -457,6 +482,56 @@ def test_olist_row_level_problem_is_quarantined_and_counted(handled_build, case,
         )
         >= 1
     )
+
+
+@pytest.mark.parametrize(
+    ("source_table", "rule", "example_key"),
+    [
+        ("olist__customers", "customer_state not two letters (kept as null)", "unreadable-state"),
+        ("olist__sellers", "seller_state not two letters (kept as null)", "unreadable-state"),
+        ("olist__geolocation", "geolocation_state not two letters (kept as null)", None),
+    ],
+    ids=["customer", "seller", "geolocation"],
+)
+def test_an_unreadable_olist_state_is_kept_as_null_and_flagged(handled_build, source_table, rule, example_key):
+    """A state code that is not two letters is no reason to lose the row: kept, state null."""
+    build = handled_build["build"]
+    flagged = build.query(
+        "select rows, example_key from marts.data_quality_issues where source_table = ? and rule = ? "
+        "and issue_kind = 'flagged'",
+        [source_table, rule],
+    )
+    assert [count for count, _ in flagged] == [1]
+    if example_key:
+        assert flagged[0][1] == example_key
+    assert (
+        build.scalar(
+            "select count(*) from marts.data_quality_issues where source_table = ? and issue_kind = 'quarantined' "
+            "and rule like '%state%'",
+            [source_table],
+        )
+        == 0
+    )
+    kept = {
+        "olist__customers": "select customer_state from staging.stg_olist__customers where is_customer_state_unreadable",
+        "olist__sellers": "select seller_state from staging.stg_olist__sellers where is_seller_state_unreadable",
+        "olist__geolocation": "select state from staging.stg_olist__geolocations where is_state_unreadable",
+    }[source_table]
+    assert build.query(kept) == [(None,)]
+
+
+def test_a_sale_on_a_closed_weekday_is_kept_and_flagged(handled_build):
+    """Online Retail never sells on a Saturday: a Saturday sale is a real order, kept in the
+    marts and counted in marts.data_quality_issues, never an error."""
+    build = handled_build["build"]
+    rule = "sale order on a weekday the store is normally closed (kept)"
+    assert build.query(
+        "select store, rows, example_key from marts.data_quality_issues where rule = ? order by store", [rule]
+    ) == [("olist", 0, None), ("online_retail", 1, OR_SATURDAY_SALE["InvoiceNo"])]
+    assert build.query(
+        "select order_type, isodow(order_date) from marts.fct_orders where order_key = ?",
+        [f"online_retail:{OR_SATURDAY_SALE['InvoiceNo']}"],
+    ) == [("sale", 6)]
 
 
 def rename_sheets(source: Path, target: Path, names: dict[str, str]) -> Path:
@@ -491,6 +566,26 @@ def test_wrong_sheet_names_are_handled_sheets_are_recognised_by_their_header(syn
         build.scalar("select count(*) from marts.row_conservation where raw_rows <> staged_rows + quarantined_rows")
         == 0
     )
+
+
+def test_a_workbook_sheet_of_notes_is_skipped_and_listed(synthetic_files, tmp_path):
+    """A workbook with a pivot sheet beside the data lands its data sheet; the pivot is named
+    in a warning and in raw.landing__file_loads.skipped_sheets (before, the file was refused)."""
+    rows = synthetic_lines(synthetic_files, 2000)
+    path = tmp_path / "online_retail.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    data = workbook.add_worksheet("Online Retail")
+    for r, row in enumerate([HEADER_I, *[[line[name] for name in HEADER_I] for line in rows]]):
+        data.write_row(r, 0, row)
+    workbook.add_worksheet("Pivot").write_row(0, 0, ["Country", "Revenue"])
+    workbook.close()
+    build = require_published(run_dbt_build(tmp_path / "build", online_retail_path=path, with_ml=False))
+    assert "sheet(s) 'Pivot' skipped" in build.output
+    assert build.query("select skipped_sheets from raw.landing__file_loads where source_table = ?", [OR_TABLE]) == [
+        (["Pivot"],)
+    ]
+    assert build.query("select distinct _source_sheet from raw.online_retail__invoice_lines") == [("Online Retail",)]
+    assert build.scalar("select count(*) from raw.online_retail__invoice_lines") == len(rows)
 
 
 def test_a_day_first_export_is_read_day_first(synthetic_build, synthetic_files, tmp_path):

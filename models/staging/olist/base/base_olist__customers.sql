@@ -12,10 +12,14 @@ typed as (
                 then lpad(trim(customer_zip_code_prefix), 5, '0')
         end as customer_zip_code_prefix,
         nullif(trim(customer_city), '') as customer_city,
-        nullif(upper(trim(customer_state)), '') as customer_state,
+        -- A state code is two letters (UF); anything else cannot be read and is kept as null.
+        case
+            when regexp_full_match(upper(trim(customer_state)), '[A-Z]{2}') then upper(trim(customer_state))
+        end as customer_state,
         _source_file as source_file,
         _source_row_number as source_row_number,
-        nullif(trim(customer_zip_code_prefix), '') as customer_zip_code_prefix_text
+        nullif(trim(customer_zip_code_prefix), '') as customer_zip_code_prefix_text,
+        nullif(trim(customer_state), '') as customer_state_text
     from source
 ),
 
@@ -39,12 +43,13 @@ flagged as (
         -- Among usable rows: the person (customer_unique_id) placed orders under several customer_ids.
         count(*) filter (where quarantine_reason is null) over (
             partition by customer_unique_id
-        ) > 1 as has_several_customer_ids
+        ) > 1 as has_several_customer_ids,
+        customer_state_text is not null and customer_state is null as is_customer_state_unreadable
     from checked
 ),
 
 final as (
-    select * exclude (customer_zip_code_prefix_text)
+    select * exclude (customer_zip_code_prefix_text, customer_state_text)
     from flagged
 )
 

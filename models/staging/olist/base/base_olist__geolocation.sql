@@ -12,13 +12,24 @@ typed as (
         try_cast(nullif(trim(geolocation_lat), '') as double) as latitude,
         try_cast(nullif(trim(geolocation_lng), '') as double) as longitude,
         nullif(trim(geolocation_city), '') as city,
-        nullif(upper(trim(geolocation_state)), '') as state,
+        -- A state code is two letters (UF); anything else cannot be read and is kept as null.
+        case
+            when regexp_full_match(upper(trim(geolocation_state)), '[A-Z]{2}') then upper(trim(geolocation_state))
+        end as state,
         _source_file as source_file,
         _source_row_number as source_row_number,
         nullif(trim(geolocation_zip_code_prefix), '') as zip_code_prefix_text,
         nullif(trim(geolocation_lat), '') as latitude_text,
-        nullif(trim(geolocation_lng), '') as longitude_text
+        nullif(trim(geolocation_lng), '') as longitude_text,
+        nullif(trim(geolocation_state), '') as state_text
     from source
+),
+
+flagged as (
+    select
+        *,
+        state_text is not null and state is null as is_state_unreadable
+    from typed
 ),
 
 checked as (
@@ -45,11 +56,11 @@ checked as (
         concat_ws(
             ' / ', coalesce(zip_code_prefix_text, ''), coalesce(latitude_text, ''), coalesce(longitude_text, '')
         ) as record_key
-    from typed
+    from flagged
 ),
 
 final as (
-    select * exclude (zip_code_prefix_text, latitude_text, longitude_text)
+    select * exclude (zip_code_prefix_text, latitude_text, longitude_text, state_text)
     from checked
 )
 

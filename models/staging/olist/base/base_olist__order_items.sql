@@ -35,6 +35,8 @@ checked as (
             when order_id is null then 'missing order_id'
             when order_item_id_text is null then 'missing order_item_id'
             when {{ failed_cast('order_item_id_text', 'order_item_number') }} then 'order_item_id is not an integer'
+            -- Items are numbered 1..n within their order: 0 or below names no item.
+            when order_item_number < 1 then 'order_item_id below 1'
             when {{ is_repeat_of_key(['order_id', 'order_item_number']) }}
                 then 'duplicate order_id + order_item_id'
             when {{ failed_cast('shipping_limit_date_text', 'shipping_limit_at') }}

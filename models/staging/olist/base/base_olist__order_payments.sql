@@ -34,6 +34,8 @@ checked as (
             when payment_sequential_text is null then 'missing payment_sequential'
             when {{ failed_cast('payment_sequential_text', 'payment_sequence') }}
                 then 'payment_sequential is not an integer'
+            -- Payments are numbered 1..n within their order: 0 or below names no payment.
+            when payment_sequence < 1 then 'payment_sequential below 1'
             when {{ is_repeat_of_key(['order_id', 'payment_sequence']) }}
                 then 'duplicate order_id + payment_sequential'
             when {{ failed_cast('payment_installments_text', 'installments') }}

@@ -11,11 +11,22 @@ typed as (
                 then lpad(trim(seller_zip_code_prefix), 5, '0')
         end as seller_zip_code_prefix,
         nullif(trim(seller_city), '') as seller_city,
-        nullif(upper(trim(seller_state)), '') as seller_state,
+        -- A state code is two letters (UF); anything else cannot be read and is kept as null.
+        case
+            when regexp_full_match(upper(trim(seller_state)), '[A-Z]{2}') then upper(trim(seller_state))
+        end as seller_state,
         _source_file as source_file,
         _source_row_number as source_row_number,
-        nullif(trim(seller_zip_code_prefix), '') as seller_zip_code_prefix_text
+        nullif(trim(seller_zip_code_prefix), '') as seller_zip_code_prefix_text,
+        nullif(trim(seller_state), '') as seller_state_text
     from source
+),
+
+flagged as (
+    select
+        *,
+        seller_state_text is not null and seller_state is null as is_seller_state_unreadable
+    from typed
 ),
 
 checked as (
@@ -28,11 +39,11 @@ checked as (
                 then 'seller_zip_code_prefix is not a zip code prefix (1 to 5 digits)'
         end as quarantine_reason,
         seller_id as record_key
-    from typed
+    from flagged
 ),
 
 final as (
-    select * exclude (seller_zip_code_prefix_text)
+    select * exclude (seller_zip_code_prefix_text, seller_state_text)
     from checked
 )
 

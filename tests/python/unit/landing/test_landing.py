@@ -105,6 +105,30 @@ def test_workbook_reads_every_sheet_with_text_as_a_csv_export_would_hold_it(tmp_
     assert table.column("_source_row_number").to_pylist() == [1, 1, 2]
 
 
+def test_workbook_sheets_of_notes_are_skipped_and_named_a_renamed_column_is_refused(tmp_path):
+    row = [536365, "85123A", "HEART", 6, "2010-12-01 08:26:00", 2.55, 17850, "United Kingdom"]
+    sheets = {
+        "Online Retail": [HEADER_I.split(","), row],
+        "Pivot": [["Country", "Revenue"], ["United Kingdom", 15.3]],
+        "Empty": [],
+    }
+    skipped: list[str] = []
+    table = as_table(
+        read_online_retail(write_workbook(tmp_path / "notes.xlsx", sheets), ONLINE_RETAIL_COLUMNS, skipped)
+    )
+    assert table.column("_source_sheet").to_pylist() == ["Online Retail"]
+    assert skipped == ["Pivot", "Empty"]
+    # Most of the layout but one column renamed: a data sheet gone wrong, not notes.
+    sheets["Pivot"] = [HEADER_I.replace("UnitPrice", "Price_GBP").split(","), row]
+    with pytest.raises(InputFileError, match=r"\[sheet 'Pivot'\].*column: UnitPrice"):
+        read_online_retail(write_workbook(tmp_path / "renamed.xlsx", sheets), ONLINE_RETAIL_COLUMNS)
+    # Only notes: no sheet with data, the skipped ones named.
+    with pytest.raises(InputFileError, match=r"no sheet with data \(sheets skipped: Pivot\)"):
+        read_online_retail(
+            write_workbook(tmp_path / "only.xlsx", {"Pivot": [["Country"], ["UK"]]}), ONLINE_RETAIL_COLUMNS
+        )
+
+
 def test_header_only_file_lands_zero_rows(tmp_path):
     table = as_table(read_online_retail(write(tmp_path / "r.csv", HEADER_I + "\n"), ONLINE_RETAIL_COLUMNS))
     assert table.num_rows == 0
