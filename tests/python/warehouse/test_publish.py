@@ -229,8 +229,23 @@ def test_readers_during_a_build_see_no_errors_and_only_complete_versions(served_
 
 
 def test_a_failing_data_test_blocks_the_publish(synthetic_build, synthetic_files, tmp_path):
-    """Olist customers with a state written out in full ('SAO PAULO' instead of SP) pass
-    staging but fail the data test on customer_state: nothing is published."""
+    """An error-severity data test that fails blocks the publish. Input rows cannot fail one
+    any more (they are quarantined or flagged), so the failure is a broken invariant injected
+    into a copy of the project: a singular test that no Olist customer has an unreadable state,
+    fed a customer whose state is written out in full ('SAO PAULO' instead of SP)."""
+    from helpers import Build
+
+    project = tmp_path / "project"
+    shutil.copytree(
+        REPO_ROOT,
+        project,
+        ignore=shutil.ignore_patterns(
+            ".*", "target", "logs", "warehouse", "data", "dashboards", "docs", "node_modules"
+        ),
+    )
+    (project / "tests" / "assert_customer_state_readable.sql").write_text(
+        "select customer_id from {{ ref('stg_olist__customers') }} where is_customer_state_unreadable\n"
+    )
     olist = tmp_path / "olist"
     shutil.copytree(synthetic_files / "olist", olist)
     customers = olist / "olist_customers_dataset.csv"
@@ -244,22 +259,22 @@ def test_a_failing_data_test_blocks_the_publish(synthetic_build, synthetic_files
     workdir.mkdir()
     shutil.copy(synthetic_build.warehouse, workdir / "warehouse.duckdb")
     before = sha256(workdir / "warehouse.duckdb")
-    build = run_dbt_build(
+    args, env, warehouse = dbt_build_command(
         workdir,
         online_retail_path=synthetic_files / "online_retail" / "online_retail.csv",
         olist_dir=olist,
         with_ml=False,
     )
+    completed = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True, check=False)
+    build = Build(warehouse, completed.returncode, completed.stdout + completed.stderr)
     assert build.returncode != 0
-    assert "customer_state" in build.output and "(fail)" in build.output, build.output[-3000:]
+    assert "assert_customer_state_readable" in build.output and "(fail)" in build.output, build.output[-3000:]
     assert "left unchanged" in build.output and not build.published
-    assert sha256(workdir / "warehouse.duckdb") == before
+    assert sha256(warehouse) == before
     # The build copy does hold the failing data: it is there to debug, not to serve.
-    from helpers import Build
-
     assert (
         Build(build.build_file, 0, "").scalar(
-            "select count(*) from staging.stg_olist__customers where customer_state = 'SAO PAULO'"
+            "select count(*) from staging.stg_olist__customers where is_customer_state_unreadable"
         )
         == 1
     )
