@@ -67,7 +67,9 @@ class Subset:
 def real_subset() -> Subset:
     or_header, lines = read_csv(REAL_ONLINE_RETAIL_CSV)
     or_lines = [
-        line for line in lines if OR_FIRST_DAY <= line["InvoiceDate"][:10] <= OR_END_DAY or line["InvoiceNo"].startswith("A")
+        line
+        for line in lines
+        if OR_FIRST_DAY <= line["InvoiceDate"][:10] <= OR_END_DAY or line["InvoiceNo"].startswith("A")
     ]
     tables = {path.name.removesuffix(".csv.gz"): read_csv(path) for path in sorted(REAL_OLIST_DIR.glob("*.csv.gz"))}
     orders_header, orders = tables["olist_orders_dataset"]
