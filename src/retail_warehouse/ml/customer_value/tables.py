@@ -11,13 +11,21 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.common import log_progress, per_store, schema, single_threaded, timed_step, typed_table
+from retail_warehouse.ml.common import (
+    SCORING_STATE_COLUMNS,
+    as_of_scoring_date,
+    log_progress,
+    per_store,
+    schema,
+    single_threaded,
+    timed_step,
+    typed_table,
+)
 from retail_warehouse.ml.customer_value import churn, next_order, spend
 from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
     SNAPSHOT_FEATURES,
     OutOfTimeSplit,
-    as_of_scoring_date,
     assert_features_ignore_future,
     attach_features,
     day_after,
@@ -57,8 +65,8 @@ PREDICTION_COLUMNS = (
     "store, model_name, customer_key, target_name, horizon_days, is_positive, probability, threshold, "
     "selection_cutoff, selection_roc_auc, selection_pr_auc, selection_roc_auc_gain_lower, selection_flagged_share"
 )
-# churn_scores recounts recency and tenure at the day after the data end from these dates.
-SCORING_COLUMNS = CUSTOMER_COLUMNS + ", first_order_date, last_order_date"
+# The scoring models read each customer's state on the day after the data end (common.as_of_scoring_date).
+SCORING_COLUMNS = ", ".join((CUSTOMER_COLUMNS, *SCORING_STATE_COLUMNS))
 # marts.store_data_ends: each store's last complete day, the one "today" of every model.
 DATA_END_COLUMNS = "store, data_end_date"
 
@@ -404,18 +412,11 @@ def churn_feature_importance(examples: pd.DataFrame, metrics: pd.DataFrame, seed
 
 def _scoring_customers(customer_features: pd.DataFrame, orders: pd.DataFrame, data_ends, store: str):
     """The store's customers as they stood on its scoring day, the day after its data end
-    (labels.as_of_scoring_date, recent-activity features attached), and that day. A customer
-    with a sale order after the data end has no state as of it: is_scorable false, kept with
-    unscored_reason saying why."""
-    data_end = _data_end(data_ends, store)
-    at_data_end = as_of_scoring_date(customer_features[customer_features["store"] == store], orders, data_end)
-    current = attach_features(at_data_end, orders)
-    current["unscored_reason"] = np.where(
-        current["is_scorable"].to_numpy(dtype=bool),
-        None,
-        f"sale order after the data end ({pd.Timestamp(data_end).date()}): no state as of the scoring day",
-    )
-    return current, day_after(data_end)
+    (customer_features' scoring_ columns, common.as_of_scoring_date; recent-activity features
+    attached), and that day. A customer with a sale order after the data end has no state as of
+    it: is_scorable false, kept with unscored_reason saying why."""
+    current = attach_features(as_of_scoring_date(customer_features[customer_features["store"] == store]), orders)
+    return current, day_after(_data_end(data_ends, store))
 
 
 # --- ml.churn_scores -----------------------------------------------------------------------
