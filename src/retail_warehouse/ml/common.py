@@ -68,7 +68,13 @@ def typed_table(frames: list[pd.DataFrame], columns: dict[str, str]) -> pd.DataF
 # marts.customer_features' state of each customer on the store's scoring day (the day after its
 # data end, marts.store_data_ends), defined once in SQL and read by every model that scores
 # current customers.
-SCORING_STATE_COLUMNS = ("scoring_date", "scoring_recency_days", "scoring_tenure_days", "is_scorable", "unscored_reason")
+SCORING_STATE_COLUMNS = (
+    "scoring_date",
+    "scoring_recency_days",
+    "scoring_tenure_days",
+    "is_scorable",
+    "unscored_reason",
+)
 
 
 def as_of_scoring_date(customers: pd.DataFrame) -> pd.DataFrame:
