@@ -609,9 +609,11 @@ def customer_value_metrics(
     data_ends: pd.DataFrame,
     seed: int,
     max_rows: int,
+    neural: bool = True,
 ) -> pd.DataFrame:
-    """Out of time, per store: spend in the next H days (regressions, BG/NBD and MBG/NBD +
-    Gamma-Gamma, three baselines), and value in the next 365 days where a full 365-day window
+    """Out of time, per store: spend in the next H days (regressions, the PyTorch regressor
+    unless neural is false (var ml_neural), BG/NBD and MBG/NBD + Gamma-Gamma, three baselines),
+    and value in the next 365 days where a full 365-day window
     exists after the latest possible cutoff (probabilistic models and baselines only: no earlier
     cutoff has a closed 365-day window to train a regression on). Every model is compared with
     the best baseline, chosen on an earlier cutoff, by a seeded paired bootstrap."""
@@ -641,7 +643,7 @@ def customer_value_metrics(
                 info = {**split_info, "fitted_row_count": len(training)} if name == spend.MEAN_BASELINE else no_training
                 predictions[name] = predicted
                 target_rows.append(_regression_row(store, target_name, horizon, name, info, actual, predicted))
-        for name in spend.REGRESSORS:
+        for name in spend.regressors(neural):
             with timed_step(model, f"{store}: {name}"):
                 fitted = spend.fit_regressor(name, training, seed, max_rows)
             if fitted is not None:
