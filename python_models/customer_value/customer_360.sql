@@ -1,7 +1,10 @@
 -- One row per customer of each store with every prediction about them: identity, history,
 -- RFM, the model segment, churn, the transaction model (P(alive), expected purchases, 12-month
 -- value with its 80% interval, expected next order), the top 3 recommendations and, for
--- Olist, the delivery experience. The grain is marts.customer_features'.
+-- Olist, the delivery experience. The grain is marts.customer_features'. The row is as of the
+-- store's scoring day, the day after its data end (customer_features.scoring_date, the day the
+-- segments, churn and value look from); a customer with a sale order after the data end has
+-- no state as of it: unscored_reason says why.
 
 with
 
@@ -60,14 +63,14 @@ final as (
         customers.store,
         customers.customer_key,
         customers.customer_id,
-        customers.as_of_date,
+        customers.scoring_date as as_of_date,
         customers.currency_code,
         customers.country_name,
         customers.state,
         customers.first_order_date,
         customers.last_order_date,
-        customers.tenure_days,
-        customers.recency_days,
+        customers.scoring_tenure_days as tenure_days,
+        customers.scoring_recency_days as recency_days,
         customers.frequency as order_count,
         customers.monetary as net_revenue_amount,
         rfm.r_score,
@@ -91,7 +94,7 @@ final as (
         value.expected_next_order_date,
         value.next_order_method,
         value.as_of_date as scored_as_of_date,
-        value.unscored_reason,
+        customers.unscored_reason,
         top_recommendations.top_recommended_items,
         top_recommendations.recommendation_item_level,
         customers.delivered_order_count,

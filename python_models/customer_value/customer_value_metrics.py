@@ -1,7 +1,8 @@
-"""ml.customer_value_metrics: out-of-time errors of the spend regressions, BG/NBD +
-Gamma-Gamma and the past-daily-spend baseline per store. Logic:
-retail_warehouse.ml.customer_value.spend and .btyd."""
+"""ml.customer_value_metrics: out-of-time errors of the spend regressions (the PyTorch one
+unless var ml_neural is false), BG/NBD + Gamma-Gamma and the baselines per store. Logic:
+retail_warehouse.ml.customer_value.spend, .neural_spend and .btyd."""
 
+from retail_warehouse.ml.common import neural_enabled
 from retail_warehouse.ml.customer_value import tables
 
 
@@ -13,4 +14,5 @@ def model(dbt, session):
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
+        neural=neural_enabled(dbt.config.get("neural")),
     )

@@ -8,6 +8,10 @@
 
 with
 
+customers as (
+    select * from {{ ref('customer_features') }}
+),
+
 data_ends as (
     select
         store,
@@ -127,8 +131,84 @@ recommendation_hold_out as (
     group by store
 ),
 
+customer_360 as (
+    select
+        'customer_360' as model_name,
+        'scores_as_of_the_day_after' as rule_name,
+        store,
+        min(as_of_date) as first_date,
+        max(as_of_date) as last_date
+    from {{ ref('customer_360') }}
+    group by store
+),
+
+customer_segments as (
+    select
+        'customer_segments' as model_name,
+        'scores_as_of_the_day_after' as rule_name,
+        store,
+        min(as_of_date) as first_date,
+        max(as_of_date) as last_date
+    from {{ ref('customer_segments') }}
+    group by store
+),
+
+customer_rows as (
+    select
+        'customer_360' as model_name,
+        store,
+        customer_key,
+        unscored_reason
+    from {{ ref('customer_360') }}
+    union all
+    select
+        'customer_segments' as model_name,
+        store,
+        customer_key,
+        unscored_reason
+    from {{ ref('customer_segments') }}
+    union all
+    select
+        'churn_scores' as model_name,
+        store,
+        customer_key,
+        unscored_reason
+    from {{ ref('churn_scores') }}
+    union all
+    select
+        'customer_value_predictions' as model_name,
+        store,
+        customer_key,
+        unscored_reason
+    from {{ ref('customer_value_predictions') }}
+),
+
+-- Scored rows: their last sale order is on or before the data end (last_date); unscored
+-- rows: after it (first_date).
+customer_last_orders as (
+    select
+        customer_rows.model_name,
+        case
+            when customer_rows.unscored_reason is null then 'scored_orders_end_by_the_data_end'
+            else 'unscored_orders_after_the_data_end'
+        end as rule_name,
+        customers.store,
+        min(customers.last_order_date) as first_date,
+        max(customers.last_order_date) as last_date
+    from customer_rows
+    inner join customers
+        on customer_rows.store = customers.store and customer_rows.customer_key = customers.customer_key
+    group by all
+),
+
 model_dates as (
     select * from churn_scores
+    union all
+    select * from customer_360
+    union all
+    select * from customer_segments
+    union all
+    select * from customer_last_orders
     union all
     select * from customer_value_predictions
     union all
@@ -165,6 +245,8 @@ checked as (
             when 'starts_the_day_after' then model_dates.first_date = data_ends.scoring_date
             when 'ends_on_the_data_end' then model_dates.last_date = data_ends.data_end_date
             when 'windows_end_by_the_day_after' then model_dates.last_date <= data_ends.scoring_date
+            when 'scored_orders_end_by_the_data_end' then model_dates.last_date <= data_ends.data_end_date
+            when 'unscored_orders_after_the_data_end' then model_dates.first_date > data_ends.data_end_date
             when 'is_the_data_end'
                 then
                     model_dates.first_date = data_ends.data_end_date

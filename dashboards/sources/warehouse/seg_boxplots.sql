@@ -1,16 +1,17 @@
 -- Distribution of recency, frequency and monetary per segment: quartiles and the 5th / 95th
--- percentiles (as whiskers), over every customer of the segment.
+-- percentiles (as whiskers), over every customer of the segment, recency as of the scoring day.
 with members as (
     select
         segments.store,
         segments.segment_id,
         segments.segment_name,
-        features.recency_days,
+        features.scoring_recency_days as recency_days,
         features.frequency,
         features.monetary
     from ml.customer_segments as segments
     inner join marts.customer_features as features
         on segments.customer_key = features.customer_key
+    where segments.segment_id is not null
 ),
 
 measures as (

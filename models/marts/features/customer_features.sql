@@ -1,9 +1,21 @@
 {#- One row per customer of marts.customer_rfm (grain: store + customer_id): the documented
     input of every ML model. Everything is measured on the orders placed before as_of_date
     (reviews answered and deliveries made before it), so a model trained with an earlier
-    rfm_as_of_date sees no later data. -#}
+    rfm_as_of_date sees no later data. The scoring_ columns are the customer's state on the
+    store's scoring day, the day after its data end (marts.store_data_ends): the one "today"
+    every model that scores current customers reads (churn, value, segmentation, customer_360).
+    A customer with a sale order after the data end has no state as of that day: not
+    scorable, with the reason. -#}
 with customers as (
     select * from {{ ref('int_customers_measured') }}
+),
+
+data_ends as (
+    select * from {{ ref('store_data_ends') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
 ),
 
 customer_orders as (
@@ -104,6 +116,34 @@ deliveries_counted as (
     group by customer_key
 ),
 
+-- Customers with a sale order (the one definition: type sale, not cancelled) after their
+-- store's data end.
+customers_ordering_after_data_end as (
+    select distinct
+        orders.store,
+        orders.customer_key
+    from orders
+    inner join data_ends on orders.store = data_ends.store
+    where
+        orders.order_type = 'sale'
+        and not orders.is_cancelled
+        and orders.order_date > data_ends.data_end_date
+),
+
+scoring_states as (
+    select
+        customers.customer_key,
+        data_ends.data_end_date,
+        cast(data_ends.data_end_date + 1 as date) as scoring_date,
+        customers_ordering_after_data_end.customer_key is null as is_scorable
+    from customers
+    inner join data_ends on customers.store = data_ends.store
+    left outer join customers_ordering_after_data_end
+        on
+            customers.store = customers_ordering_after_data_end.store
+            and customers.customer_key = customers_ordering_after_data_end.customer_key
+),
+
 final as (
     select
         customers.store,
@@ -138,8 +178,26 @@ final as (
         cast(deliveries_counted.late_delivery_count as integer) as late_delivery_count,
         cast(installments_averaged.mean_installments as double) as mean_installments,
         customers.country_name,
-        customers.state
+        customers.state,
+        scoring_states.scoring_date,
+        scoring_states.is_scorable,
+        cast(case
+            when scoring_states.is_scorable
+                then date_diff('day', customers.last_order_date, scoring_states.scoring_date)
+        end as integer) as scoring_recency_days,
+        cast(case
+            when scoring_states.is_scorable
+                then date_diff('day', customers.first_order_date, scoring_states.scoring_date)
+        end as integer) as scoring_tenure_days,
+        case
+            when not scoring_states.is_scorable
+                then
+                    'sale order after the data end (' || strftime(scoring_states.data_end_date, '%Y-%m-%d')
+                    || '): no state as of the scoring day'
+        end as unscored_reason
     from customers
+    left outer join scoring_states
+        on customers.customer_key = scoring_states.customer_key
     left outer join products_bought
         on customers.customer_key = products_bought.customer_key
     left outer join reviews_averaged

@@ -63,6 +63,40 @@ def typed_table(frames: list[pd.DataFrame], columns: dict[str, str]) -> pd.DataF
 # --- Settings ---------------------------------------------------------------------------------
 
 
+# --- The scoring day ------------------------------------------------------------------------
+
+# marts.customer_features' state of each customer on the store's scoring day (the day after its
+# data end, marts.store_data_ends), defined once in SQL and read by every model that scores
+# current customers.
+SCORING_STATE_COLUMNS = (
+    "scoring_date",
+    "scoring_recency_days",
+    "scoring_tenure_days",
+    "is_scorable",
+    "unscored_reason",
+)
+
+
+def as_of_scoring_date(customers: pd.DataFrame) -> pd.DataFrame:
+    """customer_features rows (measured as of the day after the store's last order) as they
+    stood on the scoring day: as_of_date, recency_days and tenure_days are the scoring_ columns;
+    is_scorable false (recency and tenure null, unscored_reason saying why) for a customer with
+    a sale order after the data end, kept so no model drops them silently."""
+    frame = customers.drop(columns=["as_of_date", "recency_days", "tenure_days"], errors="ignore")
+    frame = frame.rename(
+        columns={
+            "scoring_date": "as_of_date",
+            "scoring_recency_days": "recency_days",
+            "scoring_tenure_days": "tenure_days",
+        }
+    )
+    frame["as_of_date"] = pd.to_datetime(frame["as_of_date"])
+    frame["is_scorable"] = frame["is_scorable"].astype(bool).to_numpy()
+    for column in ("recency_days", "tenure_days"):
+        frame[column] = pd.to_numeric(frame[column]).astype(float)
+    return frame
+
+
 def per_store(setting, store: str, name: str):
     """One store's value of a setting from dbt config: a mapping {store: value} (or its JSON
     text) names the store; a plain value applies to every store."""

@@ -203,22 +203,6 @@ def labelled_examples(snapshots: pd.DataFrame, orders: pd.DataFrame, horizon_day
     return examples
 
 
-def as_of_scoring_date(customers: pd.DataFrame, orders: pd.DataFrame, data_end_date) -> pd.DataFrame:
-    """customer_features rows (measured on the orders before their as_of_date, the day after
-    the store's last order) as they stood on the scoring day, the day after the data end:
-    only recency_days and tenure_days depend on the as-of day, so they are recounted from
-    last_order_date / first_order_date. A customer with a sale order on or after the scoring
-    day has no such state (is_scorable false: scored nowhere, kept in the table)."""
-    scoring_date = day_after(data_end_date)
-    frame = customers.copy()
-    later = orders.loc[orders["order_date"] >= scoring_date, "customer_key"].unique()
-    frame["is_scorable"] = ~frame["customer_key"].isin(later)
-    frame["as_of_date"] = scoring_date
-    for column, date_column in (("recency_days", "last_order_date"), ("tenure_days", "first_order_date")):
-        frame[column] = (scoring_date - pd.to_datetime(frame[date_column])).dt.days.astype(float)
-    return frame
-
-
 def seeded_sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
     """At most max_rows rows, in the frame's order, chosen by a seeded hash of the customer
     key and the cutoff (common.hash_sample_positions), not by position: whether a customer's

@@ -23,6 +23,7 @@ from retail_warehouse.ml.customer_value.btyd import (
 )
 from retail_warehouse.ml.customer_value.churn import LIGHTGBM_SETTINGS, signed_log1p
 from retail_warehouse.ml.customer_value.labels import FEATURES, seeded_sample
+from retail_warehouse.ml.customer_value.neural_spend import TorchRegressor
 
 BASELINE = "past_daily_spend_baseline"
 ZERO_BASELINE = "zero_baseline"
@@ -33,6 +34,8 @@ CHALLENGER = "mbgnbd_gamma_gamma"
 # The transaction model behind each probabilistic model name.
 TRANSACTION_MODELS = {PROBABILISTIC: BetaGeometricNBD, CHALLENGER: ModifiedBetaGeometricNBD}
 REGRESSORS = ("linear_regression", "ridge", "lasso", "lightgbm", "mlp")
+# The PyTorch regressor (neural_spend.py), compared beside them unless var ml_neural is false.
+NEURAL_REGRESSOR = "torch_mlp"
 CLV_DAYS = 365
 # Parameter draws of the parametric bootstrap behind the value intervals.
 INTERVAL_DRAWS = 200
@@ -90,9 +93,15 @@ def choose_baseline(examples: pd.DataFrame, cutoff: pd.Timestamp | None) -> str:
     return min(BASELINES, key=lambda name: (errors.get(name, np.inf), BASELINES.index(name)))
 
 
+def regressors(neural: bool) -> tuple[str, ...]:
+    """The regressors compared: the PyTorch one too when var ml_neural is true."""
+    return (*REGRESSORS, NEURAL_REGRESSOR) if neural else REGRESSORS
+
+
 def make_regressor(name: str, seed: int):
-    """Linear models and the MLP see each feature raw and log-compressed, standardised (spend
-    is roughly linear in past spend, while counts and recency act on a log scale)."""
+    """Linear models and the networks see each feature raw and log-compressed, standardised
+    (spend is roughly linear in past spend, while counts and recency act on a log scale); the
+    networks learn the standardised target."""
     features = make_union(StandardScaler(), make_pipeline(FunctionTransformer(signed_log1p), StandardScaler()))
     if name == "linear_regression":
         return make_pipeline(features, LinearRegression())
@@ -113,6 +122,10 @@ def make_regressor(name: str, seed: int):
             random_state=seed,
         )
         return TransformedTargetRegressor(regressor=make_pipeline(features, network), transformer=StandardScaler())
+    if name == NEURAL_REGRESSOR:
+        return TransformedTargetRegressor(
+            regressor=make_pipeline(features, TorchRegressor(seed=seed)), transformer=StandardScaler()
+        )
     raise ValueError(f"unknown regressor {name}")
 
 

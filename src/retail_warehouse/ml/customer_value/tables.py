@@ -11,13 +11,21 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.common import log_progress, per_store, schema, single_threaded, timed_step, typed_table
+from retail_warehouse.ml.common import (
+    SCORING_STATE_COLUMNS,
+    as_of_scoring_date,
+    log_progress,
+    per_store,
+    schema,
+    single_threaded,
+    timed_step,
+    typed_table,
+)
 from retail_warehouse.ml.customer_value import churn, next_order, spend
 from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
     SNAPSHOT_FEATURES,
     OutOfTimeSplit,
-    as_of_scoring_date,
     assert_features_ignore_future,
     attach_features,
     day_after,
@@ -57,8 +65,8 @@ PREDICTION_COLUMNS = (
     "store, model_name, customer_key, target_name, horizon_days, is_positive, probability, threshold, "
     "selection_cutoff, selection_roc_auc, selection_pr_auc, selection_roc_auc_gain_lower, selection_flagged_share"
 )
-# churn_scores recounts recency and tenure at the day after the data end from these dates.
-SCORING_COLUMNS = CUSTOMER_COLUMNS + ", first_order_date, last_order_date"
+# The scoring models read each customer's state on the day after the data end (common.as_of_scoring_date).
+SCORING_COLUMNS = ", ".join((CUSTOMER_COLUMNS, *SCORING_STATE_COLUMNS))
 # marts.store_data_ends: each store's last complete day, the one "today" of every model.
 DATA_END_COLUMNS = "store, data_end_date"
 
@@ -404,18 +412,11 @@ def churn_feature_importance(examples: pd.DataFrame, metrics: pd.DataFrame, seed
 
 def _scoring_customers(customer_features: pd.DataFrame, orders: pd.DataFrame, data_ends, store: str):
     """The store's customers as they stood on its scoring day, the day after its data end
-    (labels.as_of_scoring_date, recent-activity features attached), and that day. A customer
-    with a sale order after the data end has no state as of it: is_scorable false, kept with
-    unscored_reason saying why."""
-    data_end = _data_end(data_ends, store)
-    at_data_end = as_of_scoring_date(customer_features[customer_features["store"] == store], orders, data_end)
-    current = attach_features(at_data_end, orders)
-    current["unscored_reason"] = np.where(
-        current["is_scorable"].to_numpy(dtype=bool),
-        None,
-        f"sale order after the data end ({pd.Timestamp(data_end).date()}): no state as of the scoring day",
-    )
-    return current, day_after(data_end)
+    (customer_features' scoring_ columns, common.as_of_scoring_date; recent-activity features
+    attached), and that day. A customer with a sale order after the data end has no state as of
+    it: is_scorable false, kept with unscored_reason saying why."""
+    current = attach_features(as_of_scoring_date(customer_features[customer_features["store"] == store]), orders)
+    return current, day_after(_data_end(data_ends, store))
 
 
 # --- ml.churn_scores -----------------------------------------------------------------------
@@ -608,9 +609,11 @@ def customer_value_metrics(
     data_ends: pd.DataFrame,
     seed: int,
     max_rows: int,
+    neural: bool = True,
 ) -> pd.DataFrame:
-    """Out of time, per store: spend in the next H days (regressions, BG/NBD and MBG/NBD +
-    Gamma-Gamma, three baselines), and value in the next 365 days where a full 365-day window
+    """Out of time, per store: spend in the next H days (regressions, the PyTorch regressor
+    unless neural is false (var ml_neural), BG/NBD and MBG/NBD + Gamma-Gamma, three baselines),
+    and value in the next 365 days where a full 365-day window
     exists after the latest possible cutoff (probabilistic models and baselines only: no earlier
     cutoff has a closed 365-day window to train a regression on). Every model is compared with
     the best baseline, chosen on an earlier cutoff, by a seeded paired bootstrap."""
@@ -640,7 +643,7 @@ def customer_value_metrics(
                 info = {**split_info, "fitted_row_count": len(training)} if name == spend.MEAN_BASELINE else no_training
                 predictions[name] = predicted
                 target_rows.append(_regression_row(store, target_name, horizon, name, info, actual, predicted))
-        for name in spend.REGRESSORS:
+        for name in spend.regressors(neural):
             with timed_step(model, f"{store}: {name}"):
                 fitted = spend.fit_regressor(name, training, seed, max_rows)
             if fitted is not None:

@@ -49,6 +49,12 @@ def generated_features(customers: int, seed: int) -> pd.DataFrame:
             "late_delivery_count": rng.binomial(delivered, 0.08),
             "mean_installments": rng.integers(1, 10, customers).astype(float),
         }
+    ).assign(
+        scoring_date=pd.Timestamp("2018-08-23"),
+        scoring_recency_days=lambda frame: frame["recency_days"],
+        scoring_tenure_days=lambda frame: frame["tenure_days"],
+        is_scorable=True,
+        unscored_reason=None,
     )
 
 

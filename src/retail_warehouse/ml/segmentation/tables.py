@@ -16,7 +16,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.common import log_progress, single_threaded, timed_step
+from retail_warehouse.ml.common import (
+    SCORING_STATE_COLUMNS,
+    as_of_scoring_date,
+    log_progress,
+    single_threaded,
+    timed_step,
+)
 from retail_warehouse.ml.segmentation.clustering import (
     MODEL,
     SELECTION_COLUMNS,
@@ -46,24 +52,30 @@ from retail_warehouse.ml.segmentation.stability import (
 )
 
 # The columns of marts.customer_features the tables read: the candidate features and what
-# derives late_delivery_share (features.py), the keys, the currency for the profiles.
-CUSTOMER_COLUMNS = (
-    "store, customer_key, customer_id, currency_code, recency_days, frequency, monetary, avg_basket_amount, "
-    "distinct_product_count, tenure_days, return_rate, mean_days_between_orders, mean_review_score, "
-    "mean_installments, delivered_order_count, late_delivery_count"
+# derives late_delivery_share (features.py), the keys, the currency for the profiles, and the
+# state on the scoring day (the day after the data end, common.as_of_scoring_date), which
+# recency and tenure are read as of, as churn and value do.
+CUSTOMER_COLUMNS = ", ".join(
+    (
+        "store, customer_key, customer_id, currency_code, recency_days, frequency, monetary, avg_basket_amount, "
+        "distinct_product_count, tenure_days, return_rate, mean_days_between_orders, mean_review_score, "
+        "mean_installments, delivered_order_count, late_delivery_count",
+        *SCORING_STATE_COLUMNS,
+    )
 )
 # marts.customer_feature_snapshots carries the core measures only.
 SNAPSHOT_COLUMNS = (
     "store, customer_key, as_of_date, first_order_date, recency_days, frequency, monetary, avg_basket_amount, "
     "tenure_days, return_rate, mean_days_between_orders"
 )
-OUTLIER_COLUMNS = "customer_key, recency_days, frequency, monetary, currency_code"
+OUTLIER_COLUMNS = ", ".join(("customer_key, recency_days, frequency, monetary, currency_code", *SCORING_STATE_COLUMNS))
 
 
 @dataclass
 class PreparedStore:
     store: str
-    frame: pd.DataFrame  # derived features, sorted by customer_key
+    frame: pd.DataFrame  # derived features as of the scoring day, scorable customers, sorted by customer_key
+    unscored: pd.DataFrame  # the customers with a sale order after the data end, with unscored_reason
     decisions: list[FeatureDecision]
     features: tuple[str, ...]
     transforms: tuple[str, ...]
@@ -84,19 +96,33 @@ def stack_store_frames(frames: list[pd.DataFrame], columns: list[str]) -> pd.Dat
     return pd.concat(frames, ignore_index=True)[columns]
 
 
+def scoring_day_features(customer_features: pd.DataFrame) -> pd.DataFrame:
+    """The derived features as of the scoring day (common.as_of_scoring_date), every customer."""
+    return derive_features(as_of_scoring_date(customer_features))
+
+
 def prepare_stores(customer_features: pd.DataFrame, config: SegmentationConfig) -> list[PreparedStore]:
-    """Per store: derived features sorted by customer_key, the feature choice, the scaled matrix."""
+    """Per store: the derived features as of the scoring day of the scorable customers sorted by
+    customer_key, the feature choice, the scaled matrix; the unscorable customers aside."""
     prepared = []
     for store in sorted(customer_features["store"].unique()):
-        frame = derive_features(customer_features[customer_features["store"] == store])
-        frame = frame.sort_values("customer_key", kind="stable").reset_index(drop=True)
+        every = scoring_day_features(customer_features[customer_features["store"] == store])
+        scorable = every["is_scorable"].to_numpy(dtype=bool)
+        unscored = every.loc[~scorable, ["store", "customer_key", "customer_id", "as_of_date", "unscored_reason"]]
+        frame = every[scorable].sort_values("customer_key", kind="stable").reset_index(drop=True)
         decisions = choose_features(frame, seed=config.seed)
         features, transforms = used_features(decisions)
         scaler = fit_scaler(frame, features, transforms)
         prepared.append(
-            PreparedStore(store, frame, decisions, features, transforms, scaler, scale_features(frame, scaler))
+            PreparedStore(
+                store, frame, unscored, decisions, features, transforms, scaler, scale_features(frame, scaler)
+            )
         )
-        log_progress(MODEL, f"{store}: {len(frame)} customers, features {', '.join(features) or 'none'}")
+        log_progress(
+            MODEL,
+            f"{store}: {len(frame)} customers as of the scoring day ({len(unscored)} with a sale order after the data "
+            f"end left unscored), features {', '.join(features) or 'none'}",
+        )
     return prepared
 
 
@@ -135,8 +161,9 @@ def _dbscan_parameters(row: pd.Series) -> tuple[float | None, int | None]:
 def customer_segments(
     customer_features: pd.DataFrame, customer_rfm: pd.DataFrame, selection: pd.DataFrame, config: SegmentationConfig
 ) -> pd.DataFrame:
-    """ml.customer_segments: every customer of customer_features once, with segment, name,
-    distance / probability and outlier flag."""
+    """ml.customer_segments: every customer of customer_features once, as of the scoring day,
+    with segment, name, distance / probability and outlier flag; a customer with a sale order
+    after the data end without a segment, with unscored_reason."""
     rfm = customer_rfm.set_index("customer_key")["rfm_segment"]
     frames = []
     for prepared in prepare_stores(customer_features, config):
@@ -150,7 +177,10 @@ def customer_segments(
         assigned = assign(
             prepared.matrix, segmenter, prepared.frame["monetary"].to_numpy(dtype="float64"), prepared.features, config
         )
-        customers = pd.concat([prepared.frame[["store", "customer_key", "customer_id"]], assigned], axis=1)
+        customers = pd.concat(
+            [prepared.frame[["store", "customer_key", "customer_id", "as_of_date", "unscored_reason"]], assigned],
+            axis=1,
+        )
         names = profile_segments(
             pd.concat([prepared.frame, assigned[["segment_id", "is_outlier"]]], axis=1).assign(
                 rfm_segment=prepared.frame["customer_key"].map(rfm)
@@ -158,11 +188,13 @@ def customer_segments(
         )[["segment_id", "segment_name"]]
         customers = customers.merge(names, on="segment_id", how="left", validate="many_to_one")
         customers["method"] = row["method"] if row is not None else "none"
-        frames.append(customers)
+        frames.extend([customers, prepared.unscored])
     columns = [
         "store",
         "customer_key",
         "customer_id",
+        "as_of_date",
+        "unscored_reason",
         "segment_id",
         "segment_name",
         "method",
@@ -173,7 +205,9 @@ def customer_segments(
         "most_deviating_feature",
         "deviation",
     ]
-    return stack_store_frames(frames, columns)
+    table = stack_store_frames(frames, columns)
+    table["as_of_date"] = pd.to_datetime(table["as_of_date"]).dt.date
+    return table
 
 
 def segment_profiles(
@@ -183,11 +217,12 @@ def segment_profiles(
     rfm = customer_rfm[["customer_key", "rfm_segment"]]
     frames = []
     for store in sorted(customer_segments_table["store"].unique()):
-        features = derive_features(customer_features[customer_features["store"] == store])
+        features = scoring_day_features(customer_features[customer_features["store"] == store])
+        segmented = customer_segments_table[
+            (customer_segments_table["store"] == store) & customer_segments_table["segment_id"].notna()
+        ]
         members = (
-            customer_segments_table[customer_segments_table["store"] == store][
-                ["customer_key", "segment_id", "is_outlier"]
-            ]
+            segmented[["customer_key", "segment_id", "is_outlier"]]
             .merge(features, on="customer_key", how="inner", validate="one_to_one")
             .merge(rfm, on="customer_key", how="left", validate="one_to_one")
             .sort_values("customer_key", kind="stable")
@@ -199,8 +234,10 @@ def segment_profiles(
 
 def segment_outliers(customer_segments_table: pd.DataFrame, customer_features: pd.DataFrame) -> pd.DataFrame:
     """ml.segment_outliers: the customers flagged is_outlier, with why and their raw RFM values."""
-    outliers = customer_segments_table[customer_segments_table["is_outlier"].astype(bool)]
-    raw = customer_features[["customer_key", "recency_days", "frequency", "monetary", "currency_code"]].copy()
+    outliers = customer_segments_table[customer_segments_table["is_outlier"].fillna(False).astype(bool)]
+    raw = as_of_scoring_date(customer_features)[
+        ["customer_key", "recency_days", "frequency", "monetary", "currency_code"]
+    ]
     raw["monetary"] = raw["monetary"].astype("float64")
     listed = outliers.merge(raw, on="customer_key", how="left", validate="one_to_one")
     listed["distance_ratio"] = listed["distance_to_centroid"] / listed["outlier_threshold"]

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from retail_warehouse.ml.common import as_of_scoring_date
 from retail_warehouse.ml.customer_value import churn, tables
 from retail_warehouse.ml.customer_value.labels import (
-    as_of_scoring_date,
     labelled_examples,
     out_of_time_split,
     sale_orders,
@@ -57,23 +57,28 @@ def test_labels_stop_at_the_store_data_end_not_at_a_trickle_of_late_orders():
 
 def test_scores_look_forward_from_the_day_after_the_data_end():
     """customer_features is measured as of the day after the last order (2018-10-18 on
-    Olist); scores are as of the day after the data end: recency recounted, and a customer
-    with an order after the data end has no state as of it (kept, unscored)."""
+    Olist); scores are as of the day after the data end, the mart's scoring_ columns: recency
+    and tenure to that day, and a customer with an order after the data end has no state as of
+    it (kept, unscored, with the reason)."""
     customers = pd.DataFrame(
         {
             "customer_key": ["a", "b"],
             "as_of_date": [D("2018-10-18")] * 2,
-            "recency_days": [70.0, 1.0],
-            "tenure_days": [100.0, 1.0],
-            "first_order_date": [D("2018-07-10"), D("2018-10-17")],
-            "last_order_date": [D("2018-08-09"), D("2018-10-17")],
+            "recency_days": [70, 1],
+            "tenure_days": [100, 1],
+            "scoring_date": [D("2018-08-29")] * 2,
+            "scoring_recency_days": [20, None],
+            "scoring_tenure_days": [50, None],
+            "is_scorable": [True, False],
+            "unscored_reason": [None, "sale order after the data end (2018-08-28): no state as of the scoring day"],
         }
     )
-    orders = pd.DataFrame({"customer_key": ["a", "b"], "order_date": [D("2018-08-09"), D("2018-10-17")]})
-    scored = as_of_scoring_date(customers, orders, D("2018-08-28")).set_index("customer_key")
+    scored = as_of_scoring_date(customers).set_index("customer_key")
     assert (scored["as_of_date"] == D("2018-08-29")).all()
     assert scored.loc["a", "recency_days"] == 20 and scored.loc["a", "tenure_days"] == 50
     assert scored["is_scorable"].tolist() == [True, False]
+    assert np.isnan(scored.loc["b", "recency_days"]) and scored.loc["b", "unscored_reason"].startswith("sale order")
+    assert not {"scoring_date", "scoring_recency_days", "scoring_tenure_days"} & set(scored.columns)
 
 
 def test_flags_are_the_validated_share_of_the_refitted_scores():

@@ -393,6 +393,22 @@ def measured(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     ).rename(columns={"first": "first_order_date", "last": "last_order_date"})
 
 
+def with_scoring_state(features: pd.DataFrame, orders: pd.DataFrame, data_end) -> pd.DataFrame:
+    """customer_features' scoring_ columns as the mart computes them: the state on the day after
+    the data end, not scorable (with the reason) after a later sale order."""
+    scoring_day = pd.Timestamp(data_end) + pd.Timedelta(days=1)
+    scorable = ~features["customer_key"].isin(set(orders.loc[orders["order_date"] > data_end, "customer_key"]))
+    return features.assign(
+        scoring_date=scoring_day,
+        is_scorable=scorable,
+        scoring_recency_days=(scoring_day - features["last_order_date"]).dt.days.where(scorable),
+        scoring_tenure_days=(scoring_day - features["first_order_date"]).dt.days.where(scorable),
+        unscored_reason=np.where(
+            scorable, None, f"sale order after the data end ({pd.Timestamp(data_end).date()}): no state as of it"
+        ),
+    )
+
+
 def build_tables(orders: pd.DataFrame, data_end=None, capacity=None):
     """Every table of the area on `orders`; data_end: the store's data end (default: the
     last order day); capacity: var churn_campaign_capacity (default: no limit)."""
@@ -407,6 +423,7 @@ def build_tables(orders: pd.DataFrame, data_end=None, capacity=None):
         features = measured(orders, orders["order_date"].max() + pd.Timedelta(days=1))
     horizons, targets = {"tiny": 60}, {"tiny": "churn"}
     data_end = orders["order_date"].max() if data_end is None else data_end
+    features = with_scoring_state(features, orders, data_end)
     data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [data_end]})
     examples = tables.customer_value_examples(snapshots, orders, horizons, targets, data_ends)
     predictions = tables.churn_validation_predictions(examples, 42, 5000)

@@ -63,6 +63,11 @@ def customer_frame(n: int, seed: int = 0, store: str = "online_retail") -> pd.Da
             "return_rate": np.where(rng.random(n) < 0.3, rng.random(n) * 0.2, 0.0),
             "mean_days_between_orders": np.where(frequency > 1, rng.random(n) * 60, np.nan),
             "first_order_date": pd.Timestamp("2011-01-15"),
+            "scoring_date": pd.Timestamp("2011-12-09"),
+            "scoring_recency_days": recency,
+            "scoring_tenure_days": recency + 400,
+            "is_scorable": True,
+            "unscored_reason": None,
         }
     )
 
@@ -107,6 +112,31 @@ def test_selection_and_assignment_are_deterministic_and_independent_of_row_order
     shuffled = frame.sample(frac=1.0, random_state=9)
     segments_shuffled = customer_segments(shuffled, rfm, segmentation_model_selection(shuffled, SMALL), SMALL)
     pd.testing.assert_frame_equal(segments, segments_shuffled)
+
+
+def test_segments_are_as_of_the_scoring_day_and_unscored_customers_say_why():
+    # customer_features' recency and tenure are counted to the day after the store's last
+    # order; the segmentation reads them on the scoring day (the day after the data end, the
+    # mart's scoring_ columns) as churn and value do, and a customer with a sale order after the
+    # data end keeps the row, without a segment, with the reason.
+    frame = customer_frame(600, seed=4)
+    later = frame["customer_key"].isin(frame["customer_key"].iloc[:25])
+    reason = "sale order after the data end (2011-12-08): no state as of the scoring day"
+    frame.loc[later, "is_scorable"] = False
+    frame.loc[later, ["scoring_recency_days", "scoring_tenure_days"]] = np.nan
+    frame.loc[later, "unscored_reason"] = reason
+    selection = segmentation_model_selection(frame, SMALL)
+    marts_day = frame.assign(recency_days=frame["recency_days"] + 70, tenure_days=frame["tenure_days"] + 70)
+    pd.testing.assert_frame_equal(selection, segmentation_model_selection(marts_day, SMALL))
+    rfm = pd.DataFrame({"customer_key": frame["customer_key"], "rfm_segment": "Champions"})
+    segments = customer_segments(frame, rfm, selection, SMALL).set_index("customer_key")
+    assert len(segments) == len(frame) and set(segments["as_of_date"]) == {pd.Timestamp("2011-12-09").date()}
+    unscored = segments.loc[frame.loc[later, "customer_key"]]
+    assert unscored["segment_id"].isna().all() and (unscored["unscored_reason"] == reason).all()
+    scored = segments.drop(index=unscored.index)
+    assert scored["segment_id"].notna().all() and scored["unscored_reason"].isna().all()
+    profiles = segment_profiles(segments.reset_index(), frame, rfm)
+    assert profiles["customers"].sum() == len(scored)
 
 
 @pytest.mark.parametrize("customers", [0, 1, 5])
