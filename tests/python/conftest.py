@@ -59,7 +59,7 @@ def synthetic_build(tmp_path_factory, synthetic_files) -> Build:
 @pytest.fixture(scope="session")
 def real_build(tmp_path_factory) -> Build:
     """Online Retail from the workbook users receive, and the real Olist CSVs; the neural
-    models are left out (var ml_neural false; about 6 minutes of the build, BENCHMARKS.md):
+    models are left out (var ml_neural false; their fits take minutes on the real files, BENCHMARKS.md):
     the real-data tests read the served models, baselines and detectors, and the neural
     outputs are checked on synthetic_build."""
     require_real_data()
