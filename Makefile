@@ -60,8 +60,9 @@ metrics-check: install
 	DBT_TARGET=metrics $(BIN)/dbt parse --quiet
 	DBT_TARGET=metrics $(BIN)/mf validate-configs --skip-dw
 
+# --durations=25: every log ends with the 25 slowest setups and tests (the dbt builds are fixture setups).
 pytest: install $(DUCKDB_COMPAT_VENV)/.installed
-	DUCKDB_COMPAT_PYTHON=$(abspath $(DUCKDB_COMPAT_VENV))/bin/python CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+	DUCKDB_COMPAT_PYTHON=$(abspath $(DUCKDB_COMPAT_VENV))/bin/python CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest --durations=25
 
 # Regenerate the default synthetic data set (dbt build also does it when it is missing).
 synthetic: install

@@ -43,6 +43,9 @@ def synthetic_files(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def synthetic_build(tmp_path_factory, synthetic_files) -> Build:
+    """Every model, the neural ones included (var ml_neural): the one build of the session
+    whose tests read the LSTM, GRU, item2vec and autoencoder outputs (test_determinism
+    rebuilds it with them too). The other builds with ML leave them out."""
     workdir = tmp_path_factory.mktemp("synthetic_build")
     return require_success(
         run_dbt_build(
@@ -55,10 +58,15 @@ def synthetic_build(tmp_path_factory, synthetic_files) -> Build:
 
 @pytest.fixture(scope="session")
 def real_build(tmp_path_factory) -> Build:
-    """Online Retail from the workbook users receive, and the real Olist CSVs."""
+    """Online Retail from the workbook users receive, and the real Olist CSVs; the neural
+    models are left out (var ml_neural false; their fits take minutes on the real files, BENCHMARKS.md):
+    the real-data tests read the served models, baselines and detectors, and the neural
+    outputs are checked on synthetic_build."""
     require_real_data()
     workdir = tmp_path_factory.mktemp("real_build")
-    return require_success(run_dbt_build(workdir, online_retail_path=REAL_ONLINE_RETAIL_XLSX, olist_dir=REAL_OLIST_DIR))
+    return require_success(
+        run_dbt_build(workdir, online_retail_path=REAL_ONLINE_RETAIL_XLSX, olist_dir=REAL_OLIST_DIR, neural=False)
+    )
 
 
 @pytest.fixture(scope="session")

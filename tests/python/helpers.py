@@ -55,13 +55,16 @@ def dbt_build_command(
     extra_args: tuple[str, ...] = (),
     extra_env: dict[str, str] | None = None,
     with_ml: bool = True,
+    neural: bool = True,
 ) -> tuple[list[str], dict[str, str], Path]:
     """The arguments, environment and served warehouse file of a `dbt build` into workdir.
 
     dbt writes its build copy to workdir/.build/warehouse.duckdb and a complete, passing
     build publishes it onto workdir/warehouse.duckdb (the served file). with_ml=False leaves
     the ML models out (var ml_enabled), for tests of ingestion and publishing that need
-    not pay for them."""
+    not pay for them; neural=False keeps them but leaves the neural ones out (var ml_neural),
+    for builds whose tests do not read the neural models' outputs (the synthetic_build
+    fixture and the determinism check run them)."""
     workdir.mkdir(parents=True, exist_ok=True)
     warehouse = workdir / "warehouse.duckdb"
     env = {
@@ -80,6 +83,8 @@ def dbt_build_command(
         dbt_vars["synthetic_dir"] = str(synthetic_dir)
     if not with_ml:
         dbt_vars["ml_enabled"] = False
+    if not neural:
+        dbt_vars["ml_neural"] = False
     args = [str(DBT), "build", *extra_args]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
@@ -95,6 +100,7 @@ def run_dbt_build(
     extra_args: tuple[str, ...] = (),
     extra_env: dict[str, str] | None = None,
     with_ml: bool = True,
+    neural: bool = True,
 ) -> Build:
     """`dbt build` from the repo root, as a user runs it, published to workdir/warehouse.duckdb."""
     args, env, warehouse = dbt_build_command(
@@ -105,6 +111,7 @@ def run_dbt_build(
         extra_args=extra_args,
         extra_env=extra_env,
         with_ml=with_ml,
+        neural=neural,
     )
     completed = subprocess.run(args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
     return Build(warehouse, completed.returncode, completed.stdout + completed.stderr)

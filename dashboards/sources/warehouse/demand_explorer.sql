@@ -1,5 +1,6 @@
--- Every demand series of each store day by day, for the Demand page's store / series / period
--- explorer: the observed value and the chosen model's forecast with its 80% and 95% intervals.
+-- Every demand series of each store day by day, for the Demand page (its store / series /
+-- period explorer, and the chart of the overall orders' last 180 days and forecast): the
+-- observed value and the chosen model's forecast with its 80% and 95% intervals.
 with observed as (
     select
         store,
@@ -14,6 +15,7 @@ forecast as (
         store,
         series_id,
         forecast_date as day,
+        model_name,
         point_forecast,
         lower_80,
         upper_80,
@@ -27,6 +29,7 @@ select
     coalesce(observed.series_id, forecast.series_id) as series_id,
     coalesce(observed.day, forecast.day) as day,
     observed.actual_value,
+    forecast.model_name,
     forecast.point_forecast,
     forecast.lower_80,
     forecast.upper_80,

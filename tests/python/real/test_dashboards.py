@@ -370,6 +370,15 @@ NUMBER_CHECKS = {
             store="online_retail", series="orders|overall|all"
         ),
         "olist_demand_mase": DEMAND_MASE_FROM_BACKTEST.format(store="olist", series="orders|overall|all"),
+        # The models named on the page: the neural ones (lstm, gru) when the build ran them.
+        "demand_compared_models": (
+            "select string_agg(model_name, ', ' order by model_name) from (select distinct model_name"
+            " from ml.forecast_backtest where series_id = 'orders|overall|all')"
+        ),
+        "anomaly_autoencoder_models": (
+            "select string_agg(autoencoder_model, ', ' order by autoencoder_model)"
+            " from (select distinct autoencoder_model from ml.anomalies where autoencoder_model is not null)"
+        ),
     },
     "/recommendations_retention": {
         "online_retail_serving_hit_rate": (
@@ -379,6 +388,9 @@ NUMBER_CHECKS = {
         "olist_serving_hit_rate": (
             "select hit_rate_at_k from ml.recommendation_metrics"
             " where store = 'olist' and is_serving_method and protocol = 'new_items'"
+        ),
+        "rec_compared_methods": (
+            "select string_agg(method, ', ' order by method) from (select distinct method from ml.recommendation_metrics)"
         ),
     },
     "/presentation": {
@@ -595,9 +607,10 @@ def scenarios(build) -> list[dict]:
             }
         )
 
-    # The segment drill-downs follow the store: a segment picked on Online Retail, then Olist
-    # chosen, shows Olist's first (largest) segment, not the previous store's choice.
-    for path in ("/rfm", "/clusters"):
+    # The drill-downs follow the store: a segment or risk band picked on Online Retail, then
+    # Olist chosen, shows Olist's first option (largest segment, highest risk band), not the
+    # previous store's choice.
+    for path in ("/rfm", "/clusters", "/churn_value"):
         prefix, options, members = DRILLS[path]
         retail_values = [row[0] for row in build.query(options.format(store="online_retail"))]
         first = build.scalar(options.format(store="olist"))
@@ -739,8 +752,17 @@ def test_synthetic_pages_render_with_their_charts(synthetic_records):
     assert set(REVIEW_CHARTS) <= drawn, sorted(drawn)
 
 
+def test_synthetic_site_names_the_neural_models(synthetic_records):
+    """synthetic_build runs the neural models (var ml_neural): the forecast, recommendation and
+    anomaly views name them beside the other models."""
+    checks = {record["path"]: record["checks"] for record in synthetic_records if "scenario" not in record}
+    assert {"lstm", "gru"} <= set(checks["/demand"]["demand_compared_models"].split(", "))
+    assert checks["/demand"]["anomaly_autoencoder_models"] == "torch_autoencoder"
+    assert "item2vec" in checks["/recommendations_retention"]["rec_compared_methods"].split(", ")
+
+
 # The number of scenarios() (a test each; test_every_scenario_is_checked keeps it in step).
-SCENARIO_COUNT = 12
+SCENARIO_COUNT = 13
 
 
 def test_every_scenario_is_checked(site_records):

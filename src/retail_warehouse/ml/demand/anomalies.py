@@ -15,6 +15,10 @@ import pandas as pd
 from retail_warehouse.ml.common import hash_sample_positions, single_threaded
 from retail_warehouse.ml.demand.seasonality import robust_scores
 
+# The autoencoder of orders and customers, as ml.anomalies names it: PyTorch's (var ml_neural)
+# or scikit-learn's MLP.
+TORCH_AUTOENCODER = "torch_autoencoder"
+MLP_AUTOENCODER = "sklearn_mlp_autoencoder"
 # A detector needs a few rows to learn what is normal.
 MIN_ROWS = 20
 REASON_FEATURES = 2
@@ -31,6 +35,11 @@ class DetectorSettings:
     autoencoder_sample_size: int
     seed: int
     neural: bool = False
+
+    @property
+    def autoencoder_model(self) -> str:
+        """The autoencoder's name in ml.anomalies (column autoencoder_model)."""
+        return TORCH_AUTOENCODER if self.neural else MLP_AUTOENCODER
 
 
 def signed_log(values) -> np.ndarray:
@@ -202,6 +211,7 @@ def entity_anomalies(
     flagged = scores["method_count"].to_numpy() > 0
     result = pd.concat([entities.reset_index(drop=True), scores], axis=1)[flagged]
     result["reason"] = reasons(features.reset_index(drop=True), np.flatnonzero(flagged))
+    result["autoencoder_model"] = settings.autoencoder_model
     return result.reset_index(drop=True)
 
 
@@ -243,6 +253,7 @@ ANOMALY_COLUMNS = [
     "anomaly_score",
     "anomaly_rank",
     "reason",
+    "autoencoder_model",
 ]
 
 

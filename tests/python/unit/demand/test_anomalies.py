@@ -61,6 +61,12 @@ def test_detectors_flag_the_extreme_orders_and_explain_why():
     assert (extreme["method_count"] >= 2).all()
     assert extreme["is_isolation_forest_outlier"].all() and extreme["is_autoencoder_outlier"].all()
     assert extreme["reason"].str.contains("units_per_line 80,995").all()
+    # The rows name the autoencoder that scored them: scikit-learn's MLP without ml_neural.
+    assert (found["autoencoder_model"] == "sklearn_mlp_autoencoder").all()
+    with_torch = anomalies.DetectorSettings(
+        0.01, svm_sample_size=500, autoencoder_sample_size=1000, seed=42, neural=True
+    )
+    assert with_torch.autoencoder_model == "torch_autoencoder"
     # Each detector flags about its contamination share.
     for flag in ("is_isolation_forest_outlier", "is_one_class_svm_outlier", "is_autoencoder_outlier"):
         assert found[flag].sum() <= 0.02 * len(orders)
