@@ -356,13 +356,19 @@ def _load_sheet(path: Path, workbook, sheet_name: str) -> pa.RecordBatch:
 
 def _rows_up_to_last_value(sheet: pa.RecordBatch) -> int:
     """The number of rows once trailing rows without any value (in any column) are dropped."""
-    has_value = pa.array([False] * sheet.num_rows, pa.bool_())
-    for column in sheet.columns:
-        filled = pc.is_valid(column)
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            filled = pc.and_(filled, pc.not_equal(column, ""))
-        has_value = pc.or_kleene(has_value, filled)
-    rows = pc.indices_nonzero(has_value)
+
+    def filled(rows: pa.RecordBatch) -> pa.Array:
+        has_value = pa.array([False] * rows.num_rows, pa.bool_())
+        for column in rows.columns:
+            valid = pc.is_valid(column)
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                valid = pc.and_(valid, pc.not_equal(column, ""))
+            has_value = pc.or_kleene(has_value, valid)
+        return has_value
+
+    if sheet.num_rows and filled(sheet.slice(sheet.num_rows - 1))[0].as_py():
+        return sheet.num_rows  # the usual case: the last row has a value
+    rows = pc.indices_nonzero(filled(sheet))
     return rows[-1].as_py() + 1 if len(rows) else 0
 
 
@@ -375,13 +381,12 @@ def _column_text(column: pa.Array) -> pa.Array:
     kind = column.type
     if pa.types.is_floating(kind):
         return _float_text(column)
-    if pa.types.is_timestamp(kind):
-        seconds = pc.floor_temporal(column, unit="second").cast(pa.timestamp("s"))
-        # A time of day alone (an Excel serial below 1) reads as 1899-12-31 HH:MM:SS: as the time.
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        seconds = pc.floor_temporal(column.cast(pa.timestamp("ms")), unit="second").cast(pa.timestamp("s"))
+        text = seconds.cast(pa.string())  # YYYY-MM-DD HH:MM:SS
+        # A time of day alone (an Excel serial below 1) comes on 1899-12-31: the time is its text.
         time_only = pc.less(seconds, pa.scalar(EXCEL_FIRST_DAY, pa.timestamp("s")))
-        return pc.if_else(time_only, pc.strftime(seconds, "%H:%M:%S"), pc.strftime(seconds, "%Y-%m-%d %H:%M:%S"))
-    if pa.types.is_date(kind):
-        return pc.strftime(column.cast(pa.timestamp("s")), "%Y-%m-%d 00:00:00")
+        return pc.if_else(time_only, pc.utf8_slice_codeunits(text, 11), text)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = column.cast(pa.string())
         return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
