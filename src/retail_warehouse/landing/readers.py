@@ -330,8 +330,8 @@ def read_online_retail_workbook(
         columns = {
             target: _column_text(sheet.column(_original_name(header, source))) for source, target in version.header
         }
-        columns["_source_file"] = pa.array([str(path)] * sheet.num_rows, pa.string())
-        columns["_source_sheet"] = pa.array([sheet_name] * sheet.num_rows, pa.string())
+        columns["_source_file"] = pa.repeat(pa.scalar(str(path), pa.string()), sheet.num_rows)
+        columns["_source_sheet"] = pa.repeat(pa.scalar(sheet_name, pa.string()), sheet.num_rows)
         columns["_source_row_number"] = pa.array(range(1, sheet.num_rows + 1), pa.int64())
         tables.append(pa.table(columns, schema=text_schema(output_columns)))
     if not tables:
@@ -389,7 +389,8 @@ def _column_text(column: pa.Array) -> pa.Array:
         return pc.if_else(time_only, pc.utf8_slice_codeunits(text, 11), text)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = column.cast(pa.string())
-        return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+        empty = pc.equal(text, "")
+        return pc.if_else(empty, pa.scalar(None, pa.string()), text) if pc.any(empty).as_py() else text
     return column.cast(pa.string())
 
 
@@ -400,7 +401,10 @@ def _float_text(column: pa.Array) -> pa.Array:
     one), go through repr."""
     magnitude = pc.abs(column)
     integral = pc.and_(pc.equal(pc.floor(column), column), pc.less(magnitude, 2.0**53))
-    text = pc.if_else(integral, column.cast(pa.int64(), safe=False).cast(pa.string()), column.cast(pa.string()))
+    as_integer = column.cast(pa.int64(), safe=False).cast(pa.string())
+    if pc.all(integral).as_py() is not False:
+        return as_integer  # quantities, ids: no value needs more
+    text = pc.if_else(integral, as_integer, column.cast(pa.string()))
     by_repr = pc.and_(pc.invert(integral), pc.or_(pc.less(magnitude, 1e-4), pc.match_substring(text, "e")))
     rows = pc.indices_nonzero(pc.fill_null(by_repr, False)).to_pylist()
     if not rows:
