@@ -1,5 +1,6 @@
 """ml.demand_series: the daily demand series of every store on its explicit calendar (active
-span ending by the store's data end, closed weekdays, closures), the input of the forecasting
+span ending by the store's data end, closed weekdays as the warehouse defines them once,
+closures), the input of the forecasting
 and seasonality models."""
 
 from retail_warehouse.ml.demand import tables
@@ -13,4 +14,5 @@ def model(dbt, session):
         .df(),
         top_n=int(dbt.config.get("top_series")),
         data_ends=dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
+        closed_weekdays=dbt.ref("int_closed_weekdays_detected").project(tables.CLOSED_WEEKDAY_COLUMNS).df(),
     )

@@ -17,22 +17,11 @@ quarantined_rows as (
     select * from {{ ref('int_source_rows_quarantined') }}
 ),
 
-online_retail_lines as (
-    select * from {{ ref('base_online_retail__invoice_lines') }}
-),
-
 {% for mart in monitored_marts %}
     {{ mart }} as (
         select * from {{ ref(mart) }}
     ),
 {% endfor %}
-
-date_orders as (
-    select
-        'online_retail__invoice_lines' as source_table,
-        string_agg(distinct invoice_date_order, ', ' order by invoice_date_order) as date_format
-    from online_retail_lines
-),
 
 input_files as (
     select
@@ -44,14 +33,12 @@ input_files as (
         file_loads.sha256,
         file_loads.file_format,
         file_loads.encoding as text_encoding,
-        date_orders.date_format,
+        file_loads.date_order as date_format,
         cast(null as varchar) as schema_hash,
         cast(null as date) as data_end_date
     from file_loads
     left outer join row_conservation
         on file_loads.source_table = row_conservation.source_table
-    left outer join date_orders
-        on file_loads.source_table = date_orders.source_table
     where file_loads.status = 'found'
 ),
 

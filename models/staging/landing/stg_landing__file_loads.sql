@@ -18,7 +18,8 @@ final as (
         sha256,
         file_format,
         encoding,
-        skipped_sheets
+        skipped_sheets,
+        date_order
     from source
 )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,6 +26,7 @@ from dbt_common.exceptions import DbtRuntimeError
 
 from retail_warehouse import publish
 
+from .dates import DateOrder, observed
 from .errors import InputFileError
 from .inputs import Inputs, expected_olist_names, olist_file_path, resolve_inputs, reuse_recorded_inputs
 from .readers import (
@@ -56,8 +58,18 @@ FILE_LOADS_SCHEMA = pa.schema(
         ("file_format", pa.string()),
         ("encoding", pa.string()),
         ("skipped_sheets", pa.list_(pa.string())),
+        ("date_order", pa.string()),
     ]
 )
+
+
+@dataclass
+class OnlineRetailLanding:
+    """What landing an Online Retail file found, for raw.landing__file_loads (landed after
+    the lines): the workbook sheets it skipped and the file's date order."""
+
+    skipped_sheets: list[str] = field(default_factory=list)
+    date_order: DateOrder = field(default_factory=DateOrder)
 
 
 class Plugin(BasePlugin):
@@ -68,9 +80,9 @@ class Plugin(BasePlugin):
         self._recorded: tuple[str, str] | bool | None = False  # False: not looked up yet
         self._stopped = False
         self._locked = False
-        # Workbook path -> the sheets its landing skipped (for raw.landing__file_loads, which
-        # stg_landing__file_loads lands after the Online Retail lines).
-        self._skipped_sheets: dict[str, list[str]] = {}
+        # Online Retail path -> what its landing found (for raw.landing__file_loads, which
+        # base_online_retail__invoice_lines and stg_landing__file_loads land after the lines).
+        self._online_retail_landings: dict[str, OnlineRetailLanding] = {}
 
     def update_connection_config(self, creds, config: dict) -> None:
         # Runs just before dbt-duckdb opens the database file: the build copy. One build at a
@@ -189,28 +201,28 @@ class Plugin(BasePlugin):
         )
         table = source_config.identifier
         if table == "landing__file_loads":
-            return file_loads(inputs, self._skipped_sheets)
+            return file_loads(inputs, self._online_retail_landings)
         if table == "online_retail__invoice_lines":
-            return land_online_retail(inputs, self._skipped_sheets)
+            return land_online_retail(inputs, self._online_retail_landings)
         if table.startswith("olist__") and table.removeprefix("olist__") in OLIST_FILES_BY_TABLE:
             return land_olist(inputs, table.removeprefix("olist__"))
         raise InputFileError(table, "no landing rule for this source table")
 
 
-def land_online_retail(inputs: Inputs, skipped_sheets_by_path: dict[str, list[str]]):
-    """The Online Retail lines; the workbook sheets skipped are said in a warning and kept in
-    skipped_sheets_by_path for raw.landing__file_loads."""
+def land_online_retail(inputs: Inputs, landings: dict[str, OnlineRetailLanding]):
+    """The Online Retail lines; the workbook sheets skipped are said in a warning, and they and
+    the file's date order (observed as the lines land) are kept in landings, by path, for
+    raw.landing__file_loads."""
     if inputs.online_retail_path is None:
         logger.info("no Online Retail input given; that store is left empty")
         return empty_table(ONLINE_RETAIL_COLUMNS)
     path = inputs.online_retail_path
     logger.info(f"landing Online Retail from {path}")
-    skipped: list[str] = []
-    result = read_online_retail(path, ONLINE_RETAIL_COLUMNS, skipped)
-    skipped_sheets_by_path[str(path)] = skipped
-    if skipped:
+    landing = landings[str(path)] = OnlineRetailLanding()
+    result = read_online_retail(path, ONLINE_RETAIL_COLUMNS, landing.skipped_sheets)
+    if landing.skipped_sheets:
         logger.warning(
-            f"{path}: sheet(s) {', '.join(repr(name) for name in skipped)} skipped: empty, or no Online Retail "
+            f"{path}: sheet(s) {', '.join(repr(name) for name in landing.skipped_sheets)} skipped: empty, or no Online Retail "
             "header (notes, pivots); listed in raw.landing__file_loads.skipped_sheets"
         )
     # A given file without data rows is a broken export: publishing it would empty the store.
@@ -220,7 +232,7 @@ def land_online_retail(inputs: Inputs, skipped_sheets_by_path: dict[str, list[st
         raise InputFileError(
             path, "has a header but no data rows", expected="Online Retail invoice lines below the header"
         )
-    return result
+    return observed(result, "invoice_date", landing.date_order)
 
 
 def land_olist(inputs: Inputs, table: str):
@@ -257,15 +269,16 @@ def land_olist(inputs: Inputs, table: str):
     return csv_reader(path, {name: name for name in spec.columns}, spec.columns)
 
 
-def file_loads(inputs: Inputs, skipped_sheets_by_path: dict[str, list[str]] | None = None) -> pa.Table:
-    """One row per expected input file: found, missing, or its store not given; with the
-    workbook sheets the Online Retail landing skipped (skipped_sheets_by_path, by path)."""
-    rows = [_online_retail_status(inputs, skipped_sheets_by_path or {})]
+def file_loads(inputs: Inputs, landings: dict[str, OnlineRetailLanding] | None = None) -> pa.Table:
+    """One row per expected input file: found, missing, or its store not given; with what the
+    Online Retail landing found (landings, by path): the workbook sheets it skipped, the date
+    order."""
+    rows = [_online_retail_status(inputs, landings or {})]
     rows += [_olist_status(inputs, spec) for spec in OLIST_FILES]
     return pa.Table.from_pylist(rows, schema=FILE_LOADS_SCHEMA)
 
 
-def _online_retail_status(inputs: Inputs, skipped_sheets_by_path: dict[str, list[str]]) -> dict:
+def _online_retail_status(inputs: Inputs, landings: dict[str, OnlineRetailLanding]) -> dict:
     path = inputs.online_retail_path
     if path is None:
         status, detail = "store_not_given", "no Online Retail file given (online_retail_path)"
@@ -274,8 +287,11 @@ def _online_retail_status(inputs: Inputs, skipped_sheets_by_path: dict[str, list
     else:
         status, detail = "missing", "file not found"
     row = _status_row("online_retail", "online_retail__invoice_lines", path, status, True, inputs, detail)
-    if row["file_format"] == "xlsx workbook":
-        row["skipped_sheets"] = skipped_sheets_by_path.get(str(path))
+    landing = landings.get(str(path))
+    if landing is not None:
+        row["date_order"] = landing.date_order.order
+        if row["file_format"] == "xlsx workbook":
+            row["skipped_sheets"] = landing.skipped_sheets
     return row
 
 
@@ -316,6 +332,7 @@ def _status_row(store, source_table, path, status, is_required, inputs: Inputs, 
         "detail": detail,
         **(describe_file(path) if found else dict.fromkeys(("size_bytes", "sha256", "file_format", "encoding"))),
         "skipped_sheets": None,
+        "date_order": None,
     }
 
 

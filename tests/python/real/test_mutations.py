@@ -5,7 +5,7 @@ Each mutation must end as a quarantine rule (the row in marts.quarantine with it
 flag (counted in marts.data_quality_issues), never as a failed build: both builds publish,
 conservation holds, and every order the mutations did not touch keeps its figures.
 
-The inputs are a small real subset (the first days of Online Retail plus its bad-debt
+The inputs are a small real subset (the first six weeks of Online Retail plus its bad-debt
 adjustments; the first Olist orders with their customers, items and payments, every product
 and seller, the geolocation rows of their zip prefixes) so that the two builds, without the ML
 models, take a few minutes. The real Olist reviews file is absent, so reviews are not mutated.
@@ -21,7 +21,10 @@ from pathlib import Path
 import pytest
 from helpers import REAL_OLIST_DIR, REAL_ONLINE_RETAIL_CSV, Build, require_real_data, require_success, run_dbt_build
 
-OR_FIRST_DAYS = ("2010-12-01", "2010-12-02", "2010-12-03")
+# Six weeks the store sold in (the Christmas break has no sale): enough for a closed weekday
+# (no sale in at least 0.8 of them) to hold with one mutated Saturday sale.
+OR_FIRST_DAY, OR_END_DAY = "2010-12-01", "2011-01-16"
+OR_SATURDAY = "2010-12-11"
 OLIST_ORDERS = 2000
 UNKNOWN_ID = "f" * 32
 
@@ -64,7 +67,9 @@ class Subset:
 def real_subset() -> Subset:
     or_header, lines = read_csv(REAL_ONLINE_RETAIL_CSV)
     or_lines = [
-        line for line in lines if line["InvoiceDate"][:10] in OR_FIRST_DAYS or line["InvoiceNo"].startswith("A")
+        line
+        for line in lines
+        if OR_FIRST_DAY <= line["InvoiceDate"][:10] <= OR_END_DAY or line["InvoiceNo"].startswith("A")
     ]
     tables = {path.name.removesuffix(".csv.gz"): read_csv(path) for path in sorted(REAL_OLIST_DIR.glob("*.csv.gz"))}
     orders_header, orders = tables["olist_orders_dataset"]
@@ -157,6 +162,12 @@ def mutate(subset: Subset) -> Mutated:
         "invoice_date more than a year before the store's other lines",
         InvoiceDate="1971-12-01 08:26:00",
     )
+    # A sale on a Saturday, a weekday Online Retail is closed in every other week of the subset:
+    # a real order, kept and flagged.
+    saturday_sale = line_where(lambda line: sale(line) and invoice_sizes[line["InvoiceNo"]] == 1)
+    saturday_sale.update(InvoiceDate=f"{OR_SATURDAY} {saturday_sale['InvoiceDate'][11:]}", _mutated=True)
+    mutated.touched_orders.add(f"online_retail:{saturday_sale['InvoiceNo']}")
+    mutated.flagged[(OR_TABLE, "sale order on a weekday the store is normally closed (kept)")] = 1
     # A bad-debt adjustment (invoice A...) with a quantity: kept (no amount), flagged.
     adjustment = line_where(lambda line: line["InvoiceNo"].startswith("A"))
     adjustment.update(Quantity="5", _mutated=True)
@@ -207,12 +218,14 @@ def mutate(subset: Subset) -> Mutated:
     order_where(delivered)["order_status"] = "in_review"
     flag("olist__orders", "order_status not among the known values")
 
-    item = items_by_order[order_where(delivered)["order_id"]][0]
-    item["freight_value"] = "-3.50"
-    mutated.quarantined.append(("olist__order_items", f"{item['order_id']} / 1", "negative freight_value"))
-    item = items_by_order[order_where(delivered)["order_id"]][0]
-    item["seller_id"] = ""
-    mutated.quarantined.append(("olist__order_items", f"{item['order_id']} / 1", "missing seller_id"))
+    for column, value, reason in (
+        ("freight_value", "-3.50", "negative freight_value"),
+        ("seller_id", "", "missing seller_id"),
+        ("product_id", "", "missing product_id"),
+    ):
+        item = items_by_order[order_where(delivered)["order_id"]][0]
+        item[column] = value
+        mutated.quarantined.append(("olist__order_items", f"{item['order_id']} / 1", reason))
     items_by_order[order_where(delivered)["order_id"]][0]["product_id"] = UNKNOWN_ID
     flag("olist__order_items", "item of a product missing from the products file")
     items_by_order[order_where(delivered)["order_id"]][0]["seller_id"] = UNKNOWN_ID

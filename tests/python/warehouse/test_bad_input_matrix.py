@@ -590,7 +590,7 @@ def test_a_workbook_sheet_of_notes_is_skipped_and_listed(synthetic_files, tmp_pa
 
 def test_a_day_first_export_is_read_day_first(synthetic_build, synthetic_files, tmp_path):
     """Spreadsheet exports write 13/06/2011 8:26:00: the order is read from the data (a first
-    part above 12), recorded per line, and every line gets the date of the ISO file."""
+    part above 12), recorded per file and per line, and every line gets the date of the ISO file."""
 
     def day_first(text: str) -> str:
         day, time = text.split(" ")
@@ -604,6 +604,9 @@ def test_a_day_first_export_is_read_day_first(synthetic_build, synthetic_files, 
     assert build.query(lines) == synthetic_build.query(lines)
     assert build.query("select distinct invoice_date_order from staging.stg_online_retail__invoice_lines") == [
         ("day_first",)
+    ]
+    assert build.query("select source_table, date_order from raw.landing__file_loads where date_order is not null") == [
+        (OR_TABLE, "day_first")
     ]
     flagged = build.scalar(
         "select rows from marts.data_quality_issues where rule = 'invoice_date written day-first (read as such)'"

@@ -48,3 +48,16 @@ def test_demand_series_end_at_the_store_data_end(synthetic_build):
     )
     assert {store for store, *_ in ends} == STORES
     assert all(last_day == data_end for _, last_day, data_end in ends)
+
+
+def test_demand_series_closes_the_weekdays_the_warehouse_defines(synthetic_build):
+    """One closed-weekday definition: the demand calendar's closed weekdays are those of
+    intermediate.int_closed_weekdays_detected, which the closed-weekday flag reads too."""
+    defined = set(synthetic_build.query("select store, iso_day_of_week from intermediate.int_closed_weekdays_detected"))
+    closed = set(
+        synthetic_build.query(
+            "select distinct store, iso_day_of_week from ml.demand_series where day_status = 'closed_weekday'"
+        )
+    )
+    assert ("online_retail", 6) in defined
+    assert closed == defined

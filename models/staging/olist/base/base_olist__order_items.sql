@@ -44,9 +44,10 @@ checked as (
             when {{ failed_cast('price_text', 'item_price') }} then 'price is not a number'
             when item_price is null then 'missing price'
             when {{ failed_cast('freight_value_text', 'freight_value') }} then 'freight_value is not a number'
-            -- Every order line needs its seller (fct_order_lines.seller_key): without one the
-            -- item cannot be attributed.
+            -- Every order line needs its seller (fct_order_lines.seller_key) and its product
+            -- (fct_order_lines.product_key): without one the item cannot be attributed.
             when seller_id is null then 'missing seller_id'
+            when product_id is null then 'missing product_id'
             when item_price < 0 then 'negative price'
             when freight_value < 0 then 'negative freight_value'
         end as quarantine_reason,

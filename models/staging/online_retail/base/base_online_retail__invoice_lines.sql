@@ -21,37 +21,30 @@ with source as (
     select * from {{ source('online_retail', 'invoice_lines') }}
 ),
 
+-- Landed after the lines (the source above is landed first), whose landing reads each file's
+-- date order (retail_warehouse.landing.dates).
+file_loads as (
+    select * from {{ source('landing', 'file_loads') }}
+),
+
 date_parts as (
     select
         *,
-        try_cast(regexp_extract(trim(invoice_date), '{{ numeric_date }}', 1) as integer) as date_first_part,
-        try_cast(regexp_extract(trim(invoice_date), '{{ numeric_date }}', 2) as integer) as date_second_part
+        try_cast(regexp_extract(trim(invoice_date), '{{ numeric_date }}', 1) as integer) as date_first_part
     from source
 ),
 
--- A file's date order, from its values: ISO unless most of its dates are numeric d/m/y or
--- m/d/y; then a first part above 12 proves day-first, a second part above 12 month-first;
--- neither (every part up to 12) or both is ambiguous, and those dates are quarantined.
-file_date_orders as (
-    select
-        _source_file,
-        case
-            when count(date_first_part) * 2 <= count(invoice_date) then 'iso'
-            when bool_or(date_first_part > 12) and not bool_or(date_second_part > 12) then 'day_first'
-            when bool_or(date_second_part > 12) and not bool_or(date_first_part > 12) then 'month_first'
-            else 'ambiguous'
-        end as invoice_date_order
-    from date_parts
-    group by _source_file
-),
-
+-- A file's date order, read from its values as it landed (raw.landing__file_loads.date_order):
+-- ISO unless most of its dates are numeric d/m/y or m/d/y; then a first part above 12 proves
+-- day-first, a second part above 12 month-first; neither (every part up to 12) or both is
+-- ambiguous, and those dates are quarantined.
 dated_source as (
     select
         date_parts.*,
-        file_date_orders.invoice_date_order
+        file_loads.date_order as invoice_date_order
     from date_parts
-    inner join file_date_orders
-        on date_parts._source_file = file_date_orders._source_file
+    left outer join file_loads
+        on date_parts._source_file = file_loads.file_path
 ),
 
 typed as (

@@ -11,9 +11,10 @@ hold only a trickle of test and late orders. So every series gets a calendar:
   complete day, the one end every model shares; Olist's last days of August 2018 fall to a
   fifth of the usual and are past it); inside the span every calendar day is present,
   missing ones with 0;
-- closed weekday: an ISO weekday without orders on at least `CLOSED_WEEKDAY_SHARE` of its
-  occurrences in the span (Online Retail: Saturday): demand 0 by rule, left out of the
-  model sequence, forecast 0;
+- closed weekday: an ISO weekday the store is normally closed, as the warehouse defines it
+  once (intermediate.int_closed_weekdays_detected, the definition the closed-weekday flag of
+  marts.data_quality_issues reads; Online Retail: Saturday): demand 0 by rule, left out of
+  the model sequence, forecast 0;
 - closure: a day of an open weekday without a single order (Christmas break, bank
   holidays): kept in the model sequence at its position, but with an imputed value (the
   median of the same weekday's last four open days) so the weekly pattern stays aligned;
@@ -33,7 +34,6 @@ import numpy as np
 import pandas as pd
 
 ACTIVE_SHARE = 0.1
-CLOSED_WEEKDAY_SHARE = 0.8
 ACTIVE_WINDOW_DAYS = 28
 IMPUTATION_WEEKS = 4
 MIN_BREAK_DAYS = 7
@@ -106,10 +106,11 @@ def _edges_below(mask_low: np.ndarray) -> tuple[int, int]:
     return int(keep[0]), int(keep[-1])
 
 
-def store_calendar(daily_orders: pd.Series, data_end=None) -> StoreCalendar | None:
+def store_calendar(daily_orders: pd.Series, closed_weekdays: tuple[int, ...], data_end=None) -> StoreCalendar | None:
     """The calendar of a store from its overall orders per day (index: dates, missing days
-    allowed), ending by data_end (marts.store_data_ends.data_end_date) when given. None when
-    the store has no order at all by then."""
+    allowed) and its closed ISO weekdays (intermediate.int_closed_weekdays_detected), ending
+    by data_end (marts.store_data_ends.data_end_date) when given. None when the store has no
+    order at all by then."""
     if data_end is not None:
         daily_orders = daily_orders[daily_orders.index <= pd.Timestamp(data_end)]
     if daily_orders.empty or daily_orders.sum() <= 0:
@@ -123,11 +124,7 @@ def store_calendar(daily_orders: pd.Series, data_end=None) -> StoreCalendar | No
     first_day, last_day = _edges_below((span < level).to_numpy())
     span = span.iloc[first_day : last_day + 1]
     weekdays = span.index.weekday + 1
-    closed_weekdays = tuple(
-        int(day)
-        for day in range(1, 8)
-        if (weekdays == day).any() and float((span[weekdays == day] == 0).mean()) >= CLOSED_WEEKDAY_SHARE
-    )
+    closed_weekdays = tuple(sorted(int(day) for day in set(closed_weekdays)))
     # A store closed on every weekday is not a store: keep at least the busiest weekday open.
     if len(closed_weekdays) == 7:
         closed_weekdays = tuple(d for d in closed_weekdays if d != int(span.groupby(weekdays).sum().idxmax()))
@@ -175,12 +172,16 @@ def series_id(metric: str, dimension: str, dimension_value: str) -> str:
 
 
 def build_demand_series(
-    sales_daily: pd.DataFrame, top_n: int, data_ends: Mapping[str, object] | None = None
+    sales_daily: pd.DataFrame,
+    top_n: int,
+    closed_weekdays: Mapping[str, tuple[int, ...]],
+    data_ends: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Every store's daily series on its calendar: overall orders and net revenue, and the
-    orders of its `top_n` countries (Online Retail) / categories (Olist). data_ends: the
-    store's data end (marts.store_data_ends) by store; a store without one ends at its last
-    active day.
+    orders of its `top_n` countries (Online Retail) / categories (Olist). closed_weekdays:
+    the store's closed ISO weekdays (intermediate.int_closed_weekdays_detected) by store; a
+    store without any is open every weekday. data_ends: the store's data end
+    (marts.store_data_ends) by store; a store without one ends at its last active day.
 
     One row per store + series_id + series_date over the active span, with the actual
     value (0 on days without sales), the day status, and model_value: the value the models
@@ -192,7 +193,9 @@ def build_demand_series(
         store_rows = sales_daily[sales_daily["store"] == store]
         overall = store_rows[store_rows["dimension"] == "overall"]
         calendar = store_calendar(
-            overall.set_index("order_date")["order_count"].astype(float), (data_ends or {}).get(store)
+            overall.set_index("order_date")["order_count"].astype(float),
+            tuple(closed_weekdays.get(store, ())),
+            (data_ends or {}).get(store),
         )
         if calendar is None:
             continue

@@ -25,6 +25,8 @@ BACKTEST_COLUMNS = ", ".join(
 CHOSEN_COLUMNS = ", ".join(SERIES_KEYS + ["model_name", "interval_scale_80", "interval_scale_95"])
 # marts.store_data_ends: the series end by each store's last complete day.
 DATA_END_COLUMNS = "store, data_end_date"
+# intermediate.int_closed_weekdays_detected: the weekdays each store is normally closed.
+CLOSED_WEEKDAY_COLUMNS = "store, iso_day_of_week"
 # The series of the staffing plan and of the forecast peak hours.
 OVERALL_ORDERS = "orders|overall|all"
 # The columns of marts.customer_features the customer detectors read.
@@ -39,14 +41,21 @@ ORDER_COLUMNS = (
 )
 
 
-def demand_series(sales_daily: pd.DataFrame, top_n: int, data_ends: pd.DataFrame) -> pd.DataFrame:
+def demand_series(
+    sales_daily: pd.DataFrame, top_n: int, data_ends: pd.DataFrame, closed_weekdays: pd.DataFrame
+) -> pd.DataFrame:
     """ml.demand_series: every store's daily series on its calendar (series.py), from the
     overall rows of marts.sales_daily and those of the store's top dimension, ending by the
-    store's data end (data_ends: marts.store_data_ends, DATA_END_COLUMNS)."""
+    store's data end (data_ends: marts.store_data_ends, DATA_END_COLUMNS), closed on the
+    store's closed weekdays (closed_weekdays: intermediate.int_closed_weekdays_detected,
+    CLOSED_WEEKDAY_COLUMNS)."""
     model = "demand_series"
     ends = dict(zip(data_ends["store"], pd.to_datetime(data_ends["data_end_date"])))
+    closed = {
+        store: tuple(int(day) for day in rows["iso_day_of_week"]) for store, rows in closed_weekdays.groupby("store")
+    }
     with timed_step(model, "building the daily series"):
-        series = build_demand_series(sales_daily, top_n, ends)
+        series = build_demand_series(sales_daily, top_n, closed, ends)
     for store, rows in series.groupby("store"):
         closed = sorted(int(d) for d in rows.loc[rows["day_status"] == "closed_weekday", "iso_day_of_week"].unique())
         closures = rows.loc[rows["day_status"] == "closure", "series_date"].nunique()

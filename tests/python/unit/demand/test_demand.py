@@ -12,6 +12,8 @@ from retail_warehouse.ml.demand import series as demand_series
 from retail_warehouse.ml.demand.series import DAY_CLOSED_WEEKDAY, DAY_CLOSURE, DAY_OPEN
 
 WEEKLY_PATTERN = {1: 100.0, 2: 110.0, 3: 120.0, 4: 130.0, 5: 90.0, 6: 0.0, 7: 40.0}
+# The closed weekdays the warehouse gives the demand series (int_closed_weekdays_detected).
+SATURDAY_CLOSED = {"online_retail": (6,)}
 
 
 def shop_orders(start="2021-01-04", days=280, seed=1, closures=(), trickle_days=0) -> pd.Series:
@@ -52,11 +54,11 @@ def sales_daily_frame(orders: pd.Series, store="online_retail") -> pd.DataFrame:
     return frame[frame["order_count"] > 0]
 
 
-def test_calendar_finds_the_closed_weekday_closures_and_active_span():
+def test_calendar_closes_the_given_weekday_finds_closures_and_active_span():
     # A week's break 2021-08-02 (Mon) to 08-08 (Sun), Saturday 08-07 inside; one holiday.
     break_days = [d.strftime("%Y-%m-%d") for d in pd.date_range("2021-08-02", "2021-08-08") if d.isoweekday() != 6]
     orders = shop_orders(closures=("2021-04-05", *break_days), trickle_days=5)
-    calendar = demand_series.store_calendar(orders[orders > 0])
+    calendar = demand_series.store_calendar(orders[orders > 0], (6,))
     assert calendar.closed_weekdays == (6,)
     assert calendar.season_length == 6
     assert calendar.start == pd.Timestamp("2021-01-04")  # the leading trickle is left out
@@ -69,7 +71,29 @@ def test_calendar_finds_the_closed_weekday_closures_and_active_span():
     for day in ("2022-08-02", "2022-08-07", "2022-08-08"):  # the break's month-days, Sunday too
         assert status[pd.Timestamp(day)] == DAY_CLOSURE
     assert status[pd.Timestamp("2022-08-09")] == DAY_OPEN
-    assert demand_series.store_calendar(pd.Series(dtype=float)) is None
+    assert demand_series.store_calendar(pd.Series(dtype=float), (6,)) is None
+
+
+def test_closed_weekdays_are_the_warehouse_definition_not_recomputed():
+    """The series closes exactly the weekdays it is given (int_closed_weekdays_detected, the
+    definition the closed-weekday flag reads): a Saturday it is not told about is an open
+    weekday without orders (closures, imputed); a weekday it is told about keeps its sales in
+    actual_value but leaves the models (the flagged sales on a closed weekday)."""
+    orders = shop_orders(days=70)
+    frame = sales_daily_frame(orders)
+    overall = "orders|overall|all"
+    not_told = demand_series.build_demand_series(frame, top_n=0, closed_weekdays={})
+    not_told = not_told[not_told["series_id"] == overall]
+    saturdays = not_told[not_told["iso_day_of_week"] == 6]
+    assert (saturdays["day_status"] == DAY_CLOSURE).all() and (not_told["season_length"] == 7).all()
+    sundays_too = demand_series.build_demand_series(frame, top_n=0, closed_weekdays={"online_retail": (6, 7)})
+    sundays_too = sundays_too[sundays_too["series_id"] == overall]
+    sundays = sundays_too[sundays_too["iso_day_of_week"] == 7]
+    assert (sundays["day_status"] == DAY_CLOSED_WEEKDAY).all() and sundays["model_value"].isna().all()
+    assert (sundays["actual_value"] > 0).all() and (sundays_too["season_length"] == 5).all()
+    # A store told it is closed on every weekday keeps its busiest weekday open.
+    every_day = demand_series.store_calendar(orders[orders > 0], tuple(range(1, 8)))
+    assert every_day.closed_weekdays == (1, 2, 3, 5, 6, 7)
 
 
 def test_impute_closures_uses_the_same_weekday_before():
@@ -86,7 +110,7 @@ def test_impute_closures_uses_the_same_weekday_before():
 
 def test_build_demand_series_complete_calendar_and_top_values():
     orders = shop_orders(closures=("2021-04-05",))
-    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=2)
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=2, closed_weekdays=SATURDAY_CLOSED)
     assert sorted(series["series_id"].unique()) == [
         "net_revenue|overall|all",
         "orders|country|France",
@@ -99,7 +123,9 @@ def test_build_demand_series_complete_calendar_and_top_values():
     assert (saturdays["day_status"] == DAY_CLOSED_WEEKDAY).all() and saturdays["model_value"].isna().all()
     closure = overall[overall["series_date"] == pd.Timestamp("2021-04-05").date()].iloc[0]
     assert closure["day_status"] == DAY_CLOSURE and closure["actual_value"] == 0 and closure["model_value"] > 50
-    assert demand_series.build_demand_series(sales_daily_frame(orders).iloc[0:0], top_n=2).empty
+    assert demand_series.build_demand_series(
+        sales_daily_frame(orders).iloc[0:0], top_n=2, closed_weekdays=SATURDAY_CLOSED
+    ).empty
 
 
 def test_metrics_on_known_values():
@@ -193,7 +219,7 @@ def test_prophet_runs_the_cmdstan_build_of_its_pinned_wheel():
 
 def test_backtest_evaluates_open_days_and_selection_prefers_lower_mase():
     orders = shop_orders(days=200, closures=("2021-06-07",))
-    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0, closed_weekdays=SATURDAY_CLOSED)
     overall = series[series["series_id"] == "orders|overall|all"]
     rows = forecasting.backtest_series(overall, horizon_days=14, fold_count=2, seed=42, prophet_dimensions=())
     frame = pd.DataFrame(rows)
@@ -306,7 +332,9 @@ def test_intervals_are_calibrated_on_the_folds_before():
     dates = pd.date_range("2021-01-04", periods=420, freq="D")
     level = np.array([WEEKLY_PATTERN[d.isoweekday()] for d in dates]) + 100 + 2.0 * np.arange(len(dates))
     values = np.where(dates.dayofweek == 5, 0.0, np.round(level + rng.normal(0, 8, len(dates))))
-    series = demand_series.build_demand_series(sales_daily_frame(pd.Series(values, index=dates)), top_n=0)
+    series = demand_series.build_demand_series(
+        sales_daily_frame(pd.Series(values, index=dates)), top_n=0, closed_weekdays=SATURDAY_CLOSED
+    )
     overall = series[series["series_id"] == "orders|overall|all"]
     frame = pd.DataFrame(
         forecasting.backtest_series(overall, horizon_days=28, fold_count=6, seed=42, prophet_dimensions=())
@@ -324,7 +352,7 @@ def test_intervals_are_calibrated_on_the_folds_before():
 
 def test_forecast_intervals_are_scaled_by_the_calibration():
     orders = shop_orders(start="2020-12-01", days=300)
-    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0, closed_weekdays=SATURDAY_CLOSED)
     overall = series[series["series_id"] == "orders|overall|all"]
     plain = forecasting.forecast_series(overall, "seasonal_naive", horizon_days=14, seed=42)
     wider = forecasting.forecast_series(overall, "seasonal_naive", horizon_days=14, seed=42, interval_scale=(2.0, 1.0))
@@ -344,7 +372,7 @@ def test_short_series_gets_only_the_seasonal_naive():
 
 def test_forecast_is_zero_on_closed_days_and_covers_the_horizon():
     orders = shop_orders(start="2020-12-01", days=300, closures=("2020-12-25", "2020-12-28"))
-    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0, closed_weekdays=SATURDAY_CLOSED)
     overall = series[series["series_id"] == "orders|overall|all"]
     last = pd.Timestamp(overall["series_date"].max())
     forecast = forecasting.forecast_series(overall, "ets", horizon_days=28, seed=42)
@@ -362,7 +390,7 @@ def test_forecast_is_zero_on_closed_days_and_covers_the_horizon():
 def test_stl_components_add_up_and_score_a_spike():
     orders = shop_orders(days=140)
     orders[pd.Timestamp("2021-03-03")] = 600.0
-    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0, closed_weekdays=SATURDAY_CLOSED)
     components = seasonality.seasonality_components(series)
     overall = components[components["series_id"] == "orders|overall|all"]
     total = overall["trend_value"] + overall["seasonal_value"] + overall["residual_value"]
@@ -379,7 +407,7 @@ def test_robust_scores():
 
 def test_profiles_and_peaks():
     orders = shop_orders(days=140)
-    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0)
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0, closed_weekdays=SATURDAY_CLOSED)
     hour_weekday = pd.DataFrame(
         [
             {
@@ -514,7 +542,7 @@ def test_empty_inputs_give_empty_tables_with_columns():
 
 def test_a_tiny_store_degrades_without_crashing():
     orders = pd.Series([3.0, 1.0, 2.0], index=pd.date_range("2021-03-01", periods=3))
-    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=3)
+    series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=3, closed_weekdays=SATURDAY_CLOSED)
     assert set(series["series_date"]) == {d.date() for d in orders.index}
     backtest = forecasting.run_backtest(series, horizon_days=28, fold_count=3, seed=42, prophet_dimensions=())
     assert backtest.empty  # no fold has two weeks of training days
@@ -532,12 +560,12 @@ def test_series_end_at_the_store_data_end():
     # its own, so every model shares one day).
     orders.iloc[-1] = 15.0
     data_end = pd.Timestamp("2021-03-12")
-    calendar = demand_series.store_calendar(orders[orders > 0], data_end)
+    calendar = demand_series.store_calendar(orders[orders > 0], (6,), data_end)
     assert calendar.end == data_end
     assert calendar.future_dates(1)[0] == pd.Timestamp("2021-03-13")
     series = demand_series.build_demand_series(
-        sales_daily_frame(orders), top_n=0, data_ends={"online_retail": data_end}
+        sales_daily_frame(orders), top_n=0, closed_weekdays=SATURDAY_CLOSED, data_ends={"online_retail": data_end}
     )
     assert pd.to_datetime(series["series_date"]).max() == data_end
     # Without a data end the span runs to its last active day.
-    assert demand_series.store_calendar(orders[orders > 0]).end == pd.Timestamp("2021-03-14")
+    assert demand_series.store_calendar(orders[orders > 0], (6,)).end == pd.Timestamp("2021-03-14")

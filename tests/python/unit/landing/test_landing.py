@@ -12,9 +12,10 @@ import xlsxwriter
 from dbt.adapters.duckdb.utils import SourceConfig
 
 from retail_warehouse.landing import plugin
+from retail_warehouse.landing.dates import DateOrder, observed
 from retail_warehouse.landing.errors import InputFileError
 from retail_warehouse.landing.inputs import resolve_inputs
-from retail_warehouse.landing.plugin import file_loads, land_olist
+from retail_warehouse.landing.plugin import file_loads, land_olist, land_online_retail
 from retail_warehouse.landing.readers import read_online_retail
 from retail_warehouse.landing.specs import OLIST_FILES, ONLINE_RETAIL_COLUMNS
 
@@ -309,3 +310,38 @@ def test_a_cell_of_several_mb_and_a_nul_byte_are_landed_and_a_line_beyond_the_li
     monkeypatch.setattr(readers, "MAX_LINE_BYTES", 1_000_000)
     with pytest.raises(InputFileError, match=r"CSV Error on Line: 3: Maximum line size of 1000000 bytes exceeded"):
         as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+
+
+@pytest.mark.parametrize(
+    ("dates", "order"),
+    [
+        (["2011-06-13 08:26:00", "2011-06-01T08:26", None], "iso"),
+        (["13/06/2011 8:26", "1/6/11"], "day_first"),
+        (["06.13.2011 08:26:00", "6-1-2011"], "month_first"),
+        (["01/06/2011 08:26", "12/06/2011"], "ambiguous"),
+        (["13/06/2011", "06/13/2011"], "ambiguous"),
+        (["13/06/2011", "2011-06-01 08:26", "2011-06-02 08:26"], "iso"),
+    ],
+    ids=["iso", "day_first", "month_first", "no_part_above_12", "both_ways", "mostly_iso"],
+)
+def test_the_date_order_is_read_from_the_values_batch_by_batch(dates, order):
+    """The order of a file's dates from all its batches: evidence in a later batch counts."""
+    date_order = DateOrder()
+    stream = pa.RecordBatchReader.from_batches(
+        pa.schema([("invoice_date", pa.string())]),
+        [pa.record_batch([pa.array([value], pa.string())], names=["invoice_date"]) for value in dates],
+    )
+    landed = observed(stream, "invoice_date", date_order)
+    assert landed.read_all().column("invoice_date").to_pylist() == dates
+    assert date_order.order == order
+
+
+def test_file_loads_records_the_date_order_of_the_online_retail_file_landed(tmp_path):
+    header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    path = write(tmp_path / "online_retail.csv", header + "536365,85123A,HEART,6,13/06/2011 08:26,2.55,17850,UK\n")
+    inputs = resolve_inputs(str(path), "", tmp_path / "unused")
+    landings = {}
+    land_online_retail(inputs, landings).read_all()
+    rows = {row["source_table"]: row for row in file_loads(inputs, landings).to_pylist()}
+    assert rows["online_retail__invoice_lines"]["date_order"] == "day_first"
+    assert rows["olist__orders"]["date_order"] is None
