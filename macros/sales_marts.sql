@@ -38,20 +38,17 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- The body of a sales period mart: the measures of int_sales_order_lines_attributed by
+{#- The body of a sales period mart: the measures of int_sales_customer_days added up by
     store, period (`period_column`: order_date, week_start_date or month_start_date) and
-    dimension. -#}
+    dimension. Order counts and amounts are sums (an order is on one day, of one customer);
+    customers are counted distinct over the customer-days of the period. -#}
 {% macro sales_by_period(period_column) -%}
-with order_lines as (
-    select * from {{ ref('int_sales_order_lines_attributed') }}
+with customer_days as (
+    select * from {{ ref('int_sales_customer_days') }}
 ),
 
 -- Every row, or the days an incremental build recomputes (sales_daily, macros/incremental.sql).
-{{ rows_in_incremental_window('order_lines', 'order_lines.order_date') }},
-
-lines_by_dimension as (
-    {{ rows_by_dimension('order_lines_in_window', sales_dimensions()) }}
-),
+{{ rows_in_incremental_window('customer_days', 'customer_days.order_date') }},
 
 period_totals as (
     select
@@ -60,32 +57,30 @@ period_totals as (
         dimension,
         dimension_value,
         min(currency_code) as currency_code,
-        count(distinct order_key) filter (where is_sale_order) as order_count,
-        count(distinct order_key) filter (where is_cancelled) as cancelled_order_count,
-        count(order_line_key) filter (where line_type = 'sale') as line_count,
-        coalesce(sum(quantity) filter (where line_type = 'sale'), 0) as units_sold,
+        sum(order_count) as order_count,
+        sum(cancelled_order_count) as cancelled_order_count,
+        sum(line_count) as line_count,
+        coalesce(sum(units_sold), 0) as units_sold,
         coalesce(sum(gross_sales_amount), 0) as gross_sales_amount,
         coalesce(sum(cancellation_amount), 0) as cancellation_amount,
         coalesce(sum(net_revenue_amount), 0) as net_revenue_amount,
-        count(distinct order_key) filter (where is_valued_order) as valued_order_count,
-        sum(net_revenue_amount) filter (where is_valued_order) as valued_order_net_revenue_amount,
-        count(distinct customer_key) filter (where is_sale_order) as customer_count,
+        sum(valued_order_count) as valued_order_count,
+        sum(valued_order_net_revenue_amount) as valued_order_net_revenue_amount,
+        count(distinct customer_key) filter (where order_count > 0) as customer_count,
         count(distinct customer_key) filter (
-            where is_sale_order and customer_status = 'new'
+            where order_count > 0 and customer_status = 'new'
         ) as new_customer_count,
         count(distinct customer_key) filter (
-            where is_sale_order and customer_status = 'returning'
+            where order_count > 0 and customer_status = 'returning'
         ) as returning_customer_count,
-        count(distinct order_key) filter (
-            where is_sale_order and customer_status = 'new'
-        ) as new_customer_order_count,
-        count(distinct order_key) filter (
-            where is_sale_order and customer_status = 'returning'
+        coalesce(sum(order_count) filter (where customer_status = 'new'), 0) as new_customer_order_count,
+        coalesce(
+            sum(order_count) filter (where customer_status = 'returning'), 0
         ) as returning_customer_order_count,
-        count(distinct order_key) filter (
-            where is_sale_order and customer_status = 'no customer'
+        coalesce(
+            sum(order_count) filter (where customer_status = 'no customer'), 0
         ) as no_customer_order_count
-    from lines_by_dimension
+    from customer_days_in_window
     group by store, {{ period_column }}, dimension, dimension_value
 ),
 

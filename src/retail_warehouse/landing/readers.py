@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import InputFileError
 from .specs import LINEAGE_COLUMNS, ONLINE_RETAIL_VERSIONS, OnlineRetailVersion
@@ -34,6 +35,7 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 CHUNK_BYTES = 1 << 20
 ARROW_BATCH_ROWS = 100_000
+EXCEL_FIRST_DAY = dt.datetime(1900, 1, 1)
 
 
 def text_schema(columns: Sequence[str]) -> pa.Schema:
@@ -304,38 +306,33 @@ def data_sheet_version(path: Path, header: Sequence[str]) -> OnlineRetailVersion
 def read_online_retail_workbook(
     path: Path, output_columns: Sequence[str], skipped_sheets: list[str] | None = None
 ) -> pa.Table:
-    from python_calamine import CalamineWorkbook
+    """Every data sheet of a workbook, read by fastexcel (calamine) straight to Arrow."""
+    import fastexcel
 
     if not zipfile.is_zipfile(path):
         raise InputFileError(path, "is not a readable .xlsx workbook (not a zip container)", expected="an .xlsx file")
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for broken workbooks
-        raise InputFileError(path, f"is not a readable .xlsx workbook ({exc})", expected="an .xlsx file") from exc
+        workbook = fastexcel.read_excel(path)
+    except Exception as exc:  # fastexcel raises its own error types for broken workbooks
+        raise InputFileError(
+            path, f"is not a readable .xlsx workbook ({_first_line(exc)})", expected="an .xlsx file"
+        ) from exc
     tables = []
     skipped = []
     for sheet_name in workbook.sheet_names:
-        try:
-            rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise InputFileError(path, f"sheet '{sheet_name}' cannot be read ({exc})") from exc
-        rows = _drop_trailing_empty_rows(rows)
-        header = [_cell_text(value) or "" for value in rows[0]] if rows else []
-        version = data_sheet_version(Path(f"{path} [sheet '{sheet_name}']"), header) if rows else None
+        sheet = _load_sheet(path, workbook, sheet_name)
+        header = sheet.schema.names
+        version = data_sheet_version(Path(f"{path} [sheet '{sheet_name}']"), header) if header else None
         if version is None:
             skipped.append(sheet_name)  # empty, or notes / a pivot beside the data: no lines
             continue
-        positions = [
-            next(i for i, name in enumerate(header) if name.strip() == source) for source in version.source_columns
-        ]
-        data = rows[1:]
+        sheet = sheet.slice(0, _rows_up_to_last_value(sheet))
         columns = {
-            target: pa.array([_cell_text(row[pos]) if pos < len(row) else None for row in data], pa.string())
-            for pos, (_, target) in zip(positions, version.header)
+            target: _column_text(sheet.column(_original_name(header, source))) for source, target in version.header
         }
-        columns["_source_file"] = pa.array([str(path)] * len(data), pa.string())
-        columns["_source_sheet"] = pa.array([sheet_name] * len(data), pa.string())
-        columns["_source_row_number"] = pa.array(range(1, len(data) + 1), pa.int64())
+        columns["_source_file"] = pa.repeat(pa.scalar(str(path), pa.string()), sheet.num_rows)
+        columns["_source_sheet"] = pa.repeat(pa.scalar(sheet_name, pa.string()), sheet.num_rows)
+        columns["_source_row_number"] = pa.array(range(1, sheet.num_rows + 1), pa.int64())
         tables.append(pa.table(columns, schema=text_schema(output_columns)))
     if not tables:
         raise InputFileError(
@@ -348,26 +345,74 @@ def read_online_retail_workbook(
     return pa.concat_tables(tables)
 
 
-def _drop_trailing_empty_rows(rows: list[list]) -> list[list]:
-    end = len(rows)
-    while end and all(value in ("", None) for value in rows[end - 1]):
-        end -= 1
-    return rows[:end]
+def _load_sheet(path: Path, workbook, sheet_name: str) -> pa.RecordBatch:
+    """A sheet's first non-empty row as column names (none for an empty sheet) and every row
+    below it, each column typed from all its cells (text where numbers and text mix)."""
+    try:
+        return workbook.load_sheet(sheet_name, header_row=0, schema_sample_rows=None, eager=True)
+    except Exception as exc:
+        raise InputFileError(path, f"sheet '{sheet_name}' cannot be read ({_first_line(exc)})") from exc
 
 
-def _cell_text(value) -> str | None:
-    """A workbook cell as the text a CSV export would hold (integral numbers without '.0')."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.strftime("%Y-%m-%d 00:00:00")
-    return str(value)
+def _rows_up_to_last_value(sheet: pa.RecordBatch) -> int:
+    """The number of rows once trailing rows without any value (in any column) are dropped."""
+
+    def filled(rows: pa.RecordBatch) -> pa.Array:
+        has_value = pa.array([False] * rows.num_rows, pa.bool_())
+        for column in rows.columns:
+            valid = pc.is_valid(column)
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                valid = pc.and_(valid, pc.not_equal(column, ""))
+            has_value = pc.or_kleene(has_value, valid)
+        return has_value
+
+    if sheet.num_rows and filled(sheet.slice(sheet.num_rows - 1))[0].as_py():
+        return sheet.num_rows  # the usual case: the last row has a value
+    rows = pc.indices_nonzero(filled(sheet))
+    return rows[-1].as_py() + 1 if len(rows) else 0
+
+
+def _column_text(column: pa.Array) -> pa.Array:
+    """A typed workbook column as the text a CSV export would hold: integral numbers without
+    '.0', other numbers in their shortest exact form, date-times to the second (a time alone as
+    HH:MM:SS), dates at midnight, booleans as true / false, empty text as null. A column mixing
+    text with numbers or dates comes from fastexcel as text already: its numbers rounded to 9
+    decimals (as Excel shows them), its date-times with their fractions of a second."""
+    kind = column.type
+    if pa.types.is_floating(kind):
+        return _float_text(column)
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        seconds = pc.floor_temporal(column.cast(pa.timestamp("ms")), unit="second").cast(pa.timestamp("s"))
+        text = seconds.cast(pa.string())  # YYYY-MM-DD HH:MM:SS
+        # A time of day alone (an Excel serial below 1) comes on 1899-12-31: the time is its text.
+        time_only = pc.less(seconds, pa.scalar(EXCEL_FIRST_DAY, pa.timestamp("s")))
+        return pc.if_else(time_only, pc.utf8_slice_codeunits(text, 11), text)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = column.cast(pa.string())
+        empty = pc.equal(text, "")
+        return pc.if_else(empty, pa.scalar(None, pa.string()), text) if pc.any(empty).as_py() else text
+    return column.cast(pa.string())
+
+
+def _float_text(column: pa.Array) -> pa.Array:
+    """Integral values below 2**53 as integers, every other value as Python's repr (the
+    shortest text that reads back exactly). Arrow's cast writes the same shortest digits, but
+    chooses an exponent otherwise: its texts with one, and values below 1e-4 (where repr has
+    one), go through repr."""
+    magnitude = pc.abs(column)
+    integral = pc.and_(pc.equal(pc.floor(column), column), pc.less(magnitude, 2.0**53))
+    as_integer = column.cast(pa.int64(), safe=False).cast(pa.string())
+    if pc.all(integral).as_py() is not False:
+        return as_integer  # quantities, ids: no value needs more
+    text = pc.if_else(integral, as_integer, column.cast(pa.string()))
+    by_repr = pc.and_(pc.invert(integral), pc.or_(pc.less(magnitude, 1e-4), pc.match_substring(text, "e")))
+    rows = pc.indices_nonzero(pc.fill_null(by_repr, False)).to_pylist()
+    if not rows:
+        return text
+    texts = text.to_pylist()
+    for row in rows:
+        texts[row] = repr(column[row].as_py())
+    return pa.array(texts, pa.string())
 
 
 def _quote_ident(name: str) -> str:

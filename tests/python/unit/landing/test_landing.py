@@ -106,6 +106,20 @@ def test_workbook_reads_every_sheet_with_text_as_a_csv_export_would_hold_it(tmp_
     assert table.column("_source_row_number").to_pylist() == [1, 1, 2]
 
 
+def test_workbook_rows_keep_their_numbers_blank_rows_inside_kept_and_trailing_ones_dropped(tmp_path):
+    import datetime as dt
+
+    row = [536365, "85123A", "HEART", 6, dt.datetime(2010, 12, 1, 8, 26), 2.55, 17850, "United Kingdom"]
+    late = [536366, 22633, "HAND WARMER", 6, dt.datetime(2010, 12, 1, 8, 28), 1.85, None, "United Kingdom"]
+    # Row 1 blank: the header is the first row with cells; blank rows at the end are no lines.
+    sheets = {"Online Retail": [[], HEADER_I.split(","), row, [None] * 8, late, [None] * 8, [None] * 8]}
+    table = as_table(read_online_retail(write_workbook(tmp_path / "gaps.xlsx", sheets), ONLINE_RETAIL_COLUMNS))
+    assert table.column("_source_row_number").to_pylist() == [1, 2, 3]
+    assert table.column("invoice_no").to_pylist() == ["536365", None, "536366"]
+    assert table.column("stock_code").to_pylist() == ["85123A", None, "22633"]
+    assert table.column("invoice_date").to_pylist() == ["2010-12-01 08:26:00", None, "2010-12-01 08:28:00"]
+
+
 def test_workbook_sheets_of_notes_are_skipped_and_named_a_renamed_column_is_refused(tmp_path):
     row = [536365, "85123A", "HEART", 6, "2010-12-01 08:26:00", 2.55, 17850, "United Kingdom"]
     sheets = {
