@@ -462,7 +462,7 @@ def test_a_store_with_history_gets_every_table_and_every_customer_once():
     assert set(built["value_metrics"]["model_name"]) == {
         *spend.BASELINES,
         *spend.TRANSACTION_MODELS,
-        *spend.REGRESSORS,
+        *spend.regressors(True),
     }
     for _, group in built["value_metrics"].groupby("target_name"):
         assert group["is_best"].sum() == 1
