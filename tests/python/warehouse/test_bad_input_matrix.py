@@ -334,6 +334,9 @@ def handled_build(tmp_path_factory, synthetic_files) -> dict:
     items.append({**items[0], "order_item_id": "98", "price": "-12.50"})
     items.append({**items[0], "order_item_id": "99", "price": "12,50"})
     items.append({**items[0], "order_item_id": "0"})
+    # A product id left blank (spaces): the line names no product (before the rule it failed
+    # int_order_lines_unioned.product_id not_null and stopped the build).
+    items.append({**items[0], "order_item_id": "97", "product_id": "  "})
     write_csv(items_path, list(items[0].keys()), items)
     payments = append_olist_rows(olist / "olist_order_payments_dataset.csv", {"payment_sequential": "0"})
     # State codes that cannot be read: a new customer, seller and geolocation row each.
@@ -353,9 +356,10 @@ def handled_build(tmp_path_factory, synthetic_files) -> dict:
         "orders_rows": len(orders),
         "duplicate_order_row": len(orders),
         "items_rows": len(items),
-        "negative_item_row": len(items) - 2,
-        "decimal_comma_item_row": len(items) - 1,
-        "item_zero_row": len(items),
+        "negative_item_row": len(items) - 3,
+        "decimal_comma_item_row": len(items) - 2,
+        "item_zero_row": len(items) - 1,
+        "blank_product_row": len(items),
         "payment_zero_row": len(payments),
     }
 
@@ -468,6 +472,7 @@ def test_olist_other_schema_version_extra_and_reordered_columns_are_handled(hand
         ("olist_negative_price", "olist__order_items", "negative_item_row", "negative price"),
         ("olist_decimal_comma", "olist__order_items", "decimal_comma_item_row", "price is not a number"),
         ("olist_item_numbered_0", "olist__order_items", "item_zero_row", "order_item_id below 1"),
+        ("olist_item_blank_product", "olist__order_items", "blank_product_row", "missing product_id"),
         ("olist_payment_numbered_0", "olist__order_payments", "payment_zero_row", "payment_sequential below 1"),
     ],
 )
