@@ -685,9 +685,7 @@ def write_online_retail(
     generator = RetailGenerator(layout, catalogue, seed, total)
     plan = generator.chunk_plan(total)
     _, segments = segment_sheets(layout)
-    sheet_rows = [
-        sum(c.size for c in plan if sheet in segments[c.segment]) for sheet in range(len(layout.sheets))
-    ]
+    sheet_rows = [sum(c.size for c in plan if sheet in segments[c.segment]) for sheet in range(len(layout.sheets))]
     folder = out_dir / "online_retail"
     notes = []
     csv_writer = xlsx_writer = None
