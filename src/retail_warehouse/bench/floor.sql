@@ -247,6 +247,7 @@ typed as (
         nullif(trim(order_item_id), '') as order_item_id_text,
         try_cast(order_item_id_text as integer) as order_item_number,
         nullif(trim(product_id), '') as product_id,
+        nullif(trim(seller_id), '') as seller_id,
         nullif(trim(shipping_limit_date), '') as shipping_limit_text,
         nullif(trim(price), '') as price_text,
         try_cast(price_text as decimal(18, 2)) as item_price,
@@ -272,6 +273,8 @@ checked as (
             when price_text is not null and item_price is null then 'price is not a number'
             when item_price is null then 'missing price'
             when freight_text is not null and freight_value is null then 'freight_value is not a number'
+            when seller_id is null then 'missing seller_id'
+            when product_id is null then 'missing product_id'
             when item_price < 0 then 'negative price'
             when freight_value < 0 then 'negative freight_value'
         end as quarantine_reason

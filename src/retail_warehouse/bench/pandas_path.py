@@ -168,6 +168,7 @@ def clean_olist(olist_dir: Path, max_event_timestamp: pd.Timestamp) -> tuple[pd.
                 "Int64"
             ),
             "product_id": blank_to_na(raw_items["product_id"]),
+            "seller_id": blank_to_na(raw_items["seller_id"]),
             "item_price": to_cents(blank_to_na(raw_items["price"])),
             "freight_value": to_cents(blank_to_na(raw_items["freight_value"])),
         }
@@ -182,6 +183,9 @@ def clean_olist(olist_dir: Path, max_event_timestamp: pd.Timestamp) -> tuple[pd.
         & (shipping_text.isna() | pd.to_datetime(shipping_text, errors="coerce").notna())
         & items["item_price"].notna()
         & (freight_text.isna() | items["freight_value"].notna())
+        # An item names its seller and its product (base_olist__order_items).
+        & items["seller_id"].notna()
+        & items["product_id"].notna()
         & (items["item_price"] >= 0)
         & ~(items["freight_value"] < 0).fillna(False).astype(bool)
     ]

@@ -113,6 +113,11 @@ class RetailLayout:
     lines_per_requested_line: int  # II spans two years: twice the lines
     # (event, position in the period as a quantile)
     events: tuple[tuple[str, float], ...] = (("bulk_order", 0.09), ("bad_debt", 0.7), ("bulk_order", 0.9995))
+    # The first day after the overlap of two sheets: a sheet also holds the next sheet's lines
+    # dated before it, as the UCI Online Retail II workbook does ("Year 2009-2010" runs to
+    # 2010-12-09, "Year 2010-2011" starts 2010-12-01: those days' lines are in both sheets).
+    # The CSV holds each line once. None: the sheets do not overlap.
+    sheet_overlap_until: str | None = None
 
 
 ONLINE_RETAIL_I = RetailLayout(
@@ -134,6 +139,7 @@ ONLINE_RETAIL_II = RetailLayout(
     xlsx_name="online_retail_II.xlsx",
     header=ONLINE_RETAIL_VERSIONS[1].source_columns,
     sheets=(("Year 2009-2010", "2010-12-01"), ("Year 2010-2011", None)),
+    sheet_overlap_until="2010-12-10",
     customer_id_suffix=".0",
     first_day="2009-12-01",
     last_day="2011-12-09",
@@ -143,6 +149,20 @@ ONLINE_RETAIL_II = RetailLayout(
 )
 XLSX_KINDS = (CODE, CODE, TEXT, NUMBER, DATETIME, NUMBER, NUMBER, TEXT)
 TEXT_COLUMNS_POSITIONS = (0, 1, 2, 7)  # InvoiceNo, StockCode, Description, Country
+
+
+def segment_sheets(layout: RetailLayout) -> tuple[list[str], list[tuple[int, ...]]]:
+    """The days that cut the period into segments, and for each segment the workbook sheets
+    its lines are written to: one sheet, or two in the overlap of two sheets."""
+    cuts: list[str] = []
+    segments: list[tuple[int, ...]] = [(0,)]
+    for sheet, (_, next_sheet_start) in enumerate(layout.sheets[:-1]):
+        cuts.append(next_sheet_start)
+        if layout.sheet_overlap_until:
+            cuts.append(layout.sheet_overlap_until)
+            segments.append((sheet, sheet + 1))
+        segments.append((sheet + 1,))
+    return cuts, segments
 
 
 @dataclass(frozen=True)
@@ -343,9 +363,9 @@ class RetailGenerator:
         ]
 
     def chunk_plan(self, total: int) -> list[Chunk]:
-        """Chunks of the layout; a chunk's segment is its workbook sheet."""
-        sheet_starts = [epoch_seconds(until) for _, until in self.layout.sheets if until]
-        return chunk_plan(total, CHUNK_LINES, [self.calendar.quantile_at(s) for s in sheet_starts])
+        """Chunks of the layout; a chunk's segment indexes segment_sheets(layout)."""
+        cuts, _ = segment_sheets(self.layout)
+        return chunk_plan(total, CHUNK_LINES, [self.calendar.quantile_at(epoch_seconds(day)) for day in cuts])
 
 
 class _ChunkMaker:
@@ -664,7 +684,8 @@ def write_online_retail(
     total = lines * layout.lines_per_requested_line
     generator = RetailGenerator(layout, catalogue, seed, total)
     plan = generator.chunk_plan(total)
-    sheet_rows = [sum(c.size for c in plan if c.segment == sheet) for sheet in range(len(layout.sheets))]
+    _, segments = segment_sheets(layout)
+    sheet_rows = [sum(c.size for c in plan if sheet in segments[c.segment]) for sheet in range(len(layout.sheets))]
     folder = out_dir / "online_retail"
     notes = []
     csv_writer = xlsx_writer = None
@@ -685,7 +706,9 @@ def write_online_retail(
         if csv_writer:
             csv_writer.write(generator.csv_columns(chunk))
         if xlsx_writer:
-            xlsx_writer.write(part.segment, generator.xlsx_columns(chunk))
+            cells = generator.xlsx_columns(chunk)
+            for sheet in segments[part.segment]:
+                xlsx_writer.write(sheet, cells)
         add_counts(quirks, count_quirks(chunk, catalogue))
 
     files = {}
@@ -695,5 +718,11 @@ def write_online_retail(
     if xlsx_writer:
         xlsx_writer.close()
         sheets = {name: rows for (name, _), rows in zip(layout.sheets, xlsx_writer.rows)}
-        files[f"online_retail/{layout.xlsx_name}"] = {"rows": sum(sheets.values()), "sheets": sheets}
+        # Lines written to two sheets (the overlap): the workbook's rows less these are the lines.
+        repeated = sum(c.size for c in plan if len(segments[c.segment]) > 1)
+        files[f"online_retail/{layout.xlsx_name}"] = {
+            "rows": sum(sheets.values()),
+            "sheets": sheets,
+            "rows_in_two_sheets": repeated,
+        }
     return {"files": files, "quirks": quirks, "notes": notes}

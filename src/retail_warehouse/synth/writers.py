@@ -97,7 +97,8 @@ TEXT, NUMBER, DATETIME, CODE = "text", "number", "datetime", "code"
 
 
 class XlsxWriter:
-    """Streams typed rows into named sheets; each sheet must be filled before the next starts."""
+    """Streams typed rows into named sheets; each sheet's rows are appended in order (sheets
+    may be written in turn: constant_memory keeps one open row per sheet)."""
 
     def __init__(self, path: Path, sheet_names: Sequence[str], header: Sequence[str], kinds: Sequence[str]):
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -336,20 +336,27 @@ def test_online_retail_workbook_matches_csv(generated, con):
         assert {type(row[column]) for row in rows[1:]} == {float, str}
 
 
-def test_online_retail_ii_workbook_has_both_sheets(generated, con):
+def test_online_retail_ii_workbook_has_both_sheets_overlapping_as_the_uci_file(generated, con):
+    """As in the UCI workbook, "Year 2009-2010" runs to 2010-12-09 and "Year 2010-2011" starts
+    2010-12-01: the lines of 2010-12-01..09 are in both sheets, the same rows in the same order.
+    The CSV holds each line once."""
     out, manifest = generated
     sheets = sheet_rows(out / OR_II_XLSX)
     assert list(sheets) == ["Year 2009-2010", "Year 2010-2011"]
-    first, second = sheets.values()
-    assert len(first) > 1 and len(second) > 1
-    assert len(first) + len(second) - 2 == scalar(con, "select count(*) from online_retail_ii")
-    assert manifest["files"][OR_II_XLSX]["sheets"] == {
-        "Year 2009-2010": len(first) - 1,
-        "Year 2010-2011": len(second) - 1,
+    first, second = (rows[1:] for rows in sheets.values())
+    split, overlap_end = dt.datetime(2010, 12, 1), dt.datetime(2010, 12, 10)
+    assert max(row[4] for row in first) < overlap_end and min(row[4] for row in second) >= split
+    first_overlap = [row for row in first if row[4] >= split]
+    second_overlap = [row for row in second if row[4] < overlap_end]
+    assert len(first_overlap) > 0 and first_overlap == second_overlap
+    assert first[-len(first_overlap) :] == first_overlap and second[: len(second_overlap)] == second_overlap
+    assert manifest["files"][OR_II_XLSX] == {
+        "rows": len(first) + len(second),
+        "sheets": {"Year 2009-2010": len(first), "Year 2010-2011": len(second)},
+        "rows_in_two_sheets": len(first_overlap),
     }
-    split = dt.datetime(2010, 12, 1)
-    assert max(row[4] for row in first[1:]) < split <= min(row[4] for row in second[1:])
-    cells = [csv_text_of_cells(row, customer_suffix=".0") for row in first[1:] + second[1:]]
+    lines = first[: -len(first_overlap)] + second
+    cells = [csv_text_of_cells(row, customer_suffix=".0") for row in lines]
     assert cells == con.execute("select * from online_retail_ii").fetchall()
 
 
