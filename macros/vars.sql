@@ -70,6 +70,54 @@
     {{ return(['online_retail', 'olist']) }}
 {%- endmacro %}
 
+{#- A per-store setting read into SQL: var `name` is a mapping {store: value} (or its JSON
+    text) naming stores of known_stores(), or one value for every store (the rule of
+    common.per_store). Returns a SQL expression of the column `store_column`: the store's value
+    as a literal, null for a store the mapping does not name (the model stops the build on it
+    where the store has rows). A value is an integer from `minimum` (when given) or one of
+    `choices`; any other stops the build. -#}
+{% macro per_store_var(name, store_column, minimum=none, choices=none) -%}
+    {%- if not execute -%}
+        {{ return('cast(null as integer)' if choices is none else 'cast(null as varchar)') }}
+    {%- endif -%}
+    {%- set value = var(name) -%}
+    {%- if value is string -%}
+        {%- set value = fromjson(value, value) -%}
+    {%- endif -%}
+    {%- set one = (('an integer from ' ~ minimum) if minimum is not none else 'an integer')
+        if choices is none else ('one of ' ~ choices | join(', ')) -%}
+    {%- set expected = one ~ ', or a mapping {store: value} with store in ' ~ known_stores() | join(', ') -%}
+    {%- set values = value if value is mapping else {'*': value} -%}
+    {%- set literals = {} -%}
+    {%- for store, setting in values.items() -%}
+        {%- if store != '*' and store not in known_stores() -%}
+            {{ refuse_var(name, value, expected) }}
+        {%- endif -%}
+        {%- set text = setting | string | trim -%}
+        {%- if choices is none -%}
+            {%- if setting is boolean or setting is none or setting is mapping
+                or not modules.re.fullmatch('-?[0-9]+', text)
+                or (minimum is not none and (text | int) < minimum) -%}
+                {{ refuse_var(name, value, expected) }}
+            {%- endif -%}
+            {%- do literals.update({store: (text | int | string)}) -%}
+        {%- else -%}
+            {%- if text not in choices -%}
+                {{ refuse_var(name, value, expected) }}
+            {%- endif -%}
+            {%- do literals.update({store: "'" ~ text ~ "'"}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if '*' in literals -%}
+        {{- return(literals['*']) -}}
+    {%- endif -%}
+    {%- set cases = [] -%}
+    {%- for store, literal in literals.items() -%}
+        {%- do cases.append("when '" ~ store ~ "' then " ~ literal) -%}
+    {%- endfor -%}
+    {{- return('case ' ~ store_column ~ ' ' ~ cases | join(' ') ~ ' end') -}}
+{%- endmacro %}
+
 {#- var rfm_as_of_date as {store or '*': SQL date literal}; empty when not given. -#}
 {% macro rfm_as_of_date_literals() -%}
     {%- if not execute -%}
@@ -102,6 +150,8 @@
     {%- do number_var_literal('closed_weekday_min_share_of_days', 0, 1) -%}
     {%- do number_var_literal('quarantine_max_share_per_rule', 0, 1) -%}
     {%- do number_var_literal('ml_evaluation_max_customers', 1, integer=true) -%}
+    {%- do per_store_var('churn_horizon_days', 'store', minimum=1) -%}
+    {%- do per_store_var('churn_target', 'store', choices=['churn', 'repeat_purchase']) -%}
     {%- do boolean_var('ml_neural') -%}
     {%- do number_var_literal('segmentation_fit_sample_size', 100, integer=true) -%}
     {%- do number_var_literal('segmentation_pairwise_sample_size', 100, integer=true) -%}

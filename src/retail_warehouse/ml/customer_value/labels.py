@@ -1,9 +1,12 @@
 """Labelled examples for out-of-time validation: features as a customer stood at a cutoff
-(marts.customer_feature_snapshots, plus recent-activity counts computed here from the orders
-before the cutoff) and outcomes from the orders on or after it, within a horizon of H days.
+(marts.customer_feature_snapshots, plus recent-activity counts over the orders before the
+cutoff) and outcomes from the orders on or after it, within a horizon of H days.
 
-Leakage rules, enforced here and tested:
-- a feature at cutoff c uses orders dated before c only (`assert_features_ignore_future`);
+ml.customer_value_examples, the labelled examples of every monthly cutoff, is a SQL model
+(models/intermediate/customers/customer_value_examples.sql) holding these leakage rules; this
+module holds the same features and outcomes for the Python models that score or evaluate one
+cutoff (the scoring day, a value cutoff), and the split rule they read back:
+- a feature at cutoff c uses orders dated before c only;
 - an outcome at cutoff c uses orders dated in [c, c + H) only;
 - a cutoff is labelled only when its whole outcome window lies inside the observed data
   (c + H <= the day after the store's data end, marts.store_data_ends.data_end_date: its
@@ -11,14 +14,14 @@ Leakage rules, enforced here and tested:
 - training cutoffs have their outcome window closed before the validation cutoff
   (c + H <= validation cutoff), so validation mimics scoring on that day with what was
   known then; no random split across time.
+The warehouse test test_every_feature_at_a_cutoff_ignores_the_orders_on_or_after_it changes
+every order on or after a cutoff and checks that no feature at it moves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from retail_warehouse.ml.common import hash_sample_positions
@@ -40,10 +43,6 @@ RECENT_ACTIVITY_FEATURES = ("orders_last_30d", "orders_last_90d", "revenue_last_
 FEATURES = SNAPSHOT_FEATURES + RECENT_ACTIVITY_FEATURES
 
 ORDER_COLUMNS = ("customer_key", "order_date", "net_revenue_amount")
-
-
-class LeakageError(AssertionError):
-    """A feature changed when the orders on or after its cutoff were removed."""
 
 
 def sale_orders(fct_orders: pd.DataFrame) -> pd.DataFrame:
@@ -95,24 +94,6 @@ def _keyed_by_customer_and_date(frames: list[pd.DataFrame], value_columns) -> pd
     return table
 
 
-def assert_features_ignore_future(
-    feature_function: Callable[[pd.DataFrame, list], pd.DataFrame], orders: pd.DataFrame, cutoffs
-) -> None:
-    """Raises LeakageError when a feature at a cutoff changes once the orders dated on or
-    after that cutoff are dropped: such a feature reads the future."""
-    for cutoff in sorted(pd.to_datetime(list(cutoffs))):
-        with_future = feature_function(orders, [cutoff])
-        past_only = feature_function(orders[orders["order_date"] < cutoff], [cutoff])
-        merged = with_future.merge(
-            past_only, on=["customer_key", "as_of_date"], how="outer", suffixes=("", "__past"), indicator=True
-        )
-        if (merged["_merge"] != "both").any():
-            raise LeakageError(f"customers at cutoff {cutoff.date()} depend on orders on or after it")
-        for column in with_future.columns.difference(["customer_key", "as_of_date"]):
-            if not np.allclose(merged[column].astype(float), merged[f"{column}__past"].astype(float), equal_nan=True):
-                raise LeakageError(f"feature {column} at cutoff {cutoff.date()} reads orders on or after it")
-
-
 def outcome_labels(orders: pd.DataFrame, cutoffs, horizon_days: int) -> pd.DataFrame:
     """Per customer and cutoff with at least one sale order in [cutoff, cutoff + H): the
     order count and net revenue in that window (customers absent here had none)."""
@@ -129,11 +110,6 @@ def outcome_labels(orders: pd.DataFrame, cutoffs, horizon_days: int) -> pd.DataF
         grouped.insert(1, "as_of_date", cutoff)
         frames.append(grouped)
     return _keyed_by_customer_and_date(frames, ("orders_next", "spend_next"))
-
-
-def labelled_cutoffs(cutoffs, data_end: pd.Timestamp, horizon_days: int) -> list[pd.Timestamp]:
-    """Cutoffs whose whole outcome window [c, c + H) ends by data_end (exclusive: day_after)."""
-    return [c for c in sorted(pd.to_datetime(list(cutoffs))) if c + pd.Timedelta(days=horizon_days) <= data_end]
 
 
 @dataclass(frozen=True)
@@ -184,23 +160,6 @@ def day_after(data_end_date) -> pd.Timestamp:
     """The first day past a store's data end (marts.store_data_ends.data_end_date): the end
     (exclusive) of its observed outcome windows and the as-of day of its scores."""
     return pd.Timestamp(data_end_date) + pd.Timedelta(days=1)
-
-
-def labelled_examples(snapshots: pd.DataFrame, orders: pd.DataFrame, horizon_days: int, data_end_date) -> pd.DataFrame:
-    """The snapshot rows at labelled cutoffs with their features and outcomes: orders_next,
-    spend_next (net revenue in [c, c + H)), purchased_again (orders_next > 0). data_end_date:
-    the store's last complete day (marts.store_data_ends)."""
-    if snapshots.empty or orders.empty:
-        return pd.DataFrame(columns=["customer_key", "as_of_date", *FEATURES, "orders_next", "spend_next"])
-    cutoffs = labelled_cutoffs(pd.to_datetime(snapshots["as_of_date"]).unique(), day_after(data_end_date), horizon_days)
-    rows = snapshots[pd.to_datetime(snapshots["as_of_date"]).isin(cutoffs)]
-    examples = attach_features(rows, orders)
-    outcomes = outcome_labels(orders, cutoffs, horizon_days)
-    examples = examples.merge(outcomes, on=["customer_key", "as_of_date"], how="left")
-    examples["orders_next"] = examples["orders_next"].fillna(0).astype(int)
-    examples["spend_next"] = examples["spend_next"].fillna(0.0).astype(float)
-    examples["purchased_again"] = examples["orders_next"] > 0
-    return examples
 
 
 def seeded_sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:

@@ -26,13 +26,10 @@ from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
     SNAPSHOT_FEATURES,
     OutOfTimeSplit,
-    assert_features_ignore_future,
     attach_features,
     day_after,
-    labelled_examples,
     out_of_time_split,
     outcome_labels,
-    recent_activity_features,
     sale_orders,
 )
 from retail_warehouse.ml.customer_value.metrics import (
@@ -80,56 +77,6 @@ def _data_end(data_ends: pd.DataFrame, store: str) -> pd.Timestamp:
     if ends.empty:
         raise KeyError(f"marts.store_data_ends has no data_end_date for store {store!r}")
     return pd.Timestamp(ends.iloc[0])
-
-
-# --- ml.customer_value_examples ------------------------------------------------------------
-
-EXAMPLES_SCHEMA = {
-    **schema("store:str customer_key:str customer_id:str as_of_date:date split:str horizon_days:int target_name:str"),
-    **{feature: "float" for feature in FEATURES},
-    **schema("orders_next:int spend_next:float purchased_again:bool is_positive:bool"),
-}
-
-
-def customer_value_examples(
-    snapshots: pd.DataFrame, fct_orders: pd.DataFrame, horizons, targets, data_ends: pd.DataFrame
-) -> pd.DataFrame:
-    """Every snapshot row at a labelled cutoff with features, outcomes and its split:
-    training (outcome window closed by the validation cutoff), validation (the latest labelled
-    cutoff) or refit_only (labelled, used only to refit the scoring models on all history).
-    horizons and targets: per store (common.per_store), vars churn_horizon_days and
-    churn_target; data_ends: marts.store_data_ends (outcome windows end by the data end)."""
-    model = "customer_value_examples"
-    frames = []
-    for store in _stores(snapshots, fct_orders):
-        horizon = int(per_store(horizons, store, "churn_horizon_days"))
-        target = per_store(targets, store, "churn_target")
-        orders = _store_orders(fct_orders, store)
-        store_snapshots = snapshots[snapshots["store"] == store]
-        with timed_step(model, f"{store}: labelled examples, H = {horizon} days, target {target}"):
-            examples = labelled_examples(store_snapshots, orders, horizon, _data_end(data_ends, store))
-            assert_features_ignore_future(recent_activity_features, orders, examples["as_of_date"].unique())
-        if examples.empty:
-            log_progress(model, f"{store}: no snapshot has a full {horizon}-day outcome window: no examples")
-            continue
-        split = out_of_time_split(examples["as_of_date"].unique(), horizon)
-        examples["split"] = np.select(
-            [examples["as_of_date"] == split.validation, examples["as_of_date"].isin(split.training)],
-            ["validation", "training"],
-            "refit_only",
-        )
-        examples["store"] = store
-        examples["horizon_days"] = horizon
-        examples["target_name"] = target
-        examples["is_positive"] = churn.positive_labels(examples, target)
-        log_progress(
-            model,
-            f"{store}: {len(examples)} examples at {examples['as_of_date'].nunique()} cutoffs; "
-            f"{len(split.training)} training cutoffs, validation at "
-            f"{split.validation.date() if split.validation is not None else 'none'}",
-        )
-        frames.append(examples)
-    return typed_table(frames, EXAMPLES_SCHEMA)
 
 
 def _prepared_examples(examples: pd.DataFrame) -> pd.DataFrame:

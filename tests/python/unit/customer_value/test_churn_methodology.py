@@ -11,11 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from retail_warehouse.ml.common import as_of_scoring_date
 from retail_warehouse.ml.customer_value import churn, tables
-from retail_warehouse.ml.customer_value.labels import (
-    labelled_examples,
-    out_of_time_split,
-    sale_orders,
-)
+from retail_warehouse.ml.customer_value.labels import out_of_time_split, sale_orders
 
 D = pd.Timestamp
 
@@ -31,28 +27,6 @@ def test_a_sale_order_is_never_a_cancelled_one():
         }
     )
     assert sale_orders(orders)["order_date"].tolist() == [D("2018-01-01")]
-
-
-def test_labels_stop_at_the_store_data_end_not_at_a_trickle_of_late_orders():
-    """Olist trails off after its data end: outcome windows must end by it."""
-    orders = pd.DataFrame(
-        {
-            "customer_key": ["a", "a", "b", "c"],
-            "order_date": pd.to_datetime(["2018-06-15", "2018-07-10", "2018-06-20", "2018-10-17"]),
-            "net_revenue_amount": 1.0,
-        }
-    )
-    snapshots = pd.DataFrame(
-        {"customer_key": ["a", "b"], "as_of_date": [D("2018-07-01"), D("2018-07-01")]}
-        | {c: 1.0 for c in ("recency_days", "frequency", "monetary", "tenure_days", "avg_basket_amount")}
-        | {
-            c: 0.0
-            for c in ("avg_basket_quantity", "return_rate", "mean_days_between_orders", "cancellation_order_count")
-        }
-    )
-    # Window [07-01, 08-30) ends after the data end 2018-08-28: not labelled.
-    assert labelled_examples(snapshots, orders, 60, D("2018-08-28")).empty
-    assert len(labelled_examples(snapshots, orders, 58, D("2018-08-28"))) == 2
 
 
 def test_scores_look_forward_from_the_day_after_the_data_end():
