@@ -25,6 +25,8 @@ def _previous(session, schema: str, table: str, columns: str):
 
 @measured
 def model(dbt, session):
+    # A plain assignment: dbt finds the config keys a Python model reads by parsing its calls.
+    ml_refit = dbt.config.get("ml_refit")
     registry_rows = _previous(
         session,
         "ml_registry",
@@ -41,7 +43,7 @@ def model(dbt, session):
             fit_sample_size=int(dbt.config.get("fit_sample_size")),
             pairwise_sample_size=int(dbt.config.get("pairwise_sample_size")),
         ),
-        force=str(dbt.config.get("ml_refit")).strip().lower() in ("true", "1", "yes"),
+        force=str(ml_refit).strip().lower() in ("true", "1", "yes"),
         fallback_days=int(dbt.config.get("refit_days")),
         ari_threshold=float(dbt.config.get("ari_threshold")),
     )

@@ -104,7 +104,7 @@ LOG_COLUMNS = [
 
 def _input(frame: pd.DataFrame) -> pd.DataFrame:
     """The columns of customer_features the segmentation reads, for the fingerprint and schema."""
-    return frame[[c.strip() for c in CUSTOMER_COLUMNS.split(",")]]
+    return frame[[c for c in (c.strip() for c in CUSTOMER_COLUMNS.split(",")) if c in frame.columns]]
 
 
 def _now() -> datetime:
