@@ -12,7 +12,7 @@ def model(dbt, session):
         dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
-        dbt.ref("next_order_metrics").project("store, method_name, is_served").df(),
+        dbt.ref("next_order_metrics").project("store, method_name, is_served, window_days").df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),

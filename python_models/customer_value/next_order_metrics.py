@@ -1,5 +1,7 @@
 """ml.next_order_metrics: the expected next-order date checked out of time, transaction model
-against "last order + median gap". Logic: retail_warehouse.ml.customer_value.next_order."""
+(median wait given an order within the window) against the best of "last order + median gap"
+and "the store's median wait", chosen at an earlier cutoff. Logic:
+retail_warehouse.ml.customer_value.next_order."""
 
 from retail_warehouse.ml.customer_value import tables
 

@@ -133,20 +133,22 @@ next_order_model as (
         method_name,
         transaction_model_name,
         median_abs_error_days,
-        median_abs_error_diff_vs_naive,
-        diff_lower_95,
-        diff_upper_95
+        median_abs_error_diff_vs_baseline,
+        baseline_diff_lower_95,
+        baseline_diff_upper_95,
+        beats_best_baseline,
+        selection_cutoff
     from ml.next_order_metrics
     where method_name = 'transaction_model_median_wait'
 ),
 
-next_order_naive as (
+next_order_baseline as (
     select
         store,
         method_name,
         median_abs_error_days
     from ml.next_order_metrics
-    where method_name = 'last_order_plus_median_gap'
+    where is_best_baseline
 ),
 
 next_order_served as (
@@ -165,16 +167,17 @@ next_order as (
         'median absolute error, days (gain: fewer days)' as metric,
         model.transaction_model_name as model_name,
         model.median_abs_error_days as model_score,
-        naive.method_name as baseline_name,
-        naive.median_abs_error_days as baseline_score,
-        -model.median_abs_error_diff_vs_naive as gain,
-        -model.diff_upper_95 as gain_lower_95,
-        -model.diff_lower_95 as gain_upper_95,
+        baseline.method_name as baseline_name,
+        baseline.median_abs_error_days as baseline_score,
+        -model.median_abs_error_diff_vs_baseline as gain,
+        -model.baseline_diff_upper_95 as gain_lower_95,
+        -model.baseline_diff_lower_95 as gain_upper_95,
         served.served_name,
-        served.served_name = model.method_name as beats_baseline,
-        'served: ' || served.served_name as reason
+        model.beats_best_baseline as beats_baseline,
+        'baseline chosen at ' || coalesce(cast(model.selection_cutoff as varchar), 'no earlier cutoff')
+        || '; served: ' || served.served_name as reason
     from next_order_model as model
-    inner join next_order_naive as naive on model.store = naive.store
+    inner join next_order_baseline as baseline on model.store = baseline.store
     inner join next_order_served as served on model.store = served.store
 ),
 

@@ -25,6 +25,7 @@ select
     value_12m_upper_80,
     predicted_value_12m * churn_probability as value_at_risk,
     expected_next_order_date,
+    next_order_method,
     top_recommended_items,
     late_delivery_share,
     mean_review_score

@@ -191,6 +191,19 @@ class BetaGeometricNBD:
         x, big_t = np.asarray(frequency, dtype=float), np.asarray(age, dtype=float)
         return (self.alpha + big_t) * np.expm1(np.log(2.0) / (self.r + x))
 
+    def median_days_to_next_purchase_within(self, frequency, age, days: float):
+        """The median wait from the cutoff to the next purchase of a customer who buys within
+        the next `days` days. Buying within the window implies being alive, so only the
+        Gamma-Poisson part counts (r and alpha, the same under MBG/NBD): the wait is Lomax
+        with shape s = r + x and scale beta = alpha + T, P(W > w) = (beta / (beta + w))^s,
+        truncated at `days`. Its median solves (beta / (beta + w))^s = (1 + S(days)) / 2:
+        w = beta ((1 + S(days)) / 2)^(-1/s) - beta, always below `days`."""
+        x, big_t = np.asarray(frequency, dtype=float), np.asarray(age, dtype=float)
+        shape, scale = self.r + x, self.alpha + big_t
+        log_survival_at_end = shape * (np.log(scale) - np.log(scale + days))
+        log_half = np.log1p(np.exp(log_survival_at_end)) - np.log(2.0)
+        return scale * np.expm1(-log_half / shape)
+
     def probability_alive(self, frequency, recency, age):
         x, t_x, big_t = (np.asarray(v, dtype=float) for v in (frequency, recency, age))
         ratio = np.exp((self.r + x) * (np.log(self.alpha + big_t) - np.log(self.alpha + t_x)))

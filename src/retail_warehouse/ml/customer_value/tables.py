@@ -42,12 +42,7 @@ from retail_warehouse.ml.customer_value.metrics import (
     paired_rmse_difference,
     regression_metrics,
 )
-from retail_warehouse.ml.customer_value.next_order import (
-    model_next_order,
-    naive_next_order,
-    purchase_gaps,
-    realised_next_order,
-)
+from retail_warehouse.ml.customer_value.next_order import realised_next_order
 
 # The columns of marts.fct_orders the tables read (labels.sale_orders keeps the sale orders),
 # projected in DuckDB: the whole mart as pandas would cost ~10x the memory.
@@ -935,62 +930,86 @@ def probability_alive_calibration(fct_orders: pd.DataFrame, examples: pd.DataFra
 # --- ml.next_order_metrics ------------------------------------------------------------------
 
 
+def _next_order_check(orders: pd.DataFrame, cutoff: pd.Timestamp, window_end: pd.Timestamp, name: str):
+    """The transaction model `name` fitted before the cutoff and every method's next-order error
+    in days over the customers who ordered again in [cutoff, window_end): (customer count,
+    window days, {method: errors}), None without repeat purchases to fit."""
+    fitted = spend.fit_probabilistic(orders, cutoff, name)
+    if fitted is None:
+        return None
+    summary, transactions, _ = fitted
+    window_days = int((window_end - cutoff).days)
+    expected = next_order.expected_next_orders(transactions, summary, orders, cutoff, window_days)
+    realised = realised_next_order(orders, cutoff, window_end).reindex(summary["customer_key"])
+    return len(summary), window_days, next_order.next_order_errors(expected, realised.to_numpy())
+
+
 @single_threaded()
 def next_order_metrics(
     fct_orders: pd.DataFrame, examples: pd.DataFrame, value_metrics, data_ends: pd.DataFrame, seed: int
 ) -> pd.DataFrame:
-    """Per store, out of time at the validation cutoff: the error in days of the expected
-    next-order date against the realised first order after the cutoff (customers who ordered
-    again by the store's data end, data_ends: marts.store_data_ends), for the chosen
-    transaction model and the naive rule, with the
-    95% paired-bootstrap interval of the difference of their median absolute errors."""
+    """Per store, out of time: the error in days of the expected next-order date against the
+    realised first order after the cutoff (customers who ordered again inside the window), for
+    the chosen transaction model (median wait given an order within the window) and two
+    baselines. The baseline is chosen at the selection cutoff (the latest training cutoff,
+    window up to the validation cutoff); at the validation cutoff (window up to the store's
+    data end, data_ends: marts.store_data_ends) every method is compared with it by the 95%
+    paired-bootstrap interval of the difference of median absolute errors, and the model is
+    served only when that interval lies below 0."""
     model = "next_order_metrics"
     examples = _prepared_examples(examples)
     rows = []
     for validated in _validation_stores(examples, fct_orders):
         store, orders, cutoff = validated.store, validated.orders, validated.split.validation
         name = chosen_transaction_model(value_metrics, store).model_name
+        selection_cutoff = validated.split.training[-1] if validated.split.training else None
+        selection = None
+        if selection_cutoff is not None:
+            with timed_step(model, f"{store}: {name} before {selection_cutoff.date()} (baseline selection)"):
+                selection = _next_order_check(orders, selection_cutoff, cutoff, name)
         with timed_step(model, f"{store}: {name} before {cutoff.date()}"):
-            fitted = spend.fit_probabilistic(orders, cutoff, name)
-        if fitted is None:
+            checked = _next_order_check(orders, cutoff, day_after(_data_end(data_ends, store)), name)
+        if checked is None:
             continue
-        summary = fitted[0]
-        gaps = purchase_gaps(orders, cutoff).set_index("customer_key").reindex(summary["customer_key"]).reset_index()
-        realised = realised_next_order(orders, cutoff, day_after(_data_end(data_ends, store))).reindex(
-            summary["customer_key"]
-        )
-        has_next = realised.notna().to_numpy()
-        expected = {
-            next_order.MODEL: model_next_order(fitted[1], summary, cutoff).to_numpy(),
-            next_order.NAIVE: naive_next_order(gaps, cutoff).to_numpy(),
+        customer_count, window_days, errors = checked
+        selection_errors = selection[2] if selection is not None else None
+        baseline = next_order.best_baseline(selection_errors)
+        versus_baseline = {
+            method: next_order.compare_with_baseline(errors[method], errors[baseline], seed) for method in errors
         }
-        has_next &= pd.notna(expected[next_order.MODEL])
-        errors = {
-            method: (pd.Series(dates[has_next]) - pd.Series(realised.to_numpy()[has_next])).dt.days.to_numpy(float)
-            for method, dates in expected.items()
+        versus_naive = {
+            method: next_order.compare_with_naive(errors[method], errors[next_order.NAIVE], seed) for method in errors
         }
-        comparison = next_order.compare_with_naive(
-            np.abs(errors[next_order.MODEL]), np.abs(errors[next_order.NAIVE]), seed
-        )
-        model_wins = comparison["upper"] is not None and comparison["upper"] < 0
-        for method, error in errors.items():
-            is_model = method == next_order.MODEL
+        served = next_order.served_method(versus_baseline[next_order.MODEL], baseline)
+        log_progress(model, f"{store}: best baseline {baseline} (chosen at {selection_cutoff}); served {served}")
+        for method in next_order.METHODS:
+            error, is_model, is_naive = errors[method], method == next_order.MODEL, method == next_order.NAIVE
             rows.append(
                 {
                     "store": store,
                     "method_name": method,
                     "transaction_model_name": name if is_model else None,
                     "as_of_date": cutoff.date(),
-                    "customer_count": len(summary),
-                    "row_count": int(has_next.sum()),
-                    "median_abs_error_days": float(np.median(np.abs(error))) if len(error) else None,
+                    "customer_count": customer_count,
+                    "row_count": len(error),
+                    "median_abs_error_days": next_order.median_abs_error(error),
                     "mean_abs_error_days": float(np.mean(np.abs(error))) if len(error) else None,
                     "median_error_days": float(np.median(error)) if len(error) else None,
-                    "median_abs_error_diff_vs_naive": comparison["difference"] if is_model else 0.0,
-                    "diff_lower_95": comparison["lower"] if is_model else 0.0,
-                    "diff_upper_95": comparison["upper"] if is_model else 0.0,
-                    "beats_naive": model_wins if is_model else False,
-                    "is_served": model_wins == is_model,
+                    "median_abs_error_diff_vs_naive": 0.0 if is_naive else versus_naive[method]["difference"],
+                    "diff_lower_95": 0.0 if is_naive else versus_naive[method]["lower"],
+                    "diff_upper_95": 0.0 if is_naive else versus_naive[method]["upper"],
+                    "beats_naive": not is_naive and next_order.beats(versus_naive[method]),
+                    "is_served": method == served,
+                    "window_days": window_days,
+                    "selection_cutoff": selection_cutoff.date() if selection is not None else None,
+                    "selection_median_abs_error_days": (
+                        next_order.median_abs_error(selection_errors[method]) if selection is not None else None
+                    ),
+                    "is_best_baseline": method == baseline,
+                    "median_abs_error_diff_vs_baseline": versus_baseline[method]["difference"],
+                    "baseline_diff_lower_95": versus_baseline[method]["lower"],
+                    "baseline_diff_upper_95": versus_baseline[method]["upper"],
+                    "beats_best_baseline": is_model and next_order.beats(versus_baseline[method]),
                 }
             )
     return typed_table(
@@ -999,7 +1018,9 @@ def next_order_metrics(
             "store:str method_name:str transaction_model_name:str as_of_date:date customer_count:int row_count:int "
             "median_abs_error_days:float mean_abs_error_days:float median_error_days:float "
             "median_abs_error_diff_vs_naive:float diff_lower_95:float diff_upper_95:float beats_naive:bool "
-            "is_served:bool"
+            "is_served:bool window_days:int selection_cutoff:date selection_median_abs_error_days:float "
+            "is_best_baseline:bool median_abs_error_diff_vs_baseline:float baseline_diff_lower_95:float "
+            "baseline_diff_upper_95:float beats_best_baseline:bool"
         ),
     )
 
@@ -1069,6 +1090,7 @@ def customer_value_predictions(
             value_12m=np.nan,
             expected_next_order_date=pd.NaT,
             next_order_method=None,
+            next_order_window_days=None,
         )
         if probabilistic is None:
             log_progress(model, f"{store}: too few repeat purchases for {value_model}: 12-month value empty")
@@ -1102,13 +1124,12 @@ def customer_value_predictions(
                 frame["value_12m"] = _served_baseline(choice.served_name, current, spend.CLV_DAYS, store_examples)
             checks = next_order_checks[(next_order_checks["store"] == store) & next_order_checks["is_served"]]
             method = checks["method_name"].iloc[0] if not checks.empty else next_order.NAIVE
-            gaps = purchase_gaps(orders, cutoff).set_index("customer_key").reindex(keyed["customer_key"]).reset_index()
-            expected = (
-                model_next_order(transactions, keyed, cutoff)
-                if method == next_order.MODEL
-                else naive_next_order(gaps, cutoff)
-            )
+            # The window H the served method was checked on: the model's date is its median
+            # wait given an order within H days.
+            window = int(checks["window_days"].iloc[0]) if not checks.empty else None
+            expected = next_order.expected_next_orders(transactions, keyed, orders, cutoff, window or 1)[method]
             frame["expected_next_order_date"] = pd.to_datetime(np.asarray(expected)).date
+            frame["next_order_window_days"] = window
             frame["next_order_method"] = method
 
         frame["spend_model_name"], frame["predicted_spend_next_h"] = None, np.nan
@@ -1136,7 +1157,7 @@ def customer_value_predictions(
             "spend_model_name:str predicted_spend_next_h:float value_model_name:str probability_alive_note:str "
             "expected_purchases_90d:float model_value_12m:float value_12m_lower_80:float value_12m_upper_80:float "
             "value_12m_lower_95:float value_12m_upper_95:float expected_next_order_date:date next_order_method:str "
-            "unscored_reason:str"
+            "unscored_reason:str next_order_window_days:int"
         ),
     )
 

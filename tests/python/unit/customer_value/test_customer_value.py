@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from retail_warehouse.ml.customer_value import churn, spend, tables
+from retail_warehouse.ml.customer_value import churn, next_order, spend, tables
 from retail_warehouse.ml.customer_value.btyd import BetaGeometricNBD, GammaGamma, rfm_summary, simulate
 from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
@@ -466,7 +466,7 @@ def test_a_store_with_history_gets_every_table_and_every_customer_once():
     }
     for _, group in built["value_metrics"].groupby("target_name"):
         assert group["is_best"].sum() == 1
-    assert set(built["next_order"]["method_name"]) == {"transaction_model_median_wait", "last_order_plus_median_gap"}
+    assert set(built["next_order"]["method_name"]) == set(next_order.METHODS)
     assert built["next_order"]["is_served"].sum() == 1
     assert set(built["fits"]["model_name"]) == {*spend.TRANSACTION_MODELS, "gamma_gamma"}
     assert len(built["store_value"]) == 1
