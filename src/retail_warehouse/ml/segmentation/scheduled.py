@@ -325,7 +325,7 @@ def refresh_log(decisions: pd.DataFrame, fitted_now: pd.DataFrame, registry_rows
                 "action": "refitted" if len(refit) else "scored",
                 "reason": refit["refit_reason"].iloc[0] if len(refit) else decision.reason,
                 "model_version": int(latest.loc[store, "version"]) if latest is not None else None,
-                "duration_seconds": float(np.nansum([s for s in seconds.values() if s is not None])),
+                "duration_seconds": round(float(np.nansum([s for s in seconds.values() if s is not None])), 2),
                 "peak_memory_mb": max(peaks) if peaks else None,
                 "decision_seconds": seconds["decision"],
                 "fit_seconds": seconds["fit"] if len(refit) else None,
