@@ -155,6 +155,8 @@
     {%- do boolean_var('ml_neural') -%}
     {%- do number_var_literal('segmentation_fit_sample_size', 100, integer=true) -%}
     {%- do number_var_literal('segmentation_pairwise_sample_size', 100, integer=true) -%}
+    {%- do number_var_literal('segmentation_refit_days', 0, integer=true) -%}
+    {%- do boolean_var('ml_refit') -%}
     {%- do number_var_literal('build_change_max_share', 0) -%}
     {%- do number_var_literal('build_stale_after_days', 0, integer=true) -%}
     select 1

@@ -1,17 +1,20 @@
 """ml.customer_segments: every customer of customer_features once, in a segment of the model
-chosen in segmentation_model_selection (refitted the same way, same seed)."""
+registered for its store in ml_registry.segmentation_models (the newest version: refitted on
+this build when it was due, else loaded and used to score)."""
 
 from retail_warehouse.ml.common import measured
-from retail_warehouse.ml.segmentation import tables
+from retail_warehouse.ml.segmentation import scheduled, tables
 from retail_warehouse.ml.segmentation.clustering import SegmentationConfig
+
+LATEST = "select store, version, model_bytes from registry qualify row_number() over (partition by store order by version desc) = 1"
 
 
 @measured
 def model(dbt, session):
-    return tables.customer_segments(
+    return scheduled.customer_segments(
         dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
         dbt.ref("customer_rfm").project("customer_key, rfm_segment").df(),
-        dbt.ref("segmentation_model_selection").project("store, method, k, eps, min_samples, is_chosen").df(),
+        dbt.ref("segmentation_models").query("registry", LATEST).df(),
         SegmentationConfig(
             seed=int(dbt.config.get("seed")),
             fit_sample_size=int(dbt.config.get("fit_sample_size")),

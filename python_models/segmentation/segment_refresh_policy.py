@@ -13,4 +13,5 @@ def model(dbt, session):
         .df(),
         dbt.ref("segmentation_model_selection").project("store, method, k, is_chosen").df(),
         threshold=float(dbt.config.get("ari_threshold")),
+        refit_days=int(dbt.config.get("refit_days")),
     )

@@ -1,18 +1,13 @@
 """ml.segmentation_model_selection: KMeans, GMM, Ward and DBSCAN scored per store, the chosen
-model and k with the reason (retail_warehouse.ml.segmentation.clustering)."""
+model and k with the reason (retail_warehouse.ml.segmentation.clustering): the selection that
+chose each store's registered model (ml_registry.segmentation_models), run when it was fitted."""
 
 from retail_warehouse.ml.common import measured
-from retail_warehouse.ml.segmentation import tables
-from retail_warehouse.ml.segmentation.clustering import SegmentationConfig
+from retail_warehouse.ml.segmentation import scheduled
+
+LATEST = "select store, version, model_bytes from registry qualify row_number() over (partition by store order by version desc) = 1"
 
 
 @measured
 def model(dbt, session):
-    return tables.segmentation_model_selection(
-        dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
-        SegmentationConfig(
-            seed=int(dbt.config.get("seed")),
-            fit_sample_size=int(dbt.config.get("fit_sample_size")),
-            pairwise_sample_size=int(dbt.config.get("pairwise_sample_size")),
-        ),
-    )
+    return scheduled.model_selection(dbt.ref("segmentation_models").query("registry", LATEST).df())

@@ -310,8 +310,10 @@ def measured_model(model: str):
     sampler.start()
     started = time.perf_counter()
     outcome = "failed"
+    # Filled when the block ends, so a caller can keep the figures (ml.model_refresh_log).
+    filled: dict = {}
     try:
-        yield
+        yield filled
         outcome = "ok"
     finally:
         seconds = time.perf_counter() - started
@@ -334,6 +336,7 @@ def measured_model(model: str):
             "pid": os.getpid(),
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
+        filled.update(record)
         log_progress(model, f"resources {json.dumps(record)}")
         path = os.environ.get(RESOURCES_LOG_ENV)
         if path:

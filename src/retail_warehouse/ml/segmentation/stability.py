@@ -268,10 +268,24 @@ def _fmt(value: float | None) -> str:
     return "not measured" if value is None else f"{value:.2f}"
 
 
-def refresh_policy(store: str, stability: pd.DataFrame, threshold: float, method: str, k: int) -> pd.DataFrame:
-    """Rows of ml.segment_refresh_policy for one store: the maintenance contract."""
+def refresh_policy(
+    store: str, stability: pd.DataFrame, threshold: float, method: str, k: int, refit_days: int | None = None
+) -> pd.DataFrame:
+    """Rows of ml.segment_refresh_policy for one store: the maintenance contract. refit_days: the
+    cadence the build keeps when none is measured in months (var segmentation_refit_days)."""
     cadence, _ = refresh_cadence(stability, threshold)
     status, refit_every, cadence_text = cadence_reading(stability, threshold)
+    if refit_days is not None:
+        if refit_every is None:
+            every = f"Refit every {refit_days} days (var segmentation_refit_days)"
+            cadence_text = cadence_text.replace("Refit on every build", every).replace("refit on every build", every)
+        cadence_text += (
+            " Kept by `dbt build`: each build refits only when the registered model "
+            "(ml_registry.segmentation_models) is due by this cadence, its input schema or library versions "
+            f"changed, a refit on the build's seeded sample agrees with it at ARI < {threshold}, or var ml_refit is "
+            "true; otherwise it scores with the registered model (ml_registry.segmentation_refit_decisions, "
+            "ml.model_refresh_log)."
+        )
     rolling = stability[stability["comparison"] == "rolling_snapshot"].sort_values("elapsed_months")
     bootstrap = stability[stability["comparison"] == "bootstrap"]
     curve = "; ".join(f"{int(r.elapsed_months)} mo {r.mean_ari:.2f}" for r in rolling.itertuples())

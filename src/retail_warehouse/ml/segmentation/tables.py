@@ -101,15 +101,22 @@ def scoring_day_features(customer_features: pd.DataFrame) -> pd.DataFrame:
     return derive_features(as_of_scoring_date(customer_features))
 
 
+def split_scorable(customer_features: pd.DataFrame, store: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One store's derived features as of the scoring day: the scorable customers sorted by
+    customer_key, and the unscorable ones (a sale order after the data end) aside."""
+    every = scoring_day_features(customer_features[customer_features["store"] == store])
+    scorable = every["is_scorable"].to_numpy(dtype=bool)
+    unscored = every.loc[~scorable, ["store", "customer_key", "customer_id", "as_of_date", "unscored_reason"]]
+    frame = every[scorable].sort_values("customer_key", kind="stable").reset_index(drop=True)
+    return frame, unscored
+
+
 def prepare_stores(customer_features: pd.DataFrame, config: SegmentationConfig) -> list[PreparedStore]:
     """Per store: the derived features as of the scoring day of the scorable customers sorted by
     customer_key, the feature choice, the scaled matrix; the unscorable customers aside."""
     prepared = []
     for store in sorted(customer_features["store"].unique()):
-        every = scoring_day_features(customer_features[customer_features["store"] == store])
-        scorable = every["is_scorable"].to_numpy(dtype=bool)
-        unscored = every.loc[~scorable, ["store", "customer_key", "customer_id", "as_of_date", "unscored_reason"]]
-        frame = every[scorable].sort_values("customer_key", kind="stable").reset_index(drop=True)
+        frame, unscored = split_scorable(customer_features, store)
         decisions = choose_features(frame, seed=config.seed)
         features, transforms = used_features(decisions)
         scaler = fit_scaler(frame, features, transforms)
@@ -174,21 +181,39 @@ def customer_segments(
                 segmenter = refit_chosen(
                     prepared.matrix, row["method"], int(row["k"]), config, *_dbscan_parameters(row), keys=prepared.keys
                 )
-        assigned = assign(
-            prepared.matrix, segmenter, prepared.frame["monetary"].to_numpy(dtype="float64"), prepared.features, config
+        frames.extend(
+            segment_store(prepared.frame, prepared.unscored, prepared.matrix, segmenter, prepared.features, rfm, config)
         )
-        customers = pd.concat(
-            [prepared.frame[["store", "customer_key", "customer_id", "as_of_date", "unscored_reason"]], assigned],
-            axis=1,
+    return segments_table(frames)
+
+
+def segment_store(
+    frame: pd.DataFrame,
+    unscored: pd.DataFrame,
+    matrix: np.ndarray,
+    segmenter,
+    features: tuple[str, ...],
+    rfm: pd.Series,
+    config: SegmentationConfig,
+) -> list[pd.DataFrame]:
+    """customer_segments rows of one store: its scorable customers assigned by segmenter (None:
+    one segment), names by rule, and its unscored customers."""
+    assigned = assign(matrix, segmenter, frame["monetary"].to_numpy(dtype="float64"), features, config)
+    customers = pd.concat(
+        [frame[["store", "customer_key", "customer_id", "as_of_date", "unscored_reason"]], assigned], axis=1
+    )
+    names = profile_segments(
+        pd.concat([frame, assigned[["segment_id", "is_outlier"]]], axis=1).assign(
+            rfm_segment=frame["customer_key"].map(rfm)
         )
-        names = profile_segments(
-            pd.concat([prepared.frame, assigned[["segment_id", "is_outlier"]]], axis=1).assign(
-                rfm_segment=prepared.frame["customer_key"].map(rfm)
-            )
-        )[["segment_id", "segment_name"]]
-        customers = customers.merge(names, on="segment_id", how="left", validate="many_to_one")
-        customers["method"] = row["method"] if row is not None else "none"
-        frames.extend([customers, prepared.unscored])
+    )[["segment_id", "segment_name"]]
+    customers = customers.merge(names, on="segment_id", how="left", validate="many_to_one")
+    customers["method"] = segmenter.method if segmenter is not None else "none"
+    return [customers, unscored]
+
+
+def segments_table(frames: list[pd.DataFrame], extra_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The customer_segments table from the per-store frames of segment_store."""
     columns = [
         "store",
         "customer_key",
@@ -204,6 +229,7 @@ def customer_segments(
         "outlier_threshold",
         "most_deviating_feature",
         "deviation",
+        *extra_columns,
     ]
     table = stack_store_frames(frames, columns)
     table["as_of_date"] = pd.to_datetime(table["as_of_date"]).dt.date
@@ -268,10 +294,13 @@ def segment_stability(
     config: SegmentationConfig,
     threshold: float,
     bootstrap_resamples: int,
+    stores: set[str] | None = None,
 ) -> pd.DataFrame:
     """ml.segment_stability: ARI per store, comparison and elapsed month. The snapshots carry
     the core measures only, so the rolling study uses the chosen features that they have
-    (column features) with the chosen method and k."""
+    (column features) with the chosen method and k. stores: only these (None: every store)."""
+    if stores is not None:
+        customer_features = customer_features[customer_features["store"].isin(sorted(stores))]
     frames = []
     for prepared in prepare_stores(customer_features, config):
         row = _chosen_row(selection, prepared.store)
@@ -306,7 +335,9 @@ def segment_stability(
     return stack_store_frames(frames, columns)
 
 
-def segment_refresh_policy(stability: pd.DataFrame, selection: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def segment_refresh_policy(
+    stability: pd.DataFrame, selection: pd.DataFrame, threshold: float, refit_days: int | None = None
+) -> pd.DataFrame:
     """ml.segment_refresh_policy: the maintenance contract per store with a chosen model."""
     frames = []
     for store in sorted(selection["store"].unique()):
@@ -314,7 +345,9 @@ def segment_refresh_policy(stability: pd.DataFrame, selection: pd.DataFrame, thr
         if row is None:
             continue
         frames.append(
-            refresh_policy(store, stability[stability["store"] == store], threshold, row["method"], int(row["k"]))
+            refresh_policy(
+                store, stability[stability["store"] == store], threshold, row["method"], int(row["k"]), refit_days
+            )
         )
     if not frames:
         return pd.DataFrame(columns=["store", "clause_order", "clause", "policy_text"])

@@ -1,0 +1,197 @@
+"""Fit on schedule, score every build: the segmentation model registry (schema ml_registry).
+
+A build refits a store's segmentation only when `decide` says so; otherwise customer_segments
+loads the registered model (the feature choice, the fitted scaler, the segmenter and the model
+selection that chose it, pickled into one BLOB) and assigns every customer with it.
+
+`decide` refits when (every reason that holds is written, in this order):
+- var ml_refit is true;
+- no model is registered for the store, or the registered one cannot be loaded;
+- the input schema changed (the customer_features columns and types the segmentation reads);
+- scikit-learn / numpy / scipy / pandas changed version since the fit;
+- the model is due: fitted_at + the cadence. The cadence is the one ml.segment_refresh_policy
+  measured for the registered model (refit_every_months, as 30-day months) and, when the
+  policy measured none (too few snapshots, refit noise or drift under one month), var
+  segmentation_refit_days;
+- early-refit trigger, computed on this build: the ARI, on the seeded fit sample, between the
+  registered model's assignment and the same method refitted on today's customers is below var
+  segmentation_ari_threshold (drift that the monthly cadence would catch late).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import pickle
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
+
+from retail_warehouse.ml.segmentation.clustering import SegmentationConfig, Segmenter, _samples, refit_chosen
+from retail_warehouse.ml.segmentation.features import FeatureDecision, FeatureScaler, scale_features
+
+MODEL_NAME = "customer_segments"
+MODEL_FORMAT = "pickle"
+LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas")
+DAYS_PER_MONTH = 30
+# The policy statuses with a cadence in months (stability.cadence_reading).
+MONTHLY_STATUSES = ("measured", "beyond_horizon")
+
+
+def library_versions() -> str:
+    """The versions of the libraries a pickled model depends on, as sorted JSON."""
+    return json.dumps({name: importlib.metadata.version(name) for name in LIBRARIES}, sort_keys=True)
+
+
+def input_schema_hash(frame: pd.DataFrame) -> str:
+    """sha256 (16 hex) of the input's column names and dtypes, in order."""
+    text = ";".join(f"{column}:{dtype}" for column, dtype in frame.dtypes.astype(str).items())
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def input_fingerprint(frame: pd.DataFrame) -> str:
+    """sha256 (16 hex) of the input's content (every column, row order as given: the callers sort
+    by customer_key), so two builds on the same customers and values agree."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+
+
+@dataclass
+class FittedSegmentation:
+    """What customer_segments needs to assign, and what the selection tables show."""
+
+    decisions: list[FeatureDecision]
+    scaler: FeatureScaler
+    segmenter: Segmenter | None
+    selection: pd.DataFrame  # rows of ml.segmentation_model_selection for the store
+
+
+def dump(fitted: FittedSegmentation) -> bytes:
+    return pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load(blob: bytes) -> FittedSegmentation:
+    fitted = pickle.loads(blob)
+    if not isinstance(fitted, FittedSegmentation):
+        raise TypeError(f"registry blob holds a {type(fitted).__name__}, not a FittedSegmentation")
+    return fitted
+
+
+def cadence_days(policy: pd.DataFrame, fallback_days: int) -> tuple[int, str]:
+    """(days between fits, where the figure comes from) for one store's policy rows."""
+    if len(policy):
+        row = policy.iloc[0]
+        months = row.get("refit_every_months")
+        if row.get("cadence_status") in MONTHLY_STATUSES and pd.notna(months) and int(months) > 0:
+            return int(months) * DAYS_PER_MONTH, f"segment_refresh_policy: every {int(months)} month(s)"
+        return fallback_days, (
+            f"var segmentation_refit_days ({fallback_days} days): segment_refresh_policy measured no cadence in "
+            f"months ({row.get('cadence_status')})"
+        )
+    return fallback_days, f"var segmentation_refit_days ({fallback_days} days): no segment_refresh_policy yet"
+
+
+@dataclass(frozen=True)
+class Registered:
+    """The latest registered model of a store, as the decision sees it."""
+
+    version: int
+    fitted_at: datetime
+    input_schema_hash: str
+    library_versions: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # refit | score
+    reason: str
+    due_at: datetime | None
+
+
+def decide(
+    registered: Registered | None,
+    *,
+    now: datetime,
+    cadence: int,
+    schema_hash: str,
+    libraries: str,
+    force: bool,
+    load_error: str | None = None,
+    refit_ari: float | None = None,
+    ari_threshold: float = 0.8,
+) -> Decision:
+    """Refit or score one store on this build (module docstring); every reason that holds."""
+    reasons = []
+    if force:
+        reasons.append("var ml_refit is true")
+    if registered is None:
+        reasons.append("no model registered")
+        return Decision("refit", "; ".join(reasons), None)
+    due_at = registered.fitted_at + timedelta(days=cadence)
+    if load_error:
+        reasons.append(f"registered version {registered.version} cannot be loaded ({load_error})")
+    if registered.input_schema_hash != schema_hash:
+        reasons.append(f"input schema changed ({registered.input_schema_hash} -> {schema_hash})")
+    if registered.library_versions != libraries:
+        reasons.append(f"library versions changed ({registered.library_versions} -> {libraries})")
+    if now >= due_at:
+        reasons.append(f"due: fitted {registered.fitted_at:%Y-%m-%d %H:%M}, cadence {cadence} days")
+    if refit_ari is not None and refit_ari < ari_threshold:
+        reasons.append(f"early refit: ARI of a refit on this build's sample {refit_ari:.3f} < {ari_threshold}")
+    if reasons:
+        return Decision("refit", "; ".join(reasons), due_at)
+    ari_text = "not computed" if refit_ari is None else f"{refit_ari:.3f} >= {ari_threshold}"
+    return Decision(
+        "score",
+        f"not due before {due_at:%Y-%m-%d %H:%M} (cadence {cadence} days); input schema and library versions "
+        f"unchanged; ARI of a refit on this build's sample {ari_text}",
+        due_at,
+    )
+
+
+def refit_ari(fitted: FittedSegmentation, frame: pd.DataFrame, config: SegmentationConfig) -> float | None:
+    """The early-refit trigger: ARI, on this build's seeded fit sample, between the registered
+    model's labels and those of the same method and k refitted on today's customers (scaled as
+    the registered model scales them; DBSCAN re-derives eps by its rule). None without a model."""
+    segmenter = fitted.segmenter
+    if segmenter is None or len(frame) == 0:
+        return None
+    matrix = scale_features(frame, fitted.scaler)
+    keys = frame["customer_key"].to_numpy()
+    refitted = refit_chosen(matrix, segmenter.method, segmenter.k, config, keys=keys)
+    fit_matrix, _ = _samples(matrix, config, keys)
+    registered_labels = segmenter.predict(fit_matrix, config.predict_chunk_size)[0]
+    refitted_labels = refitted.predict(fit_matrix, config.predict_chunk_size)[0]
+    return float(adjusted_rand_score(registered_labels, refitted_labels))
+
+
+def chosen_metrics(selection: pd.DataFrame) -> dict[str, float | None]:
+    """The validation metrics of the chosen row, as the selection reports them."""
+    chosen = selection[selection["is_chosen"]]
+    row = chosen.iloc[0] if len(chosen) else None
+    names = ("silhouette", "davies_bouldin", "calinski_harabasz", "bootstrap_ari")
+    return {name: (None if row is None or pd.isna(row[name]) else float(row[name])) for name in names}
+
+
+def latest_versions(registry: pd.DataFrame) -> pd.DataFrame:
+    """The newest version per store."""
+    if registry.empty:
+        return registry
+    ordered = registry.sort_values(["store", "version"], kind="stable")
+    return ordered.groupby("store", sort=True).tail(1).reset_index(drop=True)
+
+
+def as_registered(row: pd.Series) -> Registered:
+    return Registered(
+        version=int(row["version"]),
+        fitted_at=pd.Timestamp(row["fitted_at"]).to_pydatetime(),
+        input_schema_hash=str(row["input_schema_hash"]),
+        library_versions=str(row["library_versions"]),
+    )
+
+
+def empty_like(columns: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
