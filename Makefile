@@ -50,7 +50,7 @@ unit: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint --processes 2 models tests/generic tests/ml_checks analyses
+	$(BIN)/sqlfluff lint --processes 2 models python_models tests/generic tests/ml_checks analyses
 
 # The semantic layer (models/semantic/, docs/metrics.md): dbt parses it, MetricFlow validates it
 # (the metrics target never opens a build copy; tests/python/warehouse/test_semantic_layer.py

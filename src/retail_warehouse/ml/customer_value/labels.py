@@ -3,7 +3,7 @@
 cutoff) and outcomes from the orders on or after it, within a horizon of H days.
 
 ml.customer_value_examples, the labelled examples of every monthly cutoff, is a SQL model
-(models/intermediate/customers/customer_value_examples.sql) holding these leakage rules; this
+(python_models/customer_value/customer_value_examples.sql) holding these leakage rules; this
 module holds the same features and outcomes for the Python models that score or evaluate one
 cutoff (the scoring day, a value cutoff), and the split rule they read back:
 - a feature at cutoff c uses orders dated before c only;

@@ -358,7 +358,7 @@ def with_scoring_state(features: pd.DataFrame, orders: pd.DataFrame, data_end) -
 
 def labelled_examples(snapshots, orders, horizon: int, target: str, data_end) -> pd.DataFrame:
     """ml.customer_value_examples of one store as the SQL model makes it (its dbt unit tests in
-    models/intermediate/customers/), built here from the library's per-cutoff features,
+    python_models/customer_value/), built here from the library's per-cutoff features,
     outcomes and split for the Python tables that read it."""
     day_past = D(data_end) + pd.Timedelta(days=1)
     rows = snapshots[pd.to_datetime(snapshots["as_of_date"]) + pd.Timedelta(days=horizon) <= day_past]
