@@ -4,6 +4,7 @@ folder (unit/, warehouse/, real/)."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -21,61 +22,135 @@ from real.reference import RealReference
 
 TESTS = Path(__file__).resolve().parent
 KIND_BY_FOLDER = {"unit": "unit", "warehouse": "build", "real": "real_data"}
+# The session-scoped builds of SharedBuilds, by fixture name.
+SHARED_BUILDS = frozenset({"synthetic_files", "synthetic_build", "real_build", "real_csv_build", "no_input_build"})
 
 
 def pytest_collection_modifyitems(config, items):
-    """unit/ tests are marked unit, warehouse/ build, real/ real_data (make unit: -m unit)."""
+    """unit/ tests are marked unit, warehouse/ build, real/ real_data (make unit: -m unit).
+    Modules whose tests need none of the shared builds run first, while those builds run in
+    the background (SharedBuilds); a module's tests stay together, in their order."""
     for item in items:
         parts = Path(item.fspath).resolve().relative_to(TESTS).parts
         kind = KIND_BY_FOLDER.get(parts[0]) if len(parts) > 1 else None
         if kind:
             item.add_marker(getattr(pytest.mark, kind))
+    waiting_modules = {item.fspath for item in items if uses_shared_build(item)}
+    items.sort(key=lambda item: item.fspath in waiting_modules)
 
 
-@pytest.fixture(scope="session")
-def synthetic_files(tmp_path_factory) -> Path:
+def make_synthetic_files(out: Path) -> Path:
     from retail_warehouse.synth import generate
 
-    out = tmp_path_factory.mktemp("synthetic")
     generate(out, lines=20_000, seed=7, formats=("csv", "xlsx"))
     return out
 
 
-@pytest.fixture(scope="session")
-def synthetic_build(tmp_path_factory, synthetic_files) -> Build:
+def make_synthetic_build(workdir: Path, files: Path) -> Build:
     """Every model, the neural ones included (var ml_neural): the one build of the session
     whose tests read the LSTM, GRU, item2vec and autoencoder outputs (test_determinism
     rebuilds it with them too). The other builds with ML leave them out."""
-    workdir = tmp_path_factory.mktemp("synthetic_build")
     return require_success(
         run_dbt_build(
-            workdir,
-            online_retail_path=synthetic_files / "online_retail" / "online_retail.csv",
-            olist_dir=synthetic_files / "olist",
+            workdir, online_retail_path=files / "online_retail" / "online_retail.csv", olist_dir=files / "olist"
         )
     )
 
 
-@pytest.fixture(scope="session")
-def real_build(tmp_path_factory) -> Build:
+def make_real_build(workdir: Path) -> Build:
     """Online Retail from the workbook users receive, and the real Olist CSVs; the neural
     models are left out (var ml_neural false; their fits take minutes on the real files, BENCHMARKS.md):
     the real-data tests read the served models, baselines and detectors, and the neural
     outputs are checked on synthetic_build."""
     require_real_data()
-    workdir = tmp_path_factory.mktemp("real_build")
     return require_success(
         run_dbt_build(workdir, online_retail_path=REAL_ONLINE_RETAIL_XLSX, olist_dir=REAL_OLIST_DIR, neural=False)
     )
 
 
-@pytest.fixture(scope="session")
-def real_csv_build(tmp_path_factory) -> Build:
+def make_real_csv_build(workdir: Path) -> Build:
     """Online Retail from the CSV export alone (no Olist), to compare with the workbook's
     landing: the ML models are left out."""
     require_real_data()
-    workdir = tmp_path_factory.mktemp("real_csv_build")
     return require_success(run_dbt_build(workdir, online_retail_path=REAL_ONLINE_RETAIL_CSV, with_ml=False))
+
+
+def make_no_input_build(workdir: Path) -> Build:
+    """What `make build` does for a new user: no input given, the default synthetic data set
+    generated into workdir/synthetic, every model, ML included (the neural models aside:
+    synthetic_build has them). Kept whatever its outcome: the test reads it."""
+    return run_dbt_build(workdir / "build", synthetic_dir=workdir / "synthetic", neural=False)
+
+
+class SharedBuilds:
+    """The session's shared builds, by fixture name, started in the background as soon as the
+    session's first test runs, two at a time (a dbt build keeps about one core of the two
+    busy): they run beside each other and beside the tests that build nothing or their own.
+    Only the builds some collected test uses are started; a job waits only for jobs submitted
+    before it (synthetic_build for synthetic_files), which a first-in first-out pool has
+    already started, so two lanes cannot deadlock."""
+
+    def __init__(self, tmp_path_factory, needed: set[str]):
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="shared-build")
+        self._futures: dict[str, Future] = {}
+        jobs = {
+            "synthetic_files": lambda: make_synthetic_files(tmp_path_factory.mktemp("synthetic")),
+            "real_build": lambda: make_real_build(tmp_path_factory.mktemp("real_build")),
+            "synthetic_build": lambda: make_synthetic_build(
+                tmp_path_factory.mktemp("synthetic_build"), self.result("synthetic_files")
+            ),
+            "no_input_build": lambda: make_no_input_build(tmp_path_factory.mktemp("no_input_build")),
+            "real_csv_build": lambda: make_real_csv_build(tmp_path_factory.mktemp("real_csv_build")),
+        }
+        if "synthetic_build" in needed:
+            needed = needed | {"synthetic_files"}
+        # In the order the tests need them; synthetic_files before synthetic_build, which waits for it.
+        for name, job in jobs.items():
+            if name in needed:
+                self._futures[name] = self._pool.submit(job)
+
+    def result(self, name: str):
+        return self._futures[name].result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def uses_shared_build(item) -> bool:
+    return bool(SHARED_BUILDS & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_builds(request, tmp_path_factory) -> SharedBuilds:
+    needed = set().union(*(getattr(item, "fixturenames", ()) for item in request.session.items)) & SHARED_BUILDS
+    builds = SharedBuilds(tmp_path_factory, needed)
+    yield builds
+    builds.close()
+
+
+@pytest.fixture(scope="session")
+def synthetic_files(shared_builds) -> Path:
+    return shared_builds.result("synthetic_files")
+
+
+@pytest.fixture(scope="session")
+def synthetic_build(shared_builds) -> Build:
+    return shared_builds.result("synthetic_build")
+
+
+@pytest.fixture(scope="session")
+def real_build(shared_builds) -> Build:
+    return shared_builds.result("real_build")
+
+
+@pytest.fixture(scope="session")
+def real_csv_build(shared_builds) -> Build:
+    return shared_builds.result("real_csv_build")
+
+
+@pytest.fixture(scope="session")
+def no_input_build(shared_builds) -> Build:
+    return shared_builds.result("no_input_build")
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from helpers import require_success, run_dbt_build
+from helpers import require_success
 
 WAREHOUSE_SCHEMAS = {"raw", "staging", "intermediate", "marts"}
 
@@ -59,12 +59,11 @@ def test_warehouse_file_opens_in_a_duckdb_1_4_client(synthetic_build):
     assert int(completed.stdout) == synthetic_build.scalar("select sum(raw_rows) from marts.row_conservation")
 
 
-def test_no_input_builds_on_generated_synthetic_data(tmp_path):
+def test_no_input_builds_on_generated_synthetic_data(no_input_build):
     """What `make build` does for a new user: the default data set, every model, ML included
     (the neural models aside, var ml_neural false: synthetic_build checks them)."""
-    synthetic_dir = tmp_path / "synthetic"
-    build = require_success(run_dbt_build(tmp_path / "build", synthetic_dir=synthetic_dir, neural=False))
-    assert (synthetic_dir / "synth_manifest.json").exists()
+    build = require_success(no_input_build)
+    assert (build.warehouse.parent.parent / "synthetic" / "synth_manifest.json").exists()
     statuses = build.query("select distinct status, is_synthetic from staging.stg_landing__file_loads")
     assert statuses == [("found", True)]
     assert build.scalar("select count(*) from staging.stg_online_retail__invoice_lines") > 0
