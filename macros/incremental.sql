@@ -43,11 +43,17 @@
 {#- The first day each store's rows are recomputed from: last day in the mart (its column
     config incremental_date_column, default order_date) minus the lookback (a query on the
     mart; stores not yet in it have none). -#}
+{#- The day column of an incremental model's window: config incremental_date_column, default
+    order_date (also when linted: sqlfluff's config has no get). -#}
+{% macro incremental_date_column() -%}
+    {{ return(config.get('incremental_date_column', 'order_date') if config.get is defined else 'order_date') }}
+{%- endmacro %}
+
 {% macro incremental_window_starts() -%}
     select
         store,
         cast(
-            max({{ config.get('incremental_date_column', 'order_date') }})
+            max({{ incremental_date_column() }})
             - to_days({{ number_var_literal('incremental_lookback_days', 0, integer=true) }}) as date
         ) as window_start_date
     from {{ this }}

@@ -18,7 +18,7 @@
         using ({{ incremental_window_starts() }}) as dbt_incremental_window
         where
             dbt_incremental_target.store = dbt_incremental_window.store
-            and dbt_incremental_target.{{ config.get('incremental_date_column', 'order_date') }}
+            and dbt_incremental_target.{{ incremental_date_column() }}
                 >= dbt_incremental_window.window_start_date;
     {%- endif %}
     {%- if keys %}

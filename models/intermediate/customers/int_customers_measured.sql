@@ -5,21 +5,24 @@
     totals (int_customer_order_totals) and counts recency and tenure to today's as-of date, for
     every customer (one row each: cheap); with var rfm_as_of_date it measures the orders before
     that date (int_customer_orders_observed). -#}
-with customer_orders as (
-    select * from {{ ref('int_customer_orders_observed') }}
-),
-
-customer_order_totals as (
-    select * from {{ ref('int_customer_order_totals') }}
-),
-
-orders as (
-    select * from {{ ref('fct_orders') }}
-),
-
+-- depends_on: {{ ref('int_customer_orders_observed') }}
+-- depends_on: {{ ref('int_customer_order_totals') }}
+-- depends_on: {{ ref('fct_orders') }}
 {% if rfm_as_of_date_literals() -%}
+    with customer_orders as (
+        select * from {{ ref('int_customer_orders_observed') }}
+    ),
+
     {{ measure_customers('customer_orders') }}
 {%- else -%}
+    with customer_order_totals as (
+        select * from {{ ref('int_customer_order_totals') }}
+    ),
+
+    orders as (
+        select * from {{ ref('fct_orders') }}
+    ),
+
     {{ store_as_of_dates('orders') }},
 
     customers_with_sales as (

@@ -5,9 +5,11 @@ each kind of change inside and before the lookback window (a small data set)."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 
+import duckdb
 import pytest
 from helpers import REPO_ROOT, Build, content_hashes, dbt_build_command, require_success, run_dbt_build
 
@@ -111,10 +113,10 @@ def _write_rows(path, rows):
 
 def _append_day(files):
     """One more day and late rows of the last day (retail_warehouse.bench.append), in place."""
-    appended = files.parent / "appended"
-    added = append_day(files, appended)
+    before = files.parent / "before_append"
+    shutil.move(files, before)
+    added = append_day(before, files)
     assert added["online_retail"] > 0 and added["olist"] > 0
-    shutil.copytree(appended, files, dirs_exist_ok=True)
 
 
 def _online_retail_days(rows):
@@ -176,14 +178,14 @@ INPUT_CHANGES = {
 
 
 def _small_build(workdir, files, *extra_args):
-    """`dbt run` of SMALL_SELECTION (a selection: the build copy is not published, it is the result)."""
+    """`dbt build` of SMALL_SELECTION without the data tests (a selection: the build copy is not
+    published, it is the result)."""
     args, env, warehouse = dbt_build_command(
         workdir,
         online_retail_path=files / "online_retail" / "online_retail.csv",
         olist_dir=files / "olist",
-        extra_args=(*SMALL_SELECTION, *extra_args, *SQL_ONLY),
+        extra_args=(*SMALL_SELECTION, "--exclude-resource-type", "test", "unit_test", *extra_args, *SQL_ONLY),
     )
-    args[1] = "run"
     completed = subprocess.run(args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
     build = require_success(Build(warehouse, completed.returncode, completed.stdout + completed.stderr))
     return build, build.build_file
@@ -235,3 +237,56 @@ def test_incremental_marts_equal_a_full_refresh_after_any_input_change(small_bas
 def _compared_hashes(warehouse):
     hashes = content_hashes(warehouse, schemas=("marts", "intermediate"))
     return {name: value for name, value in hashes.items() if name.startswith("marts.") or name in COMPARED_INTERMEDIATE}
+
+
+def test_row_level_tests_of_an_incremental_build_check_the_recomputed_window(small_base, tmp_path):
+    """After an incremental build, a row-level test of an incremental mart reads the days the
+    build recomputed, the grain test every row: a bad row dated before the window (a negative
+    unit price, its line repeated) fails the grain test and not the unit price test, and a
+    full refresh's tests read every row again."""
+    base_files, base_build_file = small_base
+    workdir = tmp_path / "incremental"
+    (workdir / ".build").mkdir(parents=True)
+    shutil.copy(base_build_file, workdir / ".build" / "warehouse.duckdb")
+    _, build_file = _small_build(workdir, base_files)
+    with duckdb.connect(str(build_file)) as con:
+        window = dict(
+            con.execute(
+                "select store, window_start_date from intermediate.fct_order_lines__incremental_window"
+            ).fetchall()
+        )
+        assert window.keys() == {"online_retail", "olist"}
+        con.execute(
+            """
+            insert into marts.fct_order_lines
+            select * replace (-1 as unit_price)
+            from marts.fct_order_lines
+            where store = 'online_retail' and line_type = 'sale' and order_date < ?
+            limit 1
+            """,
+            [window["online_retail"]],
+        )
+
+    statuses = _test_statuses(workdir, base_files)
+    assert statuses["unique_combination_of_columns_fct_order_lines_store__order_id__line_number"] == "fail"
+    assert statuses["expression_is_true_fct_order_lines_unit_price_0_or_line_type_bad_debt_adjustment_"] == "pass"
+
+    # Built whole, the window is empty: the unit price test reads every row again.
+    with duckdb.connect(str(build_file)) as con:
+        con.execute("delete from intermediate.fct_order_lines__incremental_window")
+    statuses = _test_statuses(workdir, base_files)
+    assert statuses["expression_is_true_fct_order_lines_unit_price_0_or_line_type_bad_debt_adjustment_"] == "fail"
+
+
+def _test_statuses(workdir, files):
+    """`dbt test` of fct_order_lines on workdir's build copy: test name (without its hash) -> status."""
+    args, env, _ = dbt_build_command(
+        workdir,
+        online_retail_path=files / "online_retail" / "online_retail.csv",
+        olist_dir=files / "olist",
+        extra_args=("--select", "fct_order_lines", *SQL_ONLY),
+    )
+    args[1] = "test"
+    subprocess.run(args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    return {result["unique_id"].split(".")[2]: result["status"] for result in results}
