@@ -59,18 +59,7 @@ customer_totals as (
         customer_key,
         customer_id,
         as_of_date,
-        any_value(currency_code) as currency_code,
-        count(distinct order_id) filter (where is_sale_order) as frequency,
-        count(distinct order_id) filter (where order_type = 'cancellation') as cancellation_order_count,
-        min(order_date) filter (where is_sale_order) as first_order_date,
-        max(order_date) filter (where is_sale_order) as last_order_date,
-        sum(gross_sales_amount) as gross_sales_amount,
-        sum(cancellation_amount) as cancellation_amount,
-        sum(net_revenue_amount) as net_revenue_amount,
-        avg(gross_sales_amount) filter (where is_sale_order) as avg_basket_amount,
-        avg(total_quantity) filter (where is_sale_order) as avg_basket_quantity,
-        arg_max(country_name, ordered_at) filter (where is_sale_order) as country_name,
-        arg_max(state, ordered_at) filter (where is_sale_order) as state
+        {{ customer_order_aggregates() }}
     from sale_orders_marked
     group by store, customer_key, customer_id, as_of_date
 ),
@@ -80,6 +69,31 @@ customers_with_sales as (
     where frequency > 0
 ),
 
+{{ customer_measures_final('customers_with_sales') }}
+{%- endmacro %}
+
+{#- The measures of a customer's orders (rows of `sale_orders_marked`, with is_sale_order),
+    without the as-of date: shared by measure_customers and the incremental per-customer totals
+    (int_customer_order_totals). -#}
+{% macro customer_order_aggregates() -%}
+    any_value(currency_code) as currency_code,
+    count(distinct order_id) filter (where is_sale_order) as frequency,
+    count(distinct order_id) filter (where order_type = 'cancellation') as cancellation_order_count,
+    min(order_date) filter (where is_sale_order) as first_order_date,
+    max(order_date) filter (where is_sale_order) as last_order_date,
+    sum(gross_sales_amount) as gross_sales_amount,
+    sum(cancellation_amount) as cancellation_amount,
+    sum(net_revenue_amount) as net_revenue_amount,
+    avg(gross_sales_amount) filter (where is_sale_order) as avg_basket_amount,
+    avg(total_quantity) filter (where is_sale_order) as avg_basket_quantity,
+    arg_max(country_name, ordered_at) filter (where is_sale_order) as country_name,
+    arg_max(state, ordered_at) filter (where is_sale_order) as state
+{%- endmacro %}
+
+{#- The CTE final of the customer measures: one row per row of `customers_with_sales` (the
+    aggregates above, an as_of_date, frequency > 0); recency and tenure are counted to the
+    as-of date. -#}
+{% macro customer_measures_final(customers_with_sales) -%}
 final as (
     select
         store,
@@ -105,6 +119,40 @@ final as (
         end as mean_days_between_orders,
         country_name,
         state
-    from customers_with_sales
+    from {{ customers_with_sales }}
+)
+{%- endmacro %}
+
+{#- The CTEs store_last_orders and store_as_of_dates: each store's as-of date, the var
+    rfm_as_of_date for the store (or for every store) when given, else the day after its last
+    order in `orders` (fct_orders' rows: any order, with or without customer). -#}
+{% macro store_as_of_dates(orders) -%}
+store_last_orders as (
+    select
+        store,
+        max(order_date) as last_order_date
+    from {{ orders }}
+    group by store
+),
+
+{%- set given_as_of_dates = rfm_as_of_date_literals() %}
+
+-- A store's as-of date: the var's date for the store (or for every store), else the day after
+-- its last order.
+store_as_of_dates as (
+    select
+        store,
+        {% if given_as_of_dates -%}
+            case
+                {%- for store, as_of_date in given_as_of_dates.items() %}
+                    when {{ "true" if store == '*' else "store = '" ~ store ~ "'" }}
+                        then {{ as_of_date }}
+                {%- endfor %}
+                else cast(last_order_date + interval 1 day as date)
+            end as as_of_date
+        {%- else -%}
+            cast(last_order_date + interval 1 day as date) as as_of_date
+        {%- endif %}
+    from store_last_orders
 )
 {%- endmacro %}

@@ -5,15 +5,17 @@
     intermediate models are rebuilt from them; only these three marts keep their rows between
     builds (in the build copy, warehouse/.build/: the publish step copies it, never moves it).
     An incremental build recomputes, per store, the days from (last order_date already in the
-    mart - var incremental_lookback_days) on, and replaces those whole days: unique_key
-    (store, order_date) with the delete+insert strategy (macros/overrides/delete_insert_merge.sql)
-    deletes every row of a recomputed day and inserts its new rows. So:
+    mart - var incremental_lookback_days) on, and replaces that whole window: its days are
+    deleted from the mart (incremental_window_delete, macros/overrides/delete_insert_merge.sql),
+    so a day that lost every row is gone too, then the window's new rows are inserted. The
+    days before the window are kept only when their inputs did not change since they were built
+    (the history check below: every column of every upstream row); otherwise the mart is built
+    whole. So after any incremental build the mart equals a `--full-refresh` build on the same
+    inputs (tests/python/warehouse/test_incremental.py):
       - appending a day (new rows at the end of a file, or a new file given as input) adds it;
-      - late rows dated inside the lookback window (and Olist order status changes of orders
-        placed inside it) are picked up;
-      - rows dated before the window, changes to older orders, a day inside the window that
-        lost every row, and order lines without an order date (Olist items of an unusable
-        order) are NOT: run `dbt build --full-refresh` after such a change.
+      - rows dated inside the window may arrive, change or vanish (a day may lose every row);
+      - any change before the window (a price, a freight, a seller, a status, rows removed,
+        order lines without an order day) makes the build fill the mart whole.
     A store new to the mart (no window start) is built whole. A non-incremental model (the
     weekly and monthly marts share sales_by_period) gets every row.
 -#}
@@ -38,139 +40,185 @@
 )
 {%- endmacro %}
 
-{#- The first day each store's rows are recomputed from: last order_date in the mart minus the
-    lookback (a query on the mart; stores not yet in it have none). -#}
+{#- The first day each store's rows are recomputed from: last day in the mart (its column
+    config incremental_date_column, default order_date) minus the lookback (a query on the
+    mart; stores not yet in it have none). -#}
+{#- The day column of an incremental model's window: config incremental_date_column, default
+    order_date (also when linted: sqlfluff's config has no get). -#}
+{% macro incremental_date_column() -%}
+    {{ return(config.get('incremental_date_column', 'order_date') if config.get is defined else 'order_date') }}
+{%- endmacro %}
+
 {% macro incremental_window_starts() -%}
     select
         store,
-        cast(max(order_date) - to_days({{ number_var_literal('incremental_lookback_days', 0, integer=true) }}) as date) as window_start_date
+        cast(
+            max({{ incremental_date_column() }})
+            - to_days({{ number_var_literal('incremental_lookback_days', 0, integer=true) }}) as date
+        ) as window_start_date
     from {{ this }}
     group by store
 {%- endmacro %}
 
-{#- pre_hook of an incremental mart: when the inputs changed before the lookback window (the
-    input files were replaced rather than appended to, or rows dated before the window were
-    added, changed or removed), empty the mart so this build fills it whole, as a full refresh
-    would. Each fingerprint compares, per store and over the days before the window, aggregates
-    of the mart's rows with the same aggregates of an upstream relation: {'upstream': relation,
-    'upstream_date': its day expression, 'mart_where': optional filter of the mart's rows,
-    'values': [...]}, where
-    a value is [mart aggregate, upstream aggregate], or one aggregate for both in which `$.`
-    stands for the side's alias. -#}
-{% macro reset_if_history_changed(fingerprints) -%}
-    {%- if execute and is_incremental() -%}
+{#- The history check of an incremental mart: its pre_hook
+    `reset_if_history_changed(sources)` and post_hook `record_history_fingerprints()`.
+
+    Each day of the mart is computed from the rows of that same day of its upstream relations
+    (`sources`: a list of {'relation': ..., 'day': the day expression of a row}). The pre_hook
+    fingerprints every upstream row, whole (all its columns: price, freight, seller, status,
+    every one), per source, store and day: count(*) and sum(hash(row)), into
+    intermediate.<mart>__history_fingerprints__next. The post_hook, once the mart is built,
+    makes that the mart's recorded fingerprint, intermediate.<mart>__history_fingerprints: the
+    inputs the kept rows were built from. On an incremental build the pre_hook compares, for
+    the days a build keeps (before each store's window, and the rows without a day), the
+    fingerprint of the inputs now with the recorded one; any difference (a row added, changed
+    or removed there, a store gone, no recorded fingerprint) empties the mart, so this build
+    fills it whole, as a full refresh would. -#}
+{% macro history_fingerprint_relation(suffix='') -%}
+    {{ return(api.Relation.create(
+        database=this.database,
+        schema='intermediate',
+        identifier=this.identifier ~ '__history_fingerprints' ~ suffix,
+    )) }}
+{%- endmacro %}
+
+{% macro reset_if_history_changed(sources) -%}
+    {%- if execute -%}
+        {%- set recorded = history_fingerprint_relation() -%}
+        {%- set current = history_fingerprint_relation('__next') -%}
+        {%- set fingerprint_query -%}
+            create or replace table {{ current }} as
+            {%- for source in sources %}
+                select
+                    '{{ source.relation.identifier }}' as source_name,
+                    upstream.store,
+                    {{ source.day }} as day,
+                    count(*) as row_count,
+                    sum(hash(upstream)) as row_hash_sum
+                from {{ source.relation }} as upstream
+                group by all
+                {{ 'union all' if not loop.last }}
+            {%- endfor %}
+        {%- endset -%}
+        {%- do run_query(fingerprint_query) -%}
         {%- set changed = [] -%}
-        {%- for fingerprint in fingerprints -%}
-            {%- set query -%}
+        {%- if is_incremental() and load_relation(recorded) is none -%}
+            {%- do changed.append('no fingerprint of the inputs of the kept rows') -%}
+        {%- elif is_incremental() -%}
+            {%- set compare_query -%}
                 with window_starts as (
                     {{ incremental_window_starts() }}
                 ),
 
-                mart_history as (
+                differing as (
                     select
-                        mart.store,
-                        {%- for value in fingerprint['values'] %}
-                            {{ value.replace('$.', 'mart.') if value is string else value[0] }}
-                                as value_{{ loop.index }}{{ ',' if not loop.last }}
-                        {%- endfor %}
-                    from {{ this }} as mart
-                    inner join window_starts
-                        on mart.store = window_starts.store
-                    where mart.order_date < window_starts.window_start_date and ({{ fingerprint.get('mart_where', 'true') }})
-                    group by mart.store
-                ),
-
-                upstream_history as (
-                    select
-                        upstream.store,
-                        {%- for value in fingerprint['values'] %}
-                            {{ value.replace('$.', 'upstream.') if value is string else value[1] }}
-                                as value_{{ loop.index }}{{ ',' if not loop.last }}
-                        {%- endfor %}
-                    from {{ fingerprint['upstream'] }} as upstream
-                    inner join window_starts
-                        on upstream.store = window_starts.store
-                    where {{ fingerprint['upstream_date'] }} < window_starts.window_start_date
-                    group by upstream.store
+                        coalesce(recorded.source_name, current_rows.source_name) as source_name,
+                        coalesce(recorded.store, current_rows.store) as store,
+                        coalesce(recorded.day, current_rows.day) as day
+                    from {{ recorded }} as recorded
+                    full outer join {{ current }} as current_rows
+                        on
+                            recorded.source_name = current_rows.source_name
+                            and recorded.store = current_rows.store
+                            and recorded.day is not distinct from current_rows.day
+                    where
+                        recorded.row_count is distinct from current_rows.row_count
+                        or recorded.row_hash_sum is distinct from current_rows.row_hash_sum
                 )
 
-                select count(*) as differing_stores
-                from mart_history
-                full outer join upstream_history
-                    on mart_history.store = upstream_history.store
-                where
-                    {%- for value in fingerprint['values'] %}
-                        mart_history.value_{{ loop.index }} is distinct from upstream_history.value_{{ loop.index }}
-                        {{ 'or' if not loop.last }}
-                    {%- endfor %}
+                select
+                    differing.source_name || ' ' || differing.store || ' from '
+                    || coalesce(cast(min(differing.day) as varchar), 'rows without a day') as difference
+                from differing
+                inner join window_starts
+                    on differing.store = window_starts.store
+                where differing.day is null or differing.day < window_starts.window_start_date
+                group by differing.source_name, differing.store
+                order by 1
             {%- endset -%}
-            {%- if run_query(query).columns[0].values()[0] > 0 -%}
-                {%- do changed.append(fingerprint['upstream'] | string) -%}
-            {%- endif -%}
-        {%- endfor -%}
+            {%- for difference in run_query(compare_query).columns[0].values() -%}
+                {%- do changed.append(difference) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {#- The window this build recomputes, read by the data tests (incremental_test_window):
+            no row when the mart is built whole. -#}
+        {%- set window_query -%}
+            create or replace table {{ incremental_window_relation() }} as
+            {% if is_incremental() and not changed -%}
+                {{ incremental_window_starts() }}
+            {%- else -%}
+                select cast(null as varchar) as store, cast(null as date) as window_start_date
+                where false
+            {%- endif %}
+        {%- endset -%}
+        {%- do run_query(window_query) -%}
         {%- if changed -%}
             {{ log("incremental: " ~ this ~ " is rebuilt whole: its inputs changed before the lookback window ("
-                ~ (changed | join(', ')) ~ " differs from the kept rows)", info=true) }}
+                ~ (changed | join('; ')) ~ ")", info=true) }}
             delete from {{ this }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
-{#- The fingerprints of the three incremental marts: the columns that decide their rows. -#}
-{% macro order_line_history_fingerprints() -%}
-    {{ return([{
-        'upstream': ref('int_order_lines_unioned'),
-        'upstream_date': 'cast(upstream.ordered_at as date)',
-        'values': [
-            'count(*)',
-            'bit_xor(hash($.order_id, $.line_number, $.customer_id, $.product_id, $.ordered_at, $.line_type, '
-            ~ '$.quantity, $.net_revenue_amount, $.gross_sales_amount, $.country_name))',
-        ],
-    }]) }}
+{% macro record_history_fingerprints() -%}
+    {%- if execute -%}
+        {%- set recorded = history_fingerprint_relation() -%}
+        {%- do run_query("drop table if exists " ~ recorded) -%}
+        {%- do run_query("alter table " ~ history_fingerprint_relation('__next') ~ " rename to " ~ recorded.identifier) -%}
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro order_history_fingerprints() -%}
+{#- The upstream relations of the three incremental marts, with the day of their rows. An
+    order's lines and payments carry its day (int_*_order_lines_prepared, fct_order_payments). -#}
+{% macro order_line_history_sources() -%}
+    {{ return([{'relation': ref('int_order_lines_unioned'), 'day': 'cast(upstream.ordered_at as date)'}]) }}
+{%- endmacro %}
+
+{% macro order_history_sources() -%}
     {{ return([
-        {
-            'upstream': ref('int_orders_unioned'),
-            'upstream_date': 'cast(upstream.ordered_at as date)',
-            'values': [
-                'count(*)',
-                'bit_xor(hash($.order_id, $.customer_id, $.order_type, $.order_status, $.is_cancelled, $.ordered_at, '
-                ~ '$.delivered_to_customer_at, $.estimated_delivery_at, $.state))',
-            ],
-        },
-        {
-            'upstream': ref('int_order_lines_unioned'),
-            'upstream_date': 'cast(upstream.ordered_at as date)',
-            'values': [
-                ['sum(mart.line_count)', 'count(*)'],
-                'sum($.net_revenue_amount)',
-                'sum($.gross_sales_amount)',
-            ],
-        },
+        {'relation': ref('int_orders_unioned'), 'day': 'cast(upstream.ordered_at as date)'},
+        {'relation': ref('int_order_lines_unioned'), 'day': 'cast(upstream.ordered_at as date)'},
+        {'relation': ref('fct_order_payments'), 'day': 'upstream.order_date'},
     ]) }}
 {%- endmacro %}
 
-{% macro sales_daily_history_fingerprints() -%}
-    {{ return([{
-        'upstream': ref('int_sales_order_lines_attributed'),
-        'upstream_date': 'upstream.order_date',
-        'mart_where': "mart.dimension = 'overall'",
-        'values': [
-            ['sum(mart.line_count)', "count(upstream.order_line_key) filter (where upstream.line_type = 'sale')"],
-            'coalesce(sum($.net_revenue_amount), 0)',
-            ['sum(mart.order_count)', 'count(distinct upstream.order_key) filter (where upstream.is_sale_order)'],
-            [
-                'sum(mart.customer_count)',
-                "count(distinct cast(upstream.order_date as varchar) || upstream.customer_key) "
-                ~ "filter (where upstream.is_sale_order)",
-            ],
-            [
-                'sum(mart.new_customer_count)',
-                "count(distinct cast(upstream.order_date as varchar) || upstream.customer_key) "
-                ~ "filter (where upstream.is_sale_order and upstream.customer_status = 'new')",
-            ],
-        ],
-    }]) }}
+{#- int_customer_order_totals: a customer's measures come from their orders in fct_orders, and
+    a customer whose orders are all before the window has none in it. -#}
+{% macro customer_order_history_sources() -%}
+    {{ return([{'relation': ref('fct_orders'), 'day': 'upstream.order_date'}]) }}
+{%- endmacro %}
+
+{% macro sales_daily_history_sources() -%}
+    {{ return([{'relation': ref('int_sales_customer_days'), 'day': 'upstream.order_date'}]) }}
+{%- endmacro %}
+
+{#- The window an incremental mart's last build recomputed (one row per store that kept days;
+    none when it was built whole): intermediate.<mart>__incremental_window. -#}
+{% macro incremental_window_relation(model_relation=none) -%}
+    {%- set model_relation = model_relation or this -%}
+    {{ return(api.Relation.create(
+        database=model_relation.database,
+        schema='intermediate',
+        identifier=model_relation.identifier ~ '__incremental_window',
+    )) }}
+{%- endmacro %}
+
+{#- The `where` of the row-level data tests of an incremental mart (`where:
+    __incremental_window__` in its yml, replaced by macros/overrides/get_where_subquery.sql):
+    the rows of the days its last build recomputed, every row when it was built whole (a full
+    refresh, a first build, a reset) or is not incremental. The grain (unique) tests and
+    the aggregate checks keep every row. -#}
+{% macro incremental_test_window(relation) -%}
+    {%- set window = incremental_window_relation(relation) -%}
+    {%- if execute and load_relation(window) is not none -%}
+        not exists (
+            select 1
+            from {{ window }} as incremental_window
+            where
+                incremental_window.store = {{ relation.identifier }}.store
+                and {{ relation.identifier }}.order_date < incremental_window.window_start_date
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
 {%- endmacro %}

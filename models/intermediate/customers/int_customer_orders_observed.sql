@@ -7,34 +7,7 @@ with orders as (
     select * from {{ ref('fct_orders') }}
 ),
 
-store_last_orders as (
-    select
-        store,
-        max(order_date) as last_order_date
-    from orders
-    group by store
-),
-
-{%- set given_as_of_dates = rfm_as_of_date_literals() %}
-
--- A store's as-of date: the var's date for the store (or for every store), else the day after
--- its last order.
-store_as_of_dates as (
-    select
-        store,
-        {% if given_as_of_dates -%}
-            case
-                {%- for store, as_of_date in given_as_of_dates.items() %}
-                    when {{ "true" if store == '*' else "store = '" ~ store ~ "'" }}
-                        then {{ as_of_date }}
-                {%- endfor %}
-                else cast(last_order_date + interval 1 day as date)
-            end as as_of_date
-        {%- else -%}
-            cast(last_order_date + interval 1 day as date) as as_of_date
-        {%- endif %}
-    from store_last_orders
-),
+{{ store_as_of_dates('orders') }},
 
 final as (
     {{ observe_customer_orders('orders', 'store_as_of_dates') }}

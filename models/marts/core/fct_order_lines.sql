@@ -6,7 +6,9 @@
     incremental_strategy='delete+insert',
     unique_key=['store', 'order_date'],
     on_schema_change='fail',
-    pre_hook="{{ reset_if_history_changed(order_line_history_fingerprints()) }}",
+    incremental_window_delete=true,
+    pre_hook="{{ reset_if_history_changed(order_line_history_sources()) }}",
+    post_hook="{{ record_history_fingerprints() }}",
 ) }}
 
 with order_lines as (

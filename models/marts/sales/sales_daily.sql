@@ -5,7 +5,9 @@
     incremental_strategy='delete+insert',
     unique_key=['store', 'order_date'],
     on_schema_change='fail',
-    pre_hook="{{ reset_if_history_changed(sales_daily_history_fingerprints()) }}",
+    incremental_window_delete=true,
+    pre_hook="{{ reset_if_history_changed(sales_daily_history_sources()) }}",
+    post_hook="{{ record_history_fingerprints() }}",
 ) }}
 
 {{ sales_by_period('order_date') }}

@@ -1,11 +1,17 @@
 """The incremental marts (fct_order_lines, fct_orders, sales_daily) equal a full rebuild:
-after a day appended to the inputs, and when the inputs are replaced by other files."""
+after a day appended to the inputs, when the inputs are replaced by other files, and after
+each kind of change inside and before the lookback window (a small data set)."""
 
 from __future__ import annotations
 
+import csv
+import json
 import shutil
+import subprocess
 
-from helpers import content_hashes, require_success, run_dbt_build
+import duckdb
+import pytest
+from helpers import REPO_ROOT, Build, content_hashes, dbt_build_command, require_success, run_dbt_build
 
 from retail_warehouse.bench.append import append_day
 
@@ -75,3 +81,212 @@ def test_replaced_inputs_rebuild_the_incremental_marts_whole(synthetic_build, sy
     assert build.published
     # Both stores are in the rebuilt mart.
     assert build.scalar("select count(distinct store) from marts.fct_order_lines") == 2
+
+
+# --- Every change of the inputs, on a small data set: the incremental marts equal a full refresh.
+
+# The models the small builds run: the incremental marts, the customer marts built on the
+# incremental per-customer totals, and what they are built from; SQL only.
+SMALL_SELECTION = (
+    "--select",
+    "+fct_order_lines",
+    "+fct_orders",
+    "+sales_daily",
+    "+customer_rfm+",
+    "+customer_cohorts",
+    "+customer_features",
+)
+# Compared with a full refresh: every mart the small builds make and the incremental
+# intermediate table (the history fingerprints and windows beside it describe the build).
+COMPARED_INTERMEDIATE = ("intermediate.int_customer_order_totals",)
+
+
+def _rows(path):
+    with path.open(encoding="utf-8", newline="") as file:
+        return list(csv.reader(file))
+
+
+def _write_rows(path, rows):
+    with path.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file, lineterminator="\n").writerows(rows)
+
+
+def _append_day(files):
+    """One more day and late rows of the last day (retail_warehouse.bench.append), in place."""
+    before = files.parent / "before_append"
+    shutil.move(files, before)
+    added = append_day(before, files)
+    assert added["online_retail"] > 0 and added["olist"] > 0
+
+
+def _online_retail_days(rows):
+    """The distinct days of the Online Retail rows (InvoiceDate 'YYYY-MM-DD hh:mm:ss'), sorted."""
+    return sorted({row[4][:10] for row in rows[1:]})
+
+
+def _drop_online_retail_day_rows(files, keep_every):
+    """The second-to-last day of the Online Retail file (inside the lookback window, before the
+    last day) keeps one row in `keep_every` (none with 0): a day that shrinks or vanishes."""
+    path = files / "online_retail" / "online_retail.csv"
+    rows = _rows(path)
+    day = _online_retail_days(rows)[-2]
+    on_day = [row for row in rows[1:] if row[4].startswith(day)]
+    kept = on_day[::keep_every] if keep_every else []
+    assert on_day and len(kept) < len(on_day)
+    _write_rows(path, [rows[0], *(row for row in rows[1:] if not row[4].startswith(day) or row in kept)])
+
+
+def _change_first_olist_item(files, column, new_value):
+    """One column of the Olist order item of the earliest order (long before the lookback window)."""
+    olist = files / "olist"
+    orders = _rows(olist / "olist_orders_dataset.csv")
+    purchase = orders[0].index("order_purchase_timestamp")
+    earliest = min((row for row in orders[1:] if row[purchase]), key=lambda row: row[purchase])[0]
+    items_path = olist / "olist_order_items_dataset.csv"
+    items = _rows(items_path)
+    index = items[0].index(column)
+    row = next(row for row in items[1:] if row[0] == earliest)
+    row[index] = new_value(row[index], files)
+    _write_rows(items_path, items)
+
+
+def _other_seller(seller_id, files):
+    sellers = [row[0] for row in _rows(files / "olist" / "olist_sellers_dataset.csv")[1:]]
+    return next(seller for seller in sellers if seller != seller_id)
+
+
+def _change_first_online_retail_price(files):
+    """The unit price of the first Online Retail line (the first day of the data)."""
+    path = files / "online_retail" / "online_retail.csv"
+    rows = _rows(path)
+    rows[1][5] = f"{float(rows[1][5]) + 1:.2f}"
+    _write_rows(path, rows)
+
+
+# name -> (change of the input files, whether the build must rebuild the marts whole)
+INPUT_CHANGES = {
+    "appended_day": (lambda files: _append_day(files), False),
+    "lookback_day_shrinks": (lambda files: _drop_online_retail_day_rows(files, 2), False),
+    "lookback_day_loses_all_rows": (lambda files: _drop_online_retail_day_rows(files, 0), False),
+    "price_before_window": (_change_first_online_retail_price, True),
+    "freight_before_window": (
+        lambda files: _change_first_olist_item(files, "freight_value", lambda value, _: f"{float(value) + 7:.2f}"),
+        True,
+    ),
+    "seller_before_window": (lambda files: _change_first_olist_item(files, "seller_id", _other_seller), True),
+}
+
+
+def _small_build(workdir, files, *extra_args):
+    """`dbt build` of SMALL_SELECTION without the data tests (a selection: the build copy is not
+    published, it is the result)."""
+    args, env, warehouse = dbt_build_command(
+        workdir,
+        online_retail_path=files / "online_retail" / "online_retail.csv",
+        olist_dir=files / "olist",
+        extra_args=(*SMALL_SELECTION, "--exclude-resource-type", "test", "unit_test", *extra_args, *SQL_ONLY),
+    )
+    completed = subprocess.run(args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+    build = require_success(Build(warehouse, completed.returncode, completed.stdout + completed.stderr))
+    return build, build.build_file
+
+
+@pytest.fixture(scope="module")
+def small_base(tmp_path_factory):
+    """A small synthetic data set (3,000 Online Retail lines, 600 Olist orders) and a build of
+    the incremental marts from it."""
+    from retail_warehouse.synth import generate
+
+    files = tmp_path_factory.mktemp("small_files")
+    generate(files, lines=3_000, seed=7, formats=("csv",))
+    _, build_file = _small_build(tmp_path_factory.mktemp("small_base"), files)
+    return files, build_file
+
+
+@pytest.mark.parametrize("change", sorted(INPUT_CHANGES))
+def test_incremental_marts_equal_a_full_refresh_after_any_input_change(small_base, tmp_path, change):
+    """The inputs change (a day appended, a day inside the lookback window shrinks or loses every
+    row, a price, a freight or a seller changes before the window); an incremental build over
+    the kept marts gives the same tables as a `--full-refresh` of the changed inputs. Inside
+    the window it replaces days; before it, the marts are rebuilt whole."""
+    base_files, base_build_file = small_base
+    files = tmp_path / "files"
+    shutil.copytree(base_files, files)
+    apply_change, rebuilt_whole = INPUT_CHANGES[change]
+    apply_change(files)
+
+    incremental_dir = tmp_path / "incremental"
+    (incremental_dir / ".build").mkdir(parents=True)
+    shutil.copy(base_build_file, incremental_dir / ".build" / "warehouse.duckdb")
+    incremental, incremental_file = _small_build(incremental_dir, files)
+    _, full_file = _small_build(tmp_path / "full", files, "--full-refresh")
+
+    incremental_hashes = _compared_hashes(incremental_file)
+    full_hashes = _compared_hashes(full_file)
+    base_hashes = _compared_hashes(base_build_file)
+    assert set(INCREMENTAL_MARTS) | {"marts.customer_rfm", *COMPARED_INTERMEDIATE} <= full_hashes.keys()
+    assert incremental_hashes.keys() == full_hashes.keys()
+    # The change reached the marts (the comparison is not between two copies of the base).
+    assert any(full_hashes[mart] != base_hashes[mart] for mart in INCREMENTAL_MARTS)
+    differing = sorted(name for name in full_hashes if incremental_hashes[name] != full_hashes[name])
+    assert differing == [], f"{change}: tables that differ from a full refresh: {differing}"
+    # Inside the window whole days were replaced; a change before it rebuilt the tables whole.
+    assert ("is rebuilt whole" in incremental.output) == rebuilt_whole, incremental.output[-3000:]
+
+
+def _compared_hashes(warehouse):
+    hashes = content_hashes(warehouse, schemas=("marts", "intermediate"))
+    return {name: value for name, value in hashes.items() if name.startswith("marts.") or name in COMPARED_INTERMEDIATE}
+
+
+def test_row_level_tests_of_an_incremental_build_check_the_recomputed_window(small_base, tmp_path):
+    """After an incremental build, a row-level test of an incremental mart reads the days the
+    build recomputed, the grain test every row: a bad row dated before the window (a negative
+    unit price, its line repeated) fails the grain test and not the unit price test, and a
+    full refresh's tests read every row again."""
+    base_files, base_build_file = small_base
+    workdir = tmp_path / "incremental"
+    (workdir / ".build").mkdir(parents=True)
+    shutil.copy(base_build_file, workdir / ".build" / "warehouse.duckdb")
+    _, build_file = _small_build(workdir, base_files)
+    with duckdb.connect(str(build_file)) as con:
+        window = dict(
+            con.execute(
+                "select store, window_start_date from intermediate.fct_order_lines__incremental_window"
+            ).fetchall()
+        )
+        assert window.keys() == {"online_retail", "olist"}
+        con.execute(
+            """
+            insert into marts.fct_order_lines
+            select * replace (-1 as unit_price)
+            from marts.fct_order_lines
+            where store = 'online_retail' and line_type = 'sale' and order_date < ?
+            limit 1
+            """,
+            [window["online_retail"]],
+        )
+
+    statuses = _test_statuses(workdir, base_files)
+    assert statuses["unique_combination_of_columns_fct_order_lines_store__order_id__line_number"] == "fail"
+    assert statuses["expression_is_true_fct_order_lines_unit_price_0_or_line_type_bad_debt_adjustment_"] == "pass"
+
+    # Built whole, the window is empty: the unit price test reads every row again.
+    with duckdb.connect(str(build_file)) as con:
+        con.execute("delete from intermediate.fct_order_lines__incremental_window")
+    statuses = _test_statuses(workdir, base_files)
+    assert statuses["expression_is_true_fct_order_lines_unit_price_0_or_line_type_bad_debt_adjustment_"] == "fail"
+
+
+def _test_statuses(workdir, files):
+    """`dbt test` of fct_order_lines on workdir's build copy: test name (without its hash) -> status."""
+    args, env, _ = dbt_build_command(
+        workdir,
+        online_retail_path=files / "online_retail" / "online_retail.csv",
+        olist_dir=files / "olist",
+        extra_args=("--select", "fct_order_lines", *SQL_ONLY),
+    )
+    args[1] = "test"
+    subprocess.run(args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    return {result["unique_id"].split(".")[2]: result["status"] for result in results}
