@@ -23,23 +23,43 @@ quarantined_rows as (
     ),
 {% endfor %}
 
+-- Per raw table (an Online Retail folder holds several files): its rows, the files' sizes
+-- summed, and their hash (a single file's own SHA-256; several files': the SHA-256 of their
+-- hashes in path order).
+found_files as (
+    select
+        store,
+        source_table,
+        count(*) as file_count,
+        sum(size_bytes) as size_bytes,
+        string_agg(sha256, ',' order by file_path) as file_hashes,
+        string_agg(distinct file_format, ', ' order by file_format) as file_format,
+        string_agg(distinct encoding, ', ' order by encoding) as text_encoding,
+        string_agg(distinct date_order, ', ' order by date_order) as date_format
+    from file_loads
+    where status = 'found'
+    group by store, source_table
+),
+
 input_files as (
     select
-        file_loads.store,
+        found_files.store,
         'input_file' as measure_kind,
-        file_loads.source_table as item,
+        found_files.source_table as item,
         row_conservation.raw_rows as row_count,
-        file_loads.size_bytes,
-        file_loads.sha256,
-        file_loads.file_format,
-        file_loads.encoding as text_encoding,
-        file_loads.date_order as date_format,
+        found_files.size_bytes,
+        case
+            when found_files.file_count = 1 then found_files.file_hashes
+            else sha256(found_files.file_hashes)
+        end as sha256,
+        found_files.file_format,
+        found_files.text_encoding,
+        found_files.date_format,
         cast(null as varchar) as schema_hash,
         cast(null as date) as data_end_date
-    from file_loads
+    from found_files
     left outer join row_conservation
-        on file_loads.source_table = row_conservation.source_table
-    where file_loads.status = 'found'
+        on found_files.source_table = row_conservation.source_table
 ),
 
 mart_columns as (

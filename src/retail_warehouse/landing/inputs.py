@@ -67,9 +67,27 @@ def recorded_real_inputs(served_path: Path) -> tuple[str, str] | None:
         ) from error
     if not rows:
         return None
+    given = _recorded_online_retail_input(served_path)
     online_retail = next((path for store, path in rows if store == "online_retail"), "")
+    if given is not None and given[0]:
+        online_retail = given[0]
     olist = next((str(Path(path).parent) for store, path in rows if store == "olist"), "")
     return online_retail, olist
+
+
+def _recorded_online_retail_input(served_path: Path) -> tuple[str] | None:
+    """The Online Retail path given (a file or a folder), as recorded in
+    raw.landing__file_loads.input_path; None when the served file predates that column."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(served_path), read_only=True) as con:
+            return con.execute(
+                "select input_path from raw.landing__file_loads "
+                "where store = 'online_retail' and not is_synthetic and input_path is not null limit 1"
+            ).fetchone()
+    except duckdb.Error:
+        return None
 
 
 GIVE_INPUTS = (
@@ -132,8 +150,52 @@ def olist_file_path(olist_dir: Path, spec: OlistFile) -> Path | None:
     return found[0] if found else None
 
 
+ONLINE_RETAIL_SUFFIXES = (".csv", ".csv.gz", ".xlsx", ".xlsm")
+
+
+def online_retail_files(path: Path) -> list[Path]:
+    """The Online Retail files of a build: the file given, or every .csv, .csv.gz and .xlsx
+    file in the folder given (one export per day or week, formats mixed), by name. Hidden
+    files and Excel's lock files (~$...) are not exports; other files are listed by
+    ignored_online_retail_files."""
+    if not path.is_dir():
+        return [path]
+    files = [child for child in sorted(path.iterdir()) if _is_online_retail_export(child)]
+    if not files:
+        raise InputFileError(
+            path,
+            "folder has no Online Retail export",
+            expected=f"files named *{', *'.join(ONLINE_RETAIL_SUFFIXES)} in the folder",
+        )
+    return files
+
+
+def ignored_online_retail_files(path: Path) -> list[Path]:
+    """The files of an Online Retail folder that are not read (not .csv, .csv.gz or .xlsx)."""
+    if not path.is_dir():
+        return []
+    return [
+        child
+        for child in sorted(path.iterdir())
+        if child.is_file() and not child.name.startswith((".", "~$")) and not _is_online_retail_export(child)
+    ]
+
+
+def _is_online_retail_export(path: Path) -> bool:
+    name = path.name.lower()
+    return path.is_file() and not name.startswith((".", "~$")) and name.endswith(ONLINE_RETAIL_SUFFIXES)
+
+
 def expected_olist_names(spec: OlistFile) -> str:
     return f"{spec.file_stem}.csv or {spec.file_stem}.csv.gz"
 
 
-__all__ = ["OLIST_FILES", "Inputs", "expected_olist_names", "olist_file_path", "resolve_inputs"]
+__all__ = [
+    "OLIST_FILES",
+    "Inputs",
+    "expected_olist_names",
+    "ignored_online_retail_files",
+    "olist_file_path",
+    "online_retail_files",
+    "resolve_inputs",
+]

@@ -187,8 +187,17 @@ def match_columns(path: Path, found: Sequence[str], expected: Sequence[str], wha
         )
 
 
-def csv_reader(path: Path, rename: dict[str, str], output_columns: Sequence[str]) -> pa.RecordBatchReader:
-    """Stream a CSV as text columns renamed by `rename` (source -> output) plus lineage."""
+def csv_reader(
+    path: Path,
+    rename: dict[str, str],
+    output_columns: Sequence[str],
+    *,
+    source_file: Path | None = None,
+    first_row_number: int = 1,
+) -> pa.RecordBatchReader:
+    """Stream a CSV as text columns renamed by `rename` (source -> output) plus lineage. A
+    file holding the header and the appended tail of a grown export is read with the export's
+    path as source_file and its rows numbered on from first_row_number."""
     header = read_csv_header(path)
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
@@ -205,14 +214,14 @@ def csv_reader(path: Path, rename: dict[str, str], output_columns: Sequence[str]
             {select_list},
             ? as _source_file,
             null::varchar as _source_sheet,
-            row_number() over () as _source_row_number
+            row_number() over () + {int(first_row_number) - 1} as _source_row_number
         from read_csv(
             ?, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
             columns = {_duckdb_struct(columns)}, encoding = 'utf-8', max_line_size = {MAX_LINE_BYTES}
         )
     """
     try:
-        relation = con.execute(query, [str(path), str(readable)])
+        relation = con.execute(query, [str(source_file or path), str(readable)])
         reader = relation.to_arrow_reader(ARROW_BATCH_ROWS)
     except duckdb.Error as exc:
         _remove_copy(path, readable)
@@ -268,11 +277,17 @@ def detect_online_retail_version(path: Path, header: Sequence[str]) -> OnlineRet
 
 
 def read_online_retail(
-    path: Path, output_columns: Sequence[str], skipped_sheets: list[str] | None = None
+    path: Path,
+    output_columns: Sequence[str],
+    skipped_sheets: list[str] | None = None,
+    *,
+    source_file: Path | None = None,
+    first_row_number: int = 1,
 ) -> pa.RecordBatchReader | pa.Table:
     """Online Retail I or II, as .xlsx (every data sheet) or .csv / .csv.gz. The names of
     the workbook sheets left out (empty, or notes whose header is no Online Retail layout)
-    are appended to skipped_sheets when given."""
+    are appended to skipped_sheets when given. source_file and first_row_number: a CSV
+    tail's lineage (csv_reader)."""
     check_readable_file(path)
     with path.open("rb") as raw:
         magic = raw.read(4)
@@ -283,7 +298,7 @@ def read_online_retail(
     header = read_csv_header(path)
     version = detect_online_retail_version(path, header)
     rename = {_original_name(header, source): target for source, target in version.header}
-    return csv_reader(path, rename, output_columns)
+    return csv_reader(path, rename, output_columns, source_file=source_file, first_row_number=first_row_number)
 
 
 def _original_name(header: Sequence[str], stripped_name: str) -> str:

@@ -73,6 +73,7 @@ def test_targets_are_judged_from_the_measurements_at_their_size():
             step("dbt_ml", ten_m, 601, peak=5000),
             step("dbt_sql", ten_m, 400),
             step("dbt_incremental", ten_m, 60),
+            step("dbt_no_new_input", ten_m, 21),
             step("floor", one_m, 10),
             step("dbt_startup", one_m, 10),
             step("dbt_core", one_m, 30),
@@ -90,4 +91,5 @@ def test_targets_are_judged_from_the_measurements_at_their_size():
     assert verdicts[(">= 5x faster than pandas", "1M")].startswith("(no ratio")
     assert verdicts[("full build with ML <= 10 min, peak RSS <= 6 GB", "10M")] == "missed"  # 601 s
     assert verdicts[("appending a day <= 15% of a full build", "10M")] == "met"  # 60 / 400
+    assert verdicts[("a build with no new input <= 5% of a full build", "10M")] == "missed"  # 21 / 400
     assert verdicts[("SQL layers complete out of core under 16 GB", "10M")].startswith("(met at this size")
