@@ -196,3 +196,21 @@ def test_shifted_scoring_features_trigger_an_early_refit(built):
     assert churn_decision["action"] == "refit"
     assert churn_decision["psi_feature"] == "recency_days" and churn_decision["psi_max"] > 0.25
     assert "early refit: PSI of recency_days" in churn_decision["reason"]
+
+
+def test_a_registered_spend_regression_predicts_as_the_in_place_fit(built):
+    """The spend regression is registered only when the validation serves one (not on every
+    store): fitted through the registry, loaded back, it predicts as spend.fit_regressor does."""
+    required = {"tiny": [registry.Required(registry.SPEND, "ridge", "spend_next_h", 60, {"rmse": 1.0})]}
+    decided = registry.decisions(
+        built["inputs"], required, pd.DataFrame(), cadences=CADENCES, psi_threshold=0.25, force=False, build_id="b"
+    )
+    fitted = registry.fit_registered(built["inputs"], decided, {}, seed=42, max_rows=5000, refit_everything=False)
+    version, model = registry.loaded(fitted)[("tiny", registry.SPEND)]
+    scorable = built["inputs"]["tiny"].scorable
+    in_place = spend.fit_regressor("ridge", built["inputs"]["tiny"].examples, 42, 5000)
+    assert version == 1 and model.method == "ridge"
+    np.testing.assert_array_equal(
+        spend.predict_spend(model.estimator, scorable), spend.predict_spend(in_place, scorable)
+    )
+    assert fitted["validation_metrics"].iloc[0] == '{"rmse": 1.0}'
