@@ -157,6 +157,10 @@
     {%- do number_var_literal('segmentation_pairwise_sample_size', 100, integer=true) -%}
     {%- do number_var_literal('segmentation_refit_days', 0, integer=true) -%}
     {%- do boolean_var('ml_refit') -%}
+    {%- do number_var_literal('churn_refit_days', 0, integer=true) -%}
+    {%- do number_var_literal('value_refit_days', 0, integer=true) -%}
+    {%- do number_var_literal('btyd_refit_days', 0, integer=true) -%}
+    {%- do number_var_literal('ml_psi_threshold', 0) -%}
     {%- do number_var_literal('build_change_max_share', 0) -%}
     {%- do number_var_literal('build_stale_after_days', 0, integer=true) -%}
     select 1

@@ -2,7 +2,14 @@
 the store's data end (marts.store_data_ends): probability from the store's best classifier
 refitted on all labelled history, churn probability, risk band, top drivers, flag."""
 
+from retail_warehouse.ml.customer_value import registry as cv_registry
 from retail_warehouse.ml.customer_value import tables
+
+# The newest registered version of each store's models (ml_registry.customer_value_models).
+LATEST = (
+    "select store, model_name, version, model_bytes from registry "
+    "qualify row_number() over (partition by store, model_name order by version desc) = 1"
+)
 
 
 def model(dbt, session):
@@ -15,4 +22,5 @@ def model(dbt, session):
         campaign_capacity=dbt.config.get("campaign_capacity"),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
+        registered=cv_registry.loaded(dbt.ref("customer_value_models").query("registry", LATEST).df()),
     )

@@ -3,7 +3,14 @@ data end (marts.store_data_ends): spend in the next H days (served spend model),
 the 12-month value with its intervals from the transaction model chosen out of time +
 Gamma-Gamma fitted on the history to the data end, P(alive) and the expected next order."""
 
+from retail_warehouse.ml.customer_value import registry as cv_registry
 from retail_warehouse.ml.customer_value import tables
+
+# The newest registered version of each store's models (ml_registry.customer_value_models).
+LATEST = (
+    "select store, model_name, version, model_bytes from registry "
+    "qualify row_number() over (partition by store, model_name order by version desc) = 1"
+)
 
 
 def model(dbt, session):
@@ -16,4 +23,5 @@ def model(dbt, session):
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
+        registered=cv_registry.loaded(dbt.ref("customer_value_models").query("registry", LATEST).df()),
     )

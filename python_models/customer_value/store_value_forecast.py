@@ -2,7 +2,14 @@
 transaction model chosen out of time, with 80% and 95% intervals of the total. Logic:
 retail_warehouse.ml.customer_value.tables and .btyd."""
 
+from retail_warehouse.ml.customer_value import registry as cv_registry
 from retail_warehouse.ml.customer_value import tables
+
+# The newest registered version of each store's models (ml_registry.customer_value_models).
+LATEST = (
+    "select store, model_name, version, model_bytes from registry "
+    "qualify row_number() over (partition by store, model_name order by version desc) = 1"
+)
 
 
 def model(dbt, session):
@@ -12,4 +19,5 @@ def model(dbt, session):
         dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
+        registered=cv_registry.loaded(dbt.ref("customer_value_models").query("registry", LATEST).df()),
     )

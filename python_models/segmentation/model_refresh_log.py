@@ -1,16 +1,51 @@
-"""ml.model_refresh_log: one row per build and model/store, refitted or scored, why, duration
-and peak memory. Incremental: every build appends its rows."""
+"""ml.model_refresh_log: one row per build and persisted model/store (segmentation, and the
+customer value models: churn classifier, spend regression, BG/NBD / MBG/NBD + Gamma-Gamma),
+refitted or scored, why, duration and peak memory. Incremental: every build appends its rows.
+
+Each area's decisions table is replaced by the build that runs that area; a decision already
+logged (its build_id is in the log: the area did not run on this build, e.g. a selection) is not
+logged again."""
+
+import pandas as pd
 
 from retail_warehouse.ml.common import measured
+from retail_warehouse.ml.customer_value import registry as cv_registry
 from retail_warehouse.ml.segmentation import scheduled
+
+
+def _unlogged(decisions: pd.DataFrame, logged: set) -> pd.DataFrame:
+    return decisions[~decisions["build_id"].isin(logged)]
 
 
 @measured
 def model(dbt, session):
-    dbt.config(materialized="incremental")
-    decisions = dbt.ref("segmentation_refit_decisions").df()
-    registry_rows = dbt.ref("segmentation_models").project("store, version, build_id, refit_reason").df()
+    dbt.config(materialized="incremental", on_schema_change="append_new_columns")
+    logged = set()
+    if dbt.is_incremental:
+        logged = {row[0] for row in session.sql(f"select distinct build_id from {dbt.this}").fetchall()}
+    segmentation = _unlogged(dbt.ref("segmentation_refit_decisions").df(), logged)
+    segmentation_registry = (
+        dbt.ref("segmentation_models").project("store, version, build_id, refit_reason, fitted_at").df()
+    )
+    customer_value = _unlogged(dbt.ref("customer_value_refit_decisions").df(), logged)
+    customer_value_registry = (
+        dbt.ref("customer_value_models").project("store, model_name, version, build_id, refit_reason, fitted_at").df()
+    )
     # After the scoring: its figures are part of the row.
     dbt.ref("customer_segments")
-    fitted_now = registry_rows[registry_rows["build_id"].isin(decisions["build_id"])]
-    return scheduled.refresh_log(decisions, fitted_now, registry_rows)
+    dbt.ref("churn_scores")
+    dbt.ref("customer_value_predictions")
+    dbt.ref("store_value_forecast")
+    frames = [
+        scheduled.refresh_log(
+            segmentation,
+            segmentation_registry[segmentation_registry["build_id"].isin(segmentation["build_id"])],
+            segmentation_registry,
+        ),
+        cv_registry.refresh_log(
+            customer_value,
+            customer_value_registry[customer_value_registry["build_id"].isin(customer_value["build_id"])],
+            customer_value_registry,
+        ),
+    ]
+    return pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)

@@ -7,33 +7,25 @@ this model. Absent (first build): no model registered, no policy."""
 
 import pandas as pd
 
+from retail_warehouse.ml import registry
 from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.segmentation import scheduled, tables
 from retail_warehouse.ml.segmentation.clustering import SegmentationConfig
-
-
-def _previous(session, schema: str, table: str, columns: str):
-    exists = session.execute(
-        "select count(*) from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()[0]
-    if not exists:
-        return None
-    return session.sql(f'select {columns} from "{schema}"."{table}"').df()
 
 
 @measured
 def model(dbt, session):
     # A plain assignment: dbt finds the config keys a Python model reads by parsing its calls.
     ml_refit = dbt.config.get("ml_refit")
-    registry_rows = _previous(
+    registry_rows = registry.previous_table(
         session,
         "ml_registry",
         "segmentation_models",
         "store, version, fitted_at, input_schema_hash, library_versions, model_bytes",
     )
-    policy = _previous(session, "ml", "segment_refresh_policy", "distinct store, cadence_status, refit_every_months")
+    policy = registry.previous_table(
+        session, "ml", "segment_refresh_policy", "distinct store, cadence_status, refit_every_months"
+    )
     return scheduled.refit_decisions(
         dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
         registry_rows if registry_rows is not None else pd.DataFrame(),
@@ -43,7 +35,7 @@ def model(dbt, session):
             fit_sample_size=int(dbt.config.get("fit_sample_size")),
             pairwise_sample_size=int(dbt.config.get("pairwise_sample_size")),
         ),
-        force=str(ml_refit).strip().lower() in ("true", "1", "yes"),
+        force=registry.is_true(ml_refit),
         fallback_days=int(dbt.config.get("refit_days")),
         ari_threshold=float(dbt.config.get("ari_threshold")),
     )

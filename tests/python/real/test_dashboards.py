@@ -305,6 +305,11 @@ CUSTOMERS_BY_VALUE = (
 
 # Each checked number on the site and the SQL that gives it from the warehouse, computed
 # independently of the page's query where the warehouse allows.
+REFRESH_LOG_COUNT = (
+    "select count(*) filter (where {where}) from (select * from ml.model_refresh_log "
+    "qualify row_number() over (partition by model_name, store order by logged_at desc) = 1)"
+)
+
 NUMBER_CHECKS = {
     "/": {
         # The explorer's defaults: the first store (Online Retail) over the days of both stores.
@@ -358,6 +363,10 @@ NUMBER_CHECKS = {
         "online_retail_chosen_k": "select k from ml.segmentation_model_selection where store = 'online_retail' and is_chosen",
         "olist_chosen_method": "select method from ml.segmentation_model_selection where store = 'olist' and is_chosen",
         "olist_chosen_k": "select k from ml.segmentation_model_selection where store = 'olist' and is_chosen",
+        # The refresh log: the newest row of each persisted model and store.
+        "refresh_models": REFRESH_LOG_COUNT.format(where="true"),
+        "refresh_refitted": REFRESH_LOG_COUNT.format(where="action = 'refitted'"),
+        "refresh_scored": REFRESH_LOG_COUNT.format(where="action = 'scored'"),
     },
     "/churn_value": {
         # ROC-AUC recomputed from the validation predictions (Mann-Whitney, ties at their mean rank).

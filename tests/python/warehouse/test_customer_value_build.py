@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
 import duckdb
 import pytest
-from helpers import CUSTOMER_VALUE_CHECKS, REPO_ROOT, dbt_build_command
+from helpers import CUSTOMER_VALUE_CHECKS, REPO_ROOT, dbt_build_command, require_success, run_dbt_build
 
 
 @pytest.mark.parametrize("check", CUSTOMER_VALUE_CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
@@ -126,3 +127,57 @@ def test_a_model_off_the_store_data_end_fails_the_build_check(synthetic_build, t
     # One model and store off the data end: one failing row.
     assert "Failure in test check_one_data_end_per_store" in failed.stdout
     assert "Got 1 result" in failed.stdout, failed.stdout[-4000:]
+
+
+CUSTOMER_VALUE_ONLY = ("--select", "path:python_models/customer_value", "model_refresh_log")
+SERVED = {
+    "churn_scores": "select * from ml.churn_scores order by all",
+    "customer_value_predictions": "select * from ml.customer_value_predictions order by all",
+    "store_value_forecast": "select * from ml.store_value_forecast order by all",
+}
+CV_LOG = (
+    "select store, model_name, action, reason, model_version from ml.model_refresh_log where area = 'customer_value' "
+    "and build_id = (select any_value(build_id) from ml_registry.customer_value_refit_decisions) order by all"
+)
+
+
+def _query(path, sql):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_customer_value_models_are_fitted_on_schedule_and_scored_otherwise(synthetic_build, tmp_path):
+    """The fixture's build registered every served customer value model (refitted: no model
+    registered); the area re-run over it (same inputs, not due, PSI under the threshold) loads
+    and scores with them, giving the same served tables; var ml_refit: true then refits. A
+    selection does not publish, so the build copy is read."""
+    first = {name: _query(synthetic_build.warehouse, sql) for name, sql in SERVED.items()}
+    registered = _query(
+        synthetic_build.warehouse, "select store, model_name, version, has_model from ml_registry.customer_value_models"
+    )
+    assert {store for store, *_ in registered} == {"online_retail", "olist"}
+    assert {version for _, _, version, _ in registered} == {1}
+    assert {name for _, name, *_ in registered} >= {"churn_classifier"}
+    log = _query(synthetic_build.warehouse, CV_LOG)
+    assert len(log) == len(registered) and {action for _, _, action, *_ in log} == {"refitted"}
+    workdir = tmp_path / "again"
+    (workdir / ".build").mkdir(parents=True)
+    shutil.copy(synthetic_build.build_file, workdir / ".build" / "warehouse.duckdb")
+
+    scored = require_success(run_dbt_build(workdir, extra_args=CUSTOMER_VALUE_ONLY))
+    log = _query(scored.build_file, CV_LOG)
+    assert [(store, name, action, version) for store, name, action, _, version in log] == [
+        (store, name, "scored", 1) for store, name, *_ in sorted(registered)
+    ], log
+    for name, sql in SERVED.items():
+        assert _query(scored.build_file, sql) == first[name], name
+
+    refitted = require_success(
+        run_dbt_build(workdir, extra_args=(*CUSTOMER_VALUE_ONLY, "--vars", json.dumps({"ml_refit": True})))
+    )
+    log = _query(refitted.build_file, CV_LOG)
+    assert {(action, version) for _, _, action, _, version in log} == {("refitted", 2)}
+    assert all("var ml_refit is true" in reason for *_, reason, _ in log)
+    # Same inputs, same seed: the refit is the same model.
+    for name, sql in SERVED.items():
+        assert _query(refitted.build_file, sql) == first[name], name

@@ -15,6 +15,7 @@ from retail_warehouse.ml.common import (
     SCORING_STATE_COLUMNS,
     as_of_scoring_date,
     log_progress,
+    measured_model,
     per_store,
     schema,
     single_threaded,
@@ -22,6 +23,7 @@ from retail_warehouse.ml.common import (
     typed_table,
 )
 from retail_warehouse.ml.customer_value import churn, next_order, spend
+from retail_warehouse.ml.customer_value import registry as cv_registry
 from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
     SNAPSHOT_FEATURES,
@@ -374,9 +376,12 @@ def churn_scores(
     campaign_capacity,
     seed: int,
     max_rows: int,
+    registered: dict | None = None,
 ) -> pd.DataFrame:
     """Every current customer once, scored as of the day after the store's data end by the
-    store's best classifier refitted on every labelled cutoff. Flags: the top flagged_share of
+    store's best classifier refitted on every labelled cutoff (with `registered`, the models
+    of ml_registry.customer_value_models: customer_value.registry.loaded, the classifier is the
+    registered one, fitted on its schedule). Flags: the top flagged_share of
     the scored customers by probability, flagged_share being the share the threshold tuned
     before validation flagged on the rows it was tuned on (the selection cutoff: a probability
     threshold tuned on one model does not carry over to the refitted one; a rank share does),
@@ -396,7 +401,9 @@ def churn_scores(
         frame.insert(0, "store", store)
         best = best_models.get(store)
         estimator = None
-        if best is not None:
+        if best is not None and registered is not None:
+            estimator = _registered_estimator(registered, store, cv_registry.CHURN, best["model_name"])
+        elif best is not None:
             with timed_step(model, f"{store}: refit {best['model_name']} on every labelled cutoff, score"):
                 estimator = churn.fit_classifier(
                     best["model_name"], examples[examples["store"] == store], best["target_name"], seed, max_rows
@@ -420,7 +427,8 @@ def churn_scores(
             frame["unscored_reason"] = frame["unscored_reason"].fillna("no validated classifier for the store")
         elif scorable.any():
             scored = current[scorable]
-            probability = churn.positive_probability(estimator, scored)
+            with measured_model(f"churn_scores[{store}]") as record:
+                probability = churn.positive_probability(estimator, scored)
             churn_probability = churn.churn_probability(probability, best["target_name"])
             reference = examples.loc[examples["store"] == store, list(FEATURES)].median()
             share, flag_rule = _flag_share(
@@ -435,8 +443,12 @@ def churn_scores(
             frame.loc[scorable, "churn_probability"] = churn_probability
             frame.loc[scorable, "is_flagged"] = flagged
             frame.loc[scorable, "risk_band"] = churn.risk_band(churn_probability)
-            frame.loc[scorable, "top_drivers"] = churn.top_drivers(estimator, scored, reference)
+            with measured_model(f"churn_scores[{store}]: top drivers") as drivers_record:
+                frame.loc[scorable, "top_drivers"] = churn.top_drivers(estimator, scored, reference)
             frame.loc[scorable, "flag_rule"] = flag_rule
+            if registered is not None:
+                cv_registry.add_score_record(store, [cv_registry.CHURN], record)
+                cv_registry.add_score_record(store, [cv_registry.CHURN], drivers_record)
         frames.append(frame)
     return typed_table(
         frames,
@@ -995,6 +1007,7 @@ def customer_value_predictions(
     data_ends: pd.DataFrame,
     seed: int,
     max_rows: int,
+    registered: dict | None = None,
 ) -> pd.DataFrame:
     """Every current customer once, as of the day after the store's data end (the day
     churn_scores scores on, marts.store_data_ends): spend in the next H days from the store's
@@ -1003,110 +1016,163 @@ def customer_value_predictions(
     (BG/NBD or MBG/NBD) + Gamma-Gamma fitted on the history up to the data end with 80% / 95%
     intervals of the 12-month value, P(alive) (hidden with a reason where it says nothing), and
     the expected next-order date of the method that won out of time. A customer with a sale
-    order after the data end keeps the row, unscored, with unscored_reason."""
-    model = "customer_value_predictions"
+    order after the data end keeps the row, unscored, with unscored_reason. With `registered`
+    (customer_value.registry.loaded), the spend regressor and the transaction models +
+    Gamma-Gamma are the registered ones, fitted on their schedule."""
     examples = _prepared_examples(examples)
     frames = []
     for store in sorted(customer_features["store"].unique()):
-        orders = _store_orders(fct_orders, store)
-        current, cutoff = _scoring_customers(customer_features, orders, data_ends, store)
-        store_examples = examples[examples["store"] == store]
-        horizon = int(store_examples["horizon_days"].iloc[0]) if not store_examples.empty else None
-        frame = current[["customer_key", "customer_id", "as_of_date"]].copy()
-        frame.insert(0, "store", store)
-        frame["horizon_days"] = horizon
-        frame["baseline_spend_next_h"] = spend.baseline_spend(current, horizon) if horizon else np.nan
-        frame["baseline_value_12m"] = spend.baseline_spend(current, spend.CLV_DAYS)
+        with measured_model(f"customer_value_predictions[{store}]") as record:
+            frame, used = _store_value_predictions(
+                customer_features,
+                fct_orders,
+                examples,
+                metrics,
+                next_order_checks,
+                data_ends,
+                store,
+                seed,
+                max_rows,
+                registered,
+            )
+        if registered is not None:
+            cv_registry.add_score_record(store, used, record)
+        frames.append(frame)
+    return typed_table(frames, PREDICTIONS_SCHEMA)
 
-        choice = chosen_transaction_model(metrics, store)
-        value_model = choice.model_name
+
+def _registered_estimator(registered: dict, store: str, name: str, method: str):
+    """The registered estimator of a store's model; KeyError when the registry has none for the
+    method the validation serves (customer_value_refit_decisions refits it first)."""
+    version, fitted = registered.get((store, name), (None, None))
+    if fitted is None or fitted.method != method:
+        raise KeyError(f"no registered {name} {method} for store {store} (customer_value_models)")
+    log_progress("customer_value_registry", f"{store}: {name} {method} version {version} loaded, scoring")
+    return fitted.estimator
+
+
+def _registered_probabilistic(registered: dict, store: str, name: str, orders, cutoff):
+    version, fitted = registered.get((store, name), (None, None))
+    if fitted is None:
+        raise KeyError(f"no registered {name} for store {store} (customer_value_models)")
+    log_progress("customer_value_registry", f"{store}: {name} version {version} loaded, scoring")
+    return cv_registry.probabilistic(fitted, orders, cutoff)
+
+
+def _store_value_predictions(
+    customer_features, fct_orders, examples, metrics, next_order_checks, data_ends, store, seed, max_rows, registered
+):
+    """One store's rows of customer_value_predictions and the registered models it used."""
+    model = "customer_value_predictions"
+    used = []
+    orders = _store_orders(fct_orders, store)
+    current, cutoff = _scoring_customers(customer_features, orders, data_ends, store)
+    store_examples = examples[examples["store"] == store]
+    horizon = int(store_examples["horizon_days"].iloc[0]) if not store_examples.empty else None
+    frame = current[["customer_key", "customer_id", "as_of_date"]].copy()
+    frame.insert(0, "store", store)
+    frame["horizon_days"] = horizon
+    frame["baseline_spend_next_h"] = spend.baseline_spend(current, horizon) if horizon else np.nan
+    frame["baseline_value_12m"] = spend.baseline_spend(current, spend.CLV_DAYS)
+
+    choice = chosen_transaction_model(metrics, store)
+    value_model = choice.model_name
+    if registered is not None and len(current):
+        probabilistic = _registered_probabilistic(registered, store, value_model, orders, cutoff)
+        used.append(value_model)
+    else:
         with timed_step(model, f"{store}: {value_model} + Gamma-Gamma on the history to the data end"):
             probabilistic = spend.fit_probabilistic(orders, cutoff, value_model) if len(current) else None
-        frame = frame.assign(
-            value_model_name=None,
-            probability_alive=np.nan,
-            probability_alive_note=None,
-            expected_purchases_90d=np.nan,
-            expected_purchases_12m=np.nan,
-            expected_value_per_purchase=np.nan,
-            model_value_12m=np.nan,
-            value_12m_lower_80=np.nan,
-            value_12m_upper_80=np.nan,
-            value_12m_lower_95=np.nan,
-            value_12m_upper_95=np.nan,
-            value_12m=np.nan,
-            expected_next_order_date=pd.NaT,
-            next_order_method=None,
-            next_order_window_days=None,
-        )
-        if probabilistic is None:
-            log_progress(model, f"{store}: too few repeat purchases for {value_model}: 12-month value empty")
-        else:
-            summary, transactions, purchase_value = probabilistic
-            keyed = summary.set_index("customer_key").reindex(current["customer_key"]).reset_index()
-            frame["value_model_name"] = value_model
-            probability, note = _probability_alive(transactions, keyed)
-            frame["probability_alive"], frame["probability_alive_note"] = probability, note
-            for column, days in (("expected_purchases_90d", 90), ("expected_purchases_12m", spend.CLV_DAYS)):
-                frame[column] = transactions.expected_purchases(
-                    days, keyed["frequency"], keyed["recency"], keyed["age"]
-                )
-            frame["expected_value_per_purchase"] = purchase_value.expected_mean_value(
-                keyed["frequency"], keyed["repeat_mean_value"].clip(lower=0)
-            )
-            frame["model_value_12m"] = spend.probabilistic_value(probabilistic, current["customer_key"], spend.CLV_DAYS)
-            with timed_step(model, f"{store}: parametric bootstrap of the 12-month value"):
-                intervals, _ = spend.probabilistic_intervals(
-                    probabilistic, current["customer_key"], spend.CLV_DAYS, seed
-                )
-            if intervals is not None:
-                for level in (0.80, 0.95):
-                    suffix = f"{round(level * 100)}"
-                    frame[f"value_12m_lower_{suffix}"], frame[f"value_12m_upper_{suffix}"] = intervals[level]
-            if choice.served_name == value_model:
-                frame["value_12m"] = frame["model_value_12m"]
-            else:
-                log_progress(model, f"{store}: {value_model} does not beat {choice.served_name}: value_12m is its")
-                frame["value_model_name"] = choice.served_name
-                frame["value_12m"] = _served_baseline(choice.served_name, current, spend.CLV_DAYS, store_examples)
-            checks = next_order_checks[(next_order_checks["store"] == store) & next_order_checks["is_served"]]
-            method = checks["method_name"].iloc[0] if not checks.empty else next_order.NAIVE
-            # The window H the served method was checked on: the model's date is its median
-            # wait given an order within H days.
-            window = int(checks["window_days"].iloc[0]) if not checks.empty else None
-            expected = next_order.expected_next_orders(transactions, keyed, orders, cutoff, window or 1)[method]
-            frame["expected_next_order_date"] = pd.to_datetime(np.asarray(expected)).date
-            frame["next_order_window_days"] = window
-            frame["next_order_method"] = method
-
-        frame["spend_model_name"], frame["predicted_spend_next_h"] = None, np.nan
-        served = _served_model_name(metrics, store, "spend_next_h") if not metrics.empty else None
-        if served is None or horizon is None:
-            log_progress(model, f"{store}: no validated spend model: predicted_spend_next_h empty")
-        else:
-            frame["spend_model_name"] = served
-            if served in spend.BASELINES:
-                frame["predicted_spend_next_h"] = _served_baseline(served, current, horizon, store_examples)
-            elif served in spend.TRANSACTION_MODELS:
-                fitted = probabilistic if served == value_model else spend.fit_probabilistic(orders, cutoff, served)
-                frame["predicted_spend_next_h"] = spend.probabilistic_value(fitted, current["customer_key"], horizon)
-            else:
-                with timed_step(model, f"{store}: refit {served} on every labelled cutoff"):
-                    fitted = spend.fit_regressor(served, store_examples, seed, max_rows)
-                frame["predicted_spend_next_h"] = spend.predict_spend(fitted, current)
-        frames.append(_left_unscored(frame, current))
-    return typed_table(
-        frames,
-        schema(
-            "store:str customer_key:str customer_id:str as_of_date:date horizon_days:int "
-            "baseline_spend_next_h:float baseline_value_12m:float probability_alive:float "
-            "expected_purchases_12m:float expected_value_per_purchase:float value_12m:float "
-            "spend_model_name:str predicted_spend_next_h:float value_model_name:str probability_alive_note:str "
-            "expected_purchases_90d:float model_value_12m:float value_12m_lower_80:float value_12m_upper_80:float "
-            "value_12m_lower_95:float value_12m_upper_95:float expected_next_order_date:date next_order_method:str "
-            "unscored_reason:str next_order_window_days:int"
-        ),
+    frame = frame.assign(
+        value_model_name=None,
+        probability_alive=np.nan,
+        probability_alive_note=None,
+        expected_purchases_90d=np.nan,
+        expected_purchases_12m=np.nan,
+        expected_value_per_purchase=np.nan,
+        model_value_12m=np.nan,
+        value_12m_lower_80=np.nan,
+        value_12m_upper_80=np.nan,
+        value_12m_lower_95=np.nan,
+        value_12m_upper_95=np.nan,
+        value_12m=np.nan,
+        expected_next_order_date=pd.NaT,
+        next_order_method=None,
+        next_order_window_days=None,
     )
+    if probabilistic is None:
+        log_progress(model, f"{store}: too few repeat purchases for {value_model}: 12-month value empty")
+    else:
+        summary, transactions, purchase_value = probabilistic
+        keyed = summary.set_index("customer_key").reindex(current["customer_key"]).reset_index()
+        frame["value_model_name"] = value_model
+        probability, note = _probability_alive(transactions, keyed)
+        frame["probability_alive"], frame["probability_alive_note"] = probability, note
+        for column, days in (("expected_purchases_90d", 90), ("expected_purchases_12m", spend.CLV_DAYS)):
+            frame[column] = transactions.expected_purchases(days, keyed["frequency"], keyed["recency"], keyed["age"])
+        frame["expected_value_per_purchase"] = purchase_value.expected_mean_value(
+            keyed["frequency"], keyed["repeat_mean_value"].clip(lower=0)
+        )
+        frame["model_value_12m"] = spend.probabilistic_value(probabilistic, current["customer_key"], spend.CLV_DAYS)
+        with timed_step(model, f"{store}: parametric bootstrap of the 12-month value"):
+            intervals, _ = spend.probabilistic_intervals(probabilistic, current["customer_key"], spend.CLV_DAYS, seed)
+        if intervals is not None:
+            for level in (0.80, 0.95):
+                suffix = f"{round(level * 100)}"
+                frame[f"value_12m_lower_{suffix}"], frame[f"value_12m_upper_{suffix}"] = intervals[level]
+        if choice.served_name == value_model:
+            frame["value_12m"] = frame["model_value_12m"]
+        else:
+            log_progress(model, f"{store}: {value_model} does not beat {choice.served_name}: value_12m is its")
+            frame["value_model_name"] = choice.served_name
+            frame["value_12m"] = _served_baseline(choice.served_name, current, spend.CLV_DAYS, store_examples)
+        checks = next_order_checks[(next_order_checks["store"] == store) & next_order_checks["is_served"]]
+        method = checks["method_name"].iloc[0] if not checks.empty else next_order.NAIVE
+        # The window H the served method was checked on: the model's date is its median
+        # wait given an order within H days.
+        window = int(checks["window_days"].iloc[0]) if not checks.empty else None
+        expected = next_order.expected_next_orders(transactions, keyed, orders, cutoff, window or 1)[method]
+        frame["expected_next_order_date"] = pd.to_datetime(np.asarray(expected)).date
+        frame["next_order_window_days"] = window
+        frame["next_order_method"] = method
+
+    frame["spend_model_name"], frame["predicted_spend_next_h"] = None, np.nan
+    served = _served_model_name(metrics, store, "spend_next_h") if not metrics.empty else None
+    if served is None or horizon is None:
+        log_progress(model, f"{store}: no validated spend model: predicted_spend_next_h empty")
+    else:
+        frame["spend_model_name"] = served
+        if served in spend.BASELINES:
+            frame["predicted_spend_next_h"] = _served_baseline(served, current, horizon, store_examples)
+        elif served in spend.TRANSACTION_MODELS:
+            if served == value_model:
+                fitted = probabilistic
+            elif registered is not None:
+                fitted = _registered_probabilistic(registered, store, served, orders, cutoff)
+                used.append(served)
+            else:
+                fitted = spend.fit_probabilistic(orders, cutoff, served)
+            frame["predicted_spend_next_h"] = spend.probabilistic_value(fitted, current["customer_key"], horizon)
+        elif registered is not None:
+            fitted = _registered_estimator(registered, store, cv_registry.SPEND, served)
+            used.append(cv_registry.SPEND)
+            frame["predicted_spend_next_h"] = spend.predict_spend(fitted, current)
+        else:
+            with timed_step(model, f"{store}: refit {served} on every labelled cutoff"):
+                fitted = spend.fit_regressor(served, store_examples, seed, max_rows)
+            frame["predicted_spend_next_h"] = spend.predict_spend(fitted, current)
+    return _left_unscored(frame, current), used
+
+
+PREDICTIONS_SCHEMA = schema(
+    "store:str customer_key:str customer_id:str as_of_date:date horizon_days:int "
+    "baseline_spend_next_h:float baseline_value_12m:float probability_alive:float "
+    "expected_purchases_12m:float expected_value_per_purchase:float value_12m:float "
+    "spend_model_name:str predicted_spend_next_h:float value_model_name:str probability_alive_note:str "
+    "expected_purchases_90d:float model_value_12m:float value_12m_lower_80:float value_12m_upper_80:float "
+    "value_12m_lower_95:float value_12m_upper_95:float expected_next_order_date:date next_order_method:str "
+    "unscored_reason:str next_order_window_days:int"
+)
 
 
 def _left_unscored(frame: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
@@ -1125,7 +1191,12 @@ def _left_unscored(frame: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
 
 @single_threaded()
 def store_value_forecast(
-    customer_features: pd.DataFrame, fct_orders: pd.DataFrame, metrics: pd.DataFrame, data_ends, seed: int
+    customer_features: pd.DataFrame,
+    fct_orders: pd.DataFrame,
+    metrics: pd.DataFrame,
+    data_ends,
+    seed: int,
+    registered: dict | None = None,
 ) -> pd.DataFrame:
     """Per store, as of the day after its data end (customer_value_predictions' day): the
     next-12-month net revenue of today's scored customers from the transaction model chosen out
@@ -1138,12 +1209,19 @@ def store_value_forecast(
         orders = _store_orders(fct_orders, store)
         current, cutoff = _scoring_customers(customer_features, orders, data_ends, store)
         choice = chosen_transaction_model(metrics, store)
-        with timed_step(model, f"{store}: {choice.model_name} + Gamma-Gamma on the history to the data end"):
-            fitted = spend.fit_probabilistic(orders, cutoff, choice.model_name)
-            if fitted is None:
-                continue
-            keys = current.loc[current["is_scorable"], "customer_key"]
-            _, total = spend.probabilistic_intervals(fitted, keys, spend.CLV_DAYS, seed)
+        with measured_model(f"store_value_forecast[{store}]") as record:
+            if registered is not None:
+                fitted = _registered_probabilistic(registered, store, choice.model_name, orders, cutoff)
+            else:
+                with timed_step(model, f"{store}: {choice.model_name} + Gamma-Gamma on the history to the data end"):
+                    fitted = spend.fit_probabilistic(orders, cutoff, choice.model_name)
+            if fitted is not None:
+                keys = current.loc[current["is_scorable"], "customer_key"]
+                _, total = spend.probabilistic_intervals(fitted, keys, spend.CLV_DAYS, seed)
+        if registered is not None:
+            cv_registry.add_score_record(store, [choice.model_name], record)
+        if fitted is None:
+            continue
         row = {
             "store": store,
             "as_of_date": cutoff.date(),
@@ -1167,3 +1245,38 @@ def store_value_forecast(
         "unscored_customer_count:int"
     )
     return typed_table([pd.DataFrame(rows).reindex(columns=list(columns))], columns)
+
+
+# --- ml_registry: fit on schedule, score every build (customer_value.registry) -------------------
+
+
+def store_inputs(
+    customer_features: pd.DataFrame, fct_orders: pd.DataFrame, examples: pd.DataFrame, data_ends: pd.DataFrame
+) -> dict[str, cv_registry.StoreInputs]:
+    """Per store of the examples: the inputs the registered models are decided on and fitted on,
+    as the scoring tables read them (labelled examples in their stable order, sale orders, the
+    scoring day, today's scorable customers with their features)."""
+    examples = _prepared_examples(examples)
+    inputs = {}
+    for store in sorted(examples["store"].unique()):
+        orders = _store_orders(fct_orders, store)
+        current, cutoff = _scoring_customers(customer_features, orders, data_ends, store)
+        inputs[store] = cv_registry.StoreInputs(
+            examples[examples["store"] == store],
+            orders,
+            cutoff,
+            current[current["is_scorable"].to_numpy(dtype=bool)],
+        )
+    return inputs
+
+
+def required_models(
+    stores, churn_metrics: pd.DataFrame, value_metrics: pd.DataFrame
+) -> dict[str, list[cv_registry.Required]]:
+    """The models each store serves on this build (customer_value.registry.required_models)."""
+    return {
+        store: cv_registry.required_models(
+            store, churn_metrics, value_metrics, chosen_transaction_model(value_metrics, store)
+        )
+        for store in stores
+    }

@@ -20,21 +20,40 @@ selection that chose it, pickled into one BLOB) and assigns every customer with 
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
-import json
-import pickle
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+from retail_warehouse.ml import registry as shared
+from retail_warehouse.ml.registry import (
+    MODEL_FORMAT,
+    Decision,
+    Registered,
+    as_registered,
+    dump,
+    empty_like,
+    input_fingerprint,
+    input_schema_hash,
+    latest_versions,
+)
 from retail_warehouse.ml.segmentation.clustering import SegmentationConfig, Segmenter, _samples, refit_chosen
 from retail_warehouse.ml.segmentation.features import FeatureDecision, FeatureScaler, scale_features
 
+__all__ = [
+    "MODEL_FORMAT",
+    "Decision",
+    "Registered",
+    "as_registered",
+    "dump",
+    "empty_like",
+    "input_fingerprint",
+    "input_schema_hash",
+    "latest_versions",
+]
+
 MODEL_NAME = "customer_segments"
-MODEL_FORMAT = "pickle"
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas")
 DAYS_PER_MONTH = 30
 # The policy statuses with a cadence in months (stability.cadence_reading).
@@ -42,21 +61,8 @@ MONTHLY_STATUSES = ("measured", "beyond_horizon")
 
 
 def library_versions() -> str:
-    """The versions of the libraries a pickled model depends on, as sorted JSON."""
-    return json.dumps({name: importlib.metadata.version(name) for name in LIBRARIES}, sort_keys=True)
-
-
-def input_schema_hash(frame: pd.DataFrame) -> str:
-    """sha256 (16 hex) of the input's column names and dtypes, in order."""
-    text = ";".join(f"{column}:{dtype}" for column, dtype in frame.dtypes.astype(str).items())
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def input_fingerprint(frame: pd.DataFrame) -> str:
-    """sha256 (16 hex) of the input's content (every column, row order as given: the callers sort
-    by customer_key), so two builds on the same customers and values agree."""
-    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+    """The versions of the libraries a pickled segmentation depends on, as sorted JSON."""
+    return shared.library_versions(LIBRARIES)
 
 
 @dataclass
@@ -69,15 +75,8 @@ class FittedSegmentation:
     selection: pd.DataFrame  # rows of ml.segmentation_model_selection for the store
 
 
-def dump(fitted: FittedSegmentation) -> bytes:
-    return pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
-
-
 def load(blob: bytes) -> FittedSegmentation:
-    fitted = pickle.loads(blob)
-    if not isinstance(fitted, FittedSegmentation):
-        raise TypeError(f"registry blob holds a {type(fitted).__name__}, not a FittedSegmentation")
-    return fitted
+    return shared.load(blob, FittedSegmentation)
 
 
 def cadence_days(policy: pd.DataFrame, fallback_days: int) -> tuple[int, str]:
@@ -94,23 +93,6 @@ def cadence_days(policy: pd.DataFrame, fallback_days: int) -> tuple[int, str]:
     return fallback_days, f"var segmentation_refit_days ({fallback_days} days): no segment_refresh_policy yet"
 
 
-@dataclass(frozen=True)
-class Registered:
-    """The latest registered model of a store, as the decision sees it."""
-
-    version: int
-    fitted_at: datetime
-    input_schema_hash: str
-    library_versions: str
-
-
-@dataclass(frozen=True)
-class Decision:
-    action: str  # refit | score
-    reason: str
-    due_at: datetime | None
-
-
 def decide(
     registered: Registered | None,
     *,
@@ -123,32 +105,21 @@ def decide(
     refit_ari: float | None = None,
     ari_threshold: float = 0.8,
 ) -> Decision:
-    """Refit or score one store on this build (module docstring); every reason that holds."""
-    reasons = []
-    if force:
-        reasons.append("var ml_refit is true")
-    if registered is None:
-        reasons.append("no model registered")
-        return Decision("refit", "; ".join(reasons), None)
-    due_at = registered.fitted_at + timedelta(days=cadence)
-    if load_error:
-        reasons.append(f"registered version {registered.version} cannot be loaded ({load_error})")
-    if registered.input_schema_hash != schema_hash:
-        reasons.append(f"input schema changed ({registered.input_schema_hash} -> {schema_hash})")
-    if registered.library_versions != libraries:
-        reasons.append(f"library versions changed ({registered.library_versions} -> {libraries})")
-    if now >= due_at:
-        reasons.append(f"due: fitted {registered.fitted_at:%Y-%m-%d %H:%M}, cadence {cadence} days")
-    if refit_ari is not None and refit_ari < ari_threshold:
-        reasons.append(f"early refit: ARI of a refit on this build's sample {refit_ari:.3f} < {ari_threshold}")
-    if reasons:
-        return Decision("refit", "; ".join(reasons), due_at)
+    """Refit or score one store on this build (module docstring; retail_warehouse.ml.registry.decide
+    with the ARI of a sample refit as the early-refit trigger)."""
+    fired = refit_ari is not None and refit_ari < ari_threshold
+    trigger = f"early refit: ARI of a refit on this build's sample {refit_ari:.3f} < {ari_threshold}" if fired else None
     ari_text = "not computed" if refit_ari is None else f"{refit_ari:.3f} >= {ari_threshold}"
-    return Decision(
-        "score",
-        f"not due before {due_at:%Y-%m-%d %H:%M} (cadence {cadence} days); input schema and library versions "
-        f"unchanged; ARI of a refit on this build's sample {ari_text}",
-        due_at,
+    return shared.decide(
+        registered,
+        now=now,
+        cadence=cadence,
+        schema_hash=schema_hash,
+        libraries=libraries,
+        force=force,
+        load_error=load_error,
+        triggers=(trigger,) if trigger else (),
+        checks=(f"ARI of a refit on this build's sample {ari_text}",),
     )
 
 
@@ -174,24 +145,3 @@ def chosen_metrics(selection: pd.DataFrame) -> dict[str, float | None]:
     row = chosen.iloc[0] if len(chosen) else None
     names = ("silhouette", "davies_bouldin", "calinski_harabasz", "bootstrap_ari")
     return {name: (None if row is None or pd.isna(row[name]) else float(row[name])) for name in names}
-
-
-def latest_versions(registry: pd.DataFrame) -> pd.DataFrame:
-    """The newest version per store."""
-    if registry.empty:
-        return registry
-    ordered = registry.sort_values(["store", "version"], kind="stable")
-    return ordered.groupby("store", sort=True).tail(1).reset_index(drop=True)
-
-
-def as_registered(row: pd.Series) -> Registered:
-    return Registered(
-        version=int(row["version"]),
-        fitted_at=pd.Timestamp(row["fitted_at"]).to_pydatetime(),
-        input_schema_hash=str(row["input_schema_hash"]),
-        library_versions=str(row["library_versions"]),
-    )
-
-
-def empty_like(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})

@@ -4,12 +4,11 @@ feature tables read back from the registry, and the refresh log."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
-import numpy as np
 import pandas as pd
 
+from retail_warehouse.ml import registry as shared_registry
 from retail_warehouse.ml.common import log_progress, measured_model, single_threaded
 from retail_warehouse.ml.segmentation import registry
 from retail_warehouse.ml.segmentation.clustering import (
@@ -86,20 +85,7 @@ REGISTRY_COLUMNS = {
     "model_bytes": "object",
 }
 
-LOG_COLUMNS = [
-    "build_id",
-    "logged_at",
-    "model_name",
-    "store",
-    "action",
-    "reason",
-    "model_version",
-    "duration_seconds",
-    "peak_memory_mb",
-    "decision_seconds",
-    "fit_seconds",
-    "score_seconds",
-]
+LOG_COLUMNS = list(shared_registry.LOG_COLUMNS)
 
 
 def _input(frame: pd.DataFrame) -> pd.DataFrame:
@@ -126,7 +112,7 @@ def refit_decisions(
 ) -> pd.DataFrame:
     """ml_registry.segmentation_refit_decisions: refit or score, per store, on this build."""
     now = now or _now()
-    build_id = build_id or uuid.uuid4().hex
+    build_id = build_id or shared_registry.BUILD_ID
     latest = registry.latest_versions(previous_registry).set_index("store") if len(previous_registry) else None
     libraries = registry.library_versions()
     rows = []
@@ -150,7 +136,7 @@ def refit_decisions(
                         raise KeyError(f"features of the registered model missing from the input: {missing}")
                     ari = registry.refit_ari(fitted, frame, config)
                 except Exception as error:  # a model that cannot be loaded is refitted, never a failed build
-                    load_error = f"{type(error).__name__}: {error}"[:300]
+                    load_error = shared_registry.load_error(error)
             decision = registry.decide(
                 registered,
                 now=now,
@@ -307,39 +293,8 @@ def segmentation_features(registry_rows: pd.DataFrame) -> pd.DataFrame:
 
 def refresh_log(decisions: pd.DataFrame, fitted_now: pd.DataFrame, registry_rows: pd.DataFrame) -> pd.DataFrame:
     """ml.model_refresh_log rows of this build: refitted or scored per store, why, how long
-    (decision + fit + scoring, as measured in this process), peak memory."""
-    latest = registry.latest_versions(registry_rows).set_index("store") if len(registry_rows) else None
-    rows = []
-    for decision in decisions.itertuples():
-        store = decision.store
-        refit = fitted_now[fitted_now["store"] == store]
-        steps = {step: STEP_RECORDS.get((store, step)) for step in ("decision", "fit", "score")}
-        seconds = {step: (record["seconds"] if record else None) for step, record in steps.items()}
-        peaks = [record["rss_peak_mb"] for record in steps.values() if record]
-        rows.append(
-            {
-                "build_id": decision.build_id,
-                "logged_at": _now(),
-                "model_name": decision.model_name,
-                "store": store,
-                "action": "refitted" if len(refit) else "scored",
-                "reason": refit["refit_reason"].iloc[0] if len(refit) else decision.reason,
-                "model_version": int(latest.loc[store, "version"]) if latest is not None else None,
-                "duration_seconds": round(float(np.nansum([s for s in seconds.values() if s is not None])), 2),
-                "peak_memory_mb": max(peaks) if peaks else None,
-                "decision_seconds": seconds["decision"],
-                "fit_seconds": seconds["fit"] if len(refit) else None,
-                "score_seconds": seconds["score"],
-            }
-        )
-    return pd.DataFrame(rows, columns=LOG_COLUMNS).astype(
-        {
-            "model_version": "Int64",
-            "duration_seconds": "float64",
-            "peak_memory_mb": "float64",
-            "decision_seconds": "float64",
-            "fit_seconds": "float64",
-            "score_seconds": "float64",
-            "logged_at": "datetime64[us]",
-        }
-    )
+    (decision + fit + scoring, as measured in this process), peak memory (shared registry)."""
+    steps = {(store, registry.MODEL_NAME, step): record for (store, step), record in STEP_RECORDS.items()}
+    rows = registry_rows if "model_name" in registry_rows else registry_rows.assign(model_name=registry.MODEL_NAME)
+    fitted = fitted_now if "model_name" in fitted_now else fitted_now.assign(model_name=registry.MODEL_NAME)
+    return shared_registry.refresh_log(decisions, fitted, rows, steps, area="segmentation", logged_at=_now())

@@ -1,0 +1,39 @@
+"""ml_registry.customer_value_models: one row per customer value model fitted, per store, model
+and version, with its metadata and the fitted model itself (model_bytes). Incremental: a build
+appends the models it fits (those customer_value_refit_decisions says to refit; every one when
+the table is built anew) and keeps the earlier versions."""
+
+from retail_warehouse.ml.common import measured
+from retail_warehouse.ml.customer_value import tables
+
+
+@measured
+def model(dbt, session):
+    dbt.config(materialized="incremental", on_schema_change="append_new_columns")
+    decisions = dbt.ref("customer_value_refit_decisions").df()
+    previous = {}
+    if dbt.is_incremental:
+        previous = {
+            (store, name): version
+            for store, name, version in session.sql(
+                f"select store, model_name, max(version) from {dbt.this} group by store, model_name"
+            ).fetchall()
+        }
+    inputs = tables.store_inputs(
+        dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
+        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
+        dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
+    )
+    table = tables.cv_registry.fit_registered(
+        inputs,
+        decisions,
+        previous,
+        seed=int(dbt.config.get("seed")),
+        max_rows=int(dbt.config.get("max_training_rows")),
+        refit_everything=not dbt.is_incremental,
+    )
+    if table.empty and dbt.is_incremental:
+        # Nothing fitted: no rows, in the table's own types.
+        return session.sql(f"select * from {dbt.this} where false")
+    return table

@@ -1,0 +1,462 @@
+"""Fit on schedule, score every build: the customer value models the warehouse serves, persisted
+in ml_registry.customer_value_models (retail_warehouse.ml.registry holds the shared parts).
+
+Per store, the models this build's validation serves (the required models):
+- churn_classifier: the best classifier of ml.churn_model_metrics (is_best), fitted on every
+  labelled cutoff; churn_scores scores with it;
+- spend_regressor: the served spend regression of ml.customer_value_metrics (is_best on
+  spend_next_h) when it is a regression (a baseline or a transaction model needs no regressor),
+  fitted on every labelled cutoff; customer_value_predictions.predicted_spend_next_h;
+- bgnbd_gamma_gamma / mbgnbd_gamma_gamma: the transaction model chosen out of time (and the
+  served spend model when it is the other one) + Gamma-Gamma, fitted on the sale orders to the
+  store's data end; customer_value_predictions and store_value_forecast score today's customers'
+  RFM summary with its parameters.
+
+`decisions` refits one (shared registry.decide) when var ml_refit is true; none is registered or
+it cannot be loaded (corrupt, another library version, another feature set); the validation now
+serves another method or target; the input schema or a library version changed; it is due
+(fitted_at + var churn_refit_days / value_refit_days / btyd_refit_days); or the early-refit
+trigger fires: the largest PSI of this build's scoring features against the scoring features
+of the build that fitted the model (the population it was deployed on) is above var
+ml_psi_threshold. Otherwise the scoring loads it.
+
+Why not against the training rows: those are every monthly cutoff of the history, the scoring
+rows one day after the data end, so tenure and recency differ by construction (PSI of
+tenure_days about 6 on the unit tests' store on the very build that fitted the model): such a
+trigger refits on every build. That PSI is still written (psi_training_max), for reading.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from retail_warehouse.ml import registry as shared
+from retail_warehouse.ml.common import log_progress, measured_model, single_threaded
+from retail_warehouse.ml.customer_value import churn, spend
+from retail_warehouse.ml.customer_value.btyd import rfm_summary
+from retail_warehouse.ml.customer_value.labels import FEATURES
+
+AREA = "customer_value"
+MODEL = "customer_value_registry"
+CHURN = "churn_classifier"
+SPEND = "spend_regressor"
+TRANSACTION_MODELS = tuple(spend.TRANSACTION_MODELS)
+LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "lightgbm", "torch")
+# The RFM summary a transaction model + Gamma-Gamma is fitted on and scores.
+BTYD_FEATURES = ("frequency", "recency", "age", "repeat_mean_value")
+BTYD_INPUT = ("customer_key", "order_date", "net_revenue_amount")
+# The cadence var of each model (days between fits).
+CADENCE_VARS = {CHURN: "churn_refit_days", SPEND: "value_refit_days"} | {
+    name: "btyd_refit_days" for name in TRANSACTION_MODELS
+}
+
+# The figures of the steps of this process, for ml.model_refresh_log:
+# (store, model_name, step) -> the measured_model record.
+STEP_RECORDS: dict[tuple[str, str, str], dict] = {}
+
+
+def library_versions() -> str:
+    return shared.library_versions(LIBRARIES)
+
+
+@dataclass
+class FittedCustomerModel:
+    """A registered customer value model: what scores (estimator: a classifier, a regressor, or
+    (transaction model, Gamma-Gamma); None when there was nothing to learn), on which features,
+    and the distribution of those features in the scoring rows of the build that fitted it (the
+    PSI reference of the trigger) and in its training rows."""
+
+    model_name: str
+    method: str
+    target_name: str | None
+    features: tuple[str, ...]
+    estimator: object
+    reference: dict = field(default_factory=dict)
+    training_reference: dict = field(default_factory=dict)
+
+
+def load(blob: bytes, features: tuple[str, ...] | None = None) -> FittedCustomerModel:
+    """The registered model; an error when it cannot be loaded or was fitted on other features."""
+    fitted = shared.load(blob, FittedCustomerModel)
+    if features is not None and tuple(fitted.features) != tuple(features):
+        raise ValueError(f"fitted on other features ({', '.join(fitted.features)})")
+    return fitted
+
+
+@dataclass(frozen=True)
+class Required:
+    """A model this build's validation serves for a store."""
+
+    model_name: str
+    method: str
+    target_name: str | None
+    horizon_days: int | None
+    validation: dict
+
+
+def _metric(row, name):
+    value = row.get(name) if row is not None else None
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def required_models(store: str, churn_metrics: pd.DataFrame, value_metrics: pd.DataFrame, choice) -> list[Required]:
+    """The models store `store` serves (module docstring), with the validation metrics of each."""
+    required = []
+    best = churn_metrics[(churn_metrics["store"] == store) & churn_metrics["is_best"]]
+    if len(best):
+        row = best.iloc[0]
+        required.append(
+            Required(
+                CHURN,
+                str(row["model_name"]),
+                str(row["target_name"]),
+                int(row["horizon_days"]),
+                {name: _metric(row, name) for name in ("roc_auc", "pr_auc")},
+            )
+        )
+    store_metrics = value_metrics[value_metrics["store"] == store]
+    served = store_metrics[(store_metrics["target_name"] == "spend_next_h") & store_metrics["is_best"]]
+    served_name = served["model_name"].iloc[0] if len(served) else None
+    if served_name is not None and served_name not in spend.BASELINES and served_name not in TRANSACTION_MODELS:
+        row = served.iloc[0]
+        required.append(
+            Required(
+                SPEND,
+                served_name,
+                "spend_next_h",
+                int(row["horizon_days"]),
+                {name: _metric(row, name) for name in ("rmse", "mae")},
+            )
+        )
+    for name in sorted({choice.model_name} | ({served_name} & set(TRANSACTION_MODELS))):
+        rows = store_metrics[store_metrics["model_name"] == name]
+        target = "value_next_365d" if (rows["target_name"] == "value_next_365d").any() else "spend_next_h"
+        rows = rows[rows["target_name"] == target]
+        row = rows.iloc[0] if len(rows) else None
+        required.append(Required(name, name, target, None, {f"{target}_{m}": _metric(row, m) for m in ("rmse", "mae")}))
+    return required
+
+
+def training_input(required: Required, store_examples: pd.DataFrame, orders: pd.DataFrame, cutoff) -> pd.DataFrame:
+    """The rows the model is fitted on, for its fingerprint and schema: the store's labelled
+    examples (features and labels) or its sale orders before the cutoff."""
+    if required.model_name in TRANSACTION_MODELS:
+        frame = orders.loc[pd.to_datetime(orders["order_date"]) < cutoff, list(BTYD_INPUT)]
+        return frame.sort_values(["customer_key", "order_date"], kind="stable").reset_index(drop=True)
+    columns = ["customer_key", "as_of_date", *FEATURES, "spend_next", "is_positive"]
+    return store_examples[columns].reset_index(drop=True)
+
+
+def scoring_features(required: Required, scorable: pd.DataFrame, orders: pd.DataFrame, cutoff) -> pd.DataFrame:
+    """This build's scoring rows, in the features the model reads (PSI against its training)."""
+    if required.model_name in TRANSACTION_MODELS:
+        return rfm_summary(orders, cutoff)
+    return scorable
+
+
+def fit(required: Required, inputs: StoreInputs, seed: int, max_rows: int) -> FittedCustomerModel:
+    """Fits one required model (as the scoring tables did in place) with its PSI references."""
+    examples, orders, cutoff = inputs.examples, inputs.orders, inputs.cutoff
+    if required.model_name in TRANSACTION_MODELS:
+        fitted = spend.fit_probabilistic(orders, cutoff, required.method)
+        # Fitted on the RFM summary at the scoring day, which it also scores.
+        reference = shared.reference_bins(rfm_summary(orders, cutoff), BTYD_FEATURES)
+        estimator = None if fitted is None else (fitted[1], fitted[2])
+        return FittedCustomerModel(
+            required.model_name, required.method, required.target_name, BTYD_FEATURES, estimator, reference, reference
+        )
+    if required.model_name == CHURN:
+        estimator = churn.fit_classifier(required.method, examples, required.target_name, seed, max_rows)
+    else:
+        estimator = spend.fit_regressor(required.method, examples, seed, max_rows)
+    return FittedCustomerModel(
+        required.model_name,
+        required.method,
+        required.target_name,
+        FEATURES,
+        estimator,
+        shared.reference_bins(inputs.scorable, FEATURES),
+        shared.reference_bins(examples, FEATURES),
+    )
+
+
+def probabilistic(fitted: FittedCustomerModel, orders: pd.DataFrame, cutoff):
+    """(summary, transaction model, Gamma-Gamma) as spend.fit_probabilistic returns it: today's
+    RFM summary scored with the registered parameters; None when nothing was fitted."""
+    if fitted.estimator is None:
+        return None
+    return (rfm_summary(orders, cutoff), *fitted.estimator)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+DECISION_COLUMNS = {
+    "build_id": "object",
+    "decided_at": "datetime64[us]",
+    "store": "object",
+    "model_name": "object",
+    "method": "object",
+    "target_name": "object",
+    "horizon_days": "Int64",
+    "action": "object",
+    "reason": "object",
+    "registered_version": "Int64",
+    "registered_method": "object",
+    "registered_fitted_at": "datetime64[us]",
+    "refit_due_at": "datetime64[us]",
+    "cadence_days": "Int64",
+    "cadence_var": "object",
+    "psi_max": "float64",
+    "psi_feature": "object",
+    "psi_threshold": "float64",
+    "psi_by_feature": "object",
+    "psi_training_max": "float64",
+    "psi_training_feature": "object",
+    "scoring_rows": "int64",
+    "training_rows": "int64",
+    "training_window_start": "datetime64[us]",
+    "training_window_end": "datetime64[us]",
+    "validation_metrics": "object",
+    "input_fingerprint": "object",
+    "input_schema_hash": "object",
+    "library_versions": "object",
+    "decision_seconds": "float64",
+    "decision_peak_mb": "float64",
+}
+
+
+@dataclass(frozen=True)
+class StoreInputs:
+    """One store's inputs to decide, fit and score: labelled examples, sale orders, scoring day
+    (the day after its data end) and today's scorable customers with their features."""
+
+    examples: pd.DataFrame
+    orders: pd.DataFrame
+    cutoff: pd.Timestamp
+    scorable: pd.DataFrame
+
+
+def _decision_row(required, inputs: StoreInputs, registered_row, cadences, psi_threshold, force, now, build_id):
+    libraries = library_versions()
+    training = training_input(required, inputs.examples, inputs.orders, inputs.cutoff)
+    schema_hash = shared.input_schema_hash(training)
+    registered, load_error, psi_values, training_psi = None, None, {}, {}
+    triggers, checks = [], []
+    if registered_row is not None:
+        registered = shared.as_registered(registered_row)
+        try:
+            fitted = load(registered_row["model_bytes"], scoring_feature_names(required))
+            if (fitted.method, fitted.target_name) != (required.method, required.target_name):
+                triggers.append(
+                    f"the validation now serves {required.method} ({required.target_name}), registered "
+                    f"{fitted.method} ({fitted.target_name})"
+                )
+            scoring = scoring_features(required, inputs.scorable, inputs.orders, inputs.cutoff)
+            psi_values = shared.feature_psi(fitted.reference, scoring)
+            training_psi = shared.feature_psi(fitted.training_reference, scoring)
+        except Exception as error:  # a model that cannot be loaded is refitted, never a failed build
+            load_error = shared.load_error(error)
+    feature, largest = shared.largest_psi(psi_values)
+    if largest is not None and largest > psi_threshold:
+        triggers.append(
+            f"early refit: PSI of {feature} (scoring features vs those at the fit) {largest:.3f} > {psi_threshold}"
+        )
+    elif largest is not None:
+        checks.append(f"largest PSI {largest:.3f} ({feature}) <= {psi_threshold}")
+    cadence_var = CADENCE_VARS[required.model_name]
+    cadence = int(cadences[cadence_var])
+    decision = shared.decide(
+        registered,
+        now=now,
+        cadence=cadence,
+        schema_hash=schema_hash,
+        libraries=libraries,
+        force=force,
+        load_error=load_error,
+        triggers=tuple(triggers),
+        checks=tuple(checks),
+    )
+    dates = pd.to_datetime(training["as_of_date" if "as_of_date" in training else "order_date"])
+    return {
+        "build_id": build_id,
+        "decided_at": now,
+        "model_name": required.model_name,
+        "method": required.method,
+        "target_name": required.target_name,
+        "horizon_days": required.horizon_days,
+        "action": decision.action,
+        "reason": decision.reason,
+        "registered_version": registered.version if registered else None,
+        "registered_method": registered_row["method"] if registered_row is not None else None,
+        "registered_fitted_at": registered.fitted_at if registered else None,
+        "refit_due_at": decision.due_at,
+        "cadence_days": cadence,
+        "cadence_var": cadence_var,
+        "psi_max": largest,
+        "psi_feature": feature,
+        "psi_threshold": psi_threshold,
+        "psi_by_feature": json.dumps({k: round(v, 4) for k, v in sorted(psi_values.items())}) if psi_values else None,
+        "psi_training_max": shared.largest_psi(training_psi)[1],
+        "psi_training_feature": shared.largest_psi(training_psi)[0],
+        "scoring_rows": len(inputs.scorable),
+        "training_rows": len(training),
+        "training_window_start": dates.min() if len(dates) else None,
+        "training_window_end": dates.max() if len(dates) else None,
+        "validation_metrics": json.dumps(required.validation, sort_keys=True),
+        "input_fingerprint": shared.input_fingerprint(training),
+        "input_schema_hash": schema_hash,
+        "library_versions": libraries,
+    }
+
+
+def scoring_feature_names(required: Required) -> tuple[str, ...]:
+    return BTYD_FEATURES if required.model_name in TRANSACTION_MODELS else FEATURES
+
+
+@single_threaded()
+def decisions(
+    inputs: dict[str, StoreInputs],
+    required: dict[str, list[Required]],
+    previous_registry: pd.DataFrame,
+    *,
+    cadences: dict[str, int],
+    psi_threshold: float,
+    force: bool,
+    now: datetime | None = None,
+    build_id: str | None = None,
+) -> pd.DataFrame:
+    """ml_registry.customer_value_refit_decisions: refit or score, per store and required model."""
+    now = now or _now()
+    build_id = build_id or shared.BUILD_ID
+    keys = ["store", "model_name"]
+    latest = shared.latest_versions(previous_registry, keys).set_index(keys) if len(previous_registry) else None
+    rows = []
+    for store in sorted(required):
+        for model in required[store]:
+            key = (store, model.model_name)
+            with measured_model(f"customer_value_refit_decisions[{store}, {model.model_name}]") as record:
+                registered_row = latest.loc[key] if latest is not None and key in latest.index else None
+                row = _decision_row(model, inputs[store], registered_row, cadences, psi_threshold, force, now, build_id)
+            row["store"] = store
+            row["decision_seconds"], row["decision_peak_mb"] = record["seconds"], record["rss_peak_mb"]
+            STEP_RECORDS[(*key, "decision")] = record
+            log_progress(MODEL, f"{store} {model.model_name} ({model.method}): {row['action']} ({row['reason']})")
+            rows.append(row)
+    if not rows:
+        return shared.empty_like(DECISION_COLUMNS)
+    return pd.DataFrame(rows, columns=list(DECISION_COLUMNS)).astype(DECISION_COLUMNS)
+
+
+REGISTRY_COLUMNS = {
+    "store": "object",
+    "model_name": "object",
+    "version": "int64",
+    "method": "object",
+    "target_name": "object",
+    "horizon_days": "Int64",
+    "fitted_at": "datetime64[us]",
+    "build_id": "object",
+    "refit_reason": "object",
+    "training_window_start": "datetime64[us]",
+    "training_window_end": "datetime64[us]",
+    "training_rows": "int64",
+    "features": "object",
+    "input_fingerprint": "object",
+    "input_schema_hash": "object",
+    "library_versions": "object",
+    "validation_metrics": "object",
+    "has_model": "bool",
+    "fit_seconds": "float64",
+    "fit_peak_mb": "float64",
+    "model_format": "object",
+    "model_bytes": "object",
+}
+
+
+@single_threaded()
+def fit_registered(
+    inputs: dict[str, StoreInputs],
+    decided: pd.DataFrame,
+    previous_versions: dict[tuple[str, str], int],
+    *,
+    seed: int,
+    max_rows: int,
+    refit_everything: bool,
+) -> pd.DataFrame:
+    """ml_registry.customer_value_models rows of the models fitted on this build: each the
+    decision says to refit (every one when the registry is built anew: refit_everything)."""
+    rows = []
+    for decision in decided.sort_values(["store", "model_name"]).itertuples():
+        if decision.action != "refit" and not refit_everything:
+            continue
+        store, name = decision.store, decision.model_name
+        reason = decision.reason if decision.action == "refit" else "registry built anew (first or full-refresh build)"
+        required = Required(name, decision.method, decision.target_name, None, {})
+        with measured_model(f"customer_value_models[{store}, {name}]") as record:
+            fitted = fit(required, inputs[store], seed, max_rows)
+            blob = shared.dump(fitted)
+        STEP_RECORDS[(store, name, "fit")] = record
+        rows.append(
+            {
+                "store": store,
+                "model_name": name,
+                "version": previous_versions.get((store, name), 0) + 1,
+                "method": decision.method,
+                "target_name": decision.target_name,
+                "horizon_days": decision.horizon_days,
+                "fitted_at": decision.decided_at,
+                "build_id": decision.build_id,
+                "refit_reason": reason,
+                "training_window_start": decision.training_window_start,
+                "training_window_end": decision.training_window_end,
+                "training_rows": decision.training_rows,
+                "features": ", ".join(fitted.features),
+                "input_fingerprint": decision.input_fingerprint,
+                "input_schema_hash": decision.input_schema_hash,
+                "library_versions": decision.library_versions,
+                "validation_metrics": decision.validation_metrics,
+                "has_model": fitted.estimator is not None,
+                "fit_seconds": record["seconds"],
+                "fit_peak_mb": record["rss_peak_mb"],
+                "model_format": shared.MODEL_FORMAT,
+                "model_bytes": blob,
+            }
+        )
+        log_progress(MODEL, f"{store} {name}: registered version {rows[-1]['version']} ({reason})")
+    if not rows:
+        return shared.empty_like(REGISTRY_COLUMNS)
+    return pd.DataFrame(rows, columns=list(REGISTRY_COLUMNS)).astype(
+        {k: v for k, v in REGISTRY_COLUMNS.items() if k != "model_bytes"}
+    )
+
+
+def loaded(registry_rows: pd.DataFrame) -> dict[tuple[str, str], tuple[int, FittedCustomerModel]]:
+    """{(store, model_name): (version, model)} of the newest registered version of each."""
+    return {
+        (row.store, row.model_name): (int(row.version), load(row.model_bytes))
+        for row in shared.latest_versions(registry_rows, ("store", "model_name")).itertuples()
+    }
+
+
+def add_score_record(store: str, names, record: dict) -> None:
+    """Adds a scoring step's figures to each model it scored with (a model scored by two tables
+    sums their seconds and keeps the higher peak)."""
+    for name in names:
+        key = (store, name, "score")
+        previous = STEP_RECORDS.get(key)
+        if previous is None:
+            STEP_RECORDS[key] = {"seconds": record["seconds"], "rss_peak_mb": record["rss_peak_mb"]}
+        else:
+            previous["seconds"] = round(previous["seconds"] + record["seconds"], 2)
+            previous["rss_peak_mb"] = max(previous["rss_peak_mb"], record["rss_peak_mb"])
+
+
+def refresh_log(decided: pd.DataFrame, fitted_now: pd.DataFrame, registry_rows: pd.DataFrame) -> pd.DataFrame:
+    """ml.model_refresh_log rows of this build for the customer value models."""
+    return shared.refresh_log(decided, fitted_now, registry_rows, STEP_RECORDS, area=AREA, logged_at=_now())
