@@ -2,9 +2,11 @@
 the store's data end (marts.store_data_ends): probability from the store's best classifier
 refitted on all labelled history, churn probability, risk band, top drivers, flag."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
 
 
+@measured
 def model(dbt, session):
     return tables.churn_scores(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),

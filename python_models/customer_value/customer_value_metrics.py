@@ -2,10 +2,11 @@
 unless var ml_neural is false), BG/NBD + Gamma-Gamma and the baselines per store. Logic:
 retail_warehouse.ml.customer_value.spend, .neural_spend and .btyd."""
 
-from retail_warehouse.ml.common import neural_enabled
+from retail_warehouse.ml.common import measured, neural_enabled
 from retail_warehouse.ml.customer_value import tables
 
 
+@measured
 def model(dbt, session):
     return tables.customer_value_metrics(
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),

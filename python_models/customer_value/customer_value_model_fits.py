@@ -2,9 +2,11 @@
 and the checks of each fit (convergence, boundary, Hessian). Logic:
 retail_warehouse.ml.customer_value.btyd and .tables."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
 
 
+@measured
 def model(dbt, session):
     return tables.customer_value_model_fits(
         dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),

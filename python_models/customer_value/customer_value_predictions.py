@@ -3,9 +3,11 @@ data end (marts.store_data_ends): spend in the next H days (served spend model),
 the 12-month value with its intervals from the transaction model chosen out of time +
 Gamma-Gamma fitted on the history to the data end, P(alive) and the expected next order."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
 
 
+@measured
 def model(dbt, session):
     return tables.customer_value_predictions(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),

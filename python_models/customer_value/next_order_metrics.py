@@ -3,9 +3,11 @@
 and "the store's median wait", chosen at an earlier cutoff. Logic:
 retail_warehouse.ml.customer_value.next_order."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
 
 
+@measured
 def model(dbt, session):
     return tables.next_order_metrics(
         dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),

@@ -2,9 +2,11 @@
 transaction model chosen out of time, with 80% and 95% intervals of the total. Logic:
 retail_warehouse.ml.customer_value.tables and .btyd."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
 
 
+@measured
 def model(dbt, session):
     return tables.store_value_forecast(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
