@@ -10,7 +10,9 @@ from retail_warehouse.ml.customer_value import tables
 def model(dbt, session):
     return tables.churn_scores(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
-        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        tables.sale_order_relation(
+            dbt.ref("fct_orders"), dbt.ref("store_data_ends"), window_days=tables.SCORING_ORDER_WINDOW_DAYS
+        ).df(),
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         dbt.ref("churn_model_metrics").project(tables.BEST_MODEL_COLUMNS).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),

@@ -10,7 +10,7 @@ from retail_warehouse.ml.customer_value import tables
 def model(dbt, session):
     return tables.customer_value_model_fits(
         dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
-        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        tables.sale_order_relation(dbt.ref("fct_orders")).df(),
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
     )

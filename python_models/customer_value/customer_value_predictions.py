@@ -11,7 +11,7 @@ from retail_warehouse.ml.customer_value import tables
 def model(dbt, session):
     return tables.customer_value_predictions(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
-        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        tables.sale_order_relation(dbt.ref("fct_orders")).df(),
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
         dbt.ref("next_order_metrics").project("store, method_name, is_served, window_days").df(),

@@ -9,6 +9,6 @@ from retail_warehouse.ml.customer_value import tables
 @measured
 def model(dbt, session):
     return tables.probability_alive_calibration(
-        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        tables.sale_order_relation(dbt.ref("fct_orders")).df(),
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
     )
