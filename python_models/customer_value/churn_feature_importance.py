@@ -1,9 +1,11 @@
 """ml.churn_feature_importance: permutation importance of each store's best classifier on the
 validation rows."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
 
 
+@measured
 def model(dbt, session):
     return tables.churn_feature_importance(
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),

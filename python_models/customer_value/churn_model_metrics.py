@@ -2,9 +2,11 @@
 store, the gain over the recency baseline with its interval, and the served model chosen at
 the earlier selection cutoff."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
 
 
+@measured
 def model(dbt, session):
     return tables.churn_model_metrics(
         dbt.ref("churn_validation_predictions").project(tables.PREDICTION_COLUMNS).df(),

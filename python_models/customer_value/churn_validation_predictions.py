@@ -2,9 +2,11 @@
 validation rows (the input of churn_model_metrics and churn_calibration). Logic:
 retail_warehouse.ml.customer_value.churn."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
 
 
+@measured
 def model(dbt, session):
     return tables.churn_validation_predictions(
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),

@@ -2,15 +2,16 @@
 unless var ml_neural is false), BG/NBD + Gamma-Gamma and the baselines per store. Logic:
 retail_warehouse.ml.customer_value.spend, .neural_spend and .btyd."""
 
-from retail_warehouse.ml.common import neural_enabled
+from retail_warehouse.ml.common import measured, neural_enabled
 from retail_warehouse.ml.customer_value import tables
 
 
+@measured
 def model(dbt, session):
     return tables.customer_value_metrics(
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         dbt.ref("customer_feature_snapshots").project(tables.CUSTOMER_COLUMNS).df(),
-        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        tables.sale_order_relation(dbt.ref("fct_orders")).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),

@@ -3,25 +3,23 @@ data end (marts.store_data_ends): spend in the next H days (served spend model),
 the 12-month value with its intervals from the transaction model chosen out of time +
 Gamma-Gamma fitted on the history to the data end, P(alive) and the expected next order."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import registry as cv_registry
 from retail_warehouse.ml.customer_value import tables
 
-# The newest registered version of each store's models (ml_registry.customer_value_models).
-LATEST = (
-    "select store, model_name, version, model_bytes from registry "
-    "qualify row_number() over (partition by store, model_name order by version desc) = 1"
-)
 
-
+@measured
 def model(dbt, session):
     return tables.customer_value_predictions(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
-        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        tables.sale_order_relation(dbt.ref("fct_orders")).df(),
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
         dbt.ref("next_order_metrics").project("store, method_name, is_served, window_days").df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
-        registered=cv_registry.loaded(dbt.ref("customer_value_models").query("registry", LATEST).df()),
+        registered=cv_registry.loaded(
+            dbt.ref("customer_value_models").query("registry", cv_registry.LATEST_MODELS).df()
+        ),
     )

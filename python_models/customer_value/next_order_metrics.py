@@ -3,12 +3,14 @@
 and "the store's median wait", chosen at an earlier cutoff. Logic:
 retail_warehouse.ml.customer_value.next_order."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
 
 
+@measured
 def model(dbt, session):
     return tables.next_order_metrics(
-        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        tables.sale_order_relation(dbt.ref("fct_orders")).df(),
         dbt.ref("customer_value_examples").project(tables.EXAMPLE_COLUMNS).df(),
         dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),

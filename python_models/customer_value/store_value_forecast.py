@@ -2,22 +2,20 @@
 transaction model chosen out of time, with 80% and 95% intervals of the total. Logic:
 retail_warehouse.ml.customer_value.tables and .btyd."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import registry as cv_registry
 from retail_warehouse.ml.customer_value import tables
 
-# The newest registered version of each store's models (ml_registry.customer_value_models).
-LATEST = (
-    "select store, model_name, version, model_bytes from registry "
-    "qualify row_number() over (partition by store, model_name order by version desc) = 1"
-)
 
-
+@measured
 def model(dbt, session):
     return tables.store_value_forecast(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
-        dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),
+        tables.sale_order_relation(dbt.ref("fct_orders")).df(),
         dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
-        registered=cv_registry.loaded(dbt.ref("customer_value_models").query("registry", LATEST).df()),
+        registered=cv_registry.loaded(
+            dbt.ref("customer_value_models").query("registry", cv_registry.LATEST_MODELS).df()
+        ),
     )

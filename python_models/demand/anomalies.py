@@ -1,10 +1,11 @@
 """ml.anomalies: unusual days (robust score of the STL residual), orders and customers
 (IsolationForest, One-Class SVM, autoencoder), with the reason of each."""
 
-from retail_warehouse.ml.common import neural_enabled
+from retail_warehouse.ml.common import measured, neural_enabled
 from retail_warehouse.ml.demand import tables
 
 
+@measured
 def model(dbt, session):
     return tables.anomalies(
         dbt.ref("seasonality_components")

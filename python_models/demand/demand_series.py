@@ -3,9 +3,11 @@ span ending by the store's data end, closed weekdays as the warehouse defines th
 closures), the input of the forecasting
 and seasonality models."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.demand import tables
 
 
+@measured
 def model(dbt, session):
     return tables.demand_series(
         dbt.ref("sales_daily")

@@ -1,9 +1,11 @@
 """ml.peak_periods: the days and hours in the top demand decile of each store, past (actual)
 and forecast."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.demand import tables
 
 
+@measured
 def model(dbt, session):
     return tables.peak_periods(
         dbt.ref("demand_series").project(tables.SERIES_COLUMNS).df(),

@@ -1,9 +1,11 @@
 """ml.resource_plan: agents per shift and warehouse load per day from the order forecast,
 with the capacity settings of dbt_project.yml (vars demand_*)."""
 
+from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.demand import tables
 
 
+@measured
 def model(dbt, session):
     return tables.resource_plan(
         dbt.ref("demand_forecast")

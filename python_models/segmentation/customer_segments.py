@@ -3,10 +3,8 @@ registered for its store in ml_registry.segmentation_models (the newest version:
 this build when it was due, else loaded and used to score)."""
 
 from retail_warehouse.ml.common import measured
-from retail_warehouse.ml.segmentation import scheduled, tables
+from retail_warehouse.ml.segmentation import registry, scheduled, tables
 from retail_warehouse.ml.segmentation.clustering import SegmentationConfig
-
-LATEST = "select store, version, model_bytes from registry qualify row_number() over (partition by store order by version desc) = 1"
 
 
 @measured
@@ -14,7 +12,7 @@ def model(dbt, session):
     return scheduled.customer_segments(
         dbt.ref("customer_features").project(tables.CUSTOMER_COLUMNS).df(),
         dbt.ref("customer_rfm").project("customer_key, rfm_segment").df(),
-        dbt.ref("segmentation_models").query("registry", LATEST).df(),
+        dbt.ref("segmentation_models").query("registry", registry.LATEST_MODELS).df(),
         SegmentationConfig(
             seed=int(dbt.config.get("seed")),
             fit_sample_size=int(dbt.config.get("fit_sample_size")),

@@ -3,11 +3,11 @@
 (ml_registry.segmentation_models), made when it was fitted."""
 
 from retail_warehouse.ml.common import measured
-from retail_warehouse.ml.segmentation import scheduled
-
-LATEST = "select store, version, model_bytes from registry qualify row_number() over (partition by store order by version desc) = 1"
+from retail_warehouse.ml.segmentation import registry, scheduled
 
 
 @measured
 def model(dbt, session):
-    return scheduled.segmentation_features(dbt.ref("segmentation_models").query("registry", LATEST).df())
+    return scheduled.segmentation_features(
+        dbt.ref("segmentation_models").query("registry", registry.LATEST_MODELS).df()
+    )

@@ -3,11 +3,9 @@ model and k with the reason (retail_warehouse.ml.segmentation.clustering): the s
 chose each store's registered model (ml_registry.segmentation_models), run when it was fitted."""
 
 from retail_warehouse.ml.common import measured
-from retail_warehouse.ml.segmentation import scheduled
-
-LATEST = "select store, version, model_bytes from registry qualify row_number() over (partition by store order by version desc) = 1"
+from retail_warehouse.ml.segmentation import registry, scheduled
 
 
 @measured
 def model(dbt, session):
-    return scheduled.model_selection(dbt.ref("segmentation_models").query("registry", LATEST).df())
+    return scheduled.model_selection(dbt.ref("segmentation_models").query("registry", registry.LATEST_MODELS).df())

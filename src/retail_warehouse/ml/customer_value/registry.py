@@ -436,6 +436,14 @@ def fit_registered(
     )
 
 
+# The newest registered version of each store's models, as a query on the relation of
+# ml_registry.customer_value_models named `registry` (the scoring models read only these).
+LATEST_MODELS = (
+    "select store, model_name, version, model_bytes from registry "
+    "qualify row_number() over (partition by store, model_name order by version desc) = 1"
+)
+
+
 def loaded(registry_rows: pd.DataFrame) -> dict[tuple[str, str], tuple[int, FittedCustomerModel]]:
     """{(store, model_name): (version, model)} of the newest registered version of each."""
     return {

@@ -46,6 +46,12 @@ from retail_warehouse.ml.customer_value.next_order import realised_next_order
 # The columns of marts.fct_orders the tables read (labels.sale_orders keeps the sale orders),
 # projected in DuckDB: the whole mart as pandas would cost ~10x the memory.
 ORDER_COLUMNS = "store, order_type, is_cancelled, customer_key, order_date, net_revenue_amount"
+# labels.sale_orders' rule as a DuckDB filter, a superset of it (a null is_cancelled is kept here
+# and decided by sale_orders in pandas), so the pandas result is the same with fewer rows read.
+# The days of orders before the scoring day a scoring model reads: the longest window of
+# labels.recent_activity_features (orders and revenue in the last 90 days).
+SCORING_ORDER_WINDOW_DAYS = 90
+SALE_ORDER_FILTER = "order_type = 'sale' and is_cancelled is distinct from true and customer_key is not null"
 # The columns of marts.customer_features and of its snapshots the tables read.
 CUSTOMER_COLUMNS = ", ".join(("store", "customer_key", "customer_id", "as_of_date", *SNAPSHOT_FEATURES))
 # The columns of ml.customer_value_examples and of ml.churn_model_metrics the later models read.
@@ -63,6 +69,24 @@ PREDICTION_COLUMNS = (
 SCORING_COLUMNS = ", ".join((CUSTOMER_COLUMNS, *SCORING_STATE_COLUMNS))
 # marts.store_data_ends: each store's last complete day, the one "today" of every model.
 DATA_END_COLUMNS = "store, data_end_date"
+
+
+def sale_order_relation(fct_orders, data_ends=None, *, window_days: int | None = None):
+    """marts.fct_orders (a DuckDB relation) as the models read it: the sale orders
+    (SALE_ORDER_FILTER) with ORDER_COLUMNS, filtered and projected in DuckDB before pandas.
+    With data_ends (marts.store_data_ends) and window_days: only the orders dated in the
+    window_days days before each store's scoring day (the day after its data end), all that
+    labels.recent_activity_features reads at that day (window_days >= its 90), so a model
+    scoring today's customers reads days x customers, not the whole history."""
+    orders = fct_orders.filter(SALE_ORDER_FILTER).project(ORDER_COLUMNS)
+    if window_days is None:
+        return orders
+    ends = data_ends.project("store as data_end_store, data_end_date")
+    return (
+        orders.join(ends, "store = data_end_store")
+        .filter(f"order_date <= data_end_date and order_date > data_end_date - {int(window_days)}")
+        .project(ORDER_COLUMNS)
+    )
 
 
 def _stores(*frames: pd.DataFrame) -> list[str]:

@@ -56,6 +56,9 @@ __all__ = [
 MODEL_NAME = "customer_segments"
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas")
 DAYS_PER_MONTH = 30
+# The newest registered model of each store, as a query on the relation of
+# ml_registry.segmentation_models named `registry` (the models that score read only it).
+LATEST_MODELS = "select store, version, model_bytes from registry qualify row_number() over (partition by store order by version desc) = 1"
 # The policy statuses with a cadence in months (stability.cadence_reading).
 MONTHLY_STATUSES = ("measured", "beyond_horizon")
 

@@ -562,3 +562,86 @@ def test_churn_flags_stop_at_the_campaign_capacity():
         churn.campaign_share("ten", 100)
     with pytest.raises(ValueError, match="churn_campaign_capacity"):
         churn.campaign_share(2.5, 100)
+
+
+# --- Orders read through DuckDB (issue 19: memory bounded by customers, not orders) ----------
+
+
+def fct_orders_connection(orders: pd.DataFrame, data_end):
+    """An in-memory DuckDB with marts.fct_orders-like rows (the store's sale orders plus
+    returns, write-offs, cancelled orders, orders without a customer and another store's
+    orders) and marts.store_data_ends."""
+    import duckdb
+
+    noise = orders.sample(n=120, random_state=1).reset_index(drop=True)
+    kinds = np.arange(len(noise)) % 5
+    noise["order_type"] = np.select([kinds == 0, kinds == 2], ["return", "write_off"], "sale")
+    noise["is_cancelled"] = kinds == 1
+    noise.loc[kinds == 3, "customer_key"] = None
+    noise.loc[kinds == 4, "store"] = "other"
+    frame = pd.concat([orders, noise], ignore_index=True)
+    frame["net_revenue_amount"] = frame["net_revenue_amount"].round(2)
+    connection = duckdb.connect()
+    connection.register("frame", frame)
+    connection.execute(
+        "create table fct_orders as select store, order_type, is_cancelled, "
+        "customer_key, cast(order_date as date) as order_date, "
+        "cast(net_revenue_amount as decimal(18, 2)) as net_revenue_amount from frame"
+    )
+    connection.execute(
+        "create table store_data_ends as select * from (values ('tiny', ?::date), ('other', ?::date)) "
+        "as t (store, data_end_date)",
+        [pd.Timestamp(data_end).date(), pd.Timestamp(data_end).date()],
+    )
+    return connection
+
+
+def test_sale_orders_filtered_in_duckdb_are_the_sale_orders_pandas_kept():
+    orders = store_orders(200, months=10, seed=7)
+    connection = fct_orders_connection(orders, orders["order_date"].max())
+    every_order = connection.table("fct_orders").project(tables.ORDER_COLUMNS).df()
+    filtered = tables.sale_order_relation(connection.table("fct_orders")).df()
+    assert len(filtered) < len(every_order)
+    for store in ("tiny", "other"):
+        pd.testing.assert_frame_equal(
+            tables._store_orders(filtered, store), tables._store_orders(every_order, store), check_exact=True
+        )
+
+
+def test_churn_scores_read_the_scoring_window_of_orders_and_score_the_same():
+    # churn_scores reads the orders only for the recent-activity features on the scoring day:
+    # the window of SCORING_ORDER_WINDOW_DAYS before it, filtered in DuckDB, gives the same table.
+    orders = store_orders(300, months=14, seed=4)
+    data_end = orders["order_date"].max() - pd.Timedelta(days=20)  # later orders: unscored customers
+    connection = fct_orders_connection(orders, data_end)
+    every_order = connection.table("fct_orders").project(tables.ORDER_COLUMNS).df()
+    window = tables.sale_order_relation(
+        connection.table("fct_orders"),
+        connection.table("store_data_ends"),
+        window_days=tables.SCORING_ORDER_WINDOW_DAYS,
+    ).df()
+    window_dates = pd.to_datetime(window["order_date"])
+    assert len(window) < len(orders) / 3
+    assert window_dates.max() <= data_end
+    assert window_dates.min() > data_end - pd.Timedelta(days=tables.SCORING_ORDER_WINDOW_DAYS)
+    # The window's first and last days are in it: the recent-activity features count them.
+    assert (
+        window_dates.min() == data_end - pd.Timedelta(days=tables.SCORING_ORDER_WINDOW_DAYS - 1)
+        or not (
+            pd.to_datetime(every_order["order_date"])
+            == data_end - pd.Timedelta(days=tables.SCORING_ORDER_WINDOW_DAYS - 1)
+        ).any()
+    )
+
+    tiny = orders[orders["order_date"] <= data_end]
+    months = pd.date_range(tiny["order_date"].min() + pd.offsets.MonthBegin(1), data_end, freq="MS")
+    snapshots = pd.concat([measured(tiny, month) for month in months])
+    features = with_scoring_state(measured(orders, orders["order_date"].max() + pd.Timedelta(days=1)), orders, data_end)
+    examples = labelled_examples(snapshots, tiny, 60, "churn", data_end)
+    metrics = tables.churn_model_metrics(tables.churn_validation_predictions(examples, 42, 5000), examples, 5000, 42)
+    data_ends = connection.table("store_data_ends").df()
+    before = tables.churn_scores(features, every_order, examples, metrics, data_ends, None, 42, 5000)
+    after = tables.churn_scores(features, window, examples, metrics, data_ends, None, 42, 5000)
+    assert before["churn_probability"].notna().sum() > 100
+    assert (before["unscored_reason"].fillna("").str.contains("after the data end")).any()
+    pd.testing.assert_frame_equal(after, before, check_exact=True)
