@@ -237,22 +237,37 @@ def csv_reader(path: Path, rename: dict[str, str], output_columns: Sequence[str]
         return con.execute(f"select count(*) from ({query})" if count else query, [str(path), str(readable)])
 
     schema = text_schema(output_columns)
+    # Read straight through; a line over the limit stops DuckDB (here, or mid-stream), and the
+    # rest of the file (after the rows already passed on) is read again with those lines set
+    # apart. Errors found before the first row are raised here, as the landing is called.
+    con = duckdb.connect()
+    try:
+        try:
+            reader, long_lines = scan(con).to_arrow_reader(ARROW_BATCH_ROWS), None
+        except duckdb.Error as exc:
+            if not _is_line_too_long(exc):
+                raise _parse_error(path, exc) from exc
+            reader, long_lines = None, _long_lines(path, scan)
+    except BaseException:
+        con.close()
+        _remove_copy(path, readable)
+        raise
 
     def batches():
-        # Read straight through; a line over the limit stops DuckDB, and the rest of the file
-        # (after the rows already passed on) is read again with those lines set apart.
-        con = duckdb.connect()
         passed = 0
         try:
-            try:
-                for batch in scan(con).to_arrow_reader(ARROW_BATCH_ROWS):
-                    yield batch.cast(schema)
-                    passed += batch.num_rows
-                return
-            except (duckdb.Error, pa.ArrowException, OSError) as exc:  # mid-stream: OSError from Arrow
-                if not _is_line_too_long(exc):
-                    raise _parse_error(path, exc) from exc
-            yield from _batches_setting_long_lines_apart(path, header, rename, schema, limit, scan, passed)
+            lines = long_lines
+            if reader is not None:
+                try:
+                    for batch in reader:
+                        yield batch.cast(schema)
+                        passed += batch.num_rows
+                    return
+                except (duckdb.Error, pa.ArrowException, OSError) as exc:  # mid-stream: OSError from Arrow
+                    if not _is_line_too_long(exc):
+                        raise _parse_error(path, exc) from exc
+                lines = _long_lines(path, scan)
+            yield from _batches_setting_long_lines_apart(path, header, rename, schema, limit, scan, lines, passed)
         finally:
             con.close()
             _remove_copy(path, readable)
@@ -264,36 +279,43 @@ def _is_line_too_long(exc: Exception) -> bool:
     return any(line.startswith("Maximum line size") for line in str(exc).splitlines())
 
 
-def _batches_setting_long_lines_apart(path, header, rename, schema, limit, scan, skip_rows: int):
-    """The CSV's rows after its first `skip_rows`, each line over the limit landed as a row of
-    its own at the end: its fields cut to KEPT_CHARS characters, its row number, and the reason
-    in _source_line_problem (quarantined by staging). The other rows keep their row numbers."""
-    import numpy as np
-
+def _long_lines(path: Path, scan) -> list[tuple[int, str]]:
+    """The data row number and text (up to LONG_LINE_PARSED_CHARS) of each line of the CSV
+    over the line limit, from DuckDB's reject table; a line rejected for another reason
+    refuses the file, naming it."""
     con = duckdb.connect()
     try:
-        # First pass: which lines DuckDB cannot read (its reject table), in data row numbers.
-        try:
-            scan(con, ", ignore_errors = true, store_rejects = true", count=True).fetchall()
-        except duckdb.Error as exc:
-            raise _parse_error(path, exc) from exc
+        scan(con, ", ignore_errors = true, store_rejects = true", count=True).fetchall()
         rejects = con.execute(
             "select line - 1 as row_number, error_type, error_message, left(csv_line, ?) as csv_line "
             "from reject_errors order by line",
             [LONG_LINE_PARSED_CHARS],
         ).fetchall()
-        other = next((reject for reject in rejects if reject[1] != "LINE SIZE OVER MAXIMUM"), None)
-        if other is not None:
-            raise InputFileError(
-                path, f"cannot be parsed as a comma-separated CSV: CSV Error on Line: {other[0] + 1}: {other[2]}"
-            )
-        long_rows = [reject[0] for reject in rejects]
-        # The n-th readable row's number: n plus the long lines before it.
-        gaps = np.array([row - i for i, row in enumerate(long_rows, start=1)], dtype=np.int64)
-        number = schema.get_field_index("_source_row_number")
+    except duckdb.Error as exc:
+        raise _parse_error(path, exc) from exc
+    finally:
+        con.close()
+    other = next((reject for reject in rejects if reject[1] != "LINE SIZE OVER MAXIMUM"), None)
+    if other is not None:
+        raise InputFileError(
+            path, f"cannot be parsed as a comma-separated CSV: CSV Error on Line: {other[0] + 1}: {other[2]}"
+        )
+    return [(row_number, text) for row_number, _, _, text in rejects]
+
+
+def _batches_setting_long_lines_apart(path, header, rename, schema, limit, scan, long_lines, skip_rows: int):
+    """The CSV's rows after its first `skip_rows`, each of the long lines landed as a row of
+    its own at the end: its fields cut to KEPT_CHARS characters, its row number, and the reason
+    in _source_line_problem (quarantined by staging). The other rows keep their row numbers."""
+    import numpy as np
+
+    # The n-th readable row's number: n plus the long lines before it.
+    gaps = np.array([row - i for i, (row, _) in enumerate(long_lines, start=1)], dtype=np.int64)
+    number = schema.get_field_index("_source_row_number")
+    con = duckdb.connect()
+    try:
         seen = 0
-        reader = scan(con, ", ignore_errors = true").to_arrow_reader(ARROW_BATCH_ROWS)
-        for batch in reader:
+        for batch in scan(con, ", ignore_errors = true").to_arrow_reader(ARROW_BATCH_ROWS):
             start = max(0, skip_rows - seen)
             seen += batch.num_rows
             if start >= batch.num_rows:
@@ -302,14 +324,14 @@ def _batches_setting_long_lines_apart(path, header, rename, schema, limit, scan,
             sequence = batch.column(number).to_numpy()
             numbers = pa.array(sequence + np.searchsorted(gaps, sequence, side="left"), pa.int64())
             yield batch.set_column(number, schema.field(number), numbers)
-        problem = f"line longer than {limit:,} bytes"
-        rows = [_long_line_row(header, rename, text, row, str(path), problem) for row, _, _, text in rejects]
-        if rows:
-            yield pa.RecordBatch.from_pylist(rows, schema=schema)
     except (duckdb.Error, pa.ArrowException, OSError) as exc:
         raise _parse_error(path, exc) from exc
     finally:
         con.close()
+    problem = f"line longer than {limit:,} bytes"
+    rows = [_long_line_row(header, rename, text, row, str(path), problem) for row, text in long_lines]
+    if rows:
+        yield pa.RecordBatch.from_pylist(rows, schema=schema)
 
 
 def _long_line_row(header, rename, text: str, row_number: int, source_file: str, problem: str) -> dict:
