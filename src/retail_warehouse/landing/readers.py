@@ -29,9 +29,14 @@ from .specs import LINEAGE_COLUMNS, ONLINE_RETAIL_VERSIONS, OnlineRetailVersion
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 # DuckDB refuses CSV lines above 2,000,000 bytes by default; a description or review of
-# several MB is still a row to land. Above this a line is not an export's, and the file is
-# refused with that reason (the memory a line may take stays bounded).
+# several MB is still a row to land. A line (a CSV record, quoted line breaks included) above
+# this is landed with its fields cut to KEPT_CHARS characters and the reason in
+# _source_line_problem, which staging quarantines (the memory a line may take stays bounded).
+# Env RETAIL_WAREHOUSE_MAX_LINE_BYTES lowers it (the tests use a small limit).
 MAX_LINE_BYTES = 64 * 1024 * 1024
+MAX_LINE_BYTES_ENV = "RETAIL_WAREHOUSE_MAX_LINE_BYTES"
+KEPT_CHARS = 1000
+LONG_LINE_PARSED_CHARS = 256 * 1024 * 1024  # of a line over the limit, read for its fields
 UTF8_BOM = b"\xef\xbb\xbf"
 CHUNK_BYTES = 1 << 20
 ARROW_BATCH_ROWS = 100_000
@@ -45,6 +50,7 @@ def text_schema(columns: Sequence[str]) -> pa.Schema:
             pa.field("_source_file", pa.string()),
             pa.field("_source_sheet", pa.string()),
             pa.field("_source_row_number", pa.int64()),
+            pa.field("_source_line_problem", pa.string()),
         ]
     )
 
@@ -187,6 +193,20 @@ def match_columns(path: Path, found: Sequence[str], expected: Sequence[str], wha
         )
 
 
+def max_line_bytes(path: Path) -> int:
+    """The CSV line limit: MAX_LINE_BYTES, or env RETAIL_WAREHOUSE_MAX_LINE_BYTES when set."""
+    text = os.environ.get(MAX_LINE_BYTES_ENV, "").strip()
+    if not text:
+        return MAX_LINE_BYTES
+    if not text.isdigit() or int(text) < 1:
+        raise InputFileError(
+            path,
+            f"cannot be read with the line limit in env {MAX_LINE_BYTES_ENV}={text!r}",
+            expected=f"{MAX_LINE_BYTES_ENV} unset or a number of bytes (a positive integer)",
+        )
+    return int(text)
+
+
 def csv_reader(
     path: Path,
     rename: dict[str, str],
@@ -202,58 +222,163 @@ def csv_reader(
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise InputFileError(path, "duplicate header names", column=duplicates[0], expected="unique column names")
+    limit = max_line_bytes(path)
     encoding = detect_encoding(path)
     # DuckDB reads UTF-8: a single-byte export is read from a UTF-8 copy, removed once read.
     readable = _utf8_copy(path, encoding) if encoding in ("cp1252", "latin-1") else path
-    con = duckdb.connect()
     # All columns as text: typing is staging's job, so that bad values get quarantined.
     columns = {name: "VARCHAR" for name in header}
     select_list = ", ".join(f"{_quote_ident(source)} as {_quote_ident(target)}" for source, target in rename.items())
-    query = f"""
-        select
-            {select_list},
-            ? as _source_file,
-            null::varchar as _source_sheet,
-            row_number() over () + {int(first_row_number) - 1} as _source_row_number
-        from read_csv(
-            ?, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
-            columns = {_duckdb_struct(columns)}, encoding = 'utf-8', max_line_size = {MAX_LINE_BYTES}
-        )
-    """
+
+    def scan(con: duckdb.DuckDBPyConnection, options: str = "", count: bool = False) -> duckdb.DuckDBPyConnection:
+        query = f"""
+            select
+                {select_list},
+                ? as _source_file,
+                null::varchar as _source_sheet,
+                row_number() over () as _source_row_number,
+                null::varchar as _source_line_problem
+            from read_csv(
+                ?, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+                columns = {_duckdb_struct(columns)}, encoding = 'utf-8', max_line_size = {limit}{options}
+            )
+        """
+        return con.execute(f"select count(*) from ({query})" if count else query, [lineage_path, str(readable)])
+
+    lineage_path = str(source_file or path)
+    schema = text_schema(output_columns)
+    # Read straight through; a line over the limit stops DuckDB (here, or mid-stream), and the
+    # rest of the file (after the rows already passed on) is read again with those lines set
+    # apart. Errors found before the first row are raised here, as the landing is called.
+    con = duckdb.connect()
     try:
-        relation = con.execute(query, [str(source_file or path), str(readable)])
-        reader = relation.to_arrow_reader(ARROW_BATCH_ROWS)
-    except duckdb.Error as exc:
+        try:
+            reader, long_lines = scan(con).to_arrow_reader(ARROW_BATCH_ROWS), None
+        except duckdb.Error as exc:
+            if not _is_line_too_long(exc):
+                raise _parse_error(path, exc) from exc
+            reader, long_lines = None, _long_lines(path, scan)
+    except BaseException:
+        con.close()
         _remove_copy(path, readable)
+        raise
+
+    def numbered_on(batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The rows of an appended tail numbered on from the export's rows landed before."""
+        if first_row_number == 1:
+            return batch
+        index = schema.get_field_index("_source_row_number")
+        shifted = pc.add(batch.column(index), first_row_number - 1)
+        return batch.set_column(index, schema.field(index), shifted)
+
+    def batches():
+        passed = 0
+        try:
+            lines = long_lines
+            if reader is not None:
+                try:
+                    for batch in reader:
+                        yield numbered_on(batch.cast(schema))
+                        passed += batch.num_rows
+                    return
+                except (duckdb.Error, pa.ArrowException, OSError) as exc:  # mid-stream: OSError from Arrow
+                    if not _is_line_too_long(exc):
+                        raise _parse_error(path, exc) from exc
+                lines = _long_lines(path, scan)
+            for batch in _batches_setting_long_lines_apart(
+                path, lineage_path, header, rename, schema, limit, scan, lines, passed
+            ):
+                yield numbered_on(batch)
+        finally:
+            con.close()
+            _remove_copy(path, readable)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _is_line_too_long(exc: Exception) -> bool:
+    return any(line.startswith("Maximum line size") for line in str(exc).splitlines())
+
+
+def _long_lines(path: Path, scan) -> list[tuple[int, str]]:
+    """The data row number and text (up to LONG_LINE_PARSED_CHARS) of each line of the CSV
+    over the line limit, from DuckDB's reject table; a line rejected for another reason
+    refuses the file, naming it."""
+    con = duckdb.connect()
+    try:
+        scan(con, ", ignore_errors = true, store_rejects = true", count=True).fetchall()
+        rejects = con.execute(
+            "select line - 1 as row_number, error_type, error_message, left(csv_line, ?) as csv_line "
+            "from reject_errors order by line",
+            [LONG_LINE_PARSED_CHARS],
+        ).fetchall()
+    except duckdb.Error as exc:
         raise _parse_error(path, exc) from exc
-    return _checked_stream(path, readable, reader, text_schema(output_columns), keepalive=con)
+    finally:
+        con.close()
+    other = next((reject for reject in rejects if reject[1] != "LINE SIZE OVER MAXIMUM"), None)
+    if other is not None:
+        raise InputFileError(
+            path, f"cannot be parsed as a comma-separated CSV: CSV Error on Line: {other[0] + 1}: {other[2]}"
+        )
+    return [(row_number, text) for row_number, _, _, text in rejects]
+
+
+def _batches_setting_long_lines_apart(
+    path, lineage_path, header, rename, schema, limit, scan, long_lines, skip_rows: int
+):
+    """The CSV's rows after its first `skip_rows`, each of the long lines landed as a row of
+    its own at the end: its fields cut to KEPT_CHARS characters, its row number, and the reason
+    in _source_line_problem (quarantined by staging). The other rows keep their row numbers."""
+    import numpy as np
+
+    # The n-th readable row's number: n plus the long lines before it.
+    gaps = np.array([row - i for i, (row, _) in enumerate(long_lines, start=1)], dtype=np.int64)
+    number = schema.get_field_index("_source_row_number")
+    con = duckdb.connect()
+    try:
+        seen = 0
+        for batch in scan(con, ", ignore_errors = true").to_arrow_reader(ARROW_BATCH_ROWS):
+            start = max(0, skip_rows - seen)
+            seen += batch.num_rows
+            if start >= batch.num_rows:
+                continue
+            batch = batch.slice(start).cast(schema)
+            sequence = batch.column(number).to_numpy()
+            numbers = pa.array(sequence + np.searchsorted(gaps, sequence, side="left"), pa.int64())
+            yield batch.set_column(number, schema.field(number), numbers)
+    except (duckdb.Error, pa.ArrowException, OSError) as exc:
+        raise _parse_error(path, exc) from exc
+    finally:
+        con.close()
+    problem = f"line longer than {limit:,} bytes"
+    rows = [_long_line_row(header, rename, text, row, lineage_path, problem) for row, text in long_lines]
+    if rows:
+        yield pa.RecordBatch.from_pylist(rows, schema=schema)
+
+
+def _long_line_row(header, rename, text: str, row_number: int, source_file: str, problem: str) -> dict:
+    """A line over the limit as a raw row: each field cut to KEPT_CHARS characters."""
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    try:
+        fields = next(csv.reader(text.splitlines(keepends=True)), [])
+    except csv.Error:
+        fields = [text]
+    values = dict(zip(header, fields, strict=False))
+    row = {target: values.get(source) for source, target in rename.items()}
+    row = {name: value[:KEPT_CHARS] if value else None for name, value in row.items()}
+    return {
+        **row,
+        "_source_file": source_file,
+        "_source_sheet": None,
+        "_source_row_number": row_number,
+        "_source_line_problem": problem,
+    }
 
 
 def _remove_copy(path: Path, readable: Path) -> None:
     if readable != path:
         readable.unlink(missing_ok=True)
-
-
-def _checked_stream(
-    path: Path,
-    readable: Path,
-    reader: pa.RecordBatchReader,
-    schema: pa.Schema,
-    keepalive: duckdb.DuckDBPyConnection,
-) -> pa.RecordBatchReader:
-    """Re-wrap so parse errors raised mid-stream name the file, and the connection lives on."""
-
-    def batches():
-        try:
-            for batch in reader:
-                yield batch.cast(schema)
-        except (duckdb.Error, pa.ArrowException) as exc:
-            raise _parse_error(path, exc) from exc
-        finally:
-            keepalive.close()
-            _remove_copy(path, readable)
-
-    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def detect_online_retail_version(path: Path, header: Sequence[str]) -> OnlineRetailVersion:
@@ -348,6 +473,7 @@ def read_online_retail_workbook(
         columns["_source_file"] = pa.repeat(pa.scalar(str(path), pa.string()), sheet.num_rows)
         columns["_source_sheet"] = pa.repeat(pa.scalar(sheet_name, pa.string()), sheet.num_rows)
         columns["_source_row_number"] = pa.array(range(1, sheet.num_rows + 1), pa.int64())
+        columns["_source_line_problem"] = pa.nulls(sheet.num_rows, pa.string())
         tables.append(pa.table(columns, schema=text_schema(output_columns)))
     if not tables:
         raise InputFileError(

@@ -1,16 +1,17 @@
 """What the landing layer expects of each input file.
 
 Raw tables keep every source column as text (typing happens in staging, where a value that
-does not parse sends its row to quarantine instead of failing the build) plus three lineage
-columns: ``_source_file``, ``_source_sheet`` (xlsx only) and ``_source_row_number`` (1-based
-among the data rows of the file or sheet, header excluded).
+does not parse sends its row to quarantine instead of failing the build) plus four lineage
+columns: ``_source_file``, ``_source_sheet`` (xlsx only), ``_source_row_number`` (1-based
+among the data rows of the file or sheet, header excluded) and ``_source_line_problem`` (why
+the line could not be read whole, e.g. longer than the line limit; null for a readable line).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-LINEAGE_COLUMNS = ("_source_file", "_source_sheet", "_source_row_number")
+LINEAGE_COLUMNS = ("_source_file", "_source_sheet", "_source_row_number", "_source_line_problem")
 
 
 @dataclass(frozen=True)

@@ -680,3 +680,72 @@ def test_a_windows_1252_export_is_read_and_its_encoding_recorded(synthetic_files
     assert build.query(
         "select description from staging.stg_online_retail__invoice_lines where description like 'GIFT VOUCHER%'"
     ) == [("GIFT VOUCHER £10 / €12",)]
+
+
+def test_a_line_beyond_the_line_limit_is_quarantined_and_its_file_lands(synthetic_files, tmp_path):
+    """A CSV line longer than the reader's line limit (64 MiB; lowered here to 100,000 bytes by
+    env RETAIL_WAREHOUSE_MAX_LINE_BYTES, as the reader honours it) is quarantined as one row,
+    "line longer than 100,000 bytes", its fields cut to 1,000 characters; the file lands, its
+    other lines with their own row numbers. Before, the file was refused (CSV Error on Line:
+    <n>: Maximum line size ... exceeded). An Online Retail .csv.gz and an Olist .csv.gz."""
+    import gzip
+
+    limit = 100_000
+    reason = f"line longer than {limit:,} bytes"
+    rows = synthetic_lines(synthetic_files, 2000)
+    long_row = 1001
+    rows.insert(long_row - 1, line(InvoiceNo="999301", Description="LONG " + "x" * (limit + 50_000)))
+    plain = write_csv(tmp_path / "plain.csv", HEADER_I, rows)
+    online_retail = tmp_path / "online_retail.csv.gz"
+    online_retail.write_bytes(gzip.compress(plain.read_bytes()))
+
+    olist = olist_copy(tmp_path, synthetic_files)
+    reviews_path = olist / "olist_order_reviews_dataset.csv"
+    with reviews_path.open(newline="") as stream:
+        reviews = list(csv.DictReader(stream))
+    long_review_row = 5
+    reviews[long_review_row - 1]["review_comment_message"] = "m" * (limit + 1)
+    write_csv(reviews_path, list(reviews[0].keys()), reviews)
+    (olist / "olist_order_reviews_dataset.csv.gz").write_bytes(gzip.compress(reviews_path.read_bytes()))
+    reviews_path.unlink()
+
+    build = require_published(
+        run_dbt_build(
+            tmp_path / "build",
+            online_retail_path=online_retail,
+            olist_dir=olist,
+            extra_env={"RETAIL_WAREHOUSE_MAX_LINE_BYTES": str(limit)},
+            with_ml=False,
+        )
+    )
+    assert quarantine_reason(build, OR_TABLE, long_row) == reason
+    assert quarantine_reason(build, "olist__order_reviews", long_review_row) == reason
+    assert build.query(
+        "select source_table, rows, example_key from marts.data_quality_issues "
+        "where rule = ? and issue_kind = 'quarantined' order by 1",
+        [reason],
+    ) == [
+        ("olist__order_reviews", 1, " / ".join(reviews[long_review_row - 1][k] for k in ("review_id", "order_id"))),
+        (OR_TABLE, 1, "999301 / 85123A"),
+    ]
+    # The long line is kept cut, with its row number and source file; every line is landed once.
+    assert build.query(
+        "select invoice_no, length(description), _source_row_number, _source_file, _source_line_problem "
+        "from raw.online_retail__invoice_lines where _source_line_problem is not null"
+    ) == [("999301", 1000, long_row, str(online_retail), reason)]
+    assert build.scalar("select max(length(review_comment_message)) from raw.olist__order_reviews") == 1000
+    conservation = {
+        row[0]: row[1:]
+        for row in build.query(
+            "select source_table, raw_rows, staged_rows + quarantined_rows from marts.row_conservation"
+        )
+    }
+    assert conservation[OR_TABLE] == (len(rows), len(rows))
+    assert conservation["olist__order_reviews"] == (len(reviews), len(reviews))
+    # The other lines keep their row numbers: each staged line is the file's line of its number.
+    staged = build.query("select source_row_number, invoice_no from staging.stg_online_retail__invoice_lines")
+    assert len(staged) > len(rows) // 2
+    assert all(rows[number - 1]["InvoiceNo"] == invoice for number, invoice in staged)
+    assert any(number > long_row for number, _ in staged)
+    staged_reviews = build.query("select source_row_number, review_id from staging.stg_olist__order_reviews")
+    assert all(reviews[number - 1]["review_id"] == review for number, review in staged_reviews)

@@ -18,6 +18,7 @@ typed as (
         end as customer_state,
         _source_file as source_file,
         _source_row_number as source_row_number,
+        _source_line_problem as source_line_problem,
         nullif(trim(customer_zip_code_prefix), '') as customer_zip_code_prefix_text,
         nullif(trim(customer_state), '') as customer_state_text
     from source
@@ -27,6 +28,8 @@ checked as (
     select
         *,
         case
+            -- A line the landing could not read whole (longer than the line limit).
+            when source_line_problem is not null then source_line_problem
             when customer_id is null then 'missing customer_id'
             when {{ is_repeat_of_key(['customer_id']) }} then 'duplicate customer_id'
             when customer_unique_id is null then 'missing customer_unique_id'
@@ -49,7 +52,7 @@ flagged as (
 ),
 
 final as (
-    select * exclude (customer_zip_code_prefix_text, customer_state_text)
+    select * exclude (source_line_problem, customer_zip_code_prefix_text, customer_state_text)
     from flagged
 )
 

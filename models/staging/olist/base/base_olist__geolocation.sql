@@ -18,6 +18,7 @@ typed as (
         end as state,
         _source_file as source_file,
         _source_row_number as source_row_number,
+        _source_line_problem as source_line_problem,
         nullif(trim(geolocation_zip_code_prefix), '') as zip_code_prefix_text,
         nullif(trim(geolocation_lat), '') as latitude_text,
         nullif(trim(geolocation_lng), '') as longitude_text,
@@ -36,6 +37,8 @@ checked as (
     select
         *,
         case
+            -- A line the landing could not read whole (longer than the line limit).
+            when source_line_problem is not null then source_line_problem
             when zip_code_prefix_text is null then 'missing geolocation_zip_code_prefix'
             when {{ failed_cast('zip_code_prefix_text', 'zip_code_prefix') }}
                 then 'geolocation_zip_code_prefix is not a zip code prefix (1 to 5 digits)'
@@ -60,7 +63,7 @@ checked as (
 ),
 
 final as (
-    select * exclude (zip_code_prefix_text, latitude_text, longitude_text, state_text)
+    select * exclude (source_line_problem, zip_code_prefix_text, latitude_text, longitude_text, state_text)
     from checked
 )
 

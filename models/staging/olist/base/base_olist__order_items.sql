@@ -13,6 +13,7 @@ typed as (
         try_cast(nullif(trim(freight_value), '') as decimal(18, 2)) as freight_value,
         _source_file as source_file,
         _source_row_number as source_row_number,
+        _source_line_problem as source_line_problem,
         nullif(trim(order_item_id), '') as order_item_id_text,
         nullif(trim(shipping_limit_date), '') as shipping_limit_date_text,
         nullif(trim(price), '') as price_text,
@@ -32,6 +33,8 @@ checked as (
     select
         *,
         case
+            -- A line the landing could not read whole (longer than the line limit).
+            when source_line_problem is not null then source_line_problem
             when order_id is null then 'missing order_id'
             when order_item_id_text is null then 'missing order_item_id'
             when {{ failed_cast('order_item_id_text', 'order_item_number') }} then 'order_item_id is not an integer'
@@ -58,7 +61,7 @@ checked as (
 {{ follow_parent_quarantine('checked', 'base_olist__orders', 'order_id', 'order') }},
 
 final as (
-    select * exclude (order_item_id_text, shipping_limit_date_text, price_text, freight_value_text)
+    select * exclude (source_line_problem, order_item_id_text, shipping_limit_date_text, price_text, freight_value_text)
     from followed
 )
 

@@ -11,6 +11,7 @@ typed as (
         try_cast(nullif(trim(payment_value), '') as decimal(18, 2)) as payment_value,
         _source_file as source_file,
         _source_row_number as source_row_number,
+        _source_line_problem as source_line_problem,
         nullif(trim(payment_sequential), '') as payment_sequential_text,
         nullif(trim(payment_installments), '') as payment_installments_text,
         nullif(trim(payment_value), '') as payment_value_text
@@ -30,6 +31,8 @@ checked as (
     select
         *,
         case
+            -- A line the landing could not read whole (longer than the line limit).
+            when source_line_problem is not null then source_line_problem
             when order_id is null then 'missing order_id'
             when payment_sequential_text is null then 'missing payment_sequential'
             when {{ failed_cast('payment_sequential_text', 'payment_sequence') }}
@@ -62,7 +65,7 @@ counted as (
 ),
 
 final as (
-    select * exclude (payment_sequential_text, payment_installments_text, payment_value_text)
+    select * exclude (source_line_problem, payment_sequential_text, payment_installments_text, payment_value_text)
     from counted
 )
 

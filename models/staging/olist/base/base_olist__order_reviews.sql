@@ -13,6 +13,7 @@ typed as (
         try_cast(nullif(trim(review_answer_timestamp), '') as timestamp) as review_answered_at,
         _source_file as source_file,
         _source_row_number as source_row_number,
+        _source_line_problem as source_line_problem,
         nullif(trim(review_score), '') as review_score_text,
         nullif(trim(review_creation_date), '') as review_creation_date_text,
         nullif(trim(review_answer_timestamp), '') as review_answer_timestamp_text
@@ -31,6 +32,8 @@ checked as (
     select
         *,
         case
+            -- A line the landing could not read whole (longer than the line limit).
+            when source_line_problem is not null then source_line_problem
             when review_id is null then 'missing review_id'
             when order_id is null then 'missing order_id'
             when {{ is_repeat_of_key(['review_id', 'order_id']) }} then 'duplicate review_id + order_id'
@@ -63,7 +66,7 @@ counted as (
 ),
 
 final as (
-    select * exclude (review_score_text, review_creation_date_text, review_answer_timestamp_text)
+    select * exclude (source_line_problem, review_score_text, review_creation_date_text, review_answer_timestamp_text)
     from counted
 )
 

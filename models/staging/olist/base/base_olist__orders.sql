@@ -14,6 +14,7 @@ typed as (
         try_cast(nullif(trim(order_estimated_delivery_date), '') as timestamp) as estimated_delivery_at,
         _source_file as source_file,
         _source_row_number as source_row_number,
+        _source_line_problem as source_line_problem,
         nullif(trim(order_purchase_timestamp), '') as purchased_at_text,
         nullif(trim(order_approved_at), '') as approved_at_text,
         nullif(trim(order_delivered_carrier_date), '') as delivered_to_carrier_at_text,
@@ -42,6 +43,8 @@ checked as (
     select
         *,
         case
+            -- A line the landing could not read whole (longer than the line limit).
+            when source_line_problem is not null then source_line_problem
             when order_id is null then 'missing order_id'
             when {{ is_repeat_of_key(['order_id']) }} then 'duplicate order_id'
             when customer_id is null then 'missing customer_id'
@@ -67,6 +70,7 @@ checked as (
 final as (
     select
         * exclude (
+            source_line_problem,
             purchased_at_text,
             approved_at_text,
             delivered_to_carrier_at_text,

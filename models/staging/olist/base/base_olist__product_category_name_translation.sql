@@ -7,7 +7,8 @@ typed as (
         nullif(trim(product_category_name), '') as product_category_name,
         nullif(trim(product_category_name_english), '') as product_category_name_english,
         _source_file as source_file,
-        _source_row_number as source_row_number
+        _source_row_number as source_row_number,
+        _source_line_problem as source_line_problem
     from source
 ),
 
@@ -15,6 +16,8 @@ checked as (
     select
         *,
         case
+            -- A line the landing could not read whole (longer than the line limit).
+            when source_line_problem is not null then source_line_problem
             when product_category_name is null then 'missing product_category_name'
             when {{ is_repeat_of_key(['product_category_name']) }} then 'duplicate product_category_name'
             when product_category_name_english is null then 'missing product_category_name_english'
@@ -24,7 +27,8 @@ checked as (
 ),
 
 final as (
-    select * from checked
+    select * exclude (source_line_problem)
+    from checked
 )
 
 select * from final

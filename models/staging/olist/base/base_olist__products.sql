@@ -16,6 +16,7 @@ typed as (
         try_cast(nullif(trim(product_width_cm), '') as integer) as width_cm,
         _source_file as source_file,
         _source_row_number as source_row_number,
+        _source_line_problem as source_line_problem,
         nullif(trim(product_name_lenght), '') as product_name_length_text,
         nullif(trim(product_description_lenght), '') as product_description_length_text,
         nullif(trim(product_photos_qty), '') as photos_count_text,
@@ -43,6 +44,8 @@ checked as (
     select
         *,
         case
+            -- A line the landing could not read whole (longer than the line limit).
+            when source_line_problem is not null then source_line_problem
             when product_id is null then 'missing product_id'
             when {{ is_repeat_of_key(['product_id']) }} then 'duplicate product_id'
             when {{ failed_cast('product_name_length_text', 'product_name_length') }}
@@ -71,6 +74,7 @@ checked as (
 final as (
     select
         * exclude (
+            source_line_problem,
             product_name_length_text,
             product_description_length_text,
             photos_count_text,

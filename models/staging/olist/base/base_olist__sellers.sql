@@ -17,6 +17,7 @@ typed as (
         end as seller_state,
         _source_file as source_file,
         _source_row_number as source_row_number,
+        _source_line_problem as source_line_problem,
         nullif(trim(seller_zip_code_prefix), '') as seller_zip_code_prefix_text,
         nullif(trim(seller_state), '') as seller_state_text
     from source
@@ -33,6 +34,8 @@ checked as (
     select
         *,
         case
+            -- A line the landing could not read whole (longer than the line limit).
+            when source_line_problem is not null then source_line_problem
             when seller_id is null then 'missing seller_id'
             when {{ is_repeat_of_key(['seller_id']) }} then 'duplicate seller_id'
             when {{ failed_cast('seller_zip_code_prefix_text', 'seller_zip_code_prefix') }}
@@ -43,7 +46,7 @@ checked as (
 ),
 
 final as (
-    select * exclude (seller_zip_code_prefix_text, seller_state_text)
+    select * exclude (source_line_problem, seller_zip_code_prefix_text, seller_state_text)
     from checked
 )
 

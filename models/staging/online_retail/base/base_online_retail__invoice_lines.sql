@@ -69,6 +69,7 @@ typed as (
         _source_file as source_file,
         _source_sheet as source_sheet,
         _source_row_number as source_row_number,
+        _source_line_problem as source_line_problem,
         quantity as quantity_text,
         invoice_date as invoice_date_text,
         unit_price as unit_price_text,
@@ -95,6 +96,8 @@ checked as (
     select
         *,
         case
+            -- A line the landing could not read whole (longer than the line limit).
+            when source_line_problem is not null then source_line_problem
             when invoice_no is null then 'missing invoice_no'
             when stock_code is null then 'missing stock_code'
             when {{ failed_cast('quantity_text', 'quantity') }} then 'quantity is not an integer'
@@ -153,6 +156,7 @@ date_checked as (
 final as (
     select
         * exclude (
+            source_line_problem,
             quantity_text, invoice_date_text, unit_price_text, customer_id_text, wide_line_amount,
             is_invoice_date_order_ambiguous,
             row_quarantine_reason, invoice_median_epoch, store_early_invoiced_at

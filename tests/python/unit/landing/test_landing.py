@@ -294,9 +294,12 @@ def test_file_loads_record_size_hash_format_and_encoding_of_each_file_found(tmp_
     assert (describe_file(workbook)["file_format"], describe_file(workbook)["encoding"]) == ("xlsx workbook", None)
 
 
-def test_a_cell_of_several_mb_and_a_nul_byte_are_landed_and_a_line_beyond_the_limit_named(tmp_path, monkeypatch):
+def test_a_cell_of_several_mb_and_a_nul_byte_are_landed_under_the_real_line_limit(tmp_path, monkeypatch):
+    """3 MB is above DuckDB's default line limit (2,000,000 bytes), below the reader's (64 MiB)."""
     from retail_warehouse.landing import readers
 
+    monkeypatch.delenv(readers.MAX_LINE_BYTES_ENV, raising=False)
+    assert readers.max_line_bytes(tmp_path) == readers.MAX_LINE_BYTES == 64 * 1024 * 1024
     big = "x" * 3_000_000
     path = tmp_path / "online_retail.csv"
     path.write_bytes(
@@ -307,9 +310,120 @@ def test_a_cell_of_several_mb_and_a_nul_byte_are_landed_and_a_line_beyond_the_li
     table = as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
     descriptions = table.column("description").to_pylist()
     assert table.num_rows == 3 and descriptions[1] == big and descriptions[2] == "NUL\x00BYTE"
+    assert table.column("_source_line_problem").to_pylist() == [None, None, None]
+    # The same file under a limit of 1,000,000 bytes: the line is set apart, not the file refused.
     monkeypatch.setattr(readers, "MAX_LINE_BYTES", 1_000_000)
-    with pytest.raises(InputFileError, match=r"CSV Error on Line: 3: Maximum line size of 1000000 bytes exceeded"):
+    table = as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+    assert table.column("_source_line_problem").to_pylist() == [None, None, "line longer than 1,000,000 bytes"]
+
+
+def long_line_file(path: Path, long_rows: dict[int, str], rows: int = 12) -> Path:
+    """An Online Retail CSV (gzip-compressed when named .gz) of `rows` lines, invoice 600000 + n
+    on row n; the rows of long_rows get that description, quoted."""
+    lines = [HEADER_I]
+    for number in range(1, rows + 1):
+        description = f'"{long_rows[number]}"' if number in long_rows else f"ITEM {number}"
+        lines.append(f"{600000 + number},85123A,{description},6,2010-12-01 08:26:00,2.55,17850,Country {number}")
+    data = ("\n".join(lines) + "\n").encode("cp1252" if "1252" in path.name else "utf-8")
+    path.write_bytes(gzip.compress(data) if path.name.endswith(".gz") else data)
+    return path
+
+
+@pytest.mark.parametrize("name", ["online_retail.csv", "online_retail.csv.gz", "online_retail_cp1252.csv"])
+def test_a_line_beyond_the_limit_is_set_apart_and_the_file_lands_with_its_row_numbers(tmp_path, monkeypatch, name):
+    from retail_warehouse.landing import readers
+
+    monkeypatch.setenv(readers.MAX_LINE_BYTES_ENV, "5000")
+    # One line of 6,000+ bytes, one over the limit by its quoted line breaks alone, one of
+    # 4,990 bytes (within the limit), and a £ (a byte of its own in Windows-1252).
+    multi_line = "\n".join(["y" * 1000] * 6)
+    exact = "e" * (4990 - len('600009,85123A,"",6,2010-12-01 08:26:00,2.55,17850,Country 9'))
+    path = long_line_file(tmp_path / name, {3: "x" * 6000, 4: "GIFT £10", 7: multi_line, 9: exact})
+    table = as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS)).sort_by("_source_row_number")
+    rows = table.to_pylist()
+    assert [row["_source_row_number"] for row in rows] == list(range(1, 13))
+    # Every row keeps its own number: invoice 600000 + n is on row n.
+    assert [row["invoice_no"] for row in rows] == [str(600000 + n) for n in range(1, 13)]
+    assert [row["_source_line_problem"] for row in rows] == [
+        "line longer than 5,000 bytes" if n in (3, 7) else None for n in range(1, 13)
+    ]
+    # The long lines' fields are kept cut to their first KEPT_CHARS characters.
+    assert rows[2]["description"] == "x" * readers.KEPT_CHARS
+    assert rows[6]["description"] == multi_line[: readers.KEPT_CHARS]
+    assert (rows[2]["country"], rows[6]["country"], rows[2]["_source_file"]) == ("Country 3", "Country 7", str(path))
+    assert rows[3]["description"] == "GIFT £10" and rows[8]["description"] == exact
+
+
+def test_a_line_beyond_the_limit_after_rows_already_streamed_keeps_every_row_once(tmp_path, monkeypatch):
+    """DuckDB stops at the long line after passing on earlier batches: the rest is read again,
+    every row once, in its place."""
+    from retail_warehouse.landing import readers
+
+    monkeypatch.setenv(readers.MAX_LINE_BYTES_ENV, "5000")
+    monkeypatch.setattr(readers, "ARROW_BATCH_ROWS", 10_000)
+    rows = 120_000
+    path = long_line_file(tmp_path / "online_retail.csv", {100_500: "x" * 6000, 110_000: "z" * 9000}, rows=rows)
+    read_again_after = []
+    set_apart = readers._batches_setting_long_lines_apart
+
+    def spy(*args):
+        read_again_after.append(args[-1])
+        return set_apart(*args)
+
+    monkeypatch.setattr(readers, "_batches_setting_long_lines_apart", spy)
+    batches = list(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+    assert len(read_again_after) == 1 and 0 < read_again_after[0] < 100_500
+    table = pa.Table.from_batches(batches)
+    numbers = table.column("_source_row_number").to_pylist()
+    assert sorted(numbers) == list(range(1, rows + 1))
+    by_number = dict(zip(numbers, table.column("invoice_no").to_pylist(), strict=True))
+    assert all(by_number[n] == str(600000 + n) for n in (1, 100_499, 100_500, 100_501, 109_999, 110_000, rows))
+    problems = dict(zip(numbers, table.column("_source_line_problem").to_pylist(), strict=True))
+    assert {n for n, problem in problems.items() if problem} == {100_500, 110_000}
+
+
+def test_a_file_with_a_long_line_and_another_fault_is_refused_naming_the_fault(tmp_path, monkeypatch):
+    from retail_warehouse.landing import readers
+
+    monkeypatch.setenv(readers.MAX_LINE_BYTES_ENV, "5000")
+    path = long_line_file(tmp_path / "online_retail.csv", {3: "x" * 6000})
+    path.write_text(path.read_text() + "1,2,3\n")
+    with pytest.raises(InputFileError, match=r"CSV Error on Line: 14: Expected Number of Columns: 8 Found: 3"):
         as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "64MiB"])
+def test_a_bad_line_limit_in_the_environment_is_refused_by_name(tmp_path, monkeypatch, value):
+    from retail_warehouse.landing import readers
+
+    monkeypatch.setenv(readers.MAX_LINE_BYTES_ENV, value)
+    path = long_line_file(tmp_path / "online_retail.csv", {})
+    with pytest.raises(InputFileError, match=rf"RETAIL_WAREHOUSE_MAX_LINE_BYTES='{value}'.*positive integer"):
+        as_table(read_online_retail(path, ONLINE_RETAIL_COLUMNS))
+
+
+def test_an_olist_line_beyond_the_limit_keeps_its_keys(tmp_path, monkeypatch):
+    from retail_warehouse.landing import readers
+
+    monkeypatch.setenv(readers.MAX_LINE_BYTES_ENV, "5000")
+    spec = next(spec for spec in OLIST_FILES if spec.table == "order_reviews")
+    lines = [",".join(spec.columns)]
+    for n in range(1, 5):
+        message = f'"{"m" * 8000}"' if n == 2 else f"message {n}"
+        lines.append(f"review{n},order{n},5,title,{message},2018-01-0{n} 00:00:00,2018-01-0{n} 10:00:00")
+    folder = tmp_path / "olist"
+    folder.mkdir()
+    (folder / f"{spec.file_stem}.csv").write_text("\n".join(lines) + "\n")
+    table = as_table(land_olist(resolve_inputs("", str(folder), tmp_path), "order_reviews"))
+    rows = sorted(table.to_pylist(), key=lambda row: row["_source_row_number"])
+    assert [(row["review_id"], row["order_id"], row["_source_line_problem"]) for row in rows] == [
+        ("review1", "order1", None),
+        ("review2", "order2", "line longer than 5,000 bytes"),
+        ("review3", "order3", None),
+        ("review4", "order4", None),
+    ]
+    assert len(rows[1]["review_comment_message"]) == readers.KEPT_CHARS
+    assert rows[1]["review_answer_timestamp"] == "2018-01-02 10:00:00"
 
 
 @pytest.mark.parametrize(
