@@ -447,6 +447,11 @@ DRILLS = {
 }
 
 
+def sql_text(value: str) -> str:
+    """A text value for a '...' literal of the queries here (a segment may hold an apostrophe)."""
+    return value.replace("'", "''")
+
+
 def drill_expected(build, prefix: str, members: str) -> tuple[dict, str]:
     customers, value_at_risk = build.query(DRILL_TOTALS.format(members=members))[0]
     top = build.scalar(DRILL_TOP_CUSTOMER.format(members=members))
@@ -496,7 +501,7 @@ def number_checks(build) -> dict[str, dict]:
         checks["/data_quality"].pop("missing_file_count")
     for path, (prefix, options, members) in DRILLS.items():
         first = build.scalar(options.format(store="online_retail"))
-        expected, _ = drill_expected(build, prefix, members.format(store="online_retail", value=first))
+        expected, _ = drill_expected(build, prefix, members.format(store="online_retail", value=sql_text(first)))
         checks[path].update(expected)
     checks["/customer"] = lookup_expected(build, "online_retail", 0)[1]
     # The Recommendations explorer's defaults: the first store at its served level.
@@ -603,13 +608,33 @@ def scenarios(build) -> list[dict]:
     for path, (prefix, options, members) in DRILLS.items():
         store = drill_stores[path]
         values = [row[0] for row in build.query(options.format(store=store))]
-        expected, top = drill_expected(build, prefix, members.format(store=store, value=values[1]))
+        expected, top = drill_expected(build, prefix, members.format(store=store, value=sql_text(values[1])))
         actions = [{"dropdown": "Store", "option": STORE_LABELS[store]}] if store != "online_retail" else []
         found.append(
             {
                 "path": path,
                 "name": f"{store}_second_option",
                 "actions": [*actions, {"dropdown": titles[path], "option": values[1]}],
+                "download": prefix,
+                "expected": expected,
+                "expected_download": {"rows": expected[f"{prefix}_customers"], "first_customer": top},
+            }
+        )
+
+    # An RFM segment with an apostrophe in its name ("Can't Lose Them"): picked, its customers
+    # are listed (the page's query must not splice the name into its SQL).
+    prefix, options, members = DRILLS["/rfm"]
+    quoted = [value for (value,) in build.query(options.format(store="olist")) if "'" in value]
+    if quoted:
+        expected, top = drill_expected(build, prefix, members.format(store="olist", value=sql_text(quoted[0])))
+        found.append(
+            {
+                "path": "/rfm",
+                "name": "segment_with_an_apostrophe",
+                "actions": [
+                    {"dropdown": "Store", "option": STORE_LABELS["olist"]},
+                    {"dropdown": "RFM segment", "option": quoted[0]},
+                ],
                 "download": prefix,
                 "expected": expected,
                 "expected_download": {"rows": expected[f"{prefix}_customers"], "first_customer": top},
@@ -623,7 +648,7 @@ def scenarios(build) -> list[dict]:
         prefix, options, members = DRILLS[path]
         retail_values = [row[0] for row in build.query(options.format(store="online_retail"))]
         first = build.scalar(options.format(store="olist"))
-        expected, top = drill_expected(build, prefix, members.format(store="olist", value=first))
+        expected, top = drill_expected(build, prefix, members.format(store="olist", value=sql_text(first)))
         found.append(
             {
                 "path": path,
