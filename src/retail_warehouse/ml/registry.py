@@ -168,6 +168,14 @@ def empty_like(columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
 
 
+def registry_frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
+    """A registry table's new rows with its column types (an empty one typed alike); the
+    pickled models stay bytes."""
+    if not rows:
+        return empty_like(columns)
+    return pd.DataFrame(rows, columns=list(columns)).astype({k: v for k, v in columns.items() if k != "model_bytes"})
+
+
 # --- early-refit trigger: population stability index --------------------------------------
 
 

@@ -429,11 +429,7 @@ def fit_registered(
             }
         )
         log_progress(MODEL, f"{store} {name}: registered version {rows[-1]['version']} ({reason})")
-    if not rows:
-        return shared.empty_like(REGISTRY_COLUMNS)
-    return pd.DataFrame(rows, columns=list(REGISTRY_COLUMNS)).astype(
-        {k: v for k, v in REGISTRY_COLUMNS.items() if k != "model_bytes"}
-    )
+    return shared.registry_frame(rows, REGISTRY_COLUMNS)
 
 
 # The newest registered version of each store's models, as a query on the relation of

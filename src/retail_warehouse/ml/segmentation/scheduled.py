@@ -232,11 +232,7 @@ def fit_registered(
             }
         )
         log_progress(MODEL, f"{store}: registered version {rows[-1]['version']} ({reason})")
-    if not rows:
-        return registry.empty_like(REGISTRY_COLUMNS)
-    return pd.DataFrame(rows, columns=list(REGISTRY_COLUMNS)).astype(
-        {k: v for k, v in REGISTRY_COLUMNS.items() if k != "model_bytes"}
-    )
+    return shared_registry.registry_frame(rows, REGISTRY_COLUMNS)
 
 
 def _loaded(latest: pd.DataFrame) -> dict[str, tuple[int, registry.FittedSegmentation]]:
