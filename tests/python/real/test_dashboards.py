@@ -796,7 +796,7 @@ def test_synthetic_site_names_the_neural_models(synthetic_records):
 
 
 # The number of scenarios() (a test each; test_every_scenario_is_checked keeps it in step).
-SCENARIO_COUNT = 13
+SCENARIO_COUNT = 14
 
 
 def test_every_scenario_is_checked(site_records):
