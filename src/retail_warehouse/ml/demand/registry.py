@@ -141,6 +141,10 @@ def newest_actuals(entity_type: str, rows: pd.DataFrame, features: pd.DataFrame,
     return features[(pd.to_datetime(rows["order_date"]) > pd.Timestamp(end)).to_numpy()]
 
 
+def _actuals(entity_type: str) -> str:
+    return "orders since the fit" if entity_type == "order" else "customers today"
+
+
 def _decision_row(entity_type, inputs: StoreInputs, registered_row, settings, cadence, psi_threshold, force, now):
     libraries = library_versions()
     rows, features = inputs.entities(entity_type)
@@ -161,17 +165,17 @@ def _decision_row(entity_type, inputs: StoreInputs, registered_row, settings, ca
             if psi_rows >= MIN_PSI_ROWS and fitted.reference:
                 psi_values = shared.feature_psi(fitted.reference, actuals)
             else:
-                checks.append(f"{psi_rows} {entity_type}s since the fit: PSI needs {MIN_PSI_ROWS}")
+                checks.append(f"{psi_rows} {_actuals(entity_type)}: PSI needs {MIN_PSI_ROWS}")
         except Exception as error:  # a model that cannot be loaded is refitted, never a failed build
             load_error = shared.load_error(error)
     feature, largest = shared.largest_psi(psi_values)
     if largest is not None and largest > psi_threshold:
         triggers.append(
-            f"early refit: PSI of {feature} ({psi_rows} newest {entity_type}s vs the training rows) "
+            f"early refit: PSI of {feature} ({psi_rows} {_actuals(entity_type)} vs the training rows) "
             f"{largest:.3f} > {psi_threshold}"
         )
     elif largest is not None:
-        checks.append(f"largest PSI {largest:.3f} ({feature}, {psi_rows} newest {entity_type}s) <= {psi_threshold}")
+        checks.append(f"largest PSI {largest:.3f} ({feature}, {psi_rows} {_actuals(entity_type)}) <= {psi_threshold}")
     decision = shared.decide(
         registered,
         now=now,

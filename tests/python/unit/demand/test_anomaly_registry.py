@@ -190,7 +190,7 @@ def test_the_psi_of_the_newest_orders_triggers_an_early_refit(first):
     decided, _, _ = _register(bigger, customers, first["rows"], now=FITTED + timedelta(days=1))
     row = decided.loc["order_anomaly_detectors"]
     assert row["action"] == "refit" and row["psi_max"] > 0.25
-    assert "early refit: PSI of" in row["reason"] and "400 newest orders" in row["reason"]
+    assert "early refit: PSI of" in row["reason"] and "400 orders since the fit vs the training rows" in row["reason"]
 
 
 def test_the_refresh_log_says_refitted_or_scored(first):
