@@ -1,5 +1,6 @@
 """ml.model_refresh_log: one row per build and persisted model/store (segmentation, and the
-customer value models: churn classifier, spend regression, BG/NBD / MBG/NBD + Gamma-Gamma),
+customer value models: churn classifier, spend regression, BG/NBD / MBG/NBD + Gamma-Gamma; the
+anomaly detectors of orders and customers),
 refitted or scored, why, duration and peak memory. Incremental: every build appends its rows.
 
 Each area's decisions table is replaced by the build that runs that area; a decision already
@@ -10,6 +11,7 @@ import pandas as pd
 
 from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import registry as cv_registry
+from retail_warehouse.ml.demand import registry as anomaly_registry
 from retail_warehouse.ml.segmentation import scheduled
 
 
@@ -31,11 +33,16 @@ def model(dbt, session):
     customer_value_registry = (
         dbt.ref("customer_value_models").project("store, model_name, version, build_id, refit_reason, fitted_at").df()
     )
+    anomaly = _unlogged(dbt.ref("anomaly_refit_decisions").df(), logged)
+    anomaly_models = (
+        dbt.ref("anomaly_models").project("store, model_name, version, build_id, refit_reason, fitted_at").df()
+    )
     # After the scoring: its figures are part of the row.
     dbt.ref("customer_segments")
     dbt.ref("churn_scores")
     dbt.ref("customer_value_predictions")
     dbt.ref("store_value_forecast")
+    dbt.ref("anomalies")
     frames = [
         scheduled.refresh_log(
             segmentation,
@@ -46,6 +53,9 @@ def model(dbt, session):
             customer_value,
             customer_value_registry[customer_value_registry["build_id"].isin(customer_value["build_id"])],
             customer_value_registry,
+        ),
+        anomaly_registry.refresh_log(
+            anomaly, anomaly_models[anomaly_models["build_id"].isin(anomaly["build_id"])], anomaly_models
         ),
     ]
     return pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)

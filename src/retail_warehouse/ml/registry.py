@@ -319,3 +319,28 @@ def previous_table(session, schema: str, table: str, columns: str) -> pd.DataFra
 def is_true(setting) -> bool:
     """A var read through dbt.config.get (a string): true, 1 or yes."""
     return str(setting).strip().lower() in ("true", "1", "yes")
+
+
+# --- loading and scoring -------------------------------------------------------------------
+
+# The newest registered version of each store's models, as a query on the relation of a
+# registry table (store, model_name, version, model_bytes) named `registry`: the scoring
+# models read only these.
+LATEST_MODELS = (
+    "select store, model_name, version, model_bytes from registry "
+    "qualify row_number() over (partition by store, model_name order by version desc) = 1"
+)
+
+
+def add_score_record(step_records: dict, store: str, names, record: dict) -> None:
+    """Adds a scoring step's figures (a measured_model record) to step_records[(store, name,
+    'score')] of each model it scored with (a model scored by two tables sums their seconds
+    and keeps the higher peak)."""
+    for name in names:
+        key = (store, name, "score")
+        previous = step_records.get(key)
+        if previous is None:
+            step_records[key] = {"seconds": record["seconds"], "rss_peak_mb": record["rss_peak_mb"]}
+        else:
+            previous["seconds"] = round(previous["seconds"] + record["seconds"], 2)
+            previous["rss_peak_mb"] = max(previous["rss_peak_mb"], record["rss_peak_mb"])

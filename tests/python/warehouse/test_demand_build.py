@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
+import duckdb
+from helpers import require_success, run_dbt_build
+
 STORES = {"online_retail", "olist"}
 HORIZON_DAYS = 28
 
@@ -61,3 +67,71 @@ def test_demand_series_closes_the_weekdays_the_warehouse_defines(synthetic_build
     )
     assert ("online_retail", 6) in defined
     assert closed == defined
+
+
+ANOMALIES_ONLY = ("--select", "anomaly_refit_decisions", "anomaly_models", "anomalies", "model_refresh_log")
+ANOMALIES = "select * from ml.anomalies order by all"
+ANOMALY_LOG = (
+    "select store, model_name, action, reason, model_version from ml.model_refresh_log where area = 'demand' "
+    "and build_id = (select any_value(build_id) from ml_registry.anomaly_refit_decisions) order by all"
+)
+
+
+def _query(path, sql):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_anomaly_detectors_are_fitted_on_schedule_and_scored_otherwise(synthetic_build, tmp_path):
+    """The fixture's build registered the order and customer detectors of both stores
+    (refitted: none registered); the anomaly models re-run over it (same inputs, not due)
+    load and score with them, giving the same ml.anomalies; var ml_refit: true refits (version
+    2), the same detectors again; a registered model that cannot be loaded is refitted with the
+    reason, the build passing. A selection does not publish, so the build copy is read."""
+    first = _query(synthetic_build.warehouse, ANOMALIES)
+    registered = _query(
+        synthetic_build.warehouse, "select store, model_name, version, has_model from ml_registry.anomaly_models"
+    )
+    assert sorted((store, name, version) for store, name, version, _ in registered) == [
+        (store, f"{entity}_anomaly_detectors", 1) for store in sorted(STORES) for entity in ("customer", "order")
+    ]
+    log = _query(synthetic_build.warehouse, ANOMALY_LOG)
+    assert [(store, name, action) for store, name, action, *_ in log] == [
+        (store, name, "refitted") for store, name, *_ in sorted(registered)
+    ]
+    workdir = tmp_path / "again"
+    (workdir / ".build").mkdir(parents=True)
+    build_copy = workdir / ".build" / "warehouse.duckdb"
+    shutil.copy(synthetic_build.build_file, build_copy)
+
+    scored = require_success(run_dbt_build(workdir, extra_args=ANOMALIES_ONLY))
+    log = _query(scored.build_file, ANOMALY_LOG)
+    assert [(store, name, action, version) for store, name, action, _, version in log] == [
+        (store, name, "scored", 1) for store, name, *_ in sorted(registered)
+    ], log
+    assert all("not due before" in reason for *_, reason, _ in log)
+    assert _query(scored.build_file, ANOMALIES) == first
+
+    refitted = require_success(
+        run_dbt_build(workdir, extra_args=(*ANOMALIES_ONLY, "--vars", json.dumps({"ml_refit": True})))
+    )
+    log = _query(refitted.build_file, ANOMALY_LOG)
+    assert {(action, version) for _, _, action, _, version in log} == {("refitted", 2)}
+    assert all("var ml_refit is true" in reason for *_, reason, _ in log)
+    # Same inputs, same seed: the refit is the same model.
+    assert _query(refitted.build_file, ANOMALIES) == first
+
+    with duckdb.connect(str(build_copy)) as con:
+        con.execute(
+            "update ml_registry.anomaly_models set model_bytes = 'not a pickle'::blob "
+            "where store = 'olist' and model_name = 'order_anomaly_detectors' and version = 2"
+        )
+    recovered = require_success(run_dbt_build(workdir, extra_args=ANOMALIES_ONLY))
+    log = {
+        (store, name): (action, reason, version)
+        for store, name, action, reason, version in _query(recovered.build_file, ANOMALY_LOG)
+    }
+    action, reason, version = log[("olist", "order_anomaly_detectors")]
+    assert (action, version) == ("refitted", 3) and "registered version 2 cannot be loaded" in reason
+    assert {action for key, (action, *_) in log.items() if key != ("olist", "order_anomaly_detectors")} == {"scored"}
+    assert _query(recovered.build_file, ANOMALIES) == first

@@ -7,6 +7,7 @@ autoencoder trained to reproduce its input, the reconstruction error being the s
 from __future__ import annotations
 
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 
 from retail_warehouse.ml.common import hash_sample_positions, single_threaded
 from retail_warehouse.ml.demand.seasonality import robust_scores
+from retail_warehouse.ml.registry import reference_bins
 
 # The autoencoder of orders and customers, as ml.anomalies names it: PyTorch's (var ml_neural)
 # or scikit-learn's MLP.
@@ -89,15 +91,20 @@ def customer_features(customers: pd.DataFrame) -> pd.DataFrame:
 LINEAR_FEATURES = {"is_cancellation", "return_rate"}
 
 
-def model_matrix(features: pd.DataFrame) -> np.ndarray:
-    """The features on the detectors' scale: log for counts and amounts, standardised."""
+def log_scale(features: pd.DataFrame) -> np.ndarray:
+    """The features on the detectors' scale before standardising: log for counts and amounts."""
     columns = [
         features[name].to_numpy(dtype=float) if name in LINEAR_FEATURES else signed_log(features[name])
         for name in features.columns
     ]
-    matrix = np.column_stack(columns)
-    spread = matrix.std(axis=0)
-    return (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    return np.column_stack(columns)
+
+
+def model_matrix(features: pd.DataFrame) -> np.ndarray:
+    """The features on the detectors' scale: log for counts and amounts, standardised on these rows."""
+    from sklearn.preprocessing import StandardScaler
+
+    return StandardScaler().fit_transform(log_scale(features))
 
 
 def _sample_by_key(keys, size: int, seed: int) -> np.ndarray:
@@ -108,14 +115,21 @@ def _sample_by_key(keys, size: int, seed: int) -> np.ndarray:
     return rows[np.argsort(keys[rows], kind="stable")]
 
 
-def detector_scores(matrix: np.ndarray, keys, settings: DetectorSettings) -> pd.DataFrame:
-    """Scores (higher = more unusual) and flags of the three detectors on every row.
+@dataclass
+class Detectors:
+    """The three fitted detectors of one matrix: IsolationForest, the One-Class SVM and the
+    autoencoder (a PyTorch module, or scikit-learn's MLPRegressor)."""
 
-    IsolationForest on all rows; the One-Class SVM (nu = contamination) and the autoencoder
+    forest: object
+    svm: object
+    autoencoder: object
+    autoencoder_model: str
+
+
+def fit_detectors(matrix: np.ndarray, keys, settings: DetectorSettings) -> Detectors:
+    """IsolationForest on all rows; the One-Class SVM (nu = contamination) and the autoencoder
     fitted on seeded samples drawn by a hash of each row's key (`keys`, the order or customer
-    key: a new order does not reshuffle who else is sampled) and applied to all rows. Each flags the rows whose score is
-    above its (1 - contamination) quantile: the SVM's own boundary, drawn on a sample
-    around dense clusters of identical orders, would flag far more."""
+    key: a new order does not reshuffle who else is sampled)."""
     from sklearn.ensemble import IsolationForest
     from sklearn.neural_network import MLPRegressor
     from sklearn.svm import OneClassSVM
@@ -123,17 +137,13 @@ def detector_scores(matrix: np.ndarray, keys, settings: DetectorSettings) -> pd.
     n_features = matrix.shape[1]
     with single_threaded():
         forest = IsolationForest(n_estimators=100, random_state=settings.seed).fit(matrix)
-        forest_score = -forest.score_samples(matrix)
-
         svm_rows = _sample_by_key(keys, settings.svm_sample_size, settings.seed)
         svm = OneClassSVM(kernel="rbf", gamma="scale", nu=settings.contamination).fit(matrix[svm_rows])
-        svm_score = -svm.decision_function(matrix)
-
         autoencoder_rows = _sample_by_key(keys, settings.autoencoder_sample_size, settings.seed + 1)
         if settings.neural:
-            from retail_warehouse.ml.demand.autoencoder import reconstruction_errors
+            from retail_warehouse.ml.demand.autoencoder import train_autoencoder
 
-            reconstruction_error = reconstruction_errors(matrix, autoencoder_rows, settings.seed)
+            autoencoder = train_autoencoder(matrix, autoencoder_rows, settings.seed)
         else:
             bottleneck = max(2, n_features // 3)
             autoencoder = MLPRegressor(
@@ -145,23 +155,93 @@ def detector_scores(matrix: np.ndarray, keys, settings: DetectorSettings) -> pd.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # ConvergenceWarning: the error ranks rows all the same
                 autoencoder.fit(matrix[autoencoder_rows], matrix[autoencoder_rows])
-            reconstruction_error = np.mean((autoencoder.predict(matrix) - matrix) ** 2, axis=1)
-    # Scores are rounded so the last bits of float sums never change a table.
-    scores = pd.DataFrame(
+    return Detectors(forest, svm, autoencoder, settings.autoencoder_model)
+
+
+def raw_scores(detectors: Detectors, matrix: np.ndarray) -> pd.DataFrame:
+    """Each detector's score of every row (higher = more unusual), rounded so the last bits of
+    float sums never change a table."""
+    with single_threaded():
+        forest_score = -detectors.forest.score_samples(matrix)
+        svm_score = -detectors.svm.decision_function(matrix)
+        if detectors.autoencoder_model == TORCH_AUTOENCODER:
+            from retail_warehouse.ml.demand.autoencoder import autoencoder_errors
+
+            reconstruction_error = autoencoder_errors(detectors.autoencoder, matrix)
+        else:
+            reconstruction_error = np.mean((detectors.autoencoder.predict(matrix) - matrix) ** 2, axis=1)
+    return pd.DataFrame(
         {
             "isolation_forest_score": np.round(forest_score, 6),
             "one_class_svm_score": np.round(svm_score, 6),
             "autoencoder_score": np.round(reconstruction_error, 6),
         }
     )
-    for column, flag in (
-        ("isolation_forest_score", "is_isolation_forest_outlier"),
-        ("one_class_svm_score", "is_one_class_svm_outlier"),
-        ("autoencoder_score", "is_autoencoder_outlier"),
-    ):
+
+
+SCORE_FLAGS = (
+    ("isolation_forest_score", "is_isolation_forest_outlier"),
+    ("one_class_svm_score", "is_one_class_svm_outlier"),
+    ("autoencoder_score", "is_autoencoder_outlier"),
+)
+
+
+def flagged_scores(scores: pd.DataFrame, contamination: float) -> pd.DataFrame:
+    """The scores with each detector's flag: the rows whose score is above its (1 -
+    contamination) quantile among the rows scored (the SVM's own boundary, drawn on a sample
+    around dense clusters of identical orders, would flag far more)."""
+    scores = scores.copy()
+    for column, flag in SCORE_FLAGS:
         values = scores[column].to_numpy()
-        scores[flag] = values > np.quantile(values, 1 - settings.contamination)
+        scores[flag] = values > np.quantile(values, 1 - contamination)
     return scores
+
+
+def detector_scores(matrix: np.ndarray, keys, settings: DetectorSettings) -> pd.DataFrame:
+    """Scores (higher = more unusual) and flags of the three detectors fitted on `matrix` and
+    applied to every row of it (fit_detectors, raw_scores, flagged_scores)."""
+    return flagged_scores(raw_scores(fit_detectors(matrix, keys, settings), matrix), settings.contamination)
+
+
+@dataclass
+class FittedEntityDetectors:
+    """The persisted anomaly model of one store's orders or customers: the feature names, the
+    scaler of their log scale (fitted on the training rows), the three detectors (None with
+    fewer than MIN_ROWS training rows), the settings they were fitted with, and the deciles of
+    the raw features in the training rows (the PSI reference of the early-refit trigger)."""
+
+    entity_type: str
+    features: tuple[str, ...]
+    scaler: object
+    detectors: Detectors | None
+    settings: DetectorSettings
+    reference: dict
+    training_rows: int
+
+    def score(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Scores and flags of every row of `features` (the flags: the top contamination share
+        of these rows)."""
+        if tuple(features.columns) != self.features:
+            raise ValueError(f"fitted on other features ({', '.join(self.features)})")
+        matrix = self.scaler.transform(log_scale(features))
+        return flagged_scores(raw_scores(self.detectors, matrix), self.settings.contamination)
+
+
+def fit_entity_detectors(
+    entity_type: str, entities: pd.DataFrame, features: pd.DataFrame, key_column: str, settings: DetectorSettings
+) -> FittedEntityDetectors:
+    """The anomaly model of one store's orders or customers (sorted by key_column), fitted on
+    all of them; no detectors with fewer than MIN_ROWS (too few to tell normal from unusual)."""
+    from sklearn.preprocessing import StandardScaler
+
+    names = tuple(features.columns)
+    if len(entities) < MIN_ROWS:
+        return FittedEntityDetectors(entity_type, names, None, None, settings, {}, len(entities))
+    scaler = StandardScaler().fit(log_scale(features))
+    detectors = fit_detectors(scaler.transform(log_scale(features)), entities[key_column].to_numpy(), settings)
+    return FittedEntityDetectors(
+        entity_type, names, scaler, detectors, settings, reference_bins(features, names), len(entities)
+    )
 
 
 def _format_value(value: float) -> str:
@@ -194,15 +274,25 @@ def reasons(features: pd.DataFrame, rows: np.ndarray, top: int = REASON_FEATURES
 
 
 def entity_anomalies(
-    entities: pd.DataFrame, features: pd.DataFrame, key_column: str, settings: DetectorSettings
+    entities: pd.DataFrame,
+    features: pd.DataFrame,
+    key_column: str,
+    settings: DetectorSettings,
+    fitted: FittedEntityDetectors | None = None,
 ) -> pd.DataFrame:
     """The entities (orders or customers of one store, sorted by key_column) that at least one
-    detector flags, with all three scores, the flags, their count and the reason. Fewer
-    than MIN_ROWS entities: none (too few to tell normal from unusual)."""
+    detector flags, with all three scores, the flags, their count and the reason. Scored with
+    `fitted` (the registered model), else with detectors fitted on these entities. Fewer
+    than MIN_ROWS entities, or a model without detectors: none (too few to tell normal from
+    unusual)."""
     if len(entities) < MIN_ROWS:
         return pd.DataFrame()
-    scores = detector_scores(model_matrix(features), entities[key_column].to_numpy(), settings)
-    flag_columns = ["is_isolation_forest_outlier", "is_one_class_svm_outlier", "is_autoencoder_outlier"]
+    if fitted is None:
+        fitted = fit_entity_detectors("entity", entities, features, key_column, settings)
+    if fitted.detectors is None:
+        return pd.DataFrame()
+    scores = fitted.score(features.reset_index(drop=True))
+    flag_columns = [flag for _, flag in SCORE_FLAGS]
     scores["method_count"] = scores[flag_columns].sum(axis=1).astype("int32")
     # The combined score: the mean of the three detectors' percentile ranks.
     scores["anomaly_score"] = np.round(
@@ -211,7 +301,7 @@ def entity_anomalies(
     flagged = scores["method_count"].to_numpy() > 0
     result = pd.concat([entities.reset_index(drop=True), scores], axis=1)[flagged]
     result["reason"] = reasons(features.reset_index(drop=True), np.flatnonzero(flagged))
-    result["autoencoder_model"] = settings.autoencoder_model
+    result["autoencoder_model"] = fitted.detectors.autoencoder_model
     return result.reset_index(drop=True)
 
 
@@ -257,6 +347,17 @@ ANOMALY_COLUMNS = [
 ]
 
 
+ENTITY_KEYS = {"order": "order_key", "customer": "customer_key"}
+
+
+def store_entities(orders: pd.DataFrame, customers: pd.DataFrame, store: str, entity_type: str):
+    """One store's orders or customers, sorted by key, and their raw features."""
+    frame = orders if entity_type == "order" else customers
+    key = ENTITY_KEYS[entity_type]
+    rows = frame[frame["store"] == store].sort_values(key).reset_index(drop=True)
+    return rows, (order_features(rows) if entity_type == "order" else customer_features(rows))
+
+
 def assemble_anomalies(
     components: pd.DataFrame,
     orders: pd.DataFrame,
@@ -264,10 +365,15 @@ def assemble_anomalies(
     settings: DetectorSettings,
     daily_threshold: float,
     log=None,
+    models: dict | None = None,
+    measure=None,
 ) -> pd.DataFrame:
     """ml.anomalies: per store, the unusual days of every series, and the orders and customers
     at least one detector flags. anomaly_rank orders each store + entity_type: days by
-    |residual score|, orders and customers by detectors agreeing, then the combined score."""
+    |residual score|, orders and customers by detectors agreeing, then the combined score.
+    models: the registered detectors by (store, entity_type) (ml_registry.anomaly_models); a
+    store and entity type without one gets no rows. None: fitted here on these rows. measure:
+    a context manager factory (store, entity_type) around each scoring (its figures)."""
     frames = []
     days = daily_anomalies(components, daily_threshold)
     if not days.empty:
@@ -280,20 +386,27 @@ def assemble_anomalies(
         )
         frames.append(days)
     for store in sorted(set(orders["store"]) | set(customers["store"])):
-        store_orders = orders[orders["store"] == store].sort_values("order_key").reset_index(drop=True)
-        found = entity_anomalies(store_orders, order_features(store_orders), "order_key", settings)
-        if log is not None:
-            log(f"{store}: {len(found)} of {len(store_orders)} orders flagged")
-        if not found.empty:
-            frames.append(
-                found.assign(entity_type="order", entity_key=found["order_key"], anomaly_date=found["order_date"])
-            )
-        store_customers = customers[customers["store"] == store].sort_values("customer_key").reset_index(drop=True)
-        found = entity_anomalies(store_customers, customer_features(store_customers), "customer_key", settings)
-        if log is not None:
-            log(f"{store}: {len(found)} of {len(store_customers)} customers flagged")
-        if not found.empty:
-            frames.append(found.assign(entity_type="customer", entity_key=found["customer_key"], order_key=None))
+        for entity_type in ("order", "customer"):
+            rows, features = store_entities(orders, customers, store, entity_type)
+            fitted = None
+            if models is not None:
+                fitted = models.get((store, entity_type))
+                if fitted is None:
+                    if log is not None:
+                        log(f"{store}: no registered {entity_type} detectors, no {entity_type} rows")
+                    continue
+            with measure(store, entity_type) if measure is not None else nullcontext():
+                found = entity_anomalies(rows, features, ENTITY_KEYS[entity_type], settings, fitted)
+            if log is not None:
+                log(f"{store}: {len(found)} of {len(rows)} {entity_type}s flagged")
+            if found.empty:
+                continue
+            if entity_type == "order":
+                frames.append(
+                    found.assign(entity_type="order", entity_key=found["order_key"], anomaly_date=found["order_date"])
+                )
+            else:
+                frames.append(found.assign(entity_type="customer", entity_key=found["customer_key"], order_key=None))
     if not frames:
         return pd.DataFrame({column: pd.Series(dtype=object) for column in ANOMALY_COLUMNS})
     result = pd.concat(frames, ignore_index=True).reindex(columns=ANOMALY_COLUMNS)

@@ -18,9 +18,9 @@ LEARNING_RATE = 0.01
 VALIDATION_EVERY = 5
 
 
-def reconstruction_errors(matrix: np.ndarray, training_rows: np.ndarray, seed: int) -> np.ndarray:
-    """Per row of `matrix`, the mean squared error of its reconstruction by an autoencoder
-    trained on matrix[training_rows]."""
+def train_autoencoder(matrix: np.ndarray, training_rows: np.ndarray, seed: int) -> torch.nn.Module:
+    """An autoencoder trained on matrix[training_rows], in float64 for scoring (the caller
+    rounds scores to 6 decimals: float32 noise would reach that digit)."""
     n_features = matrix.shape[1]
     bottleneck = max(2, n_features // 3)
     with deterministic_torch(seed):
@@ -41,10 +41,23 @@ def reconstruction_errors(matrix: np.ndarray, training_rows: np.ndarray, seed: i
             return torch.mean((module(splits[split]) - splits[split]) ** 2)
 
         train_full_batch(network, loss_of, max_epochs=MAX_EPOCHS, patience=PATIENCE, learning_rate=LEARNING_RATE)
-        # Scored in float64, like the other detectors (the caller rounds scores to 6 decimals:
-        # float32 noise would reach that digit).
-        network = network.double()
+    return network.double().eval()
+
+
+def autoencoder_errors(network: torch.nn.Module, matrix: np.ndarray) -> np.ndarray:
+    """Per row of `matrix`, the mean squared error of its reconstruction by `network` (one
+    thread, float64)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
         with torch.no_grad():
             everything = torch.from_numpy(matrix.astype(np.float64))
-            errors = torch.mean((network(everything) - everything) ** 2, dim=1).numpy()
-    return errors
+            return torch.mean((network(everything) - everything) ** 2, dim=1).numpy()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def reconstruction_errors(matrix: np.ndarray, training_rows: np.ndarray, seed: int) -> np.ndarray:
+    """Per row of `matrix`, the mean squared error of its reconstruction by an autoencoder
+    trained on matrix[training_rows]."""
+    return autoencoder_errors(train_autoencoder(matrix, training_rows, seed), matrix)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from retail_warehouse.ml.common import log_progress, schema, timed_step, typed_table
+from retail_warehouse.ml.common import log_progress, neural_enabled, schema, timed_step, typed_table
 from retail_warehouse.ml.demand import capacity, forecasting, seasonality
-from retail_warehouse.ml.demand.anomalies import DetectorSettings, assemble_anomalies
+from retail_warehouse.ml.demand import registry as anomaly_registry
+from retail_warehouse.ml.demand.anomalies import DetectorSettings
 from retail_warehouse.ml.demand.series import build_demand_series
 
 SERIES_KEYS = ["store", "series_id", "metric", "dimension", "dimension_value"]
@@ -203,20 +204,27 @@ def anomalies(
     components: pd.DataFrame,
     orders: pd.DataFrame,
     customers: pd.DataFrame,
+    registry_rows: pd.DataFrame,
     *,
-    contamination: float,
     daily_threshold: float,
-    svm_sample_size: int,
-    autoencoder_sample_size: int,
-    seed: int,
-    neural: bool,
+    settings: DetectorSettings,
 ) -> pd.DataFrame:
     """ml.anomalies: the unusual days of every series (ml.seasonality_components), and the
-    orders and customers the detectors flag (anomalies.py); neural: the var ml_neural (the
-    PyTorch autoencoder)."""
-    model = "anomalies"
-    settings = DetectorSettings(contamination, svm_sample_size, autoencoder_sample_size, seed, neural)
-    with timed_step(model, "detectors"):
-        return assemble_anomalies(
-            components, orders, customers, settings, daily_threshold, log=lambda message: log_progress(model, message)
+    orders and customers the registered detectors flag (anomalies.py; registry_rows: the
+    newest versions of ml_registry.anomaly_models, demand.registry)."""
+    with timed_step("anomalies", "detectors"):
+        return anomaly_registry.score(
+            components, orders, customers, registry_rows, daily_threshold=daily_threshold, settings=settings
         )
+
+
+def detector_settings(*, contamination, svm_sample_size, autoencoder_sample_size, seed, neural) -> DetectorSettings:
+    """The detector settings as a dbt model's config passes them (the demand_anomaly_* vars,
+    ml_seed, ml_neural: text)."""
+    return DetectorSettings(
+        contamination=float(contamination),
+        svm_sample_size=int(svm_sample_size),
+        autoencoder_sample_size=int(autoencoder_sample_size),
+        seed=int(seed),
+        neural=neural_enabled(neural),
+    )
