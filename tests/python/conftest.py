@@ -4,6 +4,7 @@ folder (unit/, warehouse/, real/)."""
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,7 +24,20 @@ from real.reference import RealReference
 TESTS = Path(__file__).resolve().parent
 KIND_BY_FOLDER = {"unit": "unit", "warehouse": "build", "real": "real_data"}
 # The session-scoped builds of SharedBuilds, by fixture name.
-SHARED_BUILDS = frozenset({"synthetic_files", "synthetic_build", "real_build", "real_csv_build", "no_input_build"})
+SHARED_BUILDS = frozenset(
+    {
+        "synthetic_files",
+        "synthetic_build",
+        "synthetic_sql_build",
+        "real_build",
+        "real_csv_build",
+        "no_input_build",
+        "synthetic_rebuild",
+    }
+)
+# The second build offers the math libraries another thread count than the first: every
+# learner pins its own to one, so the results must not depend on the machine's cores.
+OTHER_THREAD_COUNT = {name: "3" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -53,6 +67,38 @@ def make_synthetic_build(workdir: Path, files: Path) -> Build:
     return require_success(
         run_dbt_build(
             workdir, online_retail_path=files / "online_retail" / "online_retail.csv", olist_dir=files / "olist"
+        )
+    )
+
+
+def make_synthetic_sql_build(workdir: Path, files: Path) -> Build:
+    """The synthetic files without the ML models (var ml_enabled false), published: the first
+    build of the tests that build again over it (test_build_history, test_machine_faults), each
+    on a copy of it (helpers.copy_build)."""
+    return require_success(
+        run_dbt_build(
+            workdir,
+            online_retail_path=files / "online_retail" / "online_retail.csv",
+            olist_dir=files / "olist",
+            with_ml=False,
+        )
+    )
+
+
+def make_synthetic_rebuild(workdir: Path, first: Build, files: Path) -> Build:
+    """The same inputs as synthetic_build built again over a copy of its build file (tables
+    replaced, raw files re-landed), the neural models included, with another thread count
+    offered to the math libraries: test_determinism compares the two. A shared build only so
+    that it runs in the background (a lane is free once the other builds are done), not in the
+    test's own time."""
+    (workdir / ".build").mkdir(parents=True)
+    shutil.copy(first.build_file, workdir / ".build" / "warehouse.duckdb")
+    return require_success(
+        run_dbt_build(
+            workdir,
+            online_retail_path=files / "online_retail" / "online_retail.csv",
+            olist_dir=files / "olist",
+            extra_env=OTHER_THREAD_COUNT,
         )
     )
 
@@ -87,8 +133,9 @@ class SharedBuilds:
     session's first test runs, two at a time (a dbt build keeps about one core of the two
     busy): they run beside each other and beside the tests that build nothing or their own.
     Only the builds some collected test uses are started; a job waits only for jobs submitted
-    before it (synthetic_build for synthetic_files), which a first-in first-out pool has
-    already started, so two lanes cannot deadlock."""
+    before it (synthetic_build and synthetic_sql_build for synthetic_files, synthetic_rebuild
+    for synthetic_build), which a
+    first-in first-out pool has already started, so two lanes cannot deadlock."""
 
     def __init__(self, tmp_path_factory, needed: set[str]):
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="shared-build")
@@ -101,8 +148,19 @@ class SharedBuilds:
             ),
             "no_input_build": lambda: make_no_input_build(tmp_path_factory.mktemp("no_input_build")),
             "real_csv_build": lambda: make_real_csv_build(tmp_path_factory.mktemp("real_csv_build")),
+            "synthetic_sql_build": lambda: make_synthetic_sql_build(
+                tmp_path_factory.mktemp("synthetic_sql_build"), self.result("synthetic_files")
+            ),
+            # Last: no test waits for it before the others; it waits for synthetic_build.
+            "synthetic_rebuild": lambda: make_synthetic_rebuild(
+                tmp_path_factory.mktemp("synthetic_rebuild"),
+                self.result("synthetic_build"),
+                self.result("synthetic_files"),
+            ),
         }
-        if "synthetic_build" in needed:
+        if "synthetic_rebuild" in needed:
+            needed = needed | {"synthetic_build"}
+        if needed & {"synthetic_build", "synthetic_sql_build"}:
             needed = needed | {"synthetic_files"}
         # In the order the tests need them; synthetic_files before synthetic_build, which waits for it.
         for name, job in jobs.items():
@@ -136,6 +194,16 @@ def synthetic_files(shared_builds) -> Path:
 @pytest.fixture(scope="session")
 def synthetic_build(shared_builds) -> Build:
     return shared_builds.result("synthetic_build")
+
+
+@pytest.fixture(scope="session")
+def synthetic_sql_build(shared_builds) -> Build:
+    return shared_builds.result("synthetic_sql_build")
+
+
+@pytest.fixture(scope="session")
+def synthetic_rebuild(shared_builds) -> Build:
+    return shared_builds.result("synthetic_rebuild")
 
 
 @pytest.fixture(scope="session")

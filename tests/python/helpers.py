@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,9 +119,36 @@ def run_dbt_build(
     return Build(warehouse, completed.returncode, completed.stdout + completed.stderr)
 
 
+def copy_build(build: Build, workdir: Path) -> Build:
+    """build's served file and build copy copied into workdir (modes kept), as if the build had
+    run there: a test builds again over the copy without changing the shared build."""
+    (workdir / ".build").mkdir(parents=True)
+    shutil.copy2(build.warehouse, workdir / build.warehouse.name)
+    shutil.copy2(build.build_file, workdir / ".build" / build.warehouse.name)
+    return Build(workdir / build.warehouse.name, build.returncode, build.output)
+
+
 def require_success(build: Build) -> Build:
     assert build.returncode == 0, f"dbt build failed:\n{build.output[-6000:]}"
     return build
+
+
+def area_reruns_over_copies(build: Build, tmp_path: Path, selection: tuple[str, ...]) -> tuple[Build, Build]:
+    """An ML area (a --select of its models) re-run over a copy of build's build file, and re-run
+    over another copy with var ml_refit: true, both required to pass. The two runs are apart
+    and run side by side (a build keeps about one core of two busy). A selection does not
+    publish: read their build files."""
+
+    def rerun(name: str, *extra: str) -> Build:
+        workdir = tmp_path / name
+        (workdir / ".build").mkdir(parents=True)
+        shutil.copy(build.build_file, workdir / ".build" / "warehouse.duckdb")
+        return require_success(run_dbt_build(workdir, extra_args=(*selection, *extra)))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        scored = pool.submit(rerun, "again")
+        refitted = pool.submit(rerun, "refit", "--vars", json.dumps({"ml_refit": True}))
+        return scored.result(), refitted.result()
 
 
 def require_real_data():

@@ -9,17 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from helpers import run_dbt_build
+from helpers import copy_build, run_dbt_build
 
 
-def test_a_second_build_is_compared_with_the_first_and_both_are_kept(tmp_path, synthetic_files):
+def test_a_second_build_is_compared_with_the_first_and_both_are_kept(tmp_path, synthetic_files, synthetic_sql_build):
+    """The first build is the session's synthetic_sql_build (the synthetic files, ML left out),
+    copied here; the second runs over the copy."""
     olist = synthetic_files / "olist"
-    first = run_dbt_build(
-        tmp_path,
-        online_retail_path=synthetic_files / "online_retail" / "online_retail.csv",
-        olist_dir=olist,
-        with_ml=False,
-    )
+    first = copy_build(synthetic_sql_build, tmp_path)
     assert first.returncode == 0 and first.published, first.output[-3000:]
     assert "warning: build change" not in first.output
     assert first.scalar("select count(distinct invocation_id) from meta.build_history") == 1

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 
 import duckdb
 import pytest
-from helpers import CUSTOMER_VALUE_CHECKS, REPO_ROOT, dbt_build_command, require_success, run_dbt_build
+from helpers import CUSTOMER_VALUE_CHECKS, REPO_ROOT, area_reruns_over_copies, dbt_build_command
 
 
 @pytest.mark.parametrize("check", CUSTOMER_VALUE_CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
@@ -149,8 +148,8 @@ def _query(path, sql):
 def test_customer_value_models_are_fitted_on_schedule_and_scored_otherwise(synthetic_build, tmp_path):
     """The fixture's build registered every served customer value model (refitted: no model
     registered); the area re-run over it (same inputs, not due, PSI under the threshold) loads
-    and scores with them, giving the same served tables; var ml_refit: true then refits. A
-    selection does not publish, so the build copy is read."""
+    and scores with them, giving the same served tables; var ml_refit: true then refits (over
+    another copy of the fixture's build). A selection does not publish, so the build copy is read."""
     first = {name: _query(synthetic_build.warehouse, sql) for name, sql in SERVED.items()}
     registered = _query(
         synthetic_build.warehouse, "select store, model_name, version, has_model from ml_registry.customer_value_models"
@@ -160,11 +159,7 @@ def test_customer_value_models_are_fitted_on_schedule_and_scored_otherwise(synth
     assert {name for _, name, *_ in registered} >= {"churn_classifier"}
     log = _query(synthetic_build.warehouse, CV_LOG)
     assert len(log) == len(registered) and {action for _, _, action, *_ in log} == {"refitted"}
-    workdir = tmp_path / "again"
-    (workdir / ".build").mkdir(parents=True)
-    shutil.copy(synthetic_build.build_file, workdir / ".build" / "warehouse.duckdb")
-
-    scored = require_success(run_dbt_build(workdir, extra_args=CUSTOMER_VALUE_ONLY))
+    scored, refitted = area_reruns_over_copies(synthetic_build, tmp_path, CUSTOMER_VALUE_ONLY)
     log = _query(scored.build_file, CV_LOG)
     assert [(store, name, action, version) for store, name, action, _, version in log] == [
         (store, name, "scored", 1) for store, name, *_ in sorted(registered)
@@ -172,9 +167,6 @@ def test_customer_value_models_are_fitted_on_schedule_and_scored_otherwise(synth
     for name, sql in SERVED.items():
         assert _query(scored.build_file, sql) == first[name], name
 
-    refitted = require_success(
-        run_dbt_build(workdir, extra_args=(*CUSTOMER_VALUE_ONLY, "--vars", json.dumps({"ml_refit": True})))
-    )
     log = _query(refitted.build_file, CV_LOG)
     assert {(action, version) for _, _, action, _, version in log} == {("refitted", 2)}
     assert all("var ml_refit is true" in reason for *_, reason, _ in log)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import duckdb
-from helpers import REPO_ROOT, dbt_build_command, run_dbt_build
+from helpers import REPO_ROOT, copy_build, dbt_build_command, run_dbt_build
 
 
 def sha256(path: Path) -> str:
@@ -63,9 +63,11 @@ def test_a_publish_that_cannot_write_the_served_file_keeps_the_build_copy(tmp_pa
         assert con.execute("select count(*) from marts.fct_orders").fetchone()[0] > 0
 
 
-def test_the_next_build_moves_a_stale_wal_aside_and_publishes_read_only(tmp_path, synthetic_files):
+def test_the_next_build_moves_a_stale_wal_aside_and_publishes_read_only(tmp_path, synthetic_files, synthetic_sql_build):
+    """The first build is the session's synthetic_sql_build (the same inputs, ML left out),
+    copied here with its file modes."""
     workdir = tmp_path / "stale_wal"
-    first = run_dbt_build(workdir, **inputs(synthetic_files), with_ml=False)
+    first = copy_build(synthetic_sql_build, workdir)
     assert first.returncode == 0 and first.published, first.output[-3000:]
     served = first.warehouse
     assert not stat.S_IMODE(served.stat().st_mode) & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import duckdb
-from helpers import check_segmentation_tables, require_success, run_dbt_build
+from helpers import area_reruns_over_copies, check_segmentation_tables
 
 
 def test_synthetic_build_segments_every_customer_once(synthetic_build):
@@ -32,16 +29,12 @@ def _query(path, sql):
 def test_a_build_with_nothing_due_scores_with_the_registered_model(synthetic_build, tmp_path):
     """Fit on schedule, score every build: the fixture's build registered one model per store;
     the segmentation re-run over it (same inputs, not due, ARI of the sample refit 1) loads and
-    scores with it, giving the same customer_segments; var ml_refit: true then refits (version 2).
-    A selection does not publish, so the build copy is read."""
+    scores with it, giving the same customer_segments; var ml_refit: true then refits (version 2,
+    over another copy of the fixture's build). A selection does not publish, so the build copy is read."""
     first = _query(synthetic_build.warehouse, SEGMENTS)
     registered = _query(synthetic_build.warehouse, "select store, version from ml_registry.segmentation_models")
     assert sorted(registered) == [("olist", 1), ("online_retail", 1)]
-    workdir = tmp_path / "again"
-    (workdir / ".build").mkdir(parents=True)
-    shutil.copy(synthetic_build.build_file, workdir / ".build" / "warehouse.duckdb")
-
-    scored = require_success(run_dbt_build(workdir, extra_args=SEGMENTATION_ONLY))
+    scored, refitted = area_reruns_over_copies(synthetic_build, tmp_path, SEGMENTATION_ONLY)
     log = _query(
         scored.build_file,
         "select store, action, model_version, fit_seconds from ml.model_refresh_log "
@@ -59,9 +52,6 @@ def test_a_build_with_nothing_due_scores_with_the_registered_model(synthetic_bui
     stability = "select * from ml.segment_stability order by all"
     assert _query(scored.build_file, stability) == _query(synthetic_build.warehouse, stability)
 
-    refitted = require_success(
-        run_dbt_build(workdir, extra_args=(*SEGMENTATION_ONLY, "--vars", json.dumps({"ml_refit": True})))
-    )
     log = _query(
         refitted.build_file,
         "select store, action, reason, model_version from ml.model_refresh_log "

@@ -3,6 +3,8 @@ labels, metrics, churn, spend, btyd, tables) on small data made here."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -420,8 +422,37 @@ def build_tables(orders: pd.DataFrame, data_end=None, capacity=None):
     }
 
 
-def test_a_store_with_history_gets_every_table_and_every_customer_once():
-    built = build_tables(store_orders(300, months=14, seed=4))
+@functools.cache
+def _history_store_computed() -> tuple[pd.DataFrame, dict]:
+    orders = store_orders(300, months=14, seed=4)
+    return orders, build_tables(orders)
+
+
+def history_store_tables() -> tuple[pd.DataFrame, dict]:
+    """A store with 14 months of history and every table of the area on it (build_tables, tens
+    of seconds), computed once per session for the tests that read them, here and in
+    test_next_order and test_value_registry; each call gets copies of its own."""
+    orders, built = _history_store_computed()
+    return orders.copy(), {name: table.copy() for name, table in built.items()}
+
+
+@pytest.fixture
+def history_store() -> tuple[pd.DataFrame, dict]:
+    return history_store_tables()
+
+
+@pytest.fixture(scope="module")
+def store_past_its_data_end() -> tuple[pd.DataFrame, pd.Timestamp, dict]:
+    """Orders going on for three months after the store's data end (a trickle the
+    0.1%-quantile end of the old 12-month labels took for observed history), and the tables
+    built with that data end, computed once for the tests that read them."""
+    orders = store_orders(150, months=20, seed=5)
+    data_end = orders["order_date"].max() - pd.Timedelta(days=90)
+    return orders, data_end, build_tables(orders, data_end=data_end)
+
+
+def test_a_store_with_history_gets_every_table_and_every_customer_once(history_store):
+    _, built = history_store
     metrics = built["metrics"].set_index("model_name")
     assert set(metrics.index) == set(churn.CLASSIFIERS)
     assert (metrics["training_cutoff_last"] + pd.Timedelta(days=60) <= metrics["validation_cutoff"]).all()
@@ -455,21 +486,19 @@ def test_tiny_stores_give_degenerate_tables_without_crashing(customers):
         assert list(built[name].columns), name
 
 
-def test_the_tables_are_deterministic():
-    orders = store_orders(150, months=14, seed=8)
-    first, again = build_tables(orders), build_tables(orders.sample(frac=1.0, random_state=3))
+def test_the_tables_are_deterministic(history_store):
+    # The same orders in another row order give the same tables.
+    orders, first = history_store
+    again = build_tables(orders.sample(frac=1.0, random_state=3))
     for name in ("metrics", "scores", "value_metrics", "value", "importance", "next_order", "fits", "store_value"):
         pd.testing.assert_frame_equal(first[name], again[name], check_exact=False, rtol=1e-9)
 
 
-def test_every_outcome_window_ends_by_the_store_data_end():
-    # Orders go on for three months after the store's data end (a trickle the 0.1%-quantile
-    # end of the old 12-month labels took for observed history): the 365-day value and the
+def test_every_outcome_window_ends_by_the_store_data_end(store_past_its_data_end):
+    # Orders go on for three months after the store's data end: the 365-day value and the
     # realised next orders end by the data end, marts.store_data_ends (the H-day labels: the
     # dbt unit tests of customer_value_examples).
-    orders = store_orders(150, months=20, seed=5)
-    data_end = orders["order_date"].max() - pd.Timedelta(days=90)
-    built = build_tables(orders, data_end=data_end)
+    _, data_end, built = store_past_its_data_end
     first_day_past = data_end + pd.Timedelta(days=1)
     value_rows = built["value_metrics"][built["value_metrics"]["target_name"] == "value_next_365d"]
     assert not value_rows.empty
@@ -481,14 +510,12 @@ def test_every_outcome_window_ends_by_the_store_data_end():
     assert (pd.to_datetime(value_rows["validation_cutoff"]) == latest_possible).all()
 
 
-def test_value_is_scored_as_of_the_day_after_the_data_end_and_unscored_customers_say_why():
+def test_value_is_scored_as_of_the_day_after_the_data_end_and_unscored_customers_say_why(store_past_its_data_end):
     # customer_features is measured the day after the last order; the value predictions, the
     # store total and the scoring fit look from the day after the data end, as churn_scores and
     # the labels do. A customer with a sale order after the data end keeps the row, unscored,
     # with a reason, never silently empty.
-    orders = store_orders(150, months=20, seed=5)
-    data_end = orders["order_date"].max() - pd.Timedelta(days=30)
-    built = build_tables(orders, data_end=data_end)
+    orders, data_end, built = store_past_its_data_end
     scoring_day = (data_end + pd.Timedelta(days=1)).date()
     later = set(orders.loc[orders["order_date"] > data_end, "customer_key"])
     assert later and (built["features"]["as_of_date"].dt.date > scoring_day).all()
@@ -539,11 +566,10 @@ def test_one_new_customer_does_not_reshuffle_a_training_sample():
     assert members(rows) == before
 
 
-def test_churn_flags_stop_at_the_campaign_capacity():
+def test_churn_flags_stop_at_the_campaign_capacity(history_store):
     # The F1-best threshold can flag most customers (73% of Online Retail): a campaign reaches
     # at most var churn_campaign_capacity of them, a share or a count, and flag_rule says so.
-    orders = store_orders(300, months=14, seed=4)
-    built = build_tables(orders)
+    orders, built = history_store
     best = built["metrics"][built["metrics"]["is_best"]].iloc[0]
     uncapped = built["scores"][built["scores"]["is_flagged"].notna()]
     assert uncapped["is_flagged"].sum() == round(best["flagged_share"] * len(uncapped))

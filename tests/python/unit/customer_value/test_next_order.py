@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_customer_value import build_tables, store_orders
+from test_customer_value import history_store_tables
 
 from retail_warehouse.ml.customer_value import next_order
 from retail_warehouse.ml.customer_value.btyd import BetaGeometricNBD, ModifiedBetaGeometricNBD, rfm_summary
@@ -136,8 +136,7 @@ def test_the_model_is_served_only_when_the_whole_interval_of_its_gain_is_below_z
 
 
 def test_next_order_metrics_choose_the_baseline_earlier_and_serve_by_the_interval():
-    orders = store_orders(300, months=14, seed=4)
-    built = build_tables(orders)
+    orders, built = history_store_tables()
     table = built["next_order"].set_index("method_name")
     assert set(table.index) == set(next_order.METHODS)
     assert (table["selection_cutoff"] < table["as_of_date"]).all()

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from test_customer_value import build_tables, store_orders
+from test_customer_value import history_store_tables
 
 from retail_warehouse.ml import registry as shared
 from retail_warehouse.ml.customer_value import registry, spend, tables
@@ -21,8 +21,7 @@ CADENCES = {"churn_refit_days": 30, "value_refit_days": 30, "btyd_refit_days": 3
 
 @pytest.fixture(scope="module")
 def built():
-    orders = store_orders(300, months=14, seed=4)
-    tables_built = build_tables(orders)
+    orders, tables_built = history_store_tables()
     data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [orders["order_date"].max()]})
     inputs = tables.store_inputs(tables_built["features"], orders, tables_built["examples"], data_ends)
     required = tables.required_models(inputs, tables_built["metrics"], tables_built["value_metrics"])
