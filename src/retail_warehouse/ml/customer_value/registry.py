@@ -189,7 +189,15 @@ def probabilistic(fitted: FittedCustomerModel, orders: pd.DataFrame, cutoff):
     RFM summary scored with the registered parameters; None when nothing was fitted."""
     if fitted.estimator is None:
         return None
-    return (rfm_summary(orders, cutoff), *fitted.estimator)
+    return probabilistic_from_summary(fitted, rfm_summary(orders, cutoff))
+
+
+def probabilistic_from_summary(fitted: FittedCustomerModel, summary: pd.DataFrame):
+    """probabilistic from the customers' summary at the cutoff (btyd.rfm_summary's columns,
+    computed in DuckDB by tables.btyd_summary_relation)."""
+    if fitted.estimator is None:
+        return None
+    return (summary, *fitted.estimator)
 
 
 def _now() -> datetime:

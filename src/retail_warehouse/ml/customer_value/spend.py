@@ -158,7 +158,13 @@ def fit_probabilistic_models(orders: pd.DataFrame, cutoff: pd.Timestamp, names=t
     summary and one Gamma-Gamma fit; empty when there are no repeat purchases to learn from."""
     if cutoff is None:
         return {}
-    summary = rfm_summary(orders, cutoff)
+    return fit_summary_models(rfm_summary(orders, cutoff), names)
+
+
+def fit_summary_models(summary: pd.DataFrame, names=tuple(TRANSACTION_MODELS)) -> dict:
+    """fit_probabilistic_models from the customers' summary at the cutoff (btyd.rfm_summary's
+    columns, one row per customer, by customer_key; tables.btyd_summary_relation computes it
+    in DuckDB): the orders themselves are not needed to fit."""
     repeaters = (summary["frequency"] > 0) & (summary["repeat_mean_value"] > 0)
     if len(summary) < 2 or repeaters.sum() < 2:
         return {}
@@ -173,6 +179,11 @@ def fit_probabilistic(orders: pd.DataFrame, cutoff: pd.Timestamp, name: str = PR
     """One transaction model + Gamma-Gamma (fit_probabilistic_models); None when there are no
     repeat purchases to learn from."""
     return fit_probabilistic_models(orders, cutoff, (name,)).get(name)
+
+
+def fit_summary(summary: pd.DataFrame, name: str = PROBABILISTIC):
+    """fit_probabilistic from the customers' summary at the cutoff (fit_summary_models)."""
+    return fit_summary_models(summary, (name,)).get(name)
 
 
 def probabilistic_value(fitted, customer_keys, days: float) -> np.ndarray:

@@ -24,6 +24,7 @@ from retail_warehouse.ml.common import (
 )
 from retail_warehouse.ml.customer_value import churn, next_order, spend
 from retail_warehouse.ml.customer_value import registry as cv_registry
+from retail_warehouse.ml.customer_value.btyd import rfm_summary
 from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
     SNAPSHOT_FEATURES,
@@ -59,6 +60,8 @@ EXAMPLE_COLUMNS = ", ".join(
     ("store", "customer_key", "as_of_date", "split", "horizon_days", "target_name", *FEATURES)
     + ("spend_next", "purchased_again", "is_positive")
 )
+# The columns of ml.customer_value_examples that say a store's cutoffs and split (tiny once distinct).
+SPLIT_COLUMNS = "store, as_of_date, split, horizon_days, target_name"
 BEST_MODEL_COLUMNS = "store, model_name, target_name, horizon_days, threshold, flagged_share, is_best"
 # The columns of ml.churn_validation_predictions churn_model_metrics reads.
 PREDICTION_COLUMNS = (
@@ -89,6 +92,189 @@ def sale_order_relation(fct_orders, data_ends=None, *, window_days: int | None =
     )
 
 
+def _sql_text(value) -> str:
+    """A SQL string literal of value (quotes doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+# The labelled examples the Python models read are a seeded hash sample of customers drawn in
+# DuckDB (sampled_example_relation): per store, the customers ranked by md5 of the seed and
+# their key, so whether a customer is sampled depends on that key alone (one new customer
+# takes the place of at most one). Validation rows (one per customer at the validation
+# cutoff) and fitting rows (training and refit_only: customers x cutoffs) are ranked apart.
+SAMPLED_EXAMPLES_SQL = """
+with examples as (
+    select {columns}, split = 'validation' as is_validation from examples_table
+),
+
+customers as (
+    select distinct store, customer_key, is_validation from examples
+),
+
+ranked as (
+    select
+        store,
+        customer_key,
+        is_validation,
+        row_number() over (
+            partition by store, is_validation
+            order by md5_number({seed} || ':' || customer_key), customer_key
+        ) as sample_rank
+    from customers
+),
+
+sampled as (
+    select store, customer_key, is_validation
+    from ranked
+    where sample_rank <= case when is_validation then {max_evaluation} else {max_fit} end
+),
+
+final as (
+    select examples.* exclude (is_validation)
+    from examples
+    semi join sampled
+        on
+            examples.store = sampled.store
+            and examples.customer_key = sampled.customer_key
+            and examples.is_validation = sampled.is_validation
+)
+
+select * from final
+"""
+
+
+def sampled_example_relation(
+    examples, *, seed: int, max_fit_customers: int, max_evaluation_customers: int, columns: str = EXAMPLE_COLUMNS
+):
+    """ml.customer_value_examples (a DuckDB relation) as the Python models read it, sampled and
+    projected in DuckDB before pandas: per store, every training and refit_only row of a
+    seeded hash sample of at most max_fit_customers customers (var
+    customer_value_max_fit_customers; the fits then take at most max_training_rows of them,
+    labels.seeded_sample) and the validation rows of at most max_evaluation_customers
+    customers (var ml_evaluation_max_customers). Memory follows these caps, not the customers
+    x cutoffs of the table; example_counts counts the whole table."""
+    sql = SAMPLED_EXAMPLES_SQL.format(
+        columns=columns,
+        seed=_sql_text(int(seed)),
+        max_fit=int(max_fit_customers),
+        max_evaluation=int(max_evaluation_customers),
+    )
+    return examples.query("examples_table", sql)
+
+
+EXAMPLE_COUNTS_SQL = """
+with examples as (
+    select store, split from examples_table
+),
+
+final as (
+    select
+        store,
+        count(*) filter (where split = 'training') as training_row_count,
+        count(*) filter (where split = 'validation') as validation_customer_count
+    from examples
+    group by store
+)
+
+select * from final
+"""
+
+
+def example_counts(examples) -> pd.DataFrame:
+    """Per store, counted in DuckDB on the whole ml.customer_value_examples (a relation), before
+    any sample: training rows and validation customers (one row each at the validation cutoff)."""
+    counts = examples.query("examples_table", EXAMPLE_COUNTS_SQL).df()
+    return counts.sort_values("store", kind="mergesort").reset_index(drop=True)
+
+
+def _counts_of(examples: pd.DataFrame) -> pd.DataFrame:
+    """example_counts of a pandas examples table (as read, unsampled)."""
+    return (
+        examples.assign(
+            training_row_count=examples["split"].eq("training"),
+            validation_customer_count=examples["split"].eq("validation"),
+        )
+        .groupby("store", sort=True)[["training_row_count", "validation_customer_count"]]
+        .sum()
+        .reset_index()
+    )
+
+
+def _store_count(counts: pd.DataFrame, store: str, column: str):
+    values = counts.loc[counts["store"] == store, column]
+    return int(values.iloc[0]) if not values.empty else 0
+
+
+# One row per customer with a sale order before the cutoff: btyd.rfm_summary's columns, from one
+# store's sale orders dated before the cutoff (duckdb_summaries sorts it by customer_key, as
+# rfm_summary does).
+BTYD_SUMMARY_SQL = """
+with orders as (
+    select customer_key, order_date, net_revenue_amount from sale_orders_before_cutoff
+),
+
+purchase_days as (
+    select
+        customer_key,
+        order_date,
+        sum(cast(net_revenue_amount as double)) as amount
+    from orders
+    group by customer_key, order_date
+),
+
+dated as (
+    select
+        customer_key,
+        order_date,
+        amount,
+        min(order_date) over (partition by customer_key) as first_day
+    from purchase_days
+),
+
+final as (
+    select
+        customer_key,
+        cast(count(*) - 1 as double) as frequency,
+        cast(date_diff('day', min(order_date), max(order_date)) as double) as recency,
+        cast(date_diff('day', min(order_date), {cutoff}) as double) as age,
+        coalesce(avg(amount) filter (where order_date > first_day), 0.0) as repeat_mean_value
+    from dated
+    group by customer_key
+)
+
+select * from final
+"""
+
+
+def btyd_summary_relation(sale_orders, store: str, cutoff):
+    """btyd.rfm_summary computed in DuckDB: one row per customer of the store with a sale order
+    before the cutoff (frequency, recency, age in days, repeat_mean_value), from
+    sale_order_relation (a DuckDB relation). The BG/NBD, MBG/NBD and Gamma-Gamma fits read
+    only this, so their memory follows the customers, not the orders."""
+    day = _sql_text(pd.Timestamp(cutoff).date().isoformat())
+    before = sale_orders.filter(f"store = {_sql_text(store)} and order_date < cast({day} as date)")
+    return before.query("sale_orders_before_cutoff", BTYD_SUMMARY_SQL.format(cutoff=f"cast({day} as date)"))
+
+
+def duckdb_summaries(sale_orders):
+    """summary_of(store, cutoff) -> the store's btyd_summary_relation at the cutoff, in pandas."""
+
+    def summary_of(store: str, cutoff) -> pd.DataFrame:
+        summary = btyd_summary_relation(sale_orders, store, cutoff).df()
+        return summary.sort_values("customer_key", kind="mergesort").reset_index(drop=True)
+
+    return summary_of
+
+
+def orders_summaries(fct_orders: pd.DataFrame):
+    """summary_of(store, cutoff) -> btyd.rfm_summary of the store's sale orders (pandas)."""
+
+    def summary_of(store: str, cutoff) -> pd.DataFrame:
+        return rfm_summary(_store_orders(fct_orders, store), cutoff)
+
+    return summary_of
+
+
 def _stores(*frames: pd.DataFrame) -> list[str]:
     return sorted(set().union(*(set(frame["store"].dropna().unique()) for frame in frames)))
 
@@ -109,8 +295,10 @@ def _prepared_examples(examples: pd.DataFrame) -> pd.DataFrame:
     """The examples table as read back from the warehouse, in a stable order."""
     frame = examples.copy()
     frame["as_of_date"] = pd.to_datetime(frame["as_of_date"])
-    frame["purchased_again"] = frame["purchased_again"].astype(bool)
-    return frame.sort_values(["store", "as_of_date", "customer_key"], kind="mergesort").reset_index(drop=True)
+    if "purchased_again" in frame.columns:
+        frame["purchased_again"] = frame["purchased_again"].astype(bool)
+    order = [column for column in ("store", "as_of_date", "customer_key") if column in frame.columns]
+    return frame.sort_values(order, kind="mergesort").reset_index(drop=True)
 
 
 def _store_split(store_examples: pd.DataFrame):
@@ -131,13 +319,15 @@ class ValidationStore(NamedTuple):
     orders: pd.DataFrame
 
 
-def _validation_stores(examples: pd.DataFrame, fct_orders: pd.DataFrame):
+def _validation_stores(examples: pd.DataFrame, fct_orders: pd.DataFrame | None):
     """The stores of the examples table (as read back, _prepared_examples) that have a
-    validation cutoff, in store order, each with its split and sale orders."""
+    validation cutoff, in store order, each with its split and sale orders (None without
+    fct_orders)."""
     for store, store_examples in examples.groupby("store", sort=True):
         horizon, _, split = _store_split(store_examples)
         if split.validation is not None:
-            yield ValidationStore(store, store_examples, horizon, split, _store_orders(fct_orders, store))
+            orders = _store_orders(fct_orders, store) if fct_orders is not None else None
+            yield ValidationStore(store, store_examples, horizon, split, orders)
 
 
 # --- ml.churn_validation_predictions -------------------------------------------------------
@@ -207,14 +397,21 @@ def churn_validation_predictions(examples: pd.DataFrame, seed: int, max_rows: in
 # --- ml.churn_model_metrics and ml.churn_calibration ---------------------------------------
 
 
-def churn_model_metrics(predictions: pd.DataFrame, examples: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+def churn_model_metrics(
+    predictions: pd.DataFrame, examples: pd.DataFrame, max_rows: int, seed: int, counts: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per store and classifier: the out-of-time scores at the validation cutoff, and the
     ROC-AUC gain over the recency baseline with its paired-bootstrap 95% interval
     (beats_baseline: the interval is above 0). is_best, the model churn_scores serves, is
     chosen at the earlier selection cutoff, never at the validation cutoff it is reported on:
     the highest selection PR-AUC (then ROC-AUC) among the models whose selection ROC-AUC gain
-    over recency has its interval above 0; the recency baseline itself when none has."""
+    over recency has its interval above 0; the recency baseline itself when none has.
+    examples: as the models read them (a sample of customers in dbt, sampled_example_relation);
+    counts: example_counts of the whole table (by default counted on examples), so
+    training_row_count and validation_customer_count are before the sample and
+    evaluated_customer_count (= row_count) is the customers scored."""
     examples = _prepared_examples(examples)
+    counts = _counts_of(examples) if counts is None else counts
     rows = []
     for (store, name), group in predictions.groupby(["store", "model_name"], sort=True):
         baseline = predictions[(predictions["store"] == store) & (predictions["model_name"] == churn.BASELINE)]
@@ -241,8 +438,10 @@ def churn_model_metrics(predictions: pd.DataFrame, examples: pd.DataFrame, max_r
                 "training_cutoff_count": len(split.training),
                 "threshold_tuning_cutoff": split.tuning.date() if split.tuning is not None else None,
                 "validation_cutoff": split.validation.date(),
-                "training_row_count": training_rows,
+                "training_row_count": _store_count(counts, store, "training_row_count"),
                 "fitted_row_count": min(training_rows, churn.fitted_row_cap(name, max_rows)),
+                "validation_customer_count": _store_count(counts, store, "validation_customer_count"),
+                "evaluated_customer_count": len(group),
                 **classification_metrics(group["is_positive"], group["probability"], group["threshold"].iloc[0]),
                 "flagged_share": group["selection_flagged_share"].iloc[0],
                 "selection_cutoff": group["selection_cutoff"].iloc[0],
@@ -279,7 +478,8 @@ CHURN_METRICS_SCHEMA = schema(
     "recall:float f1:float brier_score:float roc_auc_lift_vs_baseline:float pr_auc_lift_vs_baseline:float "
     "flagged_share:float selection_cutoff:date selection_roc_auc:float selection_pr_auc:float "
     "selection_roc_auc_gain_lower:float roc_auc_gain_vs_baseline:float roc_auc_gain_ci_lower:float "
-    "roc_auc_gain_ci_upper:float beats_baseline:bool served_reason:str"
+    "roc_auc_gain_ci_upper:float beats_baseline:bool served_reason:str validation_customer_count:int "
+    "evaluated_customer_count:int"
 )
 
 
@@ -588,15 +788,20 @@ def customer_value_metrics(
     seed: int,
     max_rows: int,
     neural: bool = True,
+    counts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Out of time, per store: spend in the next H days (regressions, the PyTorch regressor
     unless neural is false (var ml_neural), BG/NBD and MBG/NBD + Gamma-Gamma, three baselines),
     and value in the next 365 days where a full 365-day window
     exists after the latest possible cutoff (probabilistic models and baselines only: no earlier
     cutoff has a closed 365-day window to train a regression on). Every model is compared with
-    the best baseline, chosen on an earlier cutoff, by a seeded paired bootstrap."""
+    the best baseline, chosen on an earlier cutoff, by a seeded paired bootstrap. examples: as
+    the models read them (a sample of customers in dbt); counts: example_counts of the whole
+    table (churn_model_metrics), so training_row_count and validation_customer_count are
+    before the sample, fitted_row_count and evaluated_customer_count (= row_count) after it."""
     model = "customer_value_metrics"
     examples = _prepared_examples(examples)
+    counts = _counts_of(examples) if counts is None else counts
     rows = []
     for validated in _validation_stores(examples, fct_orders):
         store, store_examples, horizon, split, orders = validated
@@ -608,7 +813,9 @@ def customer_value_metrics(
         split_info = {
             "training_cutoff_count": len(split.training),
             "validation_cutoff": split.validation.date(),
-            "training_row_count": len(training),
+            "training_row_count": _store_count(counts, store, "training_row_count"),
+            "validation_customer_count": _store_count(counts, store, "validation_customer_count"),
+            "evaluated_customer_count": len(validation),
         }
         actual = validation["spend_next"].to_numpy(dtype=float)
         target_name = "spend_next_h"
@@ -675,7 +882,8 @@ VALUE_METRICS_SCHEMA = schema(
     "best_baseline_name:str baseline_selection_cutoff:date rmse_diff_vs_best_baseline:float "
     "rmse_diff_lower_95:float rmse_diff_upper_95:float beats_best_baseline:bool is_lowest_rmse:bool verdict:str "
     "fit_problem:str coverage_80:float coverage_95:float store_total_actual:float store_total_predicted:float "
-    "store_total_lower_80:float store_total_upper_80:float store_total_lower_95:float store_total_upper_95:float"
+    "store_total_lower_80:float store_total_upper_80:float store_total_lower_95:float store_total_upper_95:float "
+    "validation_customer_count:int evaluated_customer_count:int"
 )
 
 
@@ -710,6 +918,9 @@ def _clv_rows(
         "validation_cutoff": cutoff.date(),
         "training_row_count": 0,
         "fitted_row_count": 0,
+        # Every customer of the snapshot at the cutoff is evaluated (one row each).
+        "validation_customer_count": len(customers),
+        "evaluated_customer_count": len(customers),
     }
     predictions, rows = {}, []
     for name in spend.BASELINES:
@@ -794,16 +1005,23 @@ def _probability_alive(transactions, summary: pd.DataFrame) -> tuple[np.ndarray,
 
 @single_threaded()
 def customer_value_model_fits(
-    customer_features: pd.DataFrame, fct_orders: pd.DataFrame, examples, data_ends: pd.DataFrame
+    customer_features: pd.DataFrame,
+    fct_orders: pd.DataFrame | None,
+    examples,
+    data_ends: pd.DataFrame,
+    summary_of=None,
 ) -> pd.DataFrame:
     """Per store, fit (the validation cutoff and the scoring date, the day after the store's
     data end) and model (BG/NBD, MBG/NBD, Gamma-Gamma): every parameter with its standard error
-    and the checks of the fit."""
+    and the checks of the fit. The fits read each customer's summary at the cutoff:
+    summary_of(store, cutoff) (duckdb_summaries: computed in DuckDB), by default rfm_summary of
+    fct_orders. customer_features: its store column; examples: the split columns of its
+    cutoffs suffice (SPLIT_COLUMNS)."""
     model = "customer_value_model_fits"
     examples = _prepared_examples(examples)
+    summary_of = summary_of or orders_summaries(fct_orders)
     rows = []
     for store in sorted(customer_features["store"].unique()):
-        orders = _store_orders(fct_orders, store)
         store_examples = examples[examples["store"] == store]
         fits = {}
         validation = _store_split(store_examples)[2].validation if not store_examples.empty else None
@@ -813,7 +1031,7 @@ def customer_value_model_fits(
             fits["scoring"] = day_after(_data_end(data_ends, store))
         for purpose, cutoff in fits.items():
             with timed_step(model, f"{store}: BG/NBD, MBG/NBD, Gamma-Gamma as of {cutoff.date()} ({purpose})"):
-                models = spend.fit_probabilistic_models(orders, cutoff)
+                models = spend.fit_summary_models(summary_of(store, cutoff))
             for name, fitted in models.items():
                 summary, transactions, purchase_value = fitted
                 probability = transactions.probability_alive(summary["frequency"], summary["recency"], summary["age"])
@@ -875,19 +1093,25 @@ MODEL_FITS_SCHEMA = schema(
 
 
 @single_threaded()
-def probability_alive_calibration(fct_orders: pd.DataFrame, examples: pd.DataFrame) -> pd.DataFrame:
+def probability_alive_calibration(
+    fct_orders: pd.DataFrame | None, examples: pd.DataFrame, summary_of=None
+) -> pd.DataFrame:
     """Per store and transaction model fitted on the orders before the validation cutoff: 10
     P(alive) bins against the share of their customers with a sale order in the next
     horizon_days (a customer alive may still not buy: P(alive) should be at least that share,
-    and a bin near 1 with a low share shows a P(alive) that says little)."""
+    and a bin near 1 with a low share shows a P(alive) that says little). The fit reads the
+    customers' summary at the cutoff, summary_of(store, cutoff) (customer_value_model_fits);
+    the bins are over the validation rows of the examples given (a sample of customers in the
+    dbt model, row_count beside each bin)."""
     model = "probability_alive_calibration"
     examples = _prepared_examples(examples)
+    summary_of = summary_of or orders_summaries(fct_orders)
     frames = []
-    for validated in _validation_stores(examples, fct_orders):
-        store, store_examples, horizon, split, orders = validated
+    for validated in _validation_stores(examples, None):
+        store, store_examples, horizon, split, _ = validated
         validation = store_examples[store_examples["split"] == "validation"]
         with timed_step(model, f"{store}: BG/NBD, MBG/NBD before {split.validation.date()}"):
-            models = spend.fit_probabilistic_models(orders, split.validation)
+            models = spend.fit_summary_models(summary_of(store, split.validation))
         for name, fitted in models.items():
             summary, transactions, _ = fitted
             keyed = summary.set_index("customer_key").reindex(validation["customer_key"])
@@ -1083,6 +1307,15 @@ def _registered_probabilistic(registered: dict, store: str, name: str, orders, c
     return cv_registry.probabilistic(fitted, orders, cutoff)
 
 
+def _registered_summary(registered: dict, store: str, name: str, summary: pd.DataFrame):
+    """_registered_probabilistic on the customers' summary at the cutoff (summary_of)."""
+    version, fitted = registered.get((store, name), (None, None))
+    if fitted is None:
+        raise KeyError(f"no registered {name} for store {store} (customer_value_models)")
+    log_progress("customer_value_registry", f"{store}: {name} version {version} loaded, scoring")
+    return cv_registry.probabilistic_from_summary(fitted, summary)
+
+
 def _store_value_predictions(
     customer_features, fct_orders, examples, metrics, next_order_checks, data_ends, store, seed, max_rows, registered
 ):
@@ -1221,24 +1454,30 @@ def store_value_forecast(
     data_ends,
     seed: int,
     registered: dict | None = None,
+    summary_of=None,
 ) -> pd.DataFrame:
     """Per store, as of the day after its data end (customer_value_predictions' day): the
     next-12-month net revenue of today's scored customers from the transaction model chosen out
     of time, with 80% and 95% intervals of the total (simulated futures with parameters drawn
     from their estimated covariance; none when the fit has a problem), and whether that model is
-    served; the customers left unscored (a sale order after the data end) are counted."""
+    served; the customers left unscored (a sale order after the data end) are counted. The
+    transaction model reads the customers' summary at that day, summary_of(store, cutoff)
+    (duckdb_summaries; by default rfm_summary of fct_orders, which then needs only the orders
+    of the last SCORING_ORDER_WINDOW_DAYS days when summary_of is given)."""
     model = "store_value_forecast"
+    summary_of = summary_of or orders_summaries(fct_orders)
     rows = []
     for store in sorted(customer_features["store"].unique()):
         orders = _store_orders(fct_orders, store)
         current, cutoff = _scoring_customers(customer_features, orders, data_ends, store)
         choice = chosen_transaction_model(metrics, store)
         with measured_model(f"store_value_forecast[{store}]") as record:
+            summary = summary_of(store, cutoff)
             if registered is not None:
-                fitted = _registered_probabilistic(registered, store, choice.model_name, orders, cutoff)
+                fitted = _registered_summary(registered, store, choice.model_name, summary)
             else:
                 with timed_step(model, f"{store}: {choice.model_name} + Gamma-Gamma on the history to the data end"):
-                    fitted = spend.fit_probabilistic(orders, cutoff, choice.model_name)
+                    fitted = spend.fit_summary(summary, choice.model_name)
             if fitted is not None:
                 keys = current.loc[current["is_scorable"], "customer_key"]
                 _, total = spend.probabilistic_intervals(fitted, keys, spend.CLV_DAYS, seed)

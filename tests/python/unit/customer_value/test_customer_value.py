@@ -671,3 +671,143 @@ def test_churn_scores_read_the_scoring_window_of_orders_and_score_the_same():
     assert before["churn_probability"].notna().sum() > 100
     assert (before["unscored_reason"].fillna("").str.contains("after the data end")).any()
     pd.testing.assert_frame_equal(after, before, check_exact=True)
+
+
+# --- The BTYD summary and the example sample in DuckDB (issue 19: bounded by customers) -----
+
+
+def test_the_btyd_summary_in_duckdb_equals_the_pandas_summary():
+    # The BG/NBD, MBG/NBD and Gamma-Gamma fits read one row per customer computed in DuckDB
+    # (tables.btyd_summary_relation) instead of the orders in pandas (btyd.rfm_summary): the
+    # same customers in the same order, counts and days exactly, money to 1e-9.
+    orders = store_orders(400, months=16, seed=11)
+    # Several sale orders of a customer on one day: one purchase day, their revenue summed.
+    same_day = orders.sample(n=40, random_state=3).assign(net_revenue_amount=12.34)
+    orders = pd.concat([orders, same_day], ignore_index=True)
+    connection = fct_orders_connection(orders, orders["order_date"].max())
+    every_order = connection.table("fct_orders").project(tables.ORDER_COLUMNS).df()
+    sale_orders = tables.sale_order_relation(connection.table("fct_orders"))
+    for store in ("tiny", "other"):
+        for cutoff in (D("2011-02-01"), D("2011-09-15"), orders["order_date"].max() + pd.Timedelta(days=1)):
+            expected = rfm_summary(tables._store_orders(every_order, store), cutoff)
+            summary = tables.duckdb_summaries(sale_orders)(store, cutoff)
+            assert len(summary) == len(expected)
+            if store == "tiny":
+                assert (summary["frequency"] > 0).any() and (summary["repeat_mean_value"] > 0).any()
+            pd.testing.assert_frame_equal(
+                summary.drop(columns="repeat_mean_value"),
+                expected.drop(columns="repeat_mean_value"),
+                check_exact=True,
+                check_dtype=True,
+            )
+            np.testing.assert_allclose(summary["repeat_mean_value"], expected["repeat_mean_value"], rtol=1e-9, atol=0)
+    # The tables fitted on it: the same parameters (to the optimiser's rounding of 1e-16 inputs).
+    built = build_tables(store_orders(300, months=14, seed=4))
+    examples, features = built["examples"], built["features"]
+    orders = store_orders(300, months=14, seed=4)
+    connection = fct_orders_connection(orders, orders["order_date"].max())
+    every_order = connection.table("fct_orders").project(tables.ORDER_COLUMNS).df()
+    summary_of = tables.duckdb_summaries(tables.sale_order_relation(connection.table("fct_orders")))
+    data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [orders["order_date"].max()]})
+    splits = examples[["store", "as_of_date", "split", "horizon_days", "target_name"]].drop_duplicates()
+    fits = tables.customer_value_model_fits(features[["store"]].drop_duplicates(), None, splits, data_ends, summary_of)
+    pandas_fits = tables.customer_value_model_fits(features, every_order, examples, data_ends)
+    assert len(fits) == len(pandas_fits) > 0
+    pd.testing.assert_frame_equal(fits, pandas_fits, check_exact=False, rtol=1e-6)
+    calibration = tables.probability_alive_calibration(None, examples, summary_of)
+    pd.testing.assert_frame_equal(
+        calibration, tables.probability_alive_calibration(every_order, examples), check_exact=False, rtol=1e-6
+    )
+
+
+def examples_connection(customers: int, cutoffs: int):
+    """An in-memory DuckDB with ml.customer_value_examples-like rows of two stores: every
+    customer at every cutoff, the last cutoff the validation one, the first refit_only."""
+    import duckdb
+
+    dates = pd.date_range("2011-01-01", periods=cutoffs, freq="MS")
+    rows = [
+        (store, f"{store[0]}:{index:05d}", day, split)
+        for store in ("tiny", "other")
+        for index in range(customers)
+        for position, day in enumerate(dates)
+        for split in [("validation" if position == cutoffs - 1 else "refit_only" if position == 0 else "training")]
+    ]
+    frame = pd.DataFrame(rows, columns=["store", "customer_key", "as_of_date", "split"]).assign(
+        horizon_days=60, target_name="churn", spend_next=1.0, purchased_again=True, is_positive=True
+    )
+    for feature in FEATURES:
+        frame[feature] = 0.0
+    connection = duckdb.connect()
+    connection.register("frame", frame)
+    connection.execute(
+        "create table examples as select * exclude (as_of_date), as_of_date::date as as_of_date from frame"
+    )
+    return connection
+
+
+def test_the_example_sample_is_whole_customers_drawn_in_duckdb_and_one_new_customer_moves_at_most_one():
+    connection = examples_connection(customers=500, cutoffs=6)
+
+    def sample(seed=42, fit=120, evaluation=80):
+        return tables.sampled_example_relation(
+            connection.table("examples"), seed=seed, max_fit_customers=fit, max_evaluation_customers=evaluation
+        ).df()
+
+    sampled = sample()
+    assert list(sampled.columns) == [column.strip() for column in tables.EXAMPLE_COLUMNS.split(",")]
+    for store in ("tiny", "other"):
+        rows = sampled[sampled["store"] == store]
+        fitting = rows[rows["split"] != "validation"]
+        validation = rows[rows["split"] == "validation"]
+        # At most the caps of customers, each with every one of its fitting rows (5 cutoffs).
+        assert fitting["customer_key"].nunique() == 120 and len(fitting) == 120 * 5
+        assert validation["customer_key"].nunique() == len(validation) == 80
+    # Same seed, same rows; another seed, mostly other customers; caps above the customers: all.
+    key = ["store", "customer_key", "as_of_date"]
+    pd.testing.assert_frame_equal(
+        sample().sort_values(key).reset_index(drop=True), sampled.sort_values(key).reset_index(drop=True)
+    )
+    assert (
+        len(set(sample(seed=7)["customer_key"]) & set(sampled["customer_key"])) < len(set(sampled["customer_key"])) / 2
+    )
+    assert len(sample(fit=10_000, evaluation=10_000)) == 2 * 500 * 6
+    # One new customer takes the place of at most one sampled customer per split and store.
+    connection.execute(
+        "insert into examples select * replace ('t:new' as customer_key) from examples where customer_key = 't:00007'"
+    )
+    grown = sample()
+    for store in ("tiny", "other"):
+        for is_validation in (True, False):
+
+            def customers(frame, store=store, is_validation=is_validation):
+                rows = frame[(frame["store"] == store) & ((frame["split"] == "validation") == is_validation)]
+                return set(rows["customer_key"])
+
+            assert len(customers(sampled) - customers(grown)) <= 1
+            assert customers(grown) - customers(sampled) <= {"t:new"}
+    # The counts are of the whole table, before the sample.
+    counts = tables.example_counts(connection.table("examples")).set_index("store")
+    assert (
+        counts.loc["tiny", "training_row_count"] == 501 * 4 and counts.loc["other", "validation_customer_count"] == 500
+    )
+
+
+def test_churn_and_value_metrics_say_how_many_customers_they_evaluated():
+    built = build_tables(store_orders(300, months=14, seed=4))
+    for name in ("metrics", "value_metrics"):
+        table = built[name]
+        assert (table["evaluated_customer_count"] == table["row_count"]).all(), name
+        assert (table["validation_customer_count"] >= table["evaluated_customer_count"]).all(), name
+    examples = built["examples"]
+    validation = examples[examples["split"] == "validation"]
+    # Evaluated on a sample of the validation customers: the counts before it stay beside.
+    kept = set(validation["customer_key"].iloc[::2])
+    sampled = examples[(examples["split"] != "validation") | examples["customer_key"].isin(kept)]
+    counts = tables._counts_of(examples)
+    metrics = tables.churn_model_metrics(
+        tables.churn_validation_predictions(sampled, 42, 5000), sampled, 5000, 42, counts=counts
+    )
+    assert (metrics["evaluated_customer_count"] == len(kept)).all()
+    assert (metrics["validation_customer_count"] == len(validation)).all()
+    assert (metrics["training_row_count"] == int((examples["split"] == "training").sum())).all()
