@@ -440,12 +440,8 @@ def fit_registered(
     return shared.registry_frame(rows, REGISTRY_COLUMNS)
 
 
-# The newest registered version of each store's models, as a query on the relation of
-# ml_registry.customer_value_models named `registry` (the scoring models read only these).
-LATEST_MODELS = (
-    "select store, model_name, version, model_bytes from registry "
-    "qualify row_number() over (partition by store, model_name order by version desc) = 1"
-)
+# The newest registered version of each store's models (the scoring models read only these).
+LATEST_MODELS = shared.LATEST_MODELS
 
 
 def loaded(registry_rows: pd.DataFrame) -> dict[tuple[str, str], tuple[int, FittedCustomerModel]]:
@@ -457,16 +453,8 @@ def loaded(registry_rows: pd.DataFrame) -> dict[tuple[str, str], tuple[int, Fitt
 
 
 def add_score_record(store: str, names, record: dict) -> None:
-    """Adds a scoring step's figures to each model it scored with (a model scored by two tables
-    sums their seconds and keeps the higher peak)."""
-    for name in names:
-        key = (store, name, "score")
-        previous = STEP_RECORDS.get(key)
-        if previous is None:
-            STEP_RECORDS[key] = {"seconds": record["seconds"], "rss_peak_mb": record["rss_peak_mb"]}
-        else:
-            previous["seconds"] = round(previous["seconds"] + record["seconds"], 2)
-            previous["rss_peak_mb"] = max(previous["rss_peak_mb"], record["rss_peak_mb"])
+    """Adds a scoring step's figures to each model it scored with (shared.add_score_record)."""
+    shared.add_score_record(STEP_RECORDS, store, names, record)
 
 
 def refresh_log(decided: pd.DataFrame, fitted_now: pd.DataFrame, registry_rows: pd.DataFrame) -> pd.DataFrame:
