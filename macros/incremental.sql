@@ -1,6 +1,7 @@
 {#-
     Incremental refresh of the fact and sales marts (fct_order_lines, fct_orders, sales_daily,
-    sales_weekly, sales_monthly), the per-customer order totals and the monthly customer
+    sales_weekly, sales_monthly), the customer-days under the sales marts
+    (int_sales_customer_days), the per-customer order totals and the monthly customer
     snapshots (int_customer_orders_snapshotted, int_customer_snapshots_measured).
 
     The raw tables are landed incrementally; staging and the other intermediate models are
@@ -310,6 +311,13 @@
     {{ return([{'relation': ref('fct_orders'), 'day': 'upstream.order_date'}]) }}
 {%- endmacro %}
 
+{#- int_sales_customer_days: a customer-day is made of the attributed lines of that day. -#}
+{% macro sales_customer_day_history_sources() -%}
+    {{ return([{'relation': ref('int_sales_order_lines_attributed'), 'day': 'upstream.order_date'}]) }}
+{%- endmacro %}
+
+{#- The sales period marts (sales_daily, sales_weekly, sales_monthly): a period's rows are made
+    of the customer-days of its days. -#}
 {% macro sales_daily_history_sources() -%}
     {{ return([{'relation': ref('int_sales_customer_days'), 'day': 'upstream.order_date'}]) }}
 {%- endmacro %}

@@ -110,7 +110,11 @@ SMALL_SELECTION = (
 )
 # Compared with a full refresh: every mart the small builds make and the incremental
 # intermediate tables (the history fingerprints and windows beside them describe the build).
-COMPARED_INTERMEDIATE = ("intermediate.int_customer_order_totals", *SNAPSHOT_MODELS)
+COMPARED_INTERMEDIATE = (
+    "intermediate.int_customer_order_totals",
+    "intermediate.int_sales_customer_days",
+    *SNAPSHOT_MODELS,
+)
 
 
 def _rows(path):
