@@ -1,8 +1,11 @@
 {#-
-    Incremental refresh of the fact and daily marts (fct_order_lines, fct_orders, sales_daily).
+    Incremental refresh of the fact and sales marts (fct_order_lines, fct_orders, sales_daily,
+    sales_weekly, sales_monthly), the customer-days under the sales marts
+    (int_sales_customer_days), the per-customer order totals and the monthly customer
+    snapshots (int_customer_orders_snapshotted, int_customer_snapshots_measured).
 
-    The raw tables are re-landed from the input files on every build, and staging and the
-    intermediate models are rebuilt from them; only these three marts keep their rows between
+    The raw tables are landed incrementally; staging and the other intermediate models are
+    rebuilt from them; only these models keep their rows between
     builds (in the build copy, warehouse/.build/: the publish step copies it, never moves it).
     An incremental build recomputes, per store, the days from (last order_date already in the
     mart - var incremental_lookback_days) on, and replaces that whole window: its days are
@@ -16,8 +19,10 @@
       - rows dated inside the window may arrive, change or vanish (a day may lose every row);
       - any change before the window (a price, a freight, a seller, a status, rows removed,
         order lines without an order day) makes the build fill the mart whole.
-    A store new to the mart (no window start) is built whole. A non-incremental model (the
-    weekly and monthly marts share sales_by_period) gets every row.
+    A store new to the mart (no window start) is built whole. The weekly and monthly marts
+    widen the window to whole periods (incremental_window 'period'). The monthly snapshots
+    are recomputed from the first day whose inputs changed, however early, and the snapshots
+    before it kept (incremental_window 'changed_history', set_window_from_changed_history).
 -#}
 
 {#- The CTE `<relation>_in_window`: the rows of the CTE `relation` that the build recomputes,
@@ -49,15 +54,46 @@
     {{ return(config.get('incremental_date_column', 'order_date') if config.get is defined else 'order_date') }}
 {%- endmacro %}
 
+{#- Config incremental_window picks how: 'lookback' (default, the day marts) as above;
+    'period' (sales_weekly, sales_monthly, whose day column holds period starts) the store's
+    last period start on or before that day (its first one when none is), so whole periods are
+    recomputed; 'changed_history' (the monthly snapshots) the starts that
+    set_window_from_changed_history wrote before the build, read back. -#}
 {% macro incremental_window_starts() -%}
+    {%- set window_kind = config.get('incremental_window', 'lookback') if config.get is defined else 'lookback' -%}
+    {%- set lookback = number_var_literal('incremental_lookback_days', 0, integer=true) -%}
+    {%- if window_kind == 'changed_history' -%}
+    select
+        store,
+        window_start_date
+    from {{ incremental_window_relation() }}
+    {%- elif window_kind == 'period' -%}
+    select
+        store,
+        cast(
+            coalesce(
+                max(period_start) filter (where period_start <= last_period_start - to_days({{ lookback }})),
+                min(period_start)
+            ) as date
+        ) as window_start_date
+    from (
+        select
+            store,
+            {{ incremental_date_column() }} as period_start,
+            max({{ incremental_date_column() }}) over (partition by store) as last_period_start
+        from {{ this }}
+    ) as periods
+    group by store
+    {%- else -%}
     select
         store,
         cast(
             max({{ incremental_date_column() }})
-            - to_days({{ number_var_literal('incremental_lookback_days', 0, integer=true) }}) as date
+            - to_days({{ lookback }}) as date
         ) as window_start_date
     from {{ this }}
     group by store
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The history check of an incremental mart: its pre_hook
@@ -82,25 +118,47 @@
     )) }}
 {%- endmacro %}
 
+{#- Fingerprints every upstream row of `sources` into <model>__history_fingerprints__next. -#}
+{% macro write_next_history_fingerprints(sources) -%}
+    {%- set fingerprint_query -%}
+        create or replace table {{ history_fingerprint_relation('__next') }} as
+        {%- for source in sources %}
+            select
+                '{{ source.relation.identifier }}' as source_name,
+                upstream.store,
+                {{ source.day }} as day,
+                count(*) as row_count,
+                sum(hash(upstream)) as row_hash_sum
+            from {{ source.relation }} as upstream
+            group by all
+            {{ 'union all' if not loop.last }}
+        {%- endfor %}
+    {%- endset -%}
+    {%- do run_query(fingerprint_query) -%}
+{%- endmacro %}
+
+{#- The (source_name, store, day) whose upstream rows differ between the recorded fingerprint
+    and the next one: a row added, changed or removed there, a day or a store new or gone. -#}
+{% macro history_differences() -%}
+    select
+        coalesce(recorded.source_name, current_rows.source_name) as source_name,
+        coalesce(recorded.store, current_rows.store) as store,
+        coalesce(recorded.day, current_rows.day) as day
+    from {{ history_fingerprint_relation() }} as recorded
+    full outer join {{ history_fingerprint_relation('__next') }} as current_rows
+        on
+            recorded.source_name = current_rows.source_name
+            and recorded.store = current_rows.store
+            and recorded.day is not distinct from current_rows.day
+    where
+        recorded.row_count is distinct from current_rows.row_count
+        or recorded.row_hash_sum is distinct from current_rows.row_hash_sum
+{%- endmacro %}
+
 {% macro reset_if_history_changed(sources) -%}
     {%- if execute -%}
         {%- set recorded = history_fingerprint_relation() -%}
-        {%- set current = history_fingerprint_relation('__next') -%}
-        {%- set fingerprint_query -%}
-            create or replace table {{ current }} as
-            {%- for source in sources %}
-                select
-                    '{{ source.relation.identifier }}' as source_name,
-                    upstream.store,
-                    {{ source.day }} as day,
-                    count(*) as row_count,
-                    sum(hash(upstream)) as row_hash_sum
-                from {{ source.relation }} as upstream
-                group by all
-                {{ 'union all' if not loop.last }}
-            {%- endfor %}
-        {%- endset -%}
-        {%- do run_query(fingerprint_query) -%}
+        {%- do write_next_history_fingerprints(sources) -%}
         {%- set changed = [] -%}
         {%- if is_incremental() and load_relation(recorded) is none -%}
             {%- do changed.append('no fingerprint of the inputs of the kept rows') -%}
@@ -111,19 +169,7 @@
                 ),
 
                 differing as (
-                    select
-                        coalesce(recorded.source_name, current_rows.source_name) as source_name,
-                        coalesce(recorded.store, current_rows.store) as store,
-                        coalesce(recorded.day, current_rows.day) as day
-                    from {{ recorded }} as recorded
-                    full outer join {{ current }} as current_rows
-                        on
-                            recorded.source_name = current_rows.source_name
-                            and recorded.store = current_rows.store
-                            and recorded.day is not distinct from current_rows.day
-                    where
-                        recorded.row_count is distinct from current_rows.row_count
-                        or recorded.row_hash_sum is distinct from current_rows.row_hash_sum
+                    {{ history_differences() }}
                 )
 
                 select
@@ -168,6 +214,83 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The pre_hook of the monthly snapshot models (config incremental_window='changed_history',
+    post_hook record_history_fingerprints()): a snapshot (as_of_date, a month start) is computed
+    from the upstream rows seen by that day, so `sources` give each row the first as-of date it
+    reaches (its `day`). With the upstream fingerprinted as above, a build recomputes per store
+    the snapshots from the first day whose rows changed, and always the last snapshot it has
+    (the current month): into intermediate.<model>__incremental_window, the window
+    incremental_window_starts reads back (the model's rows, the delete+insert). The snapshots
+    before are kept: their inputs are the same. A store not yet in the model is built whole
+    (no window row); a store gone from the upstream has changed from its first day on, so all
+    its snapshots are deleted. On a first build or without a recorded fingerprint the model
+    is built whole (no window row, the model emptied). -#}
+{% macro set_window_from_changed_history(sources) -%}
+    {%- if execute -%}
+        {%- do write_next_history_fingerprints(sources) -%}
+        {%- set whole = is_incremental() and load_relation(history_fingerprint_relation()) is none -%}
+        {%- set window_query -%}
+            create or replace table {{ incremental_window_relation() }} as
+            {% if is_incremental() and not whole -%}
+                with first_changes as (
+                    select
+                        store,
+                        min(day) as first_changed_date
+                    from ({{ history_differences() }}) as differing
+                    where day is not null
+                    group by store
+                ),
+
+                last_snapshots as (
+                    select
+                        store,
+                        max({{ incremental_date_column() }}) as last_snapshot_date
+                    from {{ this }}
+                    group by store
+                )
+
+                select
+                    last_snapshots.store,
+                    cast(
+                        least(
+                            last_snapshots.last_snapshot_date,
+                            coalesce(first_changes.first_changed_date, last_snapshots.last_snapshot_date)
+                        ) as date
+                    ) as window_start_date
+                from last_snapshots
+                left outer join first_changes
+                    on last_snapshots.store = first_changes.store
+            {%- else -%}
+                select cast(null as varchar) as store, cast(null as date) as window_start_date
+                where false
+            {%- endif %}
+        {%- endset -%}
+        {%- do run_query(window_query) -%}
+        {%- if whole -%}
+            {{ log("incremental: " ~ this ~ " is rebuilt whole: no fingerprint of the inputs of the kept rows", info=true) }}
+            delete from {{ this }}
+        {%- elif is_incremental() -%}
+            {%- set window_rows = run_query(
+                "select store || ' from ' || cast(window_start_date as varchar) from "
+                ~ incremental_window_relation() ~ " order by 1"
+            ).columns[0].values() -%}
+            {{ log("incremental: " ~ this ~ " recomputes the snapshots of " ~ (window_rows | join('; ')), info=true) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The upstream of the monthly snapshot models, each row with the first snapshot date that
+    sees it: an order of fct_orders from the day after it (int_customer_orders_snapshotted:
+    order_date < as_of_date), a row of int_customer_orders_snapshotted on its own as_of_date
+    (int_customer_snapshots_measured). -#}
+{% macro customer_snapshot_order_sources() -%}
+    {{ return([{'relation': ref('fct_orders'), 'day': 'cast(upstream.order_date + interval 1 day as date)'}]) }}
+{%- endmacro %}
+
+{% macro customer_snapshot_measure_sources() -%}
+    {{ return([{'relation': ref('int_customer_orders_snapshotted'), 'day': 'upstream.as_of_date'}]) }}
+{%- endmacro %}
+
 {#- The upstream relations of the three incremental marts, with the day of their rows. An
     order's lines and payments carry its day (int_*_order_lines_prepared, fct_order_payments). -#}
 {% macro order_line_history_sources() -%}
@@ -188,6 +311,13 @@
     {{ return([{'relation': ref('fct_orders'), 'day': 'upstream.order_date'}]) }}
 {%- endmacro %}
 
+{#- int_sales_customer_days: a customer-day is made of the attributed lines of that day. -#}
+{% macro sales_customer_day_history_sources() -%}
+    {{ return([{'relation': ref('int_sales_order_lines_attributed'), 'day': 'upstream.order_date'}]) }}
+{%- endmacro %}
+
+{#- The sales period marts (sales_daily, sales_weekly, sales_monthly): a period's rows are made
+    of the customer-days of its days. -#}
 {% macro sales_daily_history_sources() -%}
     {{ return([{'relation': ref('int_sales_customer_days'), 'day': 'upstream.order_date'}]) }}
 {%- endmacro %}
@@ -211,12 +341,19 @@
 {% macro incremental_test_window(relation) -%}
     {%- set window = incremental_window_relation(relation) -%}
     {%- if execute and load_relation(window) is not none -%}
+        {#- The model's day column (config incremental_date_column, default order_date). -#}
+        {%- set found = namespace(date_column='order_date') -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.alias == relation.identifier
+            and node.schema == relation.schema -%}
+            {%- set found.date_column = node.config.get('incremental_date_column') or 'order_date' -%}
+        {%- endfor -%}
         not exists (
             select 1
             from {{ window }} as incremental_window
             where
                 incremental_window.store = {{ relation.identifier }}.store
-                and {{ relation.identifier }}.order_date < incremental_window.window_start_date
+                and {{ relation.identifier }}.{{ found.date_column }} < incremental_window.window_start_date
         )
     {%- else -%}
         true

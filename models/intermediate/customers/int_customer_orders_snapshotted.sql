@@ -3,7 +3,21 @@
     from the first month start after a store's first order to the last month start on or
     before its last order, so every snapshot has history behind it and (except the last)
     months of outcomes after it: the time axis of out-of-time validation and of the segment
-    stability study. -#}
+    stability study. Incremental by snapshot: a build recomputes, per store, the snapshots from
+    the first day whose orders in fct_orders changed (and the last one), the rest is kept
+    (set_window_from_changed_history, macros/incremental.sql). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['store', 'as_of_date'],
+    on_schema_change='fail',
+    incremental_window='changed_history',
+    incremental_window_delete=true,
+    incremental_date_column='as_of_date',
+    pre_hook="{{ set_window_from_changed_history(customer_snapshot_order_sources()) }}",
+    post_hook="{{ record_history_fingerprints() }}",
+) }}
+
 with orders as (
     select * from {{ ref('fct_orders') }}
 ),
@@ -35,8 +49,11 @@ snapshot_dates as (
     from month_starts
 ),
 
+-- Every snapshot, or those an incremental build recomputes.
+{{ rows_in_incremental_window('snapshot_dates', 'snapshot_dates.as_of_date') }},
+
 final as (
-    {{ observe_customer_orders('orders', 'snapshot_dates') }}
+    {{ observe_customer_orders('orders', 'snapshot_dates_in_window') }}
 )
 
 select * from final

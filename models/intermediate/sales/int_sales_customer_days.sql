@@ -3,13 +3,27 @@
     orders there. The period marts sales_daily / sales_weekly / sales_monthly add these up
     (macros/sales_marts.sql), so the lines are grouped once for the three: an order has one
     day and one customer, so its distinct counts add up over customers and days, and the
-    distinct customers of a week or month are counted over these rows, not over the lines. -#}
+    distinct customers of a week or month are counted over these rows, not over the lines.
+    Incremental: whole days replaced, like sales_daily (macros/incremental.sql). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['store', 'order_date'],
+    on_schema_change='fail',
+    incremental_window_delete=true,
+    pre_hook="{{ reset_if_history_changed(sales_customer_day_history_sources()) }}",
+    post_hook="{{ record_history_fingerprints() }}",
+) }}
+
 with order_lines as (
     select * from {{ ref('int_sales_order_lines_attributed') }}
 ),
 
+-- Every row, or the days an incremental build recomputes.
+{{ rows_in_incremental_window('order_lines', 'order_lines.order_date') }},
+
 lines_by_dimension as (
-    {{ rows_by_dimension('order_lines', sales_dimensions()) }}
+    {{ rows_by_dimension('order_lines_in_window', sales_dimensions()) }}
 ),
 
 -- customer_status is one per customer and day (new on the first-order day): it splits nothing.

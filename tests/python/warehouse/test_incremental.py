@@ -1,6 +1,7 @@
-"""The incremental marts (fct_order_lines, fct_orders, sales_daily) equal a full rebuild:
-after a day appended to the inputs, when the inputs are replaced by other files, and after
-each kind of change inside and before the lookback window (a small data set)."""
+"""The incremental marts (fct_order_lines, fct_orders and the sales period marts) and the
+incremental monthly customer snapshots equal a full rebuild: after a day appended to the
+inputs, when the inputs are replaced by other files, and after each kind of change inside and
+before the lookback window (a small data set)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ from helpers import REPO_ROOT, Build, content_hashes, dbt_build_command, require
 
 from retail_warehouse.bench.append import append_day
 
-INCREMENTAL_MARTS = ("marts.fct_order_lines", "marts.fct_orders", "marts.sales_daily")
+INCREMENTAL_MARTS = (
+    "marts.fct_order_lines",
+    "marts.fct_orders",
+    "marts.sales_daily",
+    "marts.sales_weekly",
+    "marts.sales_monthly",
+)
+# Incremental by snapshot month (set_window_from_changed_history, macros/incremental.sql).
+SNAPSHOT_MODELS = ("intermediate.int_customer_orders_snapshotted", "intermediate.int_customer_snapshots_measured")
 SQL_ONLY = ("--vars", "{ml_enabled: false}")
 
 
@@ -95,10 +104,17 @@ SMALL_SELECTION = (
     "+customer_rfm+",
     "+customer_cohorts",
     "+customer_features",
+    "+sales_weekly",
+    "+sales_monthly",
+    "+customer_feature_snapshots",
 )
 # Compared with a full refresh: every mart the small builds make and the incremental
-# intermediate table (the history fingerprints and windows beside it describe the build).
-COMPARED_INTERMEDIATE = ("intermediate.int_customer_order_totals",)
+# intermediate tables (the history fingerprints and windows beside them describe the build).
+COMPARED_INTERMEDIATE = (
+    "intermediate.int_customer_order_totals",
+    "intermediate.int_sales_customer_days",
+    *SNAPSHOT_MODELS,
+)
 
 
 def _rows(path):
@@ -232,6 +248,37 @@ def test_incremental_marts_equal_a_full_refresh_after_any_input_change(small_bas
     assert differing == [], f"{change}: tables that differ from a full refresh: {differing}"
     # Inside the window whole days were replaced; a change before it rebuilt the tables whole.
     assert ("is rebuilt whole" in incremental.output) == rebuilt_whole, incremental.output[-3000:]
+    # The snapshot models recomputed per store the snapshots from its first changed day on: a
+    # change inside the window kept the earlier snapshots of both stores; the price of the first
+    # Online Retail day changed its orders in fct_orders from the first snapshot on, so all that
+    # store's order snapshots were recomputed (Olist's earlier ones kept).
+    first_snapshots = _first_snapshots(base_build_file)
+    for model, windows in _snapshot_windows(incremental_file).items():
+        assert windows.keys() == first_snapshots.keys(), model
+        recomputed_whole = {store for store, start in windows.items() if start <= first_snapshots[store]}
+        if not rebuilt_whole:
+            assert recomputed_whole == set(), (change, model, windows)
+        if change == "price_before_window" and model == SNAPSHOT_MODELS[0]:
+            assert recomputed_whole == {"online_retail"}, (model, windows)
+
+
+def _first_snapshots(warehouse):
+    """Each store's first snapshot date in int_customer_snapshots_measured."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(
+            con.execute(
+                "select store, min(as_of_date) from intermediate.int_customer_snapshots_measured group by store"
+            ).fetchall()
+        )
+
+
+def _snapshot_windows(warehouse):
+    """model -> {store: the first snapshot date its last build recomputed}."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            model: dict(con.execute(f"select store, window_start_date from {model}__incremental_window").fetchall())
+            for model in SNAPSHOT_MODELS
+        }
 
 
 def _compared_hashes(warehouse):
