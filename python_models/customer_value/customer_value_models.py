@@ -3,6 +3,7 @@ and version, with its metadata and the fitted model itself (model_bytes). Increm
 appends the models it fits (those customer_value_refit_decisions says to refit; every one when
 the table is built anew) and keeps the earlier versions."""
 
+from retail_warehouse.ml import registry as shared_registry
 from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
 
@@ -11,23 +12,11 @@ from retail_warehouse.ml.customer_value import tables
 def model(dbt, session):
     dbt.config(materialized="incremental", on_schema_change="append_new_columns")
     decisions = dbt.ref("customer_value_refit_decisions").df()
-    previous = {}
-    if dbt.is_incremental:
-        previous = {
-            (store, name): version
-            for store, name, version in session.sql(
-                f"select store, model_name, max(version) from {dbt.this} group by store, model_name"
-            ).fetchall()
-        }
+    previous = shared_registry.registered_versions(dbt, session)
     inputs = tables.store_inputs(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
         tables.sale_order_relation(dbt.ref("fct_orders")).df(),
-        tables.sampled_example_relation(
-            dbt.ref("customer_value_examples"),
-            seed=int(dbt.config.get("seed")),
-            max_fit_customers=int(dbt.config.get("max_fit_customers")),
-            max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
-        ).df(),
+        tables.sampled_examples(dbt),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
     )
     table = tables.cv_registry.fit_registered(

@@ -3,6 +3,7 @@ version), with its metadata and the fitted detectors themselves (model_bytes). I
 build appends the models it fits (those anomaly_refit_decisions says to refit; every one when the
 table is built anew) and keeps the earlier versions."""
 
+from retail_warehouse.ml import registry as shared_registry
 from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.demand import registry as anomaly_registry
 from retail_warehouse.ml.demand import tables
@@ -12,14 +13,7 @@ from retail_warehouse.ml.demand import tables
 def model(dbt, session):
     dbt.config(materialized="incremental", on_schema_change="append_new_columns")
     decisions = dbt.ref("anomaly_refit_decisions").df()
-    previous = {}
-    if dbt.is_incremental:
-        previous = {
-            (store, name): version
-            for store, name, version in session.sql(
-                f"select store, model_name, max(version) from {dbt.this} group by store, model_name"
-            ).fetchall()
-        }
+    previous = shared_registry.registered_versions(dbt, session)
     table = anomaly_registry.fit_registered(
         anomaly_registry.store_inputs(
             dbt.ref("fct_orders").project(tables.ORDER_COLUMNS).df(),

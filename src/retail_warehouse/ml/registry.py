@@ -321,6 +321,15 @@ def is_true(setting) -> bool:
     return str(setting).strip().lower() in ("true", "1", "yes")
 
 
+def registered_versions(dbt, session) -> dict[tuple[str, str], int]:
+    """{(store, model_name): newest version} already in the incremental registry table a dbt
+    Python model builds (dbt.this); empty when the table is built anew."""
+    if not dbt.is_incremental:
+        return {}
+    query = f"select store, model_name, max(version) from {dbt.this} group by store, model_name"
+    return {(store, name): version for store, name, version in session.sql(query).fetchall()}
+
+
 # --- loading and scoring -------------------------------------------------------------------
 
 # The newest registered version of each store's models, as a query on the relation of a

@@ -162,6 +162,17 @@ def sampled_example_relation(
     return examples.query("examples_table", sql)
 
 
+def sampled_examples(dbt) -> pd.DataFrame:
+    """sampled_example_relation of ml.customer_value_examples as a dbt Python model of this area
+    reads it: with the model's config (seed, max_fit_customers, max_evaluation_customers)."""
+    return sampled_example_relation(
+        dbt.ref("customer_value_examples"),
+        seed=int(dbt.config.get("seed")),
+        max_fit_customers=int(dbt.config.get("max_fit_customers")),
+        max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
+    ).df()
+
+
 EXAMPLE_COUNTS_SQL = """
 with examples as (
     select store, split from examples_table
@@ -213,11 +224,13 @@ with orders as (
     select customer_key, order_date, net_revenue_amount from sale_orders_before_cutoff
 ),
 
+-- Amounts stay decimal until the mean: a decimal sum is exact, so the summary (and the
+-- fits on it) do not depend on the order of DuckDB's parallel aggregation (test_determinism).
 purchase_days as (
     select
         customer_key,
         order_date,
-        sum(cast(net_revenue_amount as double)) as amount
+        sum(net_revenue_amount) as amount
     from orders
     group by customer_key, order_date
 ),
@@ -237,7 +250,11 @@ final as (
         cast(count(*) - 1 as double) as frequency,
         cast(date_diff('day', min(order_date), max(order_date)) as double) as recency,
         cast(date_diff('day', min(order_date), {cutoff}) as double) as age,
-        coalesce(avg(amount) filter (where order_date > first_day), 0.0) as repeat_mean_value
+        coalesce(
+            cast(sum(amount) filter (where order_date > first_day) as double)
+            / nullif(count(*) filter (where order_date > first_day), 0),
+            0.0
+        ) as repeat_mean_value
     from dated
     group by customer_key
 )
