@@ -14,7 +14,7 @@ def model(dbt, session):
         tables.sale_order_relation(
             dbt.ref("fct_orders"), dbt.ref("store_data_ends"), window_days=tables.SCORING_ORDER_WINDOW_DAYS
         ).df(),
-        tables.sampled_examples(dbt),
+        tables.sampled_examples(dbt.ref("customer_value_examples"), dbt),
         dbt.ref("churn_model_metrics").project(tables.BEST_MODEL_COLUMNS).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         campaign_capacity=dbt.config.get("campaign_capacity"),

@@ -9,7 +9,7 @@ from retail_warehouse.ml.customer_value import tables
 @measured
 def model(dbt, session):
     return tables.churn_validation_predictions(
-        tables.sampled_examples(dbt),
+        tables.sampled_examples(dbt.ref("customer_value_examples"), dbt),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
     )

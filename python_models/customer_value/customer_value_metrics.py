@@ -9,7 +9,7 @@ from retail_warehouse.ml.customer_value import tables
 @measured
 def model(dbt, session):
     return tables.customer_value_metrics(
-        tables.sampled_examples(dbt),
+        tables.sampled_examples(dbt.ref("customer_value_examples"), dbt),
         dbt.ref("customer_feature_snapshots").project(tables.CUSTOMER_COLUMNS).df(),
         tables.sale_order_relation(dbt.ref("fct_orders")).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),

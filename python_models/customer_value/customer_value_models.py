@@ -16,7 +16,7 @@ def model(dbt, session):
     inputs = tables.store_inputs(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
         tables.sale_order_relation(dbt.ref("fct_orders")).df(),
-        tables.sampled_examples(dbt),
+        tables.sampled_examples(dbt.ref("customer_value_examples"), dbt),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
     )
     table = tables.cv_registry.fit_registered(

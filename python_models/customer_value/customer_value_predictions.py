@@ -13,7 +13,7 @@ def model(dbt, session):
     return tables.customer_value_predictions(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
         tables.sale_order_relation(dbt.ref("fct_orders")).df(),
-        tables.sampled_examples(dbt),
+        tables.sampled_examples(dbt.ref("customer_value_examples"), dbt),
         dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
         dbt.ref("next_order_metrics").project("store, method_name, is_served, window_days").df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),

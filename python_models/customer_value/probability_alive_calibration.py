@@ -12,6 +12,6 @@ from retail_warehouse.ml.customer_value import tables
 def model(dbt, session):
     return tables.probability_alive_calibration(
         None,
-        tables.sampled_examples(dbt),
+        tables.sampled_examples(dbt.ref("customer_value_examples"), dbt),
         summary_of=tables.duckdb_summaries(tables.sale_order_relation(dbt.ref("fct_orders"))),
     )
