@@ -10,7 +10,12 @@ from retail_warehouse.ml.customer_value import tables
 def model(dbt, session):
     return tables.churn_model_metrics(
         dbt.ref("churn_validation_predictions").project(tables.PREDICTION_COLUMNS).df(),
-        tables.sampled_examples(dbt.ref("customer_value_examples"), dbt),
+        tables.sampled_example_relation(
+            dbt.ref("customer_value_examples"),
+            seed=int(dbt.config.get("seed")),
+            max_fit_customers=int(dbt.config.get("max_fit_customers")),
+            max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
+        ).df(),
         max_rows=int(dbt.config.get("max_training_rows")),
         seed=int(dbt.config.get("seed")),
         counts=tables.example_counts(dbt.ref("customer_value_examples")),

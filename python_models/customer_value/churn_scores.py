@@ -14,7 +14,12 @@ def model(dbt, session):
         tables.sale_order_relation(
             dbt.ref("fct_orders"), dbt.ref("store_data_ends"), window_days=tables.SCORING_ORDER_WINDOW_DAYS
         ).df(),
-        tables.sampled_examples(dbt.ref("customer_value_examples"), dbt),
+        tables.sampled_example_relation(
+            dbt.ref("customer_value_examples"),
+            seed=int(dbt.config.get("seed")),
+            max_fit_customers=int(dbt.config.get("max_fit_customers")),
+            max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
+        ).df(),
         dbt.ref("churn_model_metrics").project(tables.BEST_MODEL_COLUMNS).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         campaign_capacity=dbt.config.get("campaign_capacity"),

@@ -9,7 +9,12 @@ from retail_warehouse.ml.customer_value import tables
 @measured
 def model(dbt, session):
     return tables.churn_validation_predictions(
-        tables.sampled_examples(dbt.ref("customer_value_examples"), dbt),
+        tables.sampled_example_relation(
+            dbt.ref("customer_value_examples"),
+            seed=int(dbt.config.get("seed")),
+            max_fit_customers=int(dbt.config.get("max_fit_customers")),
+            max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
+        ).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),
     )

@@ -9,7 +9,12 @@ from retail_warehouse.ml.customer_value import tables
 @measured
 def model(dbt, session):
     return tables.customer_value_metrics(
-        tables.sampled_examples(dbt.ref("customer_value_examples"), dbt),
+        tables.sampled_example_relation(
+            dbt.ref("customer_value_examples"),
+            seed=int(dbt.config.get("seed")),
+            max_fit_customers=int(dbt.config.get("max_fit_customers")),
+            max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
+        ).df(),
         dbt.ref("customer_feature_snapshots").project(tables.CUSTOMER_COLUMNS).df(),
         tables.sale_order_relation(dbt.ref("fct_orders")).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),

@@ -12,6 +12,11 @@ from retail_warehouse.ml.customer_value import tables
 def model(dbt, session):
     return tables.probability_alive_calibration(
         None,
-        tables.sampled_examples(dbt.ref("customer_value_examples"), dbt),
+        tables.sampled_example_relation(
+            dbt.ref("customer_value_examples"),
+            seed=int(dbt.config.get("seed")),
+            max_fit_customers=int(dbt.config.get("max_fit_customers")),
+            max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
+        ).df(),
         summary_of=tables.duckdb_summaries(tables.sale_order_relation(dbt.ref("fct_orders"))),
     )

@@ -162,19 +162,6 @@ def sampled_example_relation(
     return examples.query("examples_table", sql)
 
 
-def sampled_examples(examples, dbt) -> pd.DataFrame:
-    """sampled_example_relation of ml.customer_value_examples (examples: the model's
-    dbt.ref, written in the model file, where dbt finds its dependencies) as a dbt Python model
-    of this area reads it: with the model's config (seed, max_fit_customers,
-    max_evaluation_customers)."""
-    return sampled_example_relation(
-        examples,
-        seed=int(dbt.config.get("seed")),
-        max_fit_customers=int(dbt.config.get("max_fit_customers")),
-        max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
-    ).df()
-
-
 EXAMPLE_COUNTS_SQL = """
 with examples as (
     select store, split from examples_table
