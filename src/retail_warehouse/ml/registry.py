@@ -31,6 +31,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from retail_warehouse.ml.common import log_progress, measured_model
+
 MODEL_FORMAT = "pickle"
 DEFAULT_LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas")
 # PSI: bins of the reference distribution (deciles), and the proportion floor that keeps the
@@ -328,6 +330,39 @@ def registered_versions(dbt, session) -> dict[tuple[str, str], int]:
         return {}
     query = f"select store, model_name, max(version) from {dbt.this} group by store, model_name"
     return {(store, name): version for store, name, version in session.sql(query).fetchall()}
+
+
+def decision_table(
+    targets,
+    previous_registry: pd.DataFrame,
+    decide,
+    *,
+    table: str,
+    log_as: str,
+    columns: dict[str, str],
+    step_records: dict,
+    build_id: str,
+) -> pd.DataFrame:
+    """A refit-decisions table: for each (store, model_name, label) of targets, decide(store,
+    model_name, registered_row) (the newest registered row of that model, or None) gives the
+    row; each decision is measured as table[store, model_name] (step_records[(store,
+    model_name, 'decision')]) and logged under log_as."""
+    keys = ["store", "model_name"]
+    latest = latest_versions(previous_registry, keys).set_index(keys) if len(previous_registry) else None
+    rows = []
+    for store, model_name, label in targets:
+        key = (store, model_name)
+        with measured_model(f"{table}[{store}, {model_name}]") as record:
+            registered_row = latest.loc[key] if latest is not None and key in latest.index else None
+            row = decide(store, model_name, registered_row)
+        row.update(build_id=build_id, store=store, model_name=model_name)
+        row["decision_seconds"], row["decision_peak_mb"] = record["seconds"], record["rss_peak_mb"]
+        step_records[(*key, "decision")] = record
+        log_progress(log_as, f"{store} {label}: {row['action']} ({row['reason']})")
+        rows.append(row)
+    if not rows:
+        return empty_like(columns)
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
 
 
 # --- loading and scoring -------------------------------------------------------------------

@@ -342,23 +342,23 @@ def decisions(
     """ml_registry.customer_value_refit_decisions: refit or score, per store and required model."""
     now = now or _now()
     build_id = build_id or shared.BUILD_ID
-    keys = ["store", "model_name"]
-    latest = shared.latest_versions(previous_registry, keys).set_index(keys) if len(previous_registry) else None
-    rows = []
-    for store in sorted(required):
-        for model in required[store]:
-            key = (store, model.model_name)
-            with measured_model(f"customer_value_refit_decisions[{store}, {model.model_name}]") as record:
-                registered_row = latest.loc[key] if latest is not None and key in latest.index else None
-                row = _decision_row(model, inputs[store], registered_row, cadences, psi_threshold, force, now, build_id)
-            row["store"] = store
-            row["decision_seconds"], row["decision_peak_mb"] = record["seconds"], record["rss_peak_mb"]
-            STEP_RECORDS[(*key, "decision")] = record
-            log_progress(MODEL, f"{store} {model.model_name} ({model.method}): {row['action']} ({row['reason']})")
-            rows.append(row)
-    if not rows:
-        return shared.empty_like(DECISION_COLUMNS)
-    return pd.DataFrame(rows, columns=list(DECISION_COLUMNS)).astype(DECISION_COLUMNS)
+    models = {(store, model.model_name): model for store in sorted(required) for model in required[store]}
+    targets = [(store, name, f"{name} ({model.method})") for (store, name), model in models.items()]
+
+    def decide(store, model_name, registered_row):
+        model = models[(store, model_name)]
+        return _decision_row(model, inputs[store], registered_row, cadences, psi_threshold, force, now, build_id)
+
+    return shared.decision_table(
+        targets,
+        previous_registry,
+        decide,
+        table="customer_value_refit_decisions",
+        log_as=MODEL,
+        columns=DECISION_COLUMNS,
+        step_records=STEP_RECORDS,
+        build_id=build_id,
+    )
 
 
 REGISTRY_COLUMNS = {

@@ -227,26 +227,24 @@ def decisions(
 ) -> pd.DataFrame:
     """ml_registry.anomaly_refit_decisions: refit or score, per store and detector model."""
     now = now or _now()
-    build_id = build_id or shared.BUILD_ID
-    keys = ["store", "model_name"]
-    latest = shared.latest_versions(previous_registry, keys).set_index(keys) if len(previous_registry) else None
-    rows = []
-    for store in sorted(inputs):
-        for entity_type in ENTITY_TYPES:
-            key = (store, MODEL_NAMES[entity_type])
-            with measured_model(f"anomaly_refit_decisions[{store}, {key[1]}]") as record:
-                registered_row = latest.loc[key] if latest is not None and key in latest.index else None
-                row = _decision_row(
-                    entity_type, inputs[store], registered_row, settings, cadence_days, psi_threshold, force, now
-                )
-            row.update(build_id=build_id, store=store, model_name=key[1])
-            row["decision_seconds"], row["decision_peak_mb"] = record["seconds"], record["rss_peak_mb"]
-            STEP_RECORDS[(*key, "decision")] = record
-            log_progress(MODEL, f"{store} {key[1]}: {row['action']} ({row['reason']})")
-            rows.append(row)
-    if not rows:
-        return shared.empty_like(DECISION_COLUMNS)
-    return pd.DataFrame(rows, columns=list(DECISION_COLUMNS)).astype(DECISION_COLUMNS)
+    targets = [(store, MODEL_NAMES[entity], MODEL_NAMES[entity]) for store in sorted(inputs) for entity in ENTITY_TYPES]
+    entity_of = {name: entity for entity, name in MODEL_NAMES.items()}
+
+    def decide(store, model_name, registered_row):
+        return _decision_row(
+            entity_of[model_name], inputs[store], registered_row, settings, cadence_days, psi_threshold, force, now
+        )
+
+    return shared.decision_table(
+        targets,
+        previous_registry,
+        decide,
+        table="anomaly_refit_decisions",
+        log_as=MODEL,
+        columns=DECISION_COLUMNS,
+        step_records=STEP_RECORDS,
+        build_id=build_id or shared.BUILD_ID,
+    )
 
 
 def validation_metrics(fitted: anomalies.FittedEntityDetectors, features: pd.DataFrame) -> dict:
