@@ -72,7 +72,7 @@ synthetic: install
 # measured, one table appended to BENCHMARKS.md. 100M lines: make bench SIZES="100k 1M 10M 100M"
 # (set BENCH_MEMORY_LIMIT, e.g. 16GB, to prove the out-of-core build). Heavy: run it on a quiet machine.
 SIZES ?= 100k 1M 10M
-BENCH_STEPS ?= floor,dbt_startup,dbt_core,dbt_sql,dbt_no_new_input,dbt_incremental,dbt_ml,pandas
+BENCH_STEPS ?= floor,dbt_startup,dbt_core,dbt_sql,dbt_no_new_input,dbt_incremental,dbt_ml,dbt_ml_scored,pandas
 BENCH_MEMORY_LIMIT ?=
 BENCH_NOTE ?=
 # A step running longer is stopped and reported unfinished (the run goes on with the next).

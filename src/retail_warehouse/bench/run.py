@@ -15,7 +15,10 @@ Steps per size (lines = Online Retail I lines of retail_warehouse.synth; Olist g
                    files dbt_sql read are replaced by the longer ones, so the landing reads
                    only the appended tails), then `dbt build` (ml_enabled false) over
                    dbt_sql's kept build copy
-  dbt_ml           `dbt build` with the ML models (only when python_models/ has some)
+  dbt_ml           `dbt build` with the ML models (only when python_models/ has some): a first
+                   build, so every model is fitted
+  dbt_ml_scored    `dbt build` with the ML models again over dbt_ml's kept build copy on the
+                   same files: nothing is due, so the registered models are loaded and scored
   pandas           retail_warehouse.bench.pandas_path, the notebook path
 and once per run: xlsx ingest of the real Online Retail workbook, fastexcel vs openpyxl.
 """
@@ -41,7 +44,17 @@ from .measure import Measurement, run_measured
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_XLSX = REPO_ROOT.parent / "shared" / "data" / "online_retail" / "Online Retail.xlsx"
-STEPS = ("floor", "dbt_startup", "dbt_core", "dbt_sql", "dbt_no_new_input", "dbt_incremental", "dbt_ml", "pandas")
+STEPS = (
+    "floor",
+    "dbt_startup",
+    "dbt_core",
+    "dbt_sql",
+    "dbt_no_new_input",
+    "dbt_incremental",
+    "dbt_ml",
+    "dbt_ml_scored",
+    "pandas",
+)
 CORE_SELECTION = ("+fct_order_lines", "+fct_orders", "+customer_rfm", "+sales_daily")
 SQL_ONLY_VARS = "{ml_enabled: false}"
 SEED = 42
@@ -179,6 +192,7 @@ class Bench:
         for step in steps:
             getattr(self, step)(lines, data)
         shutil.rmtree(self.sql_build(lines), ignore_errors=True)
+        shutil.rmtree(self.ml_build(lines), ignore_errors=True)
         shutil.rmtree(self.live_data(lines), ignore_errors=True)
 
     def floor(self, lines: int, data: Path) -> None:
@@ -244,6 +258,9 @@ class Bench:
     def sql_build(self, lines: int) -> Path:
         return self.workdir / f"dbt-sql-{size_label(lines)}"
 
+    def ml_build(self, lines: int) -> Path:
+        return self.workdir / f"dbt-ml-{size_label(lines)}"
+
     def live_data(self, lines: int) -> Path:
         """The input files dbt_sql, dbt_no_new_input and dbt_incremental read: hard links to
         the synthetic set, replaced (never written through) when a day is appended."""
@@ -308,9 +325,22 @@ class Bench:
         if not has_ml_models():
             print("[bench] dbt_ml skipped: no ML models (python_models/**/*.py) in this checkout", flush=True)
             return
-        build = self.fresh(self.workdir / f"dbt-ml-{size_label(lines)}")
-        self.dbt_step("dbt_ml", ["build"], lines, build, data, note="dbt build with the ML models")
-        shutil.rmtree(build, ignore_errors=True)
+        build = self.fresh(self.ml_build(lines))
+        self.dbt_step("dbt_ml", ["build"], lines, build, data, note="dbt build with the ML models, every model fitted")
+
+    def dbt_ml_scored(self, lines: int, data: Path) -> None:
+        build = self.ml_build(lines)
+        if not (build / ".build").is_dir():
+            print("[bench] dbt_ml_scored skipped: it needs dbt_ml's build copy (list dbt_ml first)", flush=True)
+            return
+        self.dbt_step(
+            "dbt_ml_scored",
+            ["build"],
+            lines,
+            build,
+            data,
+            note="the same files again with the ML models: nothing due, registered models scored",
+        )
 
     def pandas(self, lines: int, data: Path) -> None:
         log = self.workdir / "logs" / f"pandas-{size_label(lines)}.log"
@@ -420,7 +450,8 @@ def report(results: list[Measurement], started: datetime, commit: str, loads: tu
         lines += [
             "",
             "Ratios (wall time; CPU time in brackets). Targets: dbt SQL layers <= 1.3x the floor after dbt's "
-            "fixed start-up; pandas >= 5x dbt at 10M lines; incremental day <= 0.15x a full build.",
+            "fixed start-up and the whole SQL build <= 3.0x the floor at 10M lines; pandas >= 5x dbt; "
+            "an appended day <= 0.10x and no new input <= 0.05x a full SQL build.",
             "",
             "| lines | dbt_core / floor | (dbt_core - dbt_startup) / floor | dbt_sql / floor | pandas / dbt_core "
             "| pandas / dbt_sql | dbt_incremental / dbt_sql |",
@@ -475,6 +506,25 @@ def _pandas_over_dbt(steps: dict[str, Measurement]) -> tuple[str, bool | None] |
     return f"{value:.2f}", value >= 5
 
 
+def _sql_build_over_floor(steps: dict[str, Measurement]) -> tuple[str, bool | None] | None:
+    if not {"dbt_sql", "floor"} <= steps.keys():
+        return None
+    sql, floor = steps["dbt_sql"], steps["floor"]
+    wall, cpu = sql.wall_seconds / floor.wall_seconds, sql.cpu_seconds / floor.cpu_seconds
+    return f"{wall:.2f} wall, {cpu:.2f} CPU", sql.ok and max(wall, cpu) <= 3.0
+
+
+def _ml_scored(steps: dict[str, Measurement]) -> tuple[str, str | bool] | None:
+    """No target of its own: the scoring-only build is reported beside the full one."""
+    if "dbt_ml_scored" not in steps:
+        return None
+    scored = steps["dbt_ml_scored"]
+    value = f"{scored.wall_seconds / 60:.1f} min, {scored.peak_rss_mb / 1024:.1f} GB"
+    if "dbt_ml" in steps and steps["dbt_ml"].ok:
+        value += f" ({scored.wall_seconds / steps['dbt_ml'].wall_seconds:.2f}x the full build with ML)"
+    return value, "reported (no target of its own)" if scored.ok else False
+
+
 def _ml_build(steps: dict[str, Measurement]) -> tuple[str, bool] | None:
     if "dbt_ml" not in steps:
         return None
@@ -499,7 +549,7 @@ def _incremental_share(steps: dict[str, Measurement]) -> tuple[str, bool] | None
     if "dbt_incremental" not in steps or "dbt_sql" not in steps:
         return None
     value = steps["dbt_incremental"].wall_seconds / steps["dbt_sql"].wall_seconds
-    return f"{value:.2f}", steps["dbt_incremental"].ok and value <= 0.15
+    return f"{value:.2f}", steps["dbt_incremental"].ok and value <= 0.10
 
 
 def _no_new_input_share(steps: dict[str, Measurement]) -> tuple[str, bool] | None:
@@ -517,9 +567,11 @@ TARGETS = (
         _sql_layers_over_floor,
     ),
     (TEN_M, ">= 5x faster than pandas", "pandas / dbt_core, wall", _pandas_over_dbt),
+    (TEN_M, "whole SQL build <= 3.0x the floor", "dbt_sql / floor", _sql_build_over_floor),
     (TEN_M, "full build with ML <= 10 min, peak RSS <= 6 GB", "dbt_ml wall, peak RSS", _ml_build),
+    (TEN_M, "scoring-only build with ML (nothing due), beside it", "dbt_ml_scored wall, peak RSS", _ml_scored),
     (HUNDRED_M, "SQL layers complete out of core under 16 GB", "dbt_sql outcome, peak RSS", _out_of_core),
-    (TEN_M, "appending a day <= 15% of a full build", "dbt_incremental / dbt_sql, wall", _incremental_share),
+    (TEN_M, "appending a day <= 10% of a full build", "dbt_incremental / dbt_sql, wall", _incremental_share),
     (TEN_M, "a build with no new input <= 5% of a full build", "dbt_no_new_input / dbt_sql, wall", _no_new_input_share),
 )
 
@@ -537,7 +589,7 @@ def target_lines(results: list[Measurement]) -> list[str]:
             if outcome is None:
                 continue
             value, met = outcome
-            verdict = "no ratio" if met is None else "met" if met else "missed"
+            verdict = met if isinstance(met, str) else "no ratio" if met is None else "met" if met else "missed"
             if target_size is not None and size != target_size:
                 verdict = f"({verdict} at this size; the target is for {size_label(target_size)})"
             rows.append(f"| {target} | {size_label(size)} | {measured} | {value} | {verdict} |")

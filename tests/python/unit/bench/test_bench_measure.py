@@ -72,7 +72,8 @@ def test_targets_are_judged_from_the_measurements_at_their_size():
             step("pandas", ten_m, 700),
             step("dbt_ml", ten_m, 601, peak=5000),
             step("dbt_sql", ten_m, 400),
-            step("dbt_incremental", ten_m, 60),
+            step("dbt_incremental", ten_m, 40),
+            step("dbt_ml_scored", ten_m, 150, peak=3000),
             step("dbt_no_new_input", ten_m, 21),
             step("floor", one_m, 10),
             step("dbt_startup", one_m, 10),
@@ -90,6 +91,8 @@ def test_targets_are_judged_from_the_measurements_at_their_size():
     assert verdicts[(">= 5x faster than pandas", "10M")] == "met"  # 700 / 135
     assert verdicts[(">= 5x faster than pandas", "1M")].startswith("(no ratio")
     assert verdicts[("full build with ML <= 10 min, peak RSS <= 6 GB", "10M")] == "missed"  # 601 s
-    assert verdicts[("appending a day <= 15% of a full build", "10M")] == "met"  # 60 / 400
+    assert verdicts[("appending a day <= 10% of a full build", "10M")] == "met"  # 40 / 400
+    assert verdicts[("whole SQL build <= 3.0x the floor", "10M")] == "missed"  # 400 / 100
+    assert verdicts[("scoring-only build with ML (nothing due), beside it", "10M")] == "reported (no target of its own)"
     assert verdicts[("a build with no new input <= 5% of a full build", "10M")] == "missed"  # 21 / 400
     assert verdicts[("SQL layers complete out of core under 16 GB", "10M")].startswith("(met at this size")
