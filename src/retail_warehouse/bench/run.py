@@ -330,8 +330,9 @@ class Bench:
 
     def dbt_ml_scored(self, lines: int, data: Path) -> None:
         build = self.ml_build(lines)
-        if not (build / ".build").is_dir():
-            print("[bench] dbt_ml_scored skipped: it needs dbt_ml's build copy (list dbt_ml first)", flush=True)
+        fitted = [m for m in self.results if m.step == "dbt_ml" and m.lines == lines]
+        if not (fitted and fitted[-1].ok):
+            print("[bench] dbt_ml_scored skipped: it needs a completed dbt_ml build (list dbt_ml first)", flush=True)
             return
         self.dbt_step(
             "dbt_ml_scored",
