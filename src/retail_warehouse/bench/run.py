@@ -493,6 +493,8 @@ def _sql_layers_over_floor(steps: dict[str, Measurement]) -> tuple[str, bool | N
     if not {"dbt_core", "dbt_startup", "floor"} <= steps.keys():
         return None
     core, startup, floor = steps["dbt_core"], steps["dbt_startup"], steps["floor"]
+    if not core.ok:
+        return f"dbt_core failed (exit {core.returncode})", False
     wall = (core.wall_seconds - startup.wall_seconds) / floor.wall_seconds
     cpu = (core.cpu_seconds - startup.cpu_seconds) / floor.cpu_seconds
     return f"{wall:.2f} wall, {cpu:.2f} CPU", max(wall, cpu) <= 1.3
@@ -511,6 +513,8 @@ def _sql_build_over_floor(steps: dict[str, Measurement]) -> tuple[str, bool | No
     if not {"dbt_sql", "floor"} <= steps.keys():
         return None
     sql, floor = steps["dbt_sql"], steps["floor"]
+    if not sql.ok:
+        return f"dbt_sql failed (exit {sql.returncode})", False
     wall, cpu = sql.wall_seconds / floor.wall_seconds, sql.cpu_seconds / floor.cpu_seconds
     return f"{wall:.2f} wall, {cpu:.2f} CPU", sql.ok and max(wall, cpu) <= 3.0
 

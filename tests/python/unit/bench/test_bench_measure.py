@@ -79,6 +79,9 @@ def test_targets_are_judged_from_the_measurements_at_their_size():
             step("dbt_startup", one_m, 10),
             step("dbt_core", one_m, 30),
             step("pandas", one_m, 5, returncode=1, note="ran out of its cap"),
+            step("floor", 100_000, 2),
+            step("dbt_startup", 100_000, 10),
+            step("dbt_core", 100_000, 11, returncode=1),
         ]
     )
     verdicts = {
@@ -88,6 +91,8 @@ def test_targets_are_judged_from_the_measurements_at_their_size():
     }
     assert verdicts[("SQL layers <= 1.3x the floor after dbt's start-up", "10M")] == "met"  # 1.25
     assert verdicts[("SQL layers <= 1.3x the floor after dbt's start-up", "1M")] == "missed"  # 2.0
+    failed = [row for row in rows if "| 100k |" in row and "start-up" in row]
+    assert failed and "dbt_core failed (exit 1)" in failed[0]  # no ratio from a failed build
     assert verdicts[(">= 5x faster than pandas", "10M")] == "met"  # 700 / 135
     assert verdicts[(">= 5x faster than pandas", "1M")].startswith("(no ratio")
     assert verdicts[("full build with ML <= 10 min, peak RSS <= 6 GB", "10M")] == "missed"  # 601 s
