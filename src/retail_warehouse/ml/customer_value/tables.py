@@ -202,6 +202,36 @@ def _store_count(counts: pd.DataFrame, store: str, column: str):
     return int(values.iloc[0]) if not values.empty else 0
 
 
+# customer_value_metrics evaluates the 12-month value at one snapshot per store (_clv_rows): the
+# latest whose CLV_DAYS window closes by the day after the store's data end. Read in DuckDB, only
+# that snapshot's rows reach pandas, not every customer at every monthly snapshot.
+CLV_SNAPSHOT_SQL = f"""
+with eligible as (
+    select {CUSTOMER_COLUMNS} from eligible_snapshots
+),
+
+final as (
+    select *
+    from eligible
+    qualify as_of_date = max(as_of_date) over (partition by store)
+)
+
+select * from final
+"""
+
+
+def clv_snapshot_relation(snapshots, data_ends):
+    """marts.customer_feature_snapshots (a relation) as customer_value_metrics reads it: per store
+    the rows of the one snapshot _clv_rows evaluates the 12-month value at (the latest with a
+    full CLV_DAYS window before the day after the data end, data_ends: marts.store_data_ends),
+    with CUSTOMER_COLUMNS, filtered in DuckDB before pandas."""
+    ends = data_ends.project("store as data_end_store, data_end_date")
+    eligible = snapshots.join(ends, "store = data_end_store").filter(
+        f"as_of_date + {int(spend.CLV_DAYS)} <= data_end_date + 1"
+    )
+    return eligible.query("eligible_snapshots", CLV_SNAPSHOT_SQL)
+
+
 def order_history(fct_orders) -> RelationHistory:
     """The order history of marts.fct_orders (a DuckDB relation) the models read: one row per
     customer at a cutoff, aggregated in DuckDB from sale_order_relation (history.RelationHistory)."""

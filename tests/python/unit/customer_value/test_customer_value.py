@@ -607,13 +607,13 @@ def fct_orders_connection(orders: pd.DataFrame, data_end):
     noise.loc[kinds == 3, "customer_key"] = None
     noise.loc[kinds == 4, "store"] = "other"
     frame = pd.concat([orders, noise], ignore_index=True)
-    frame["net_revenue_amount"] = frame["net_revenue_amount"].round(2)
+    frame["net_revenue_amount"] = frame["net_revenue_amount"].round(4)
     connection = duckdb.connect()
     connection.register("frame", frame)
     connection.execute(
         "create table fct_orders as select store, order_type, is_cancelled, "
         "customer_key, cast(order_date as date) as order_date, "
-        "cast(net_revenue_amount as decimal(18, 2)) as net_revenue_amount from frame"
+        "cast(net_revenue_amount as decimal(18, 4)) as net_revenue_amount from frame"
     )
     connection.execute(
         "create table store_data_ends as select * from (values ('tiny', ?::date), ('other', ?::date)) "
@@ -894,3 +894,35 @@ def test_churn_and_value_metrics_say_how_many_customers_they_evaluated():
     assert (metrics["evaluated_customer_count"] == len(kept)).all()
     assert (metrics["validation_customer_count"] == len(validation)).all()
     assert (metrics["training_row_count"] == int((examples["split"] == "training").sum())).all()
+
+
+def test_customer_value_metrics_reads_only_the_snapshot_its_12_month_value_is_evaluated_at():
+    # tables.clv_snapshot_relation keeps, in DuckDB, the rows of the latest snapshot whose
+    # 365-day window closes by the day after the data end: the only rows _clv_rows reads.
+    import duckdb
+
+    orders, built = history_store_tables()
+    snapshots = built["snapshots"].assign(as_of_date=lambda frame: pd.to_datetime(frame["as_of_date"]))
+    data_end = orders["order_date"].max() - pd.Timedelta(days=20)
+    connection = duckdb.connect()
+    connection.register("snapshots_frame", snapshots)
+    connection.execute(
+        "create table snapshots as select * replace (as_of_date::date as as_of_date) from snapshots_frame"
+    )
+    connection.execute("create table data_ends as select 'tiny' as store, ?::date as data_end_date", [data_end.date()])
+    read = tables.clv_snapshot_relation(connection.table("snapshots"), connection.table("data_ends")).df()
+    day_after_end = data_end + pd.Timedelta(days=1)
+    cutoff = max(c for c in snapshots["as_of_date"].unique() if c + pd.Timedelta(days=spend.CLV_DAYS) <= day_after_end)
+    expected = snapshots[snapshots["as_of_date"] == cutoff]
+    assert snapshots["as_of_date"].nunique() > 3 and len(expected) > 20
+    assert list(read.columns) == [column.strip() for column in tables.CUSTOMER_COLUMNS.split(",")]
+    assert set(pd.to_datetime(read["as_of_date"])) == {cutoff}
+    assert sorted(read["customer_key"]) == sorted(expected["customer_key"])
+    # customer_value_metrics on it: the same table as on every snapshot.
+    data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [data_end]})
+    examples = built["examples"]
+    pd.testing.assert_frame_equal(
+        tables.customer_value_metrics(examples, read, orders, data_ends, 42, 5000, neural=False),
+        tables.customer_value_metrics(examples, snapshots, orders, data_ends, 42, 5000, neural=False),
+        check_exact=True,
+    )
