@@ -3,7 +3,7 @@
 and "the store's median wait", chosen at an earlier cutoff. Logic:
 retail_warehouse.ml.customer_value.next_order. The orders are read as one row per customer at each
 cutoff, aggregated in DuckDB (tables.order_history: the BTYD summary, the purchase gaps and the
-first order after the cutoff), never as lines."""
+first order after the cutoff), never as lines; of the examples sample only its cutoffs and split."""
 
 from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
@@ -18,7 +18,11 @@ def model(dbt, session):
             seed=int(dbt.config.get("seed")),
             max_fit_customers=int(dbt.config.get("max_fit_customers")),
             max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
-        ).df(),
+            columns=tables.SAMPLED_SPLIT_COLUMNS,
+        )
+        .project(tables.SPLIT_COLUMNS)
+        .distinct()
+        .df(),
         dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),

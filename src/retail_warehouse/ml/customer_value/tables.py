@@ -64,6 +64,8 @@ EXAMPLE_COLUMNS = ", ".join(
 )
 # The columns of ml.customer_value_examples that say a store's cutoffs and split (tiny once distinct).
 SPLIT_COLUMNS = "store, as_of_date, split, horizon_days, target_name"
+# The columns sampled_example_relation needs to draw the sample whose split (SPLIT_COLUMNS) a model reads.
+SAMPLED_SPLIT_COLUMNS = f"customer_key, {SPLIT_COLUMNS}"
 BEST_MODEL_COLUMNS = "store, model_name, target_name, horizon_days, threshold, flagged_share, is_best"
 # The columns of ml.churn_validation_predictions churn_model_metrics reads.
 PREDICTION_COLUMNS = (

@@ -787,8 +787,11 @@ def test_the_value_tables_read_from_the_duckdb_history_equal_those_read_from_eve
     )
     next_orders = tables.next_order_metrics(every_order, examples, value_metrics, data_ends, 42)
     assert len(next_orders) == len(next_order.METHODS)
+    # next_order_metrics reads only the sample's cutoffs and split (tables.SPLIT_COLUMNS, distinct).
+    splits = examples[[column.strip() for column in tables.SPLIT_COLUMNS.split(",")]].drop_duplicates()
+    assert len(splits) < len(examples) / 50
     pd.testing.assert_frame_equal(
-        tables.next_order_metrics(in_duckdb, examples, value_metrics, data_ends, 42), next_orders, check_exact=True
+        tables.next_order_metrics(in_duckdb, splits, value_metrics, data_ends, 42), next_orders, check_exact=True
     )
     value = tables.customer_value_predictions(
         features, every_order, examples, value_metrics, next_orders, data_ends, 42, 5000
