@@ -1,6 +1,9 @@
 """ml.customer_value_metrics: out-of-time errors of the spend regressions (the PyTorch one
 unless var ml_neural is false), BG/NBD + Gamma-Gamma and the baselines per store. Logic:
-retail_warehouse.ml.customer_value.spend, .neural_spend and .btyd."""
+retail_warehouse.ml.customer_value.spend, .neural_spend and .btyd. The orders are read as one row
+per customer at each cutoff, aggregated in DuckDB (tables.order_history: the BTYD summaries, the
+recent activity before and the spend after the 12-month cutoff), never as lines; of the customer
+snapshots only the one the 12-month value is evaluated at (tables.clv_snapshot_relation)."""
 
 from retail_warehouse.ml.common import measured, neural_enabled
 from retail_warehouse.ml.customer_value import tables
@@ -15,8 +18,8 @@ def model(dbt, session):
             max_fit_customers=int(dbt.config.get("max_fit_customers")),
             max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
         ).df(),
-        dbt.ref("customer_feature_snapshots").project(tables.CUSTOMER_COLUMNS).df(),
-        tables.sale_order_relation(dbt.ref("fct_orders")).df(),
+        tables.clv_snapshot_relation(dbt.ref("customer_feature_snapshots"), dbt.ref("store_data_ends")).df(),
+        tables.order_history(dbt.ref("fct_orders")),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),

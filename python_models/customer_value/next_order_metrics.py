@@ -1,7 +1,9 @@
 """ml.next_order_metrics: the expected next-order date checked out of time, transaction model
 (median wait given an order within the window) against the best of "last order + median gap"
 and "the store's median wait", chosen at an earlier cutoff. Logic:
-retail_warehouse.ml.customer_value.next_order."""
+retail_warehouse.ml.customer_value.next_order. The orders are read as one row per customer at each
+cutoff, aggregated in DuckDB (tables.order_history: the BTYD summary, the purchase gaps and the
+first order after the cutoff), never as lines; of the examples sample only its cutoffs and split."""
 
 from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
@@ -10,13 +12,17 @@ from retail_warehouse.ml.customer_value import tables
 @measured
 def model(dbt, session):
     return tables.next_order_metrics(
-        tables.sale_order_relation(dbt.ref("fct_orders")).df(),
+        tables.order_history(dbt.ref("fct_orders")),
         tables.sampled_example_relation(
             dbt.ref("customer_value_examples"),
             seed=int(dbt.config.get("seed")),
             max_fit_customers=int(dbt.config.get("max_fit_customers")),
             max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
-        ).df(),
+            columns=tables.SAMPLED_SPLIT_COLUMNS,
+        )
+        .project(tables.SPLIT_COLUMNS)
+        .distinct()
+        .df(),
         dbt.ref("customer_value_metrics").project(tables.VALUE_METRIC_COLUMNS).df(),
         dbt.ref("store_data_ends").project(tables.DATA_END_COLUMNS).df(),
         seed=int(dbt.config.get("seed")),

@@ -81,10 +81,10 @@ def recent_activity_features(orders: pd.DataFrame, cutoffs) -> pd.DataFrame:
         )
         grouped.insert(1, "as_of_date", cutoff)
         frames.append(grouped)
-    return _keyed_by_customer_and_date(frames, RECENT_ACTIVITY_FEATURES)
+    return keyed_by_customer_and_date(frames, RECENT_ACTIVITY_FEATURES)
 
 
-def _keyed_by_customer_and_date(frames: list[pd.DataFrame], value_columns) -> pd.DataFrame:
+def keyed_by_customer_and_date(frames: list[pd.DataFrame], value_columns) -> pd.DataFrame:
     """The per-cutoff frames stacked, as_of_date typed as datetime even when there are none."""
     columns = ["customer_key", "as_of_date", *value_columns]
     table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
@@ -109,7 +109,7 @@ def outcome_labels(orders: pd.DataFrame, cutoffs, horizon_days: int) -> pd.DataF
         )
         grouped.insert(1, "as_of_date", cutoff)
         frames.append(grouped)
-    return _keyed_by_customer_and_date(frames, ("orders_next", "spend_next"))
+    return keyed_by_customer_and_date(frames, ("orders_next", "spend_next"))
 
 
 @dataclass(frozen=True)
@@ -145,9 +145,15 @@ def out_of_time_split(cutoffs_with_labels, horizon_days: int) -> OutOfTimeSplit:
 def attach_features(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
     """Customer rows (customer_key, as_of_date, the snapshot measures) with the recent-activity
     features at their as_of_date, missing values filled, sorted by date and customer."""
+    return attach_recent_activity(customers, lambda cutoffs: recent_activity_features(orders, cutoffs))
+
+
+def attach_recent_activity(customers: pd.DataFrame, recent_activity) -> pd.DataFrame:
+    """attach_features with the recent-activity features of recent_activity(cutoffs) (the
+    cutoffs: the customers' as_of_dates), e.g. computed in DuckDB (history.RelationHistory)."""
     frame = customers.copy()
     frame["as_of_date"] = pd.to_datetime(frame["as_of_date"])
-    recent = recent_activity_features(orders, frame["as_of_date"].unique())
+    recent = recent_activity(frame["as_of_date"].unique())
     frame = frame.merge(recent, on=["customer_key", "as_of_date"], how="left")
     frame[list(RECENT_ACTIVITY_FEATURES)] = frame[list(RECENT_ACTIVITY_FEATURES)].fillna(0.0)
     # A single order has no gap between orders, no cancellation share: 0 with frequency = 1

@@ -69,16 +69,22 @@ def model_next_order(transactions, summary: pd.DataFrame, cutoff: pd.Timestamp, 
 
 
 def expected_next_orders(
-    transactions, summary: pd.DataFrame, orders: pd.DataFrame, cutoff: pd.Timestamp, window_days: float
+    transactions,
+    summary: pd.DataFrame,
+    gaps: pd.DataFrame,
+    store_wait: float | None,
+    cutoff: pd.Timestamp,
+    window_days: float,
 ) -> dict[str, np.ndarray]:
     """{method: expected next-order day} for the customers of `summary` (in its order), every
-    method looking from the cutoff with the orders before it."""
-    gaps = purchase_gaps(orders, cutoff).set_index("customer_key").reindex(summary["customer_key"]).reset_index()
+    method looking from the cutoff with the orders before it: gaps = purchase_gaps and
+    store_wait = store_median_wait at the cutoff (history.OrderHistory / RelationHistory)."""
+    gaps = gaps.set_index("customer_key").reindex(summary["customer_key"]).reset_index()
     return {
         MODEL: model_next_order(transactions, summary, cutoff, window_days).to_numpy(),
         NAIVE: naive_next_order(gaps, cutoff).to_numpy(),
         # A customer without a sale order before the cutoff (no summary row) gets no date.
-        STORE_WAIT: store_wait_next_order(len(summary), cutoff, store_median_wait(orders, cutoff))
+        STORE_WAIT: store_wait_next_order(len(summary), cutoff, store_wait)
         .where(summary["frequency"].notna().to_numpy())
         .to_numpy(),
     }

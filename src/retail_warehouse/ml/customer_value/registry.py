@@ -184,17 +184,11 @@ def fit(required: Required, inputs: StoreInputs, seed: int, max_rows: int) -> Fi
     )
 
 
-def probabilistic(fitted: FittedCustomerModel, orders: pd.DataFrame, cutoff):
-    """(summary, transaction model, Gamma-Gamma) as spend.fit_probabilistic returns it: today's
-    RFM summary scored with the registered parameters; None when nothing was fitted."""
-    if fitted.estimator is None:
-        return None
-    return probabilistic_from_summary(fitted, rfm_summary(orders, cutoff))
-
-
 def probabilistic_from_summary(fitted: FittedCustomerModel, summary: pd.DataFrame):
-    """probabilistic from the customers' summary at the cutoff (btyd.rfm_summary's columns,
-    computed in DuckDB by tables.btyd_summary_relation)."""
+    """(summary, transaction model, Gamma-Gamma) as spend.fit_summary returns it: the customers'
+    summary at the cutoff (btyd.rfm_summary's columns, computed in DuckDB by
+    history.RelationHistory.summary) scored with the registered parameters; None when nothing was
+    fitted."""
     if fitted.estimator is None:
         return None
     return (summary, *fitted.estimator)

@@ -163,7 +163,7 @@ def fit_probabilistic_models(orders: pd.DataFrame, cutoff: pd.Timestamp, names=t
 
 def fit_summary_models(summary: pd.DataFrame, names=tuple(TRANSACTION_MODELS)) -> dict:
     """fit_probabilistic_models from the customers' summary at the cutoff (btyd.rfm_summary's
-    columns, one row per customer, by customer_key; tables.btyd_summary_relation computes it
+    columns, one row per customer, by customer_key; history.RelationHistory.summary computes it
     in DuckDB): the orders themselves are not needed to fit."""
     repeaters = (summary["frequency"] > 0) & (summary["repeat_mean_value"] > 0)
     if len(summary) < 2 or repeaters.sum() < 2:

@@ -24,16 +24,19 @@ from retail_warehouse.ml.common import (
 )
 from retail_warehouse.ml.customer_value import churn, next_order, spend
 from retail_warehouse.ml.customer_value import registry as cv_registry
-from retail_warehouse.ml.customer_value.btyd import rfm_summary
+from retail_warehouse.ml.customer_value.history import (
+    OrderHistory,
+    RelationHistory,
+    as_history,
+    sql_text,
+)
 from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
     SNAPSHOT_FEATURES,
     OutOfTimeSplit,
-    attach_features,
+    attach_recent_activity,
     day_after,
     out_of_time_split,
-    outcome_labels,
-    sale_orders,
 )
 from retail_warehouse.ml.customer_value.metrics import (
     calibration_bins,
@@ -42,7 +45,6 @@ from retail_warehouse.ml.customer_value.metrics import (
     paired_rmse_difference,
     regression_metrics,
 )
-from retail_warehouse.ml.customer_value.next_order import realised_next_order
 
 # The columns of marts.fct_orders the tables read (labels.sale_orders keeps the sale orders),
 # projected in DuckDB: the whole mart as pandas would cost ~10x the memory.
@@ -62,6 +64,8 @@ EXAMPLE_COLUMNS = ", ".join(
 )
 # The columns of ml.customer_value_examples that say a store's cutoffs and split (tiny once distinct).
 SPLIT_COLUMNS = "store, as_of_date, split, horizon_days, target_name"
+# The columns sampled_example_relation needs to draw the sample whose split (SPLIT_COLUMNS) a model reads.
+SAMPLED_SPLIT_COLUMNS = f"customer_key, {SPLIT_COLUMNS}"
 BEST_MODEL_COLUMNS = "store, model_name, target_name, horizon_days, threshold, flagged_share, is_best"
 # The columns of ml.churn_validation_predictions churn_model_metrics reads.
 PREDICTION_COLUMNS = (
@@ -90,11 +94,6 @@ def sale_order_relation(fct_orders, data_ends=None, *, window_days: int | None =
         .filter(f"order_date <= data_end_date and order_date > data_end_date - {int(window_days)}")
         .project(ORDER_COLUMNS)
     )
-
-
-def _sql_text(value) -> str:
-    """A SQL string literal of value (quotes doubled)."""
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 # The labelled examples the Python models read are a seeded hash sample of customers drawn in
@@ -155,7 +154,7 @@ def sampled_example_relation(
     x cutoffs of the table; example_counts counts the whole table."""
     sql = SAMPLED_EXAMPLES_SQL.format(
         columns=columns,
-        seed=_sql_text(int(seed)),
+        seed=sql_text(int(seed)),
         max_fit=int(max_fit_customers),
         max_evaluation=int(max_evaluation_customers),
     )
@@ -205,88 +204,55 @@ def _store_count(counts: pd.DataFrame, store: str, column: str):
     return int(values.iloc[0]) if not values.empty else 0
 
 
-# One row per customer with a sale order before the cutoff: btyd.rfm_summary's columns, from one
-# store's sale orders dated before the cutoff (duckdb_summaries sorts it by customer_key, as
-# rfm_summary does).
-BTYD_SUMMARY_SQL = """
-with orders as (
-    select customer_key, order_date, net_revenue_amount from sale_orders_before_cutoff
-),
-
--- Amounts stay decimal until the mean: a decimal sum is exact, so the summary (and the
--- fits on it) do not depend on the order of DuckDB's parallel aggregation (test_determinism).
-purchase_days as (
-    select
-        customer_key,
-        order_date,
-        sum(net_revenue_amount) as amount
-    from orders
-    group by customer_key, order_date
-),
-
-dated as (
-    select
-        customer_key,
-        order_date,
-        amount,
-        min(order_date) over (partition by customer_key) as first_day
-    from purchase_days
+# customer_value_metrics evaluates the 12-month value at one snapshot per store (_clv_rows): the
+# latest whose CLV_DAYS window closes by the day after the store's data end. Read in DuckDB, only
+# that snapshot's rows reach pandas, not every customer at every monthly snapshot.
+CLV_SNAPSHOT_SQL = f"""
+with eligible as (
+    select {CUSTOMER_COLUMNS} from eligible_snapshots
 ),
 
 final as (
-    select
-        customer_key,
-        cast(count(*) - 1 as double) as frequency,
-        cast(date_diff('day', min(order_date), max(order_date)) as double) as recency,
-        cast(date_diff('day', min(order_date), {cutoff}) as double) as age,
-        coalesce(
-            cast(sum(amount) filter (where order_date > first_day) as double)
-            / nullif(count(*) filter (where order_date > first_day), 0),
-            0.0
-        ) as repeat_mean_value
-    from dated
-    group by customer_key
+    select *
+    from eligible
+    qualify as_of_date = max(as_of_date) over (partition by store)
 )
 
 select * from final
 """
 
 
-def btyd_summary_relation(sale_orders, store: str, cutoff):
-    """btyd.rfm_summary computed in DuckDB: one row per customer of the store with a sale order
-    before the cutoff (frequency, recency, age in days, repeat_mean_value), from
-    sale_order_relation (a DuckDB relation). The BG/NBD, MBG/NBD and Gamma-Gamma fits read
-    only this, so their memory follows the customers, not the orders."""
-    day = _sql_text(pd.Timestamp(cutoff).date().isoformat())
-    before = sale_orders.filter(f"store = {_sql_text(store)} and order_date < cast({day} as date)")
-    return before.query("sale_orders_before_cutoff", BTYD_SUMMARY_SQL.format(cutoff=f"cast({day} as date)"))
+def clv_snapshot_relation(snapshots, data_ends):
+    """marts.customer_feature_snapshots (a relation) as customer_value_metrics reads it: per store
+    the rows of the one snapshot _clv_rows evaluates the 12-month value at (the latest with a
+    full CLV_DAYS window before the day after the data end, data_ends: marts.store_data_ends),
+    with CUSTOMER_COLUMNS, filtered in DuckDB before pandas."""
+    ends = data_ends.project("store as data_end_store, data_end_date")
+    eligible = snapshots.join(ends, "store = data_end_store").filter(
+        f"as_of_date + {int(spend.CLV_DAYS)} <= data_end_date + 1"
+    )
+    return eligible.query("eligible_snapshots", CLV_SNAPSHOT_SQL)
+
+
+def order_history(fct_orders) -> RelationHistory:
+    """The order history of marts.fct_orders (a DuckDB relation) the models read: one row per
+    customer at a cutoff, aggregated in DuckDB from sale_order_relation (history.RelationHistory)."""
+    return RelationHistory(sale_order_relation(fct_orders))
 
 
 def duckdb_summaries(sale_orders):
-    """summary_of(store, cutoff) -> the store's btyd_summary_relation at the cutoff, in pandas."""
-
-    def summary_of(store: str, cutoff) -> pd.DataFrame:
-        summary = btyd_summary_relation(sale_orders, store, cutoff).df()
-        return summary.sort_values("customer_key", kind="mergesort").reset_index(drop=True)
-
-    return summary_of
+    """summary_of(store, cutoff) -> the store's btyd.rfm_summary at the cutoff computed in DuckDB
+    from sale_order_relation (history.RelationHistory.summary), in pandas."""
+    return RelationHistory(sale_orders).summary
 
 
 def orders_summaries(fct_orders: pd.DataFrame):
     """summary_of(store, cutoff) -> btyd.rfm_summary of the store's sale orders (pandas)."""
-
-    def summary_of(store: str, cutoff) -> pd.DataFrame:
-        return rfm_summary(_store_orders(fct_orders, store), cutoff)
-
-    return summary_of
+    return OrderHistory(fct_orders).summary
 
 
 def _stores(*frames: pd.DataFrame) -> list[str]:
     return sorted(set().union(*(set(frame["store"].dropna().unique()) for frame in frames)))
-
-
-def _store_orders(fct_orders: pd.DataFrame, store: str) -> pd.DataFrame:
-    return sale_orders(fct_orders[fct_orders["store"] == store])
 
 
 def _data_end(data_ends: pd.DataFrame, store: str) -> pd.Timestamp:
@@ -316,24 +282,21 @@ def _store_split(store_examples: pd.DataFrame):
 
 
 class ValidationStore(NamedTuple):
-    """One store's labelled examples, horizon, out-of-time split and sale orders."""
+    """One store's labelled examples, horizon and out-of-time split."""
 
     store: str
     examples: pd.DataFrame
     horizon: int
     split: OutOfTimeSplit
-    orders: pd.DataFrame
 
 
-def _validation_stores(examples: pd.DataFrame, fct_orders: pd.DataFrame | None):
+def _validation_stores(examples: pd.DataFrame):
     """The stores of the examples table (as read back, _prepared_examples) that have a
-    validation cutoff, in store order, each with its split and sale orders (None without
-    fct_orders)."""
+    validation cutoff, in store order, each with its split."""
     for store, store_examples in examples.groupby("store", sort=True):
         horizon, _, split = _store_split(store_examples)
         if split.validation is not None:
-            orders = _store_orders(fct_orders, store) if fct_orders is not None else None
-            yield ValidationStore(store, store_examples, horizon, split, orders)
+            yield ValidationStore(store, store_examples, horizon, split)
 
 
 # --- ml.churn_validation_predictions -------------------------------------------------------
@@ -584,13 +547,19 @@ def churn_feature_importance(examples: pd.DataFrame, metrics: pd.DataFrame, seed
     )
 
 
-def _scoring_customers(customer_features: pd.DataFrame, orders: pd.DataFrame, data_ends, store: str):
+def _with_recent_activity(customers: pd.DataFrame, history, store: str) -> pd.DataFrame:
+    """labels.attach_features with the store's recent activity read from the order history."""
+    return attach_recent_activity(customers, lambda cutoffs: history.recent_activity(store, cutoffs))
+
+
+def _scoring_customers(customer_features: pd.DataFrame, history, data_ends, store: str):
     """The store's customers as they stood on its scoring day, the day after its data end
     (customer_features' scoring_ columns, common.as_of_scoring_date; recent-activity features
-    attached), and that day. A customer with a sale order after the data end has no state as of
-    it: is_scorable false, kept with unscored_reason saying why."""
-    current = attach_features(as_of_scoring_date(customer_features[customer_features["store"] == store]), orders)
-    return current, day_after(_data_end(data_ends, store))
+    attached from the order history, history.OrderHistory or RelationHistory), and that day. A
+    customer with a sale order after the data end has no state as of it: is_scorable false, kept
+    with unscored_reason saying why."""
+    customers = as_of_scoring_date(customer_features[customer_features["store"] == store])
+    return _with_recent_activity(customers, history, store), day_after(_data_end(data_ends, store))
 
 
 # --- ml.churn_scores -----------------------------------------------------------------------
@@ -622,10 +591,10 @@ def churn_scores(
     model = "churn_scores"
     examples = _prepared_examples(examples)
     best_models = _best_models(metrics)
+    history = as_history(fct_orders)
     frames = []
     for store in sorted(customer_features["store"].unique()):
-        orders = _store_orders(fct_orders, store)
-        current, _ = _scoring_customers(customer_features, orders, data_ends, store)
+        current, _ = _scoring_customers(customer_features, history, data_ends, store)
         scorable = current["is_scorable"].to_numpy(dtype=bool)
         frame = current[["customer_key", "customer_id", "as_of_date", "unscored_reason"]].copy()
         frame.insert(0, "store", store)
@@ -724,14 +693,15 @@ def _regression_row(store, target_name, horizon, name, split_info, actual, predi
 
 
 def _probabilistic_rows(
-    store, target_name, days, split_info, orders, cutoff, customers, actual, predictions: dict, seed, model
+    store, target_name, days, split_info, history, cutoff, customers, actual, predictions: dict, seed, model
 ):
     """The BG/NBD and MBG/NBD (+ Gamma-Gamma) rows of one target: errors, why a fit is not to
     be shown, and the out-of-time coverage of their 80% / 95% value intervals; their
-    predictions are added to `predictions`."""
+    predictions are added to `predictions`. The fits read the customers' summary at the cutoff
+    from the order history."""
     rows = []
     with timed_step(model, f"{store}: BG/NBD, MBG/NBD, Gamma-Gamma on the orders before {cutoff.date()}"):
-        models = spend.fit_probabilistic_models(orders, cutoff)
+        models = spend.fit_summary_models(history.summary(store, cutoff))
     for name, fitted in models.items():
         keys = customers["customer_key"]
         predictions[name] = spend.probabilistic_value(fitted, keys, days)
@@ -789,7 +759,7 @@ def _compare_with_best_baseline(rows: list[dict], predictions: dict, actual, bes
 def customer_value_metrics(
     examples: pd.DataFrame,
     snapshots: pd.DataFrame,
-    fct_orders: pd.DataFrame,
+    fct_orders: pd.DataFrame | RelationHistory,
     data_ends: pd.DataFrame,
     seed: int,
     max_rows: int,
@@ -804,13 +774,16 @@ def customer_value_metrics(
     the best baseline, chosen on an earlier cutoff, by a seeded paired bootstrap. examples: as
     the models read them (a sample of customers in dbt); counts: example_counts of the whole
     table (churn_model_metrics), so training_row_count and validation_customer_count are
-    before the sample, fitted_row_count and evaluated_customer_count (= row_count) after it."""
+    before the sample, fitted_row_count and evaluated_customer_count (= row_count) after it.
+    fct_orders: a marts.fct_orders-like frame, or the order history read per customer
+    (order_history: computed in DuckDB)."""
     model = "customer_value_metrics"
     examples = _prepared_examples(examples)
     counts = _counts_of(examples) if counts is None else counts
+    history = as_history(fct_orders)
     rows = []
-    for validated in _validation_stores(examples, fct_orders):
-        store, store_examples, horizon, split, orders = validated
+    for validated in _validation_stores(examples):
+        store, store_examples, horizon, split = validated
         if not split.is_usable:
             log_progress(model, f"{store}: no training cutoff before the validation cutoff: spend not validated")
             continue
@@ -852,7 +825,7 @@ def customer_value_metrics(
                 target_name,
                 horizon,
                 no_training,
-                orders,
+                history,
                 split.validation,
                 validation,
                 actual,
@@ -870,7 +843,7 @@ def customer_value_metrics(
             _clv_rows(
                 store,
                 snapshots[snapshots["store"] == store],
-                orders,
+                history,
                 store_examples,
                 _data_end(data_ends, store),
                 seed,
@@ -893,9 +866,7 @@ VALUE_METRICS_SCHEMA = schema(
 )
 
 
-def _clv_rows(
-    store, store_snapshots: pd.DataFrame, orders: pd.DataFrame, store_examples, data_end_date, seed, model
-) -> list[dict]:
+def _clv_rows(store, store_snapshots: pd.DataFrame, history, store_examples, data_end_date, seed, model) -> list[dict]:
     days = spend.CLV_DAYS
     # The 365-day window ends by the store's data end, as every label (marts.store_data_ends).
     data_end = day_after(data_end_date)
@@ -906,8 +877,10 @@ def _clv_rows(
         log_progress(model, f"{store}: no snapshot has a full {days}-day window after it: 12-month value not validated")
         return []
     cutoff = cutoffs[-1]
-    customers = attach_features(store_snapshots[pd.to_datetime(store_snapshots["as_of_date"]) == cutoff], orders)
-    outcomes = outcome_labels(orders, [cutoff], days)
+    customers = _with_recent_activity(
+        store_snapshots[pd.to_datetime(store_snapshots["as_of_date"]) == cutoff], history, store
+    )
+    outcomes = history.outcomes(store, cutoff, days)
     actual = (
         customers.merge(outcomes, on=["customer_key", "as_of_date"], how="left")["spend_next"]
         .fillna(0.0)
@@ -945,7 +918,7 @@ def _clv_rows(
             rows.append(_regression_row(store, "value_next_365d", days, name, info, actual, predicted))
     rows.extend(
         _probabilistic_rows(
-            store, "value_next_365d", days, split_info, orders, cutoff, customers, actual, predictions, seed, model
+            store, "value_next_365d", days, split_info, history, cutoff, customers, actual, predictions, seed, model
         )
     )
     best_baseline = spend.choose_baseline(closed, selection_cutoff)
@@ -1113,8 +1086,8 @@ def probability_alive_calibration(
     examples = _prepared_examples(examples)
     summary_of = summary_of or orders_summaries(fct_orders)
     frames = []
-    for validated in _validation_stores(examples, None):
-        store, store_examples, horizon, split, _ = validated
+    for validated in _validation_stores(examples):
+        store, store_examples, horizon, split = validated
         validation = store_examples[store_examples["split"] == "validation"]
         with timed_step(model, f"{store}: BG/NBD, MBG/NBD before {split.validation.date()}"):
             models = spend.fit_summary_models(summary_of(store, split.validation))
@@ -1143,23 +1116,35 @@ def probability_alive_calibration(
 # --- ml.next_order_metrics ------------------------------------------------------------------
 
 
-def _next_order_check(orders: pd.DataFrame, cutoff: pd.Timestamp, window_end: pd.Timestamp, name: str):
+def _expected_next_orders(history, store: str, transactions, summary, cutoff, window_days):
+    """next_order.expected_next_orders of the customers of `summary`, with the store's purchase
+    gaps and median wait at the cutoff read from the order history."""
+    gaps, store_wait = history.purchase_gaps(store, cutoff), history.store_median_wait(store, cutoff)
+    return next_order.expected_next_orders(transactions, summary, gaps, store_wait, cutoff, window_days)
+
+
+def _next_order_check(history, store: str, cutoff: pd.Timestamp, window_end: pd.Timestamp, name: str):
     """The transaction model `name` fitted before the cutoff and every method's next-order error
     in days over the customers who ordered again in [cutoff, window_end): (customer count,
-    window days, {method: errors}), None without repeat purchases to fit."""
-    fitted = spend.fit_probabilistic(orders, cutoff, name)
+    window days, {method: errors}), None without repeat purchases to fit. Reads one row per
+    customer from the order history (summary, gaps, first order in the window)."""
+    fitted = spend.fit_summary(history.summary(store, cutoff), name)
     if fitted is None:
         return None
     summary, transactions, _ = fitted
     window_days = int((window_end - cutoff).days)
-    expected = next_order.expected_next_orders(transactions, summary, orders, cutoff, window_days)
-    realised = realised_next_order(orders, cutoff, window_end).reindex(summary["customer_key"])
+    expected = _expected_next_orders(history, store, transactions, summary, cutoff, window_days)
+    realised = history.realised_next_order(store, cutoff, window_end).reindex(summary["customer_key"])
     return len(summary), window_days, next_order.next_order_errors(expected, realised.to_numpy())
 
 
 @single_threaded()
 def next_order_metrics(
-    fct_orders: pd.DataFrame, examples: pd.DataFrame, value_metrics, data_ends: pd.DataFrame, seed: int
+    fct_orders: pd.DataFrame | RelationHistory,
+    examples: pd.DataFrame,
+    value_metrics,
+    data_ends: pd.DataFrame,
+    seed: int,
 ) -> pd.DataFrame:
     """Per store, out of time: the error in days of the expected next-order date against the
     realised first order after the cutoff (customers who ordered again inside the window), for
@@ -1168,20 +1153,22 @@ def next_order_metrics(
     window up to the validation cutoff); at the validation cutoff (window up to the store's
     data end, data_ends: marts.store_data_ends) every method is compared with it by the 95%
     paired-bootstrap interval of the difference of median absolute errors, and the model is
-    served only when that interval lies below 0."""
+    served only when that interval lies below 0. fct_orders: a marts.fct_orders-like frame, or
+    the order history read per customer (order_history: computed in DuckDB)."""
     model = "next_order_metrics"
     examples = _prepared_examples(examples)
+    history = as_history(fct_orders)
     rows = []
-    for validated in _validation_stores(examples, fct_orders):
-        store, orders, cutoff = validated.store, validated.orders, validated.split.validation
+    for validated in _validation_stores(examples):
+        store, cutoff = validated.store, validated.split.validation
         name = chosen_transaction_model(value_metrics, store).model_name
         selection_cutoff = validated.split.training[-1] if validated.split.training else None
         selection = None
         if selection_cutoff is not None:
             with timed_step(model, f"{store}: {name} before {selection_cutoff.date()} (baseline selection)"):
-                selection = _next_order_check(orders, selection_cutoff, cutoff, name)
+                selection = _next_order_check(history, store, selection_cutoff, cutoff, name)
         with timed_step(model, f"{store}: {name} before {cutoff.date()}"):
-            checked = _next_order_check(orders, cutoff, day_after(_data_end(data_ends, store)), name)
+            checked = _next_order_check(history, store, cutoff, day_after(_data_end(data_ends, store)), name)
         if checked is None:
             continue
         customer_count, window_days, errors = checked
@@ -1254,7 +1241,7 @@ def _served_model_name(metrics: pd.DataFrame, store: str, target: str) -> str | 
 @single_threaded()
 def customer_value_predictions(
     customer_features: pd.DataFrame,
-    fct_orders: pd.DataFrame,
+    fct_orders: pd.DataFrame | RelationHistory,
     examples: pd.DataFrame,
     metrics: pd.DataFrame,
     next_order_checks: pd.DataFrame,
@@ -1272,14 +1259,17 @@ def customer_value_predictions(
     the expected next-order date of the method that won out of time. A customer with a sale
     order after the data end keeps the row, unscored, with unscored_reason. With `registered`
     (customer_value.registry.loaded), the spend regressor and the transaction models +
-    Gamma-Gamma are the registered ones, fitted on their schedule."""
+    Gamma-Gamma are the registered ones, fitted on their schedule. fct_orders: a
+    marts.fct_orders-like frame, or the order history read per customer (order_history: the
+    summary, purchase gaps and recent activity at the scoring day computed in DuckDB)."""
     examples = _prepared_examples(examples)
+    history = as_history(fct_orders)
     frames = []
     for store in sorted(customer_features["store"].unique()):
         with measured_model(f"customer_value_predictions[{store}]") as record:
             frame, used = _store_value_predictions(
                 customer_features,
-                fct_orders,
+                history,
                 examples,
                 metrics,
                 next_order_checks,
@@ -1305,16 +1295,9 @@ def _registered_estimator(registered: dict, store: str, name: str, method: str):
     return fitted.estimator
 
 
-def _registered_probabilistic(registered: dict, store: str, name: str, orders, cutoff):
-    version, fitted = registered.get((store, name), (None, None))
-    if fitted is None:
-        raise KeyError(f"no registered {name} for store {store} (customer_value_models)")
-    log_progress("customer_value_registry", f"{store}: {name} version {version} loaded, scoring")
-    return cv_registry.probabilistic(fitted, orders, cutoff)
-
-
 def _registered_summary(registered: dict, store: str, name: str, summary: pd.DataFrame):
-    """_registered_probabilistic on the customers' summary at the cutoff (summary_of)."""
+    """(summary, transaction model, Gamma-Gamma) of the registered model `name`, scoring the
+    customers' summary at the cutoff (summary_of, or the order history's summary)."""
     version, fitted = registered.get((store, name), (None, None))
     if fitted is None:
         raise KeyError(f"no registered {name} for store {store} (customer_value_models)")
@@ -1323,13 +1306,14 @@ def _registered_summary(registered: dict, store: str, name: str, summary: pd.Dat
 
 
 def _store_value_predictions(
-    customer_features, fct_orders, examples, metrics, next_order_checks, data_ends, store, seed, max_rows, registered
+    customer_features, history, examples, metrics, next_order_checks, data_ends, store, seed, max_rows, registered
 ):
     """One store's rows of customer_value_predictions and the registered models it used."""
     model = "customer_value_predictions"
     used = []
-    orders = _store_orders(fct_orders, store)
-    current, cutoff = _scoring_customers(customer_features, orders, data_ends, store)
+    current, cutoff = _scoring_customers(customer_features, history, data_ends, store)
+    # The customers' summary at the scoring day: every transaction model scores (or is fitted on) it.
+    summary = history.summary(store, cutoff)
     store_examples = examples[examples["store"] == store]
     horizon = int(store_examples["horizon_days"].iloc[0]) if not store_examples.empty else None
     frame = current[["customer_key", "customer_id", "as_of_date"]].copy()
@@ -1341,11 +1325,11 @@ def _store_value_predictions(
     choice = chosen_transaction_model(metrics, store)
     value_model = choice.model_name
     if registered is not None and len(current):
-        probabilistic = _registered_probabilistic(registered, store, value_model, orders, cutoff)
+        probabilistic = _registered_summary(registered, store, value_model, summary)
         used.append(value_model)
     else:
         with timed_step(model, f"{store}: {value_model} + Gamma-Gamma on the history to the data end"):
-            probabilistic = spend.fit_probabilistic(orders, cutoff, value_model) if len(current) else None
+            probabilistic = spend.fit_summary(summary, value_model) if len(current) else None
     frame = frame.assign(
         value_model_name=None,
         probability_alive=np.nan,
@@ -1366,7 +1350,7 @@ def _store_value_predictions(
     if probabilistic is None:
         log_progress(model, f"{store}: too few repeat purchases for {value_model}: 12-month value empty")
     else:
-        summary, transactions, purchase_value = probabilistic
+        _, transactions, purchase_value = probabilistic
         keyed = summary.set_index("customer_key").reindex(current["customer_key"]).reset_index()
         frame["value_model_name"] = value_model
         probability, note = _probability_alive(transactions, keyed)
@@ -1394,7 +1378,7 @@ def _store_value_predictions(
         # The window H the served method was checked on: the model's date is its median
         # wait given an order within H days.
         window = int(checks["window_days"].iloc[0]) if not checks.empty else None
-        expected = next_order.expected_next_orders(transactions, keyed, orders, cutoff, window or 1)[method]
+        expected = _expected_next_orders(history, store, transactions, keyed, cutoff, window or 1)[method]
         frame["expected_next_order_date"] = pd.to_datetime(np.asarray(expected)).date
         frame["next_order_window_days"] = window
         frame["next_order_method"] = method
@@ -1411,10 +1395,10 @@ def _store_value_predictions(
             if served == value_model:
                 fitted = probabilistic
             elif registered is not None:
-                fitted = _registered_probabilistic(registered, store, served, orders, cutoff)
+                fitted = _registered_summary(registered, store, served, summary)
                 used.append(served)
             else:
-                fitted = spend.fit_probabilistic(orders, cutoff, served)
+                fitted = spend.fit_summary(summary, served)
             frame["predicted_spend_next_h"] = spend.probabilistic_value(fitted, current["customer_key"], horizon)
         elif registered is not None:
             fitted = _registered_estimator(registered, store, cv_registry.SPEND, served)
@@ -1471,11 +1455,11 @@ def store_value_forecast(
     (duckdb_summaries; by default rfm_summary of fct_orders, which then needs only the orders
     of the last SCORING_ORDER_WINDOW_DAYS days when summary_of is given)."""
     model = "store_value_forecast"
-    summary_of = summary_of or orders_summaries(fct_orders)
+    history = OrderHistory(fct_orders)
+    summary_of = summary_of or history.summary
     rows = []
     for store in sorted(customer_features["store"].unique()):
-        orders = _store_orders(fct_orders, store)
-        current, cutoff = _scoring_customers(customer_features, orders, data_ends, store)
+        current, cutoff = _scoring_customers(customer_features, history, data_ends, store)
         choice = chosen_transaction_model(metrics, store)
         with measured_model(f"store_value_forecast[{store}]") as record:
             summary = summary_of(store, cutoff)
@@ -1526,13 +1510,13 @@ def store_inputs(
     as the scoring tables read them (labelled examples in their stable order, sale orders, the
     scoring day, today's scorable customers with their features)."""
     examples = _prepared_examples(examples)
+    history = OrderHistory(fct_orders)
     inputs = {}
     for store in sorted(examples["store"].unique()):
-        orders = _store_orders(fct_orders, store)
-        current, cutoff = _scoring_customers(customer_features, orders, data_ends, store)
+        current, cutoff = _scoring_customers(customer_features, history, data_ends, store)
         inputs[store] = cv_registry.StoreInputs(
             examples[examples["store"] == store],
-            orders,
+            history.orders(store),
             cutoff,
             current[current["is_scorable"].to_numpy(dtype=bool)],
         )

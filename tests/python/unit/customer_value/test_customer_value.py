@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from retail_warehouse.ml.customer_value import churn, next_order, spend, tables
+from retail_warehouse.ml.customer_value import churn, history, next_order, spend, tables
 from retail_warehouse.ml.customer_value.btyd import BetaGeometricNBD, GammaGamma, rfm_summary, simulate
 from retail_warehouse.ml.customer_value.labels import (
     FEATURES,
@@ -419,6 +419,7 @@ def build_tables(orders: pd.DataFrame, data_end=None, capacity=None):
         "store_value": tables.store_value_forecast(features, orders, value_metrics, data_ends, 42),
         "alive_calibration": tables.probability_alive_calibration(orders, examples),
         "features": features,
+        "snapshots": snapshots,
     }
 
 
@@ -606,13 +607,13 @@ def fct_orders_connection(orders: pd.DataFrame, data_end):
     noise.loc[kinds == 3, "customer_key"] = None
     noise.loc[kinds == 4, "store"] = "other"
     frame = pd.concat([orders, noise], ignore_index=True)
-    frame["net_revenue_amount"] = frame["net_revenue_amount"].round(2)
+    frame["net_revenue_amount"] = frame["net_revenue_amount"].round(4)
     connection = duckdb.connect()
     connection.register("frame", frame)
     connection.execute(
         "create table fct_orders as select store, order_type, is_cancelled, "
         "customer_key, cast(order_date as date) as order_date, "
-        "cast(net_revenue_amount as decimal(18, 2)) as net_revenue_amount from frame"
+        "cast(net_revenue_amount as decimal(18, 4)) as net_revenue_amount from frame"
     )
     connection.execute(
         "create table store_data_ends as select * from (values ('tiny', ?::date), ('other', ?::date)) "
@@ -630,7 +631,9 @@ def test_sale_orders_filtered_in_duckdb_are_the_sale_orders_pandas_kept():
     assert len(filtered) < len(every_order)
     for store in ("tiny", "other"):
         pd.testing.assert_frame_equal(
-            tables._store_orders(filtered, store), tables._store_orders(every_order, store), check_exact=True
+            history.store_sale_orders(filtered, store),
+            history.store_sale_orders(every_order, store),
+            check_exact=True,
         )
 
 
@@ -678,8 +681,8 @@ def test_churn_scores_read_the_scoring_window_of_orders_and_score_the_same():
 
 def test_the_btyd_summary_in_duckdb_equals_the_pandas_summary():
     # The BG/NBD, MBG/NBD and Gamma-Gamma fits read one row per customer computed in DuckDB
-    # (tables.btyd_summary_relation) instead of the orders in pandas (btyd.rfm_summary): the
-    # same customers in the same order, counts and days exactly, money to 1e-9.
+    # (history.RelationHistory.summary) instead of the orders in pandas (btyd.rfm_summary): the
+    # same customers in the same order, every column to the bit (money summed as pandas sums it).
     orders = store_orders(400, months=16, seed=11)
     # Several sale orders of a customer on one day: one purchase day, their revenue summed.
     same_day = orders.sample(n=40, random_state=3).assign(net_revenue_amount=12.34)
@@ -689,19 +692,13 @@ def test_the_btyd_summary_in_duckdb_equals_the_pandas_summary():
     sale_orders = tables.sale_order_relation(connection.table("fct_orders"))
     for store in ("tiny", "other"):
         for cutoff in (D("2011-02-01"), D("2011-09-15"), orders["order_date"].max() + pd.Timedelta(days=1)):
-            expected = rfm_summary(tables._store_orders(every_order, store), cutoff)
+            expected = rfm_summary(history.store_sale_orders(every_order, store), cutoff)
             summary = tables.duckdb_summaries(sale_orders)(store, cutoff)
             assert len(summary) == len(expected)
             if store == "tiny":
                 assert (summary["frequency"] > 0).any() and (summary["repeat_mean_value"] > 0).any()
-            pd.testing.assert_frame_equal(
-                summary.drop(columns="repeat_mean_value"),
-                expected.drop(columns="repeat_mean_value"),
-                check_exact=True,
-                check_dtype=True,
-            )
-            np.testing.assert_allclose(summary["repeat_mean_value"], expected["repeat_mean_value"], rtol=1e-9, atol=0)
-    # The tables fitted on it: the same parameters (to the optimiser's rounding of 1e-16 inputs).
+            pd.testing.assert_frame_equal(summary, expected, check_exact=True, check_dtype=True)
+    # The tables fitted on it: the same parameters, exactly.
     built = build_tables(store_orders(300, months=14, seed=4))
     examples, features = built["examples"], built["features"]
     orders = store_orders(300, months=14, seed=4)
@@ -713,10 +710,99 @@ def test_the_btyd_summary_in_duckdb_equals_the_pandas_summary():
     fits = tables.customer_value_model_fits(features[["store"]].drop_duplicates(), None, splits, data_ends, summary_of)
     pandas_fits = tables.customer_value_model_fits(features, every_order, examples, data_ends)
     assert len(fits) == len(pandas_fits) > 0
-    pd.testing.assert_frame_equal(fits, pandas_fits, check_exact=False, rtol=1e-6)
+    pd.testing.assert_frame_equal(fits, pandas_fits, check_exact=True)
     calibration = tables.probability_alive_calibration(None, examples, summary_of)
     pd.testing.assert_frame_equal(
-        calibration, tables.probability_alive_calibration(every_order, examples), check_exact=False, rtol=1e-6
+        calibration, tables.probability_alive_calibration(every_order, examples), check_exact=True
+    )
+
+
+def history_connection():
+    """The shared 300-customer store's orders in an in-memory DuckDB (fct_orders_connection),
+    with several sale orders of a customer on one day, and one customer whose purchase days sum
+    to a different double in pandas' order than exactly (0.1 + 0.2 on one day)."""
+    orders, built = history_store_tables()
+    same_day = orders.sample(n=60, random_state=3)
+    same_day["net_revenue_amount"] = np.random.default_rng(5).gamma(2.0, 30.0, len(same_day))
+    inexact = orders_frame([("s:sum", day, amount) for day in ("2011-03-01", "2011-05-02") for amount in (0.1, 0.2)])
+    inexact = inexact.assign(store="tiny", order_type="sale", is_cancelled=False)
+    orders = pd.concat([orders, same_day, inexact], ignore_index=True)
+    return orders, built, fct_orders_connection(orders, orders["order_date"].max())
+
+
+def test_the_order_history_computed_in_duckdb_equals_the_pandas_one_to_the_bit():
+    # customer_value_metrics, next_order_metrics and customer_value_predictions read the orders
+    # as one row per customer at a cutoff computed in DuckDB (history.RelationHistory) instead
+    # of every sale order in pandas (history.OrderHistory): the same frames, exactly.
+    orders, _, connection = history_connection()
+    every_order = connection.table("fct_orders").project(tables.ORDER_COLUMNS).df()
+    in_pandas = history.OrderHistory(every_order)
+    in_duckdb = tables.order_history(connection.table("fct_orders"))
+    end = orders["order_date"].max() + pd.Timedelta(days=1)
+    for store in ("tiny", "other"):
+        for cutoff in (D("2011-06-01"), D("2011-09-15"), end):
+            for name in ("summary", "purchase_gaps"):
+                pd.testing.assert_frame_equal(
+                    getattr(in_duckdb, name)(store, cutoff), getattr(in_pandas, name)(store, cutoff), check_exact=True
+                )
+            assert in_duckdb.store_median_wait(store, cutoff) == in_pandas.store_median_wait(store, cutoff)
+            cutoffs = [cutoff, cutoff - pd.Timedelta(days=45)]
+            pd.testing.assert_frame_equal(
+                in_duckdb.recent_activity(store, cutoffs), in_pandas.recent_activity(store, cutoffs), check_exact=True
+            )
+            for days in (60, 365):
+                pd.testing.assert_frame_equal(
+                    in_duckdb.outcomes(store, cutoff, days), in_pandas.outcomes(store, cutoff, days), check_exact=True
+                )
+            pd.testing.assert_series_equal(
+                in_duckdb.realised_next_order(store, cutoff, end),
+                in_pandas.realised_next_order(store, cutoff, end),
+                check_exact=True,
+            )
+    # The checks read something: repeat customers, gaps, recent revenue, outcomes, next orders.
+    summary = in_duckdb.summary("tiny", D("2011-09-15")).set_index("customer_key")
+    assert (summary["frequency"] > 0).sum() > 50 and summary["repeat_mean_value"].gt(0).sum() > 50
+    # 0.1 + 0.2 summed in pandas' order is not the double nearest 0.3: the sums are pandas' own.
+    assert summary.loc["s:sum", "repeat_mean_value"] == 0.1 + 0.2 != 0.3
+    assert in_duckdb.purchase_gaps("tiny", D("2011-09-15"))["median_gap_days"].notna().sum() > 50
+    assert in_duckdb.recent_activity("tiny", [D("2011-09-15")])["revenue_last_90d"].gt(0).sum() > 50
+    assert in_duckdb.outcomes("tiny", D("2011-06-01"), 365)["spend_next"].gt(0).sum() > 50
+    assert len(in_duckdb.realised_next_order("tiny", D("2011-06-01"), end)) > 50
+
+
+def test_the_value_tables_read_from_the_duckdb_history_equal_those_read_from_every_order():
+    # The three models that read the whole sale-order history in pandas now read it per customer
+    # from DuckDB (tables.order_history): the same tables, to the bit.
+    orders, built, connection = history_connection()
+    every_order = connection.table("fct_orders").project(tables.ORDER_COLUMNS).df()
+    in_duckdb = tables.order_history(connection.table("fct_orders"))
+    examples, snapshots, features = built["examples"], built["snapshots"], built["features"]
+    data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [orders["order_date"].max() - pd.Timedelta(days=20)]})
+    value_metrics = tables.customer_value_metrics(examples, snapshots, every_order, data_ends, 42, 5000, neural=False)
+    assert set(value_metrics["target_name"]) == {"spend_next_h", "value_next_365d"}
+    pd.testing.assert_frame_equal(
+        tables.customer_value_metrics(examples, snapshots, in_duckdb, data_ends, 42, 5000, neural=False),
+        value_metrics,
+        check_exact=True,
+    )
+    next_orders = tables.next_order_metrics(every_order, examples, value_metrics, data_ends, 42)
+    assert len(next_orders) == len(next_order.METHODS)
+    # next_order_metrics reads only the sample's cutoffs and split (tables.SPLIT_COLUMNS, distinct).
+    splits = examples[[column.strip() for column in tables.SPLIT_COLUMNS.split(",")]].drop_duplicates()
+    assert len(splits) < len(examples) / 50
+    pd.testing.assert_frame_equal(
+        tables.next_order_metrics(in_duckdb, splits, value_metrics, data_ends, 42), next_orders, check_exact=True
+    )
+    value = tables.customer_value_predictions(
+        features, every_order, examples, value_metrics, next_orders, data_ends, 42, 5000
+    )
+    assert value["value_12m"].notna().sum() > 100 and value["expected_next_order_date"].notna().sum() > 100
+    pd.testing.assert_frame_equal(
+        tables.customer_value_predictions(
+            features, in_duckdb, examples, value_metrics, next_orders, data_ends, 42, 5000
+        ),
+        value,
+        check_exact=True,
     )
 
 
@@ -811,3 +897,35 @@ def test_churn_and_value_metrics_say_how_many_customers_they_evaluated():
     assert (metrics["evaluated_customer_count"] == len(kept)).all()
     assert (metrics["validation_customer_count"] == len(validation)).all()
     assert (metrics["training_row_count"] == int((examples["split"] == "training").sum())).all()
+
+
+def test_customer_value_metrics_reads_only_the_snapshot_its_12_month_value_is_evaluated_at():
+    # tables.clv_snapshot_relation keeps, in DuckDB, the rows of the latest snapshot whose
+    # 365-day window closes by the day after the data end: the only rows _clv_rows reads.
+    import duckdb
+
+    orders, built = history_store_tables()
+    snapshots = built["snapshots"].assign(as_of_date=lambda frame: pd.to_datetime(frame["as_of_date"]))
+    data_end = orders["order_date"].max() - pd.Timedelta(days=20)
+    connection = duckdb.connect()
+    connection.register("snapshots_frame", snapshots)
+    connection.execute(
+        "create table snapshots as select * replace (as_of_date::date as as_of_date) from snapshots_frame"
+    )
+    connection.execute("create table data_ends as select 'tiny' as store, ?::date as data_end_date", [data_end.date()])
+    read = tables.clv_snapshot_relation(connection.table("snapshots"), connection.table("data_ends")).df()
+    day_after_end = data_end + pd.Timedelta(days=1)
+    cutoff = max(c for c in snapshots["as_of_date"].unique() if c + pd.Timedelta(days=spend.CLV_DAYS) <= day_after_end)
+    expected = snapshots[snapshots["as_of_date"] == cutoff]
+    assert snapshots["as_of_date"].nunique() > 3 and len(expected) > 20
+    assert list(read.columns) == [column.strip() for column in tables.CUSTOMER_COLUMNS.split(",")]
+    assert set(pd.to_datetime(read["as_of_date"])) == {cutoff}
+    assert sorted(read["customer_key"]) == sorted(expected["customer_key"])
+    # customer_value_metrics on it: the same table as on every snapshot.
+    data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [data_end]})
+    examples = built["examples"]
+    pd.testing.assert_frame_equal(
+        tables.customer_value_metrics(examples, read, orders, data_ends, 42, 5000, neural=False),
+        tables.customer_value_metrics(examples, snapshots, orders, data_ends, 42, 5000, neural=False),
+        check_exact=True,
+    )

@@ -69,7 +69,8 @@ def test_on_planted_data_the_model_date_scored_on_returning_customers_is_close_a
     cutoff, window = D("2018-01-01"), 200
     orders = planted_orders(20_000, cutoff, 600, window, seed=11)
     summary = rfm_summary(orders, cutoff)
-    expected = next_order.expected_next_orders(PLANTED, summary, orders, cutoff, window)
+    gaps, wait = next_order.purchase_gaps(orders, cutoff), next_order.store_median_wait(orders, cutoff)
+    expected = next_order.expected_next_orders(PLANTED, summary, gaps, wait, cutoff, window)
     realised = next_order.realised_next_order(orders, cutoff, cutoff + pd.Timedelta(days=window))
     errors = next_order.next_order_errors(expected, realised.reindex(summary["customer_key"]).to_numpy())
     assert len(errors[next_order.MODEL]) > 500
@@ -101,7 +102,9 @@ def test_the_store_median_wait_is_the_median_gap_of_repeat_customers_before_the_
     assert next_order.store_median_wait(orders, D("2011-02-01")) == 10.0
     assert next_order.store_median_wait(orders.iloc[[3]], D("2011-02-01")) is None
     summary = pd.DataFrame({"customer_key": ["a", "b", "z"], "frequency": [2.0, 0.0, np.nan], "age": 30.0})
-    dates = next_order.expected_next_orders(PLANTED, summary, orders, D("2011-02-01"), 60)[next_order.STORE_WAIT]
+    day = D("2011-02-01")
+    gaps, wait = next_order.purchase_gaps(orders, day), next_order.store_median_wait(orders, day)
+    dates = next_order.expected_next_orders(PLANTED, summary, gaps, wait, day, 60)[next_order.STORE_WAIT]
     assert list(pd.to_datetime(dates[:2])) == [D("2011-02-11")] * 2 and pd.isna(dates[2])
 
 
