@@ -143,8 +143,8 @@ def recent_error(
     sequence = forecasting.model_sequence(rows)
     dates = pd.DatetimeIndex(sequence["series_date"])
     end = pd.Timestamp(training_end)
-    history = (dates <= end).to_numpy()
-    recent = ((dates > end) & (dates <= end + pd.Timedelta(days=horizon_days))).to_numpy()
+    history = np.asarray(dates <= end)
+    recent = np.asarray((dates > end) & (dates <= end + pd.Timedelta(days=horizon_days)))
     is_open = (sequence["day_status"] == DAY_OPEN).to_numpy()
     evaluated = recent & is_open
     if not fitted.is_extendable:
