@@ -73,6 +73,7 @@ ANOMALIES_ONLY = ("--select", "anomaly_refit_decisions", "anomaly_models", "anom
 ANOMALIES = "select * from ml.anomalies order by all"
 ANOMALY_LOG = (
     "select store, model_name, action, reason, model_version from ml.model_refresh_log where area = 'demand' "
+    "and model_name like '%_anomaly_detectors' "
     "and build_id = (select any_value(build_id) from ml_registry.anomaly_refit_decisions) order by all"
 )
 
