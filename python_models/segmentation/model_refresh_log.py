@@ -1,6 +1,6 @@
 """ml.model_refresh_log: one row per build and persisted model/store (segmentation, and the
 customer value models: churn classifier, spend regression, BG/NBD / MBG/NBD + Gamma-Gamma; the
-anomaly detectors of orders and customers),
+anomaly detectors of orders and customers; the forecaster of each demand series),
 refitted or scored, why, duration and peak memory. Incremental: every build appends its rows.
 
 Each area's decisions table is replaced by the build that runs that area; a decision already
@@ -11,6 +11,7 @@ import pandas as pd
 
 from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import registry as cv_registry
+from retail_warehouse.ml.demand import forecast_registry
 from retail_warehouse.ml.demand import registry as anomaly_registry
 from retail_warehouse.ml.segmentation import scheduled
 
@@ -37,12 +38,19 @@ def model(dbt, session):
     anomaly_models = (
         dbt.ref("anomaly_models").project("store, model_name, version, build_id, refit_reason, fitted_at").df()
     )
+    forecast = _unlogged(dbt.ref("forecast_refit_decisions").df(), logged)
+    forecast_models = (
+        dbt.ref("forecast_models")
+        .project("store, model_name, version, build_id, refit_reason, fitted_at, chosen_model, refitted_every_build")
+        .df()
+    )
     # After the scoring: its figures are part of the row.
     dbt.ref("customer_segments")
     dbt.ref("churn_scores")
     dbt.ref("customer_value_predictions")
     dbt.ref("store_value_forecast")
     dbt.ref("anomalies")
+    dbt.ref("demand_forecast")
     frames = [
         scheduled.refresh_log(
             segmentation,
@@ -56,6 +64,9 @@ def model(dbt, session):
         ),
         anomaly_registry.refresh_log(
             anomaly, anomaly_models[anomaly_models["build_id"].isin(anomaly["build_id"])], anomaly_models
+        ),
+        forecast_registry.refresh_log(
+            forecast, forecast_models[forecast_models["build_id"].isin(forecast["build_id"])], forecast_models
         ),
     ]
     return pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)

@@ -376,12 +376,13 @@ LATEST_MODELS = (
 )
 
 
-def add_score_record(step_records: dict, store: str, names, record: dict) -> None:
+def add_score_record(step_records: dict, store: str, names, record: dict, step: str = "score") -> None:
     """Adds a scoring step's figures (a measured_model record) to step_records[(store, name,
     'score')] of each model it scored with (a model scored by two tables sums their seconds
-    and keeps the higher peak)."""
+    and keeps the higher peak); step 'fit' adds a fitting step's figures alike (a fit in two
+    parts: the demand forecasters' backtest and estimate)."""
     for name in names:
-        key = (store, name, "score")
+        key = (store, name, step)
         previous = step_records.get(key)
         if previous is None:
             step_records[key] = {"seconds": record["seconds"], "rss_peak_mb": record["rss_peak_mb"]}

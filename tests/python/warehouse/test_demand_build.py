@@ -6,7 +6,7 @@ import json
 import shutil
 
 import duckdb
-from helpers import require_success, run_dbt_build
+from helpers import area_reruns_over_copies, require_success, run_dbt_build
 
 STORES = {"online_retail", "olist"}
 HORIZON_DAYS = 28
@@ -73,6 +73,7 @@ ANOMALIES_ONLY = ("--select", "anomaly_refit_decisions", "anomaly_models", "anom
 ANOMALIES = "select * from ml.anomalies order by all"
 ANOMALY_LOG = (
     "select store, model_name, action, reason, model_version from ml.model_refresh_log where area = 'demand' "
+    "and model_name like '%_anomaly_detectors' "
     "and build_id = (select any_value(build_id) from ml_registry.anomaly_refit_decisions) order by all"
 )
 
@@ -135,3 +136,87 @@ def test_anomaly_detectors_are_fitted_on_schedule_and_scored_otherwise(synthetic
     assert (action, version) == ("refitted", 3) and "registered version 2 cannot be loaded" in reason
     assert {action for key, (action, *_) in log.items() if key != ("olist", "order_anomaly_detectors")} == {"scored"}
     assert _query(recovered.build_file, ANOMALIES) == first
+
+
+FORECASTS_ONLY = (
+    "--select",
+    "forecast_refit_decisions",
+    "forecast_backtest",
+    "forecast_model_selection",
+    "forecast_models",
+    "demand_forecast",
+    "model_refresh_log",
+)
+# What a scored build must leave as the refit build made it: the backtest and the choice (not
+# run again) and the forecast (the registered parameters over the same days).
+FORECAST_TABLES = {
+    table: f"select * from ml.{table} order by all"
+    for table in ("forecast_backtest", "forecast_model_selection", "demand_forecast")
+}
+FORECAST_LOG = (
+    "select store, model_name, action, reason, model_version, fit_seconds from ml.model_refresh_log "
+    "where area = 'demand' and model_name like 'forecast:%' "
+    "and build_id = (select any_value(build_id) from ml_registry.forecast_refit_decisions) order by all"
+)
+REFITTED_EVERY_BUILD = ("prophet", "lstm", "gru")
+
+
+def test_demand_forecasters_are_fitted_on_schedule_and_scored_otherwise(synthetic_build, tmp_path):
+    """The fixture's build registered every series' forecaster (refitted: none registered); the
+    forecast models re-run over a copy of it (same inputs, not due) neither backtest nor choose
+    again, and forecast with the registered parameters: the same ml.forecast_backtest,
+    ml.forecast_model_selection and ml.demand_forecast; var ml_refit: true over another copy
+    refits (version 2) to the same tables; a registered model that cannot be loaded is
+    refitted with the reason, the build passing. A selection does not publish, so the build
+    copies are read."""
+    first = {name: _query(synthetic_build.warehouse, sql) for name, sql in FORECAST_TABLES.items()}
+    registered = _query(
+        synthetic_build.warehouse, "select store, model_name, version, chosen_model from ml_registry.forecast_models"
+    )
+    series = _query(
+        synthetic_build.warehouse, "select distinct store, 'forecast:' || series_id from ml.demand_forecast"
+    )
+    assert sorted((store, name) for store, name, *_ in registered) == sorted(series)
+    assert {version for _, _, version, _ in registered} == {1}
+    chosen = {(store, name): model for store, name, _, model in registered}
+    log = _query(synthetic_build.warehouse, FORECAST_LOG)
+    assert [(store, name, action) for store, name, action, *_ in log] == [
+        (store, name, "refitted") for store, name in sorted(chosen)
+    ]
+
+    scored, refitted = area_reruns_over_copies(synthetic_build, tmp_path, FORECASTS_ONLY)
+    log = _query(scored.build_file, FORECAST_LOG)
+    # Scored with version 1; a chosen model without a state to extend is refitted to forecast.
+    assert [(store, name, action, version) for store, name, action, _, version, _ in log] == [
+        (store, name, "refitted" if chosen[(store, name)] in REFITTED_EVERY_BUILD else "scored", 1)
+        for store, name in sorted(chosen)
+    ], log
+    assert all("not due before" in reason for *_, reason, _, _ in log)
+    assert _query(scored.build_file, "select max(version) from ml_registry.forecast_models") == [(1,)]
+    for name, sql in FORECAST_TABLES.items():
+        assert _query(scored.build_file, sql) == first[name], name
+
+    log = _query(refitted.build_file, FORECAST_LOG)
+    assert {(action, version) for _, _, action, _, version, _ in log} == {("refitted", 2)}
+    assert all("var ml_refit is true" in reason and seconds > 0 for *_, reason, _, seconds in log)
+    # Same inputs, same seed: the refit is the same backtest, choice and forecast.
+    for name, sql in FORECAST_TABLES.items():
+        assert _query(refitted.build_file, sql) == first[name], name
+
+    corrupted = sorted(chosen)[0]
+    with duckdb.connect(str(scored.build_file)) as con:
+        con.execute(
+            "update ml_registry.forecast_models set model_bytes = 'not a pickle'::blob "
+            "where store = ? and model_name = ?",
+            list(corrupted),
+        )
+    recovered = require_success(run_dbt_build(scored.build_file.parent.parent, extra_args=FORECASTS_ONLY))
+    log = {
+        (store, name): (action, reason, version)
+        for store, name, action, reason, version, _ in _query(recovered.build_file, FORECAST_LOG)
+    }
+    action, reason, version = log[corrupted]
+    assert (action, version) == ("refitted", 2) and "registered version 1 cannot be loaded" in reason
+    assert {version for key, (*_, version) in log.items() if key != corrupted} == {1}
+    for name, sql in FORECAST_TABLES.items():
+        assert _query(recovered.build_file, sql) == first[name], name

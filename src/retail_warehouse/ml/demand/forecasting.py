@@ -107,53 +107,91 @@ def seasonal_naive(y: np.ndarray, steps: int, season_length: int) -> Forecast:
     return _normal_forecast(point, sigma * np.sqrt(seasons_ahead + 1))
 
 
-def ets(y: np.ndarray, steps: int, season_length: int) -> Forecast:
-    """ETS(A, Ad, A): additive errors, damped additive trend, additive weekly season
-    (additive, as revenue days can be 0 or negative); analytic prediction intervals."""
+def _ets_model(y: np.ndarray, season_length: int):
+    """ETS(A, Ad, A): additive errors, damped additive trend, additive weekly season (additive,
+    as revenue days can be 0 or negative)."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        # A Series: summary_frame needs an index to label its rows.
-        fitted = ETSModel(
-            pd.Series(y.astype(float)),
-            error="add",
-            trend="add",
-            damped_trend=True,
-            seasonal="add",
-            seasonal_periods=season_length,
-        ).fit(disp=False, maxiter=200)
-        frame80 = fitted.get_prediction(start=len(y), end=len(y) + steps - 1).summary_frame(alpha=0.2)
-        frame95 = fitted.get_prediction(start=len(y), end=len(y) + steps - 1).summary_frame(alpha=0.05)
-    return Forecast(
-        frame80["mean"].to_numpy(),
-        frame80["pi_lower"].to_numpy(),
-        frame80["pi_upper"].to_numpy(),
-        frame95["pi_lower"].to_numpy(),
-        frame95["pi_upper"].to_numpy(),
+    # A Series: summary_frame needs an index to label its rows.
+    return ETSModel(
+        pd.Series(y.astype(float)),
+        error="add",
+        trend="add",
+        damped_trend=True,
+        seasonal="add",
+        seasonal_periods=season_length,
     )
 
 
-def sarima(y: np.ndarray, steps: int, season_length: int) -> Forecast:
+def _sarima_model(y: np.ndarray, season_length: int):
     """SARIMA(1,0,1)(0,1,1)m: small orders, a seasonal difference and a seasonal MA term,
     the 'airline-like' model for a weekly pattern with a drifting level."""
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
+    return SARIMAX(
+        y.astype(float),
+        order=(1, 0, 1),
+        seasonal_order=(0, 1, 1, season_length),
+        # The variance concentrated out of the likelihood: one parameter less to search.
+        concentrate_scale=True,
+    )
+
+
+def estimate(model_name: str, y: np.ndarray, season_length: int) -> np.ndarray | None:
+    """The parameters of ETS (smoothing parameters, damping and initial states) or SARIMA (AR,
+    MA and seasonal MA terms) estimated on y by maximum likelihood; None for the seasonal naive,
+    which has none."""
+    if model_name == SEASONAL_NAIVE:
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted = SARIMAX(
-            y.astype(float),
-            order=(1, 0, 1),
-            seasonal_order=(0, 1, 1, season_length),
-            # The variance concentrated out of the likelihood: one parameter less to search.
-            concentrate_scale=True,
-        ).fit(disp=False, maxiter=100)
-        prediction = fitted.get_forecast(steps)
-        bounds80 = np.asarray(prediction.conf_int(alpha=0.2))
-        bounds95 = np.asarray(prediction.conf_int(alpha=0.05))
-    return Forecast(
-        np.asarray(prediction.predicted_mean), bounds80[:, 0], bounds80[:, 1], bounds95[:, 0], bounds95[:, 1]
-    )
+        if model_name == ETS:
+            return np.asarray(_ets_model(y, season_length).fit(disp=False, maxiter=200).params, dtype=float)
+        if model_name == SARIMA:
+            return np.asarray(_sarima_model(y, season_length).fit(disp=False, maxiter=100).params, dtype=float)
+    raise ValueError(f"{model_name!r} has no parameters to estimate")
+
+
+def forecast_with(
+    model_name: str, params: np.ndarray | None, y: np.ndarray, steps: int, season_length: int
+) -> Forecast:
+    """The model with the given parameters (estimate) run over y without re-estimating them (ETS
+    smoothed, SARIMA filtered: their states follow y to its end), forecast for the next steps
+    positions with its analytic intervals; the seasonal naive needs no parameters. y may be
+    the sequence the parameters were estimated on or that sequence with newer days."""
+    if model_name == SEASONAL_NAIVE:
+        return seasonal_naive(y, steps, season_length)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if model_name == ETS:
+            fitted = _ets_model(y, season_length).smooth(params)
+            frame80 = fitted.get_prediction(start=len(y), end=len(y) + steps - 1).summary_frame(alpha=0.2)
+            frame95 = fitted.get_prediction(start=len(y), end=len(y) + steps - 1).summary_frame(alpha=0.05)
+            return Forecast(
+                frame80["mean"].to_numpy(),
+                frame80["pi_lower"].to_numpy(),
+                frame80["pi_upper"].to_numpy(),
+                frame95["pi_lower"].to_numpy(),
+                frame95["pi_upper"].to_numpy(),
+            )
+        if model_name == SARIMA:
+            prediction = _sarima_model(y, season_length).filter(params, cov_type="none").get_forecast(steps)
+            bounds80 = np.asarray(prediction.conf_int(alpha=0.2))
+            bounds95 = np.asarray(prediction.conf_int(alpha=0.05))
+            return Forecast(
+                np.asarray(prediction.predicted_mean), bounds80[:, 0], bounds80[:, 1], bounds95[:, 0], bounds95[:, 1]
+            )
+    raise ValueError(f"{model_name!r} cannot forecast from stored parameters")
+
+
+def ets(y: np.ndarray, steps: int, season_length: int) -> Forecast:
+    """ETS(A, Ad, A) estimated on y; analytic prediction intervals."""
+    return forecast_with(ETS, estimate(ETS, y, season_length), y, steps, season_length)
+
+
+def sarima(y: np.ndarray, steps: int, season_length: int) -> Forecast:
+    """SARIMA(1,0,1)(0,1,1)m estimated on y."""
+    return forecast_with(SARIMA, estimate(SARIMA, y, season_length), y, steps, season_length)
 
 
 def silence_prophet_logging() -> None:
@@ -590,32 +628,73 @@ def select_models(backtest: pd.DataFrame) -> pd.DataFrame:
     return summary[keys + SELECTION_COLUMNS].reset_index(drop=True)
 
 
-def forecast_series(
-    series: pd.DataFrame,
-    model_name: str,
-    *,
-    horizon_days: int,
-    seed: int,
-    interval_scale: tuple[float, float] = (1.0, 1.0),
-) -> pd.DataFrame:
-    """The chosen model refitted on the whole series, forecast for the horizon_days calendar
-    days after its last day: one row per date, 0 on closed weekdays and planned closures.
-    The 80% / 95% intervals are scaled by interval_scale (calibrated in the backtest)."""
+# The models whose fit is a state ml_registry.forecast_models keeps and extends to newer days
+# without re-estimating it (the seasonal naive has no parameters at all). Prophet, the LSTM and
+# the GRU are refitted on all the data whenever they forecast: Prophet's forecast does not
+# follow newer days without a refit, and the networks are not persisted.
+EXTENDABLE_MODELS = (SEASONAL_NAIVE, ETS, SARIMA)
+
+
+@dataclass(frozen=True)
+class FittedForecast:
+    """A series' chosen model as the registry keeps it: its name, the weekly season (open days),
+    its estimated parameters (estimate; None for the seasonal naive, and for the models refitted
+    when they forecast) and the interval scales calibrated in the backtest."""
+
+    model_name: str
+    season_length: int
+    params: tuple[float, ...] | None
+    interval_scale: tuple[float, float] = (1.0, 1.0)
+
+    @property
+    def is_extendable(self) -> bool:
+        return self.model_name in EXTENDABLE_MODELS
+
+    def forecast(self, y: np.ndarray, dates: pd.DatetimeIndex, future_dates: pd.DatetimeIndex, seed: int) -> Forecast:
+        """The forecast at future_dates after y (the open-day sequence at `dates`), neither
+        scaled nor clipped: the stored parameters run over y (forecast_with), or, for a model
+        without an extendable state, the model refitted on y (fit_forecast)."""
+        if not self.is_extendable:
+            return fit_forecast(self.model_name, y, dates, future_dates, self.season_length, seed, clip=False)
+        params = None if self.params is None else np.asarray(self.params, dtype=float)
+        with single_threaded():
+            result = forecast_with(self.model_name, params, y, len(future_dates), self.season_length)
+        if not np.all(np.isfinite(result.point)):
+            raise FloatingPointError(f"{self.model_name} gave a non-finite forecast")
+        return result
+
+
+def fit_chosen(
+    series: pd.DataFrame, model_name: str, interval_scale: tuple[float, float] = (1.0, 1.0)
+) -> FittedForecast:
+    """The chosen model of a series estimated on all its open days (nothing to estimate for the
+    seasonal naive, nor for the models refitted when they forecast)."""
+    season_length = calendar_from_series(series).season_length
+    params = None
+    if model_name in (ETS, SARIMA):
+        with single_threaded():
+            params = estimate(model_name, model_sequence(series)["model_value"].to_numpy(dtype=float), season_length)
+        params = tuple(float(value) for value in params)
+    return FittedForecast(model_name, season_length, params, (float(interval_scale[0]), float(interval_scale[1])))
+
+
+def forecast_series(series: pd.DataFrame, fitted: FittedForecast, *, horizon_days: int, seed: int) -> pd.DataFrame:
+    """The series forecast by its fitted model (FittedForecast.forecast: its parameters run over
+    the whole series, newer days included) for the horizon_days calendar days after its last
+    day: one row per date, 0 on closed weekdays and planned closures. The 80% / 95% intervals
+    are scaled by the fitted model's interval_scale (calibrated in the backtest)."""
     calendar = calendar_from_series(series)
     sequence = model_sequence(series)
     future = calendar.future_dates(horizon_days)
     status = calendar.day_status(future, future=True)
     modelled = status != DAY_CLOSED_WEEKDAY
-    result = fit_forecast(
-        model_name,
+    result = fitted.forecast(
         sequence["model_value"].to_numpy(dtype=float),
         pd.DatetimeIndex(sequence["series_date"]),
         future[modelled],
-        calendar.season_length,
         seed,
-        clip=False,
     )
-    result = result.scaled(*interval_scale).clipped()
+    result = result.scaled(*fitted.interval_scale).clipped()
     frame = pd.DataFrame(
         {
             "forecast_date": future.date,
@@ -628,5 +707,5 @@ def forecast_series(
         full[modelled] = values
         full[status != DAY_OPEN] = 0.0
         frame[f"{column}_forecast" if column == "point" else column] = full
-    frame["model_name"] = model_name
+    frame["model_name"] = fitted.model_name
     return frame

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from retail_warehouse.ml.common import log_progress, neural_enabled, schema, timed_step, typed_table
-from retail_warehouse.ml.demand import capacity, forecasting, seasonality
+from retail_warehouse.ml.demand import capacity, forecast_registry, forecasting, seasonality
 from retail_warehouse.ml.demand import registry as anomaly_registry
 from retail_warehouse.ml.demand.anomalies import DetectorSettings
 from retail_warehouse.ml.demand.series import build_demand_series
@@ -22,8 +22,12 @@ BACKTEST_COLUMNS = ", ".join(
     + ["model_name", "fold_number", "fold_role", "mae", "rmse", "smape", "mase", "coverage_80", "coverage_95"]
     + ["coverage_80_calibrated", "coverage_95_calibrated", "serving_interval_scale_80", "serving_interval_scale_95"]
 )
-# The columns of the chosen rows of ml.forecast_model_selection the forecast reads.
-CHOSEN_COLUMNS = ", ".join(SERIES_KEYS + ["model_name", "interval_scale_80", "interval_scale_95"])
+# The columns of the chosen rows of ml.forecast_model_selection the forecast registry keeps.
+CHOSEN_COLUMNS = ", ".join(
+    SERIES_KEYS
+    + ["model_name", "interval_scale_80", "interval_scale_95", "fold_count", "mean_mase", "mase_vs_seasonal_naive"]
+    + ["choice_reason"]
+)
 # marts.store_data_ends: the series end by each store's last complete day.
 DATA_END_COLUMNS = "store, data_end_date"
 # intermediate.int_closed_weekdays_detected: the weekdays each store is normally closed.
@@ -70,23 +74,72 @@ def demand_series(
     return series
 
 
-def forecast_backtest(
-    series: pd.DataFrame, horizon_days: int, fold_count: int, seed: int, prophet_dimensions: str, neural: bool
+BACKTEST_SCHEMA = {
+    **{key: "str" for key in SERIES_KEYS},
+    **schema(
+        "model_name:str fold_number:int fold_role:str origin_date:date training_days:int evaluated_days:int "
+        "mae:float rmse:float smape:float mase:float coverage_80:float coverage_95:float "
+        "interval_scale_80:float interval_scale_95:float coverage_80_calibrated:float coverage_95_calibrated:float "
+        "serving_interval_scale_80:float serving_interval_scale_95:float"
+    ),
+}
+
+
+def forecast_settings(
+    *, horizon_days, fold_count, prophet_dimensions, neural, seed
+) -> forecast_registry.ForecastSettings:
+    """The forecast settings as a dbt model's config passes them (demand_forecast_horizon_days,
+    demand_backtest_folds, the comma-separated demand_prophet_dimensions, ml_neural, ml_seed:
+    text)."""
+    return forecast_registry.ForecastSettings(
+        horizon_days=int(horizon_days),
+        fold_count=int(fold_count),
+        prophet_dimensions=tuple(str(prophet_dimensions).split(",")),
+        neural=neural_enabled(neural),
+        seed=int(seed),
+    )
+
+
+def forecast_refit_decisions(
+    series: pd.DataFrame,
+    previous_registry: pd.DataFrame,
+    *,
+    settings: forecast_registry.ForecastSettings,
+    cadence_days: int,
+    mase_ratio: float,
+    force: bool,
 ) -> pd.DataFrame:
-    """ml.forecast_backtest: the rolling-origin backtest of every series (forecasting.py);
-    prophet_dimensions is the comma-separated var demand_prophet_dimensions, neural the var
-    ml_neural (the LSTM and GRU)."""
+    """ml_registry.forecast_refit_decisions: refit or score each series' forecaster
+    (forecast_registry; previous_registry: ml_registry.forecast_models as the previous build
+    published it, empty on the first build)."""
+    return forecast_registry.decisions(
+        series, previous_registry, settings=settings, cadence_days=cadence_days, mase_ratio=mase_ratio, force=force
+    )
+
+
+def forecast_backtest(
+    series: pd.DataFrame,
+    decided: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    settings: forecast_registry.ForecastSettings,
+) -> pd.DataFrame | None:
+    """ml.forecast_backtest's rows to write on this build: the rolling-origin backtest
+    (forecasting.py) of the series ml_registry.forecast_refit_decisions refits, with the kept
+    rows of the other series of their stores (forecast_registry.backtest; previous: the table's
+    rows, None when it is built anew); None when no store changes."""
     model = "forecast_backtest"
     with timed_step(model, "backtest"):
-        return forecasting.run_backtest(
+        rows = forecast_registry.backtest(
             series,
-            horizon_days=horizon_days,
-            fold_count=fold_count,
-            seed=seed,
-            prophet_dimensions=tuple(prophet_dimensions.split(",")),
-            neural=neural,
+            decided,
+            previous,
+            settings=settings,
+            columns=BACKTEST_SCHEMA,
             log=lambda message: log_progress(model, message),
         )
+    if rows is None:
+        log_progress(model, "no series refitted: every row kept from its last refit")
+    return rows
 
 
 def forecast_model_selection(backtest: pd.DataFrame) -> pd.DataFrame:
@@ -111,27 +164,32 @@ FORECAST_SCHEMA = {
 }
 
 
-def demand_forecast(series: pd.DataFrame, chosen: pd.DataFrame, horizon_days: int, seed: int) -> pd.DataFrame:
-    """ml.demand_forecast: every series forecast for the horizon by the model chosen for it
-    (chosen: the is_chosen rows of ml.forecast_model_selection), refitted on all its data,
-    its intervals scaled by the factors calibrated in the backtest."""
+def forecast_models(
+    series: pd.DataFrame,
+    chosen: pd.DataFrame,
+    decided: pd.DataFrame,
+    previous_versions: dict[tuple[str, str], int],
+    *,
+    settings: forecast_registry.ForecastSettings,
+    refit_everything: bool,
+) -> pd.DataFrame:
+    """ml_registry.forecast_models: the chosen model (chosen: the is_chosen rows of
+    ml.forecast_model_selection, CHOSEN_COLUMNS) of each series refitted on this build,
+    estimated on all its days (forecast_registry.fit_registered)."""
+    return forecast_registry.fit_registered(
+        series, chosen, decided, previous_versions, settings=settings, refit_everything=refit_everything
+    )
+
+
+def demand_forecast(series: pd.DataFrame, registry_rows: pd.DataFrame, horizon_days: int, seed: int) -> pd.DataFrame:
+    """ml.demand_forecast: every series forecast for the horizon by its newest registered model
+    (registry_rows: ml_registry.forecast_models, registry.LATEST_MODELS), whose parameters run
+    over the series as it is now (not re-estimated), its intervals scaled by the factors
+    calibrated in the backtest."""
     model = "demand_forecast"
-    chosen_model = chosen.set_index(SERIES_KEYS)[["model_name", "interval_scale_80", "interval_scale_95"]]
-    frames = []
-    for key_values, rows in series.groupby(SERIES_KEYS, sort=True):
-        if key_values not in chosen_model.index:
-            log_progress(model, f"{key_values[0]} {key_values[1]}: no backtest result, no forecast")
-            continue
-        model_name, scale_80, scale_95 = chosen_model.loc[key_values]
-        with timed_step(model, f"{key_values[0]} {key_values[1]} {model_name}"):
-            forecast = forecasting.forecast_series(
-                rows,
-                model_name,
-                horizon_days=horizon_days,
-                seed=seed,
-                interval_scale=(float(scale_80), float(scale_95)),
-            )
-        frames.append(forecast.assign(**dict(zip(SERIES_KEYS, key_values))))
+    frames = forecast_registry.forecast(
+        series, registry_rows, horizon_days=horizon_days, seed=seed, log=lambda message: log_progress(model, message)
+    )
     if not frames:
         log_progress(model, "no series to forecast")
     return typed_table(frames, FORECAST_SCHEMA)

@@ -354,8 +354,12 @@ def test_forecast_intervals_are_scaled_by_the_calibration():
     orders = shop_orders(start="2020-12-01", days=300)
     series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0, closed_weekdays=SATURDAY_CLOSED)
     overall = series[series["series_id"] == "orders|overall|all"]
-    plain = forecasting.forecast_series(overall, "seasonal_naive", horizon_days=14, seed=42)
-    wider = forecasting.forecast_series(overall, "seasonal_naive", horizon_days=14, seed=42, interval_scale=(2.0, 1.0))
+    plain = forecasting.forecast_series(
+        overall, forecasting.fit_chosen(overall, "seasonal_naive"), horizon_days=14, seed=42
+    )
+    wider = forecasting.forecast_series(
+        overall, forecasting.fit_chosen(overall, "seasonal_naive", (2.0, 1.0)), horizon_days=14, seed=42
+    )
     open_days = plain["day_status"] == DAY_OPEN
     widths = (plain["upper_80"] - plain["point_forecast"])[open_days]
     assert np.allclose((wider["upper_80"] - wider["point_forecast"])[open_days], 2 * widths)
@@ -375,7 +379,7 @@ def test_forecast_is_zero_on_closed_days_and_covers_the_horizon():
     series = demand_series.build_demand_series(sales_daily_frame(orders), top_n=0, closed_weekdays=SATURDAY_CLOSED)
     overall = series[series["series_id"] == "orders|overall|all"]
     last = pd.Timestamp(overall["series_date"].max())
-    forecast = forecasting.forecast_series(overall, "ets", horizon_days=28, seed=42)
+    forecast = forecasting.forecast_series(overall, forecasting.fit_chosen(overall, "ets"), horizon_days=28, seed=42)
     assert len(forecast) == 28 and list(forecast["horizon_day"]) == list(range(1, 29))
     assert pd.Timestamp(forecast["forecast_date"].iloc[0]) == last + pd.Timedelta(days=1)
     closed = forecast[forecast["day_status"] != DAY_OPEN]
@@ -534,8 +538,8 @@ def test_empty_inputs_give_empty_tables_with_columns():
     )
     plan = capacity.resource_plan(pd.DataFrame(columns=["store", "forecast_date"]), {})
     assert plan.empty and "agents_needed" in plan.columns
-    chosen = pd.DataFrame(columns=[*tables.SERIES_KEYS, "model_name", "interval_scale_80", "interval_scale_95"])
-    forecast = tables.demand_forecast(series, chosen, 28, 42)
+    registry_rows = pd.DataFrame(columns=["store", "model_name", "version", "model_bytes"])
+    forecast = tables.demand_forecast(series, registry_rows, 28, 42)
     assert forecast.empty and list(forecast.columns) == list(tables.FORECAST_SCHEMA)
     assert str(forecast["horizon_day"].dtype) == "Int32" and str(forecast["point_forecast"].dtype) == "Float64"
 
@@ -548,7 +552,9 @@ def test_a_tiny_store_degrades_without_crashing():
     assert backtest.empty  # no fold has two weeks of training days
     assert seasonality.seasonality_components(series).empty
     overall = series[series["series_id"] == "orders|overall|all"]
-    forecast = forecasting.forecast_series(overall, "seasonal_naive", horizon_days=7, seed=42)
+    forecast = forecasting.forecast_series(
+        overall, forecasting.fit_chosen(overall, "seasonal_naive"), horizon_days=7, seed=42
+    )
     assert len(forecast) == 7 and (forecast["point_forecast"] >= 0).all()
 
 
