@@ -3,7 +3,9 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ recompute_changed_groups(staged_group_sources('base_olist__order_payments', 'olist', 'order_id'), 'order_id') }}",
+    pre_hook="{{ recompute_changed_groups(
+        staged_group_sources('base_olist__order_payments', 'olist', 'order_id'), 'order_id'
+    ) }}",
     post_hook="{{ record_history_fingerprints() }}",
 ) }}
 

@@ -3,7 +3,9 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ recompute_changed_groups(staged_group_sources('base_online_retail__invoice_lines', 'online_retail', 'invoice_no'), 'invoice_no') }}",
+    pre_hook="{{ recompute_changed_groups(
+        staged_group_sources('base_online_retail__invoice_lines', 'online_retail', 'invoice_no'), 'invoice_no'
+    ) }}",
     post_hook="{{ record_history_fingerprints() }}",
 ) }}
 

@@ -25,7 +25,9 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ recompute_changed_groups(online_retail_line_sources(), 'invoice_no', online_retail_unsettled_invoices()) }}",
+    pre_hook="{{ recompute_changed_groups(
+        online_retail_line_sources(), 'invoice_no', online_retail_unsettled_invoices()
+    ) }}",
     post_hook=["{{ recheck_online_retail_early_dates() }}", "{{ record_history_fingerprints() }}"],
 ) }}
 
