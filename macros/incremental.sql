@@ -4,8 +4,10 @@
     (int_sales_customer_days), the per-customer order totals and the monthly customer
     snapshots (int_customer_orders_snapshotted, int_customer_snapshots_measured).
 
-    The raw tables are landed incrementally; staging and the other intermediate models are
-    rebuilt from them; only these models keep their rows between
+    The raw tables are landed incrementally; the Online Retail lines up to the common
+    order-line shape and the Olist geolocations are incremental by group
+    (macros/incremental_groups.sql); the other staging and intermediate models are rebuilt
+    from them. These models keep their rows between
     builds (in the build copy, warehouse/.build/: the publish step copies it, never moves it).
     An incremental build recomputes, per store, the days from (last order_date already in the
     mart - var incremental_lookback_days) on, and replaces that whole window: its days are
@@ -118,14 +120,16 @@
     )) }}
 {%- endmacro %}
 
-{#- Fingerprints every upstream row of `sources` into <model>__history_fingerprints__next. -#}
+{#- Fingerprints every upstream row of `sources` into <model>__history_fingerprints__next. A source
+    may name itself (name; default its relation's identifier; relation may then be a subquery)
+    and its rows' store (store, an expression; default upstream.store). -#}
 {% macro write_next_history_fingerprints(sources) -%}
     {%- set fingerprint_query -%}
         create or replace table {{ history_fingerprint_relation('__next') }} as
         {%- for source in sources %}
             select
-                '{{ source.relation.identifier }}' as source_name,
-                upstream.store,
+                '{{ source.get('name') or source.relation.identifier }}' as source_name,
+                {{ source.get('store') or 'upstream.store' }} as store,
                 {{ source.day }} as day,
                 count(*) as row_count,
                 sum(hash(upstream)) as row_hash_sum

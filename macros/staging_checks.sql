@@ -22,10 +22,15 @@
     ]) }}
 {%- endmacro %}
 
-{#- The body of a stg_ model: the base rows that passed every check. -#}
-{% macro rows_passing_checks(base_model) -%}
+{#- The body of a stg_ model: the base rows that passed every check. An incremental stg_
+    model (macros/incremental_groups.sql) reads the base rows of the groups it recomputes,
+    by their group_expression. -#}
+{% macro rows_passing_checks(base_model, group_expression=none) -%}
 with checked as (
     select * from {{ ref(base_model) }}
+    {%- if group_expression is not none %}
+        where {{ in_changed_groups(group_expression) }}
+    {%- endif %}
 ),
 
 final as (

@@ -1,8 +1,19 @@
 {#- Online Retail invoice lines in the common order-line shape (int_order_lines_unioned):
     an order is an invoice, numbered lines, countries standardised, revenue by the one
-    definition of macros/revenue.sql on staging's signed line_amount (quantity x unit_price). -#}
+    definition of macros/revenue.sql on staging's signed line_amount (quantity x unit_price).
+    Incremental by invoice (an order's lines are numbered and timed across the invoice), like
+    staging (macros/incremental_groups.sql); a change of the country names rebuilds it whole. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ recompute_changed_groups(prepared_invoice_line_sources(), 'order_id') }}",
+    post_hook="{{ record_history_fingerprints() }}",
+) }}
+
 with invoice_lines as (
     select * from {{ ref('stg_online_retail__invoice_lines') }}
+    where {{ in_changed_groups('invoice_no') }}
 ),
 
 country_names as (

@@ -1,5 +1,6 @@
-"""The incremental marts (fct_order_lines, fct_orders and the sales period marts) and the
-incremental monthly customer snapshots equal a full rebuild: after a day appended to the
+"""The incremental marts (fct_order_lines, fct_orders and the sales period marts), the
+incremental monthly customer snapshots and the staging models incremental by invoice or order
+equal a full rebuild: after a day appended to the
 inputs, when the inputs are replaced by other files, and after each kind of change inside and
 before the lookback window (a small data set)."""
 
@@ -108,12 +109,24 @@ SMALL_SELECTION = (
     "+sales_monthly",
     "+customer_feature_snapshots",
 )
+# Incremental by invoice or order (macros/incremental_groups.sql).
+GROUPED_MODELS = (
+    "staging.base_online_retail__invoice_lines",
+    "staging.stg_online_retail__invoice_lines",
+    "intermediate.int_online_retail_order_lines_prepared",
+    "staging.base_olist__order_items",
+    "staging.stg_olist__order_items",
+    "staging.base_olist__order_payments",
+    "staging.stg_olist__order_payments",
+)
 # Compared with a full refresh: every mart the small builds make and the incremental
-# intermediate tables (the history fingerprints and windows beside them describe the build).
+# intermediate and staging tables (the history fingerprints, windows and changed groups beside
+# them describe the build).
 COMPARED_INTERMEDIATE = (
     "intermediate.int_customer_order_totals",
     "intermediate.int_sales_customer_days",
     *SNAPSHOT_MODELS,
+    *GROUPED_MODELS,
 )
 
 
@@ -171,6 +184,21 @@ def _other_seller(seller_id, files):
     return next(seller for seller in sellers if seller != seller_id)
 
 
+def _append_to_first_online_retail_invoice(files):
+    """Rows appended at the end of the Online Retail file, dated long before the lookback
+    window: one more line on the first invoice (a quantity one further from 0: no duplicate), and
+    the first line again under a new invoice dated two years earlier (quarantined by the
+    store-wide early-date rule, whose quantile it moves)."""
+    path = files / "online_retail" / "online_retail.csv"
+    rows = _rows(path)
+    first = rows[1]
+    quantity = int(first[3])
+    extra_line = [*first[:3], str(quantity + (1 if quantity > 0 else -1)), *first[4:]]
+    early_year = int(first[4][:4]) - 2
+    early_invoice = ["999999", *first[1:4], f"{early_year}{first[4][4:]}", *first[5:]]
+    _write_rows(path, [*rows, extra_line, early_invoice])
+
+
 def _change_first_online_retail_price(files):
     """The unit price of the first Online Retail line (the first day of the data)."""
     path = files / "online_retail" / "online_retail.csv"
@@ -185,6 +213,7 @@ INPUT_CHANGES = {
     "lookback_day_shrinks": (lambda files: _drop_online_retail_day_rows(files, 2), False),
     "lookback_day_loses_all_rows": (lambda files: _drop_online_retail_day_rows(files, 0), False),
     "price_before_window": (_change_first_online_retail_price, True),
+    "lines_appended_to_an_old_invoice": (_append_to_first_online_retail_invoice, True),
     "freight_before_window": (
         lambda files: _change_first_olist_item(files, "freight_value", lambda value, _: f"{float(value) + 7:.2f}"),
         True,
@@ -282,7 +311,7 @@ def _snapshot_windows(warehouse):
 
 
 def _compared_hashes(warehouse):
-    hashes = content_hashes(warehouse, schemas=("marts", "intermediate"))
+    hashes = content_hashes(warehouse, schemas=("marts", "intermediate", "staging"))
     return {name: value for name, value in hashes.items() if name.startswith("marts.") or name in COMPARED_INTERMEDIATE}
 
 

@@ -1,5 +1,16 @@
+{#- Incremental by order (macros/incremental_groups.sql): a build rechecks the orders whose
+    rows here or in base_olist__orders changed. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ recompute_changed_groups(olist_order_child_sources('olist__order_items'), 'order_id') }}",
+    post_hook="{{ record_history_fingerprints() }}",
+) }}
+
 with source as (
     select * from {{ source('olist', 'order_items') }}
+    where {{ in_changed_groups("nullif(trim(order_id), '')") }}
 ),
 
 typed as (

@@ -17,8 +17,23 @@
     {%- do date_formats.update({order: "['" ~ formats | join("', '") ~ "']"}) %}
 {%- endfor %}
 
+{#- Incremental by invoice (macros/incremental_groups.sql): a build retypes and rechecks the
+    invoices whose raw lines (or their file's date order) changed, and those the moving future
+    threshold may flip; its post_hook then applies the store-wide early-date rule, whose 0.1%
+    quantile moves with every line, to the kept lines again. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ recompute_changed_groups(
+        online_retail_line_sources(), 'invoice_no', online_retail_unsettled_invoices()
+    ) }}",
+    post_hook=["{{ recheck_online_retail_early_dates() }}", "{{ record_history_fingerprints() }}"],
+) }}
+
 with source as (
     select * from {{ source('online_retail', 'invoice_lines') }}
+    where {{ in_changed_groups('trim(invoice_no)') }}
 ),
 
 -- Landed after the lines (the source above is landed first), whose landing reads each file's
@@ -110,7 +125,7 @@ checked as (
             when {{ failed_cast('unit_price_text', 'unit_price') }} then 'unit_price is not a number'
             when unit_price is null then 'missing unit_price'
             when not regexp_full_match(coalesce(customer_id, '0'), '[0-9]+') then 'customer_id is not an integer'
-            when invoiced_at >= {{ max_event_timestamp() }} then 'invoice_date in the future'
+            when invoiced_at >= {{ max_event_timestamp() }} then {{ online_retail_future_date_reason() }}
             when quantity = 0 then 'zero quantity'
             when unit_price < 0 and not is_bad_debt_adjustment
                 then 'negative unit_price outside a bad-debt adjustment'
@@ -145,9 +160,9 @@ date_checked as (
             row_quarantine_reason,
             case
                 when abs(epoch(invoiced_at) - invoice_median_epoch) > 86400
-                    then 'invoice_date more than a day from the rest of its invoice'
-                when invoiced_at < store_early_invoiced_at - interval 365 days
-                    then 'invoice_date more than a year before the store''s other lines'
+                    then {{ online_retail_invoice_date_reason() }}
+                when {{ is_online_retail_early_date('store_early_invoiced_at') }}
+                    then {{ online_retail_early_date_reason() }}
             end
         ) as quarantine_reason
     from dated
