@@ -47,9 +47,12 @@ def test_incremental_build_after_a_new_day_equals_a_full_rebuild(synthetic_build
     incremental = require_success(run_dbt_build(incremental_dir, **inputs, extra_args=SQL_ONLY))
     full = require_success(run_dbt_build(tmp_path / "full", **inputs, extra_args=("--full-refresh", *SQL_ONLY)))
 
-    # The incremental build did delete + insert into the marts it kept, not a rebuild.
-    assert "is rebuilt whole" not in incremental.output
+    # The incremental build did delete + insert into the marts it kept, not a rebuild. (Staging
+    # models may be rebuilt whole here: the appended files sit in another folder, so their raw
+    # rows name another source file.)
     for mart in INCREMENTAL_MARTS:
+        schema, name = mart.split(".")
+        assert f'"{schema}"."{name}" is rebuilt whole' not in incremental.output, mart
         compiled = incremental_dir / "target" / "run" / "retail_warehouse" / "models" / "marts"
         run_sql = next(compiled.rglob(f"{mart.split('.')[1]}.sql")).read_text()
         assert "delete from" in run_sql, mart
