@@ -1,5 +1,7 @@
-"""ml.product_recommendations: top 10 new items per active customer."""
+"""ml.product_recommendations: top 10 new items per active customer, scored on every build by
+each store's registered recommender (ml_registry.recommendation_models)."""
 
+from retail_warehouse.ml import registry
 from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.recommendations import tables
 
@@ -10,5 +12,5 @@ def model(dbt, session):
         dbt.ref("fct_order_lines").filter(tables.SALE_LINES).project(tables.LINE_COLUMNS),
         dbt.ref("dim_products").project(tables.PRODUCT_COLUMNS),
         dbt.ref("customer_features").project("store, customer_key, recency_days").order("store, customer_key").df(),
-        seed=int(dbt.config.get("seed")),
+        dbt.ref("recommendation_models").query("registry", registry.LATEST_MODELS).df(),
     )

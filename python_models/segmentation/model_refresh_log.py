@@ -1,6 +1,7 @@
 """ml.model_refresh_log: one row per build and persisted model/store (segmentation, and the
 customer value models: churn classifier, spend regression, BG/NBD / MBG/NBD + Gamma-Gamma; the
-anomaly detectors of orders and customers; the forecaster of each demand series),
+anomaly detectors of orders and customers; the forecaster of each demand series; each store's
+recommender),
 refitted or scored, why, duration and peak memory. Incremental: every build appends its rows.
 
 Each area's decisions table is replaced by the build that runs that area; a decision already
@@ -13,6 +14,7 @@ from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import registry as cv_registry
 from retail_warehouse.ml.demand import forecast_registry
 from retail_warehouse.ml.demand import registry as anomaly_registry
+from retail_warehouse.ml.recommendations import registry as recommendation_registry
 from retail_warehouse.ml.segmentation import scheduled
 
 
@@ -44,6 +46,10 @@ def model(dbt, session):
         .project("store, model_name, version, build_id, refit_reason, fitted_at, chosen_model, refitted_every_build")
         .df()
     )
+    recommendation = _unlogged(dbt.ref("recommendation_refit_decisions").df(), logged)
+    recommendation_models = (
+        dbt.ref("recommendation_models").project("store, model_name, version, build_id, refit_reason, fitted_at").df()
+    )
     # After the scoring: its figures are part of the row.
     dbt.ref("customer_segments")
     dbt.ref("churn_scores")
@@ -51,6 +57,7 @@ def model(dbt, session):
     dbt.ref("store_value_forecast")
     dbt.ref("anomalies")
     dbt.ref("demand_forecast")
+    dbt.ref("product_recommendations")
     frames = [
         scheduled.refresh_log(
             segmentation,
@@ -67,6 +74,11 @@ def model(dbt, session):
         ),
         forecast_registry.refresh_log(
             forecast, forecast_models[forecast_models["build_id"].isin(forecast["build_id"])], forecast_models
+        ),
+        recommendation_registry.refresh_log(
+            recommendation,
+            recommendation_models[recommendation_models["build_id"].isin(recommendation["build_id"])],
+            recommendation_models,
         ),
     ]
     return pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)

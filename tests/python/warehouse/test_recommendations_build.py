@@ -3,7 +3,9 @@ synthetic build."""
 
 from __future__ import annotations
 
+import duckdb
 import pytest
+from helpers import area_reruns_over_copies, require_success, run_dbt_build
 
 
 def test_recommendations_are_ten_new_items_per_active_customer(synthetic_build):
@@ -93,3 +95,86 @@ def test_association_rules_recompute_from_baskets(synthetic_build):
     )[0]
     assert support == pytest.approx(recount[0])
     assert confidence == pytest.approx(recount[1])
+
+
+RECOMMENDERS_ONLY = (
+    "--select",
+    "recommendation_refit_decisions",
+    "recommendation_metrics",
+    "recommendation_models",
+    "product_recommendations",
+    "model_refresh_log",
+)
+# What a scored build must leave as the refit build made it: the evaluation (not run again) and
+# the recommendations (the registered state over the same baskets).
+RECOMMENDATION_TABLES = {
+    table: f"select * from ml.{table} order by all" for table in ("recommendation_metrics", "product_recommendations")
+}
+RECOMMENDER_LOG = (
+    "select store, model_name, action, reason, model_version, fit_seconds from ml.model_refresh_log "
+    "where area = 'recommendations' "
+    "and build_id = (select any_value(build_id) from ml_registry.recommendation_refit_decisions) order by all"
+)
+STORES = [("olist", "recommender"), ("online_retail", "recommender")]
+
+
+def _query(path, sql):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_recommenders_are_fitted_on_schedule_and_scored_otherwise(synthetic_build, tmp_path):
+    """The fixture's build registered each store's serving recommender (refitted: none
+    registered) and evaluated it; the recommendation models re-run over a copy of it (same
+    inputs, not due) neither evaluate nor fit again and score with the registered state: the
+    same ml.recommendation_metrics and ml.product_recommendations; var ml_refit: true over
+    another copy refits (version 2) to the same tables; a registered model that cannot be loaded
+    is refitted with the reason, the build passing. A selection does not publish, so the build
+    copies are read."""
+    first = {name: _query(synthetic_build.warehouse, sql) for name, sql in RECOMMENDATION_TABLES.items()}
+    registered = _query(
+        synthetic_build.warehouse,
+        "select store, model_name, version, serving_method, validation_hit_rate is not null "
+        "from ml_registry.recommendation_models order by all",
+    )
+    assert registered == [
+        ("olist", "recommender", 1, "popularity", True),
+        ("online_retail", "recommender", 1, "svd", True),
+    ]
+    log = _query(synthetic_build.warehouse, RECOMMENDER_LOG)
+    assert [(store, name, action) for store, name, action, *_ in log] == [(*key, "refitted") for key in STORES]
+
+    scored, refitted = area_reruns_over_copies(synthetic_build, tmp_path, RECOMMENDERS_ONLY)
+    log = _query(scored.build_file, RECOMMENDER_LOG)
+    assert [(store, name, action, version) for store, name, action, _, version, _ in log] == [
+        (*key, "scored", 1) for key in STORES
+    ], log
+    assert all("not due before" in reason for *_, reason, _, _ in log)
+    assert _query(scored.build_file, "select max(version) from ml_registry.recommendation_models") == [(1,)]
+    for name, sql in RECOMMENDATION_TABLES.items():
+        assert _query(scored.build_file, sql) == first[name], name
+
+    log = _query(refitted.build_file, RECOMMENDER_LOG)
+    assert {(action, version) for _, _, action, _, version, _ in log} == {("refitted", 2)}
+    assert all("var ml_refit is true" in reason and seconds > 0 for *_, reason, _, seconds in log)
+    # Same inputs, same seed: the refit is the same evaluation, model and recommendations.
+    for name, sql in RECOMMENDATION_TABLES.items():
+        assert _query(refitted.build_file, sql) == first[name], name
+
+    corrupted = ("online_retail", "recommender")
+    with duckdb.connect(str(scored.build_file)) as con:
+        con.execute(
+            "update ml_registry.recommendation_models set model_bytes = 'not a pickle'::blob "
+            "where store = ? and model_name = ?",
+            list(corrupted),
+        )
+    recovered = require_success(run_dbt_build(scored.build_file.parent.parent, extra_args=RECOMMENDERS_ONLY))
+    log = {
+        (store, name): (action, reason, version)
+        for store, name, action, reason, version, _ in _query(recovered.build_file, RECOMMENDER_LOG)
+    }
+    action, reason, version = log[corrupted]
+    assert (action, version) == ("refitted", 2) and "registered version 1 cannot be loaded" in reason
+    assert {(action, version) for key, (action, _, version) in log.items() if key != corrupted} == {("scored", 1)}
+    for name, sql in RECOMMENDATION_TABLES.items():
+        assert _query(recovered.build_file, sql) == first[name], name

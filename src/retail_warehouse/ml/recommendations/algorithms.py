@@ -141,43 +141,84 @@ def confidence_matrix(rules: pd.DataFrame, items: np.ndarray) -> sparse.csr_matr
     )
 
 
+@dataclass(frozen=True)
+class FittedRecommender:
+    """A recommender's fitted state: what it learnt about the items, never about customers (a
+    customer is scored from their history as it is when scored, on this item axis). items: the
+    item axis, in popularity order at the fit (ties and fill-ins follow it; an item first bought
+    after the fit is not on it); item_share: the share of the training customers who bought each
+    item (popularity, and item2vec's weight). Per method: item_matrix, the item x item rule
+    confidences (association_rules) or cosine similarities (item_item_cf); item_factors, the
+    truncated SVD's components (components x items; svd); item_vectors, item2vec's (items x
+    dimensions). Popularity and buy-again have no more state than the axis and shares."""
+
+    method: str
+    items: np.ndarray
+    item_share: np.ndarray
+    item_matrix: sparse.csr_matrix | None = None
+    item_factors: np.ndarray | None = None
+    item_vectors: np.ndarray | None = None
+
+
+def fit_recommender(
+    method: str, train: Interactions, rules: pd.DataFrame | None, n_components: int, seed: int
+) -> FittedRecommender:
+    """The fitted state of `method` on the training interactions (rules: the association rules
+    of the training baskets, read by association_rules only)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method}")
+    binary = train.binary
+    n_customers, n_items = train.matrix.shape
+    share = np.asarray(binary.sum(axis=0)).ravel() / max(n_customers, 1)
+    state = {}
+    if method == "item_item_cf":
+        state["item_matrix"] = item_item_similarity(binary)
+    elif method == "association_rules":
+        state["item_matrix"] = confidence_matrix(rules, train.items)
+    elif method == "svd":
+        components = min(n_components, n_items // ITEMS_PER_COMPONENT, n_items - 1, n_customers - 1)
+        state["item_factors"] = np.zeros((0, n_items))
+        if components >= 1:
+            svd = TruncatedSVD(n_components=components, algorithm="randomized", random_state=seed)
+            svd.fit(svd_weights(train.matrix))
+            state["item_factors"] = svd.components_
+    elif method == ITEM2VEC:
+        from retail_warehouse.ml.recommendations.item2vec import item2vec_factors
+
+        state["item_vectors"] = item2vec_factors(binary, seed)
+    return FittedRecommender(method, np.asarray(train.items), share, **state)
+
+
+def svd_weights(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """log(1 + baskets): repeat buys count, but sublinearly, so wholesalers do not dominate."""
+    weighted = matrix.copy()
+    weighted.data = np.log1p(weighted.data)
+    return weighted
+
+
 class Scorer:
-    """Scores of every item for given customers (rows of the training matrix), one method."""
+    """Scores of every item of a fitted recommender for given customers: rows of `history`,
+    the customers' baskets per item on the fitted item axis (interactions_from_counts with
+    items=fitted.items)."""
 
-    def __init__(self, method: str, train: Interactions, rules: pd.DataFrame | None, n_components: int, seed: int):
-        if method not in METHODS:
-            raise ValueError(f"unknown method {method}")
-        self.method = method
-        self.binary = train.binary
-        self.baskets = train.matrix
-        n_customers, n_items = train.matrix.shape
-        if method == "item_item_cf":
-            self.item_matrix = item_item_similarity(self.binary)
-        elif method == "association_rules":
-            self.item_matrix = confidence_matrix(rules, train.items)
-        elif method == "svd":
-            # log(1 + baskets): repeat buys count, but sublinearly, so wholesalers do not dominate.
-            self.weighted = train.matrix.copy()
-            self.weighted.data = np.log1p(self.weighted.data)
-            components = min(n_components, n_items // ITEMS_PER_COMPONENT, n_items - 1, n_customers - 1)
-            if components < 1:
-                self.item_factors = np.zeros((0, n_items))
-            else:
-                svd = TruncatedSVD(n_components=components, algorithm="randomized", random_state=seed)
-                svd.fit(self.weighted)
-                self.item_factors = svd.components_
-        elif method == ITEM2VEC:
-            from retail_warehouse.ml.recommendations.item2vec import item2vec_factors
-
-            self.item_vectors = item2vec_factors(self.binary, seed)
-            self.item_share = np.asarray(self.binary.sum(axis=0)).ravel() / max(n_customers, 1)
+    def __init__(self, fitted: FittedRecommender, history: Interactions):
+        if not np.array_equal(history.items, fitted.items):
+            raise ValueError("the history is not on the fitted item axis")
+        self.method = fitted.method
+        self.binary = history.binary
+        self.baskets = history.matrix
+        self.item_share = fitted.item_share
+        self.item_matrix = fitted.item_matrix
+        self.item_factors = fitted.item_factors
+        self.item_vectors = fitted.item_vectors
+        if self.method == "svd":
+            self.weighted = svd_weights(history.matrix)
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         n_items = self.binary.shape[1]
         if self.method == POPULARITY:
-            # Share of customers who bought the item; non-increasing over the columns.
-            share = np.asarray(self.binary.sum(axis=0)).ravel() / max(self.binary.shape[0], 1)
-            return np.tile(share, (len(rows), 1))
+            # Share of the training customers who bought the item; non-increasing over the columns.
+            return np.tile(self.item_share, (len(rows), 1))
         if self.method == BUY_AGAIN:
             # Baskets of the customer with the item; ties and the rest by popularity (top_k).
             return self.baskets[rows].toarray()
@@ -255,36 +296,30 @@ def batches(n_rows: int, n_items: int):
         yield np.arange(start, min(start + size, n_rows))
 
 
-def recommend(
-    counts: pd.DataFrame,
-    customers: np.ndarray,
-    method: str,
-    k: int,
-    rules: pd.DataFrame,
-    n_components: int,
-    seed: int,
-) -> pd.DataFrame:
-    """Top-k new items (never bought by the customer) for each of `customers`, from the
-    baskets per customer and item `counts` (customer_key, item_key, baskets), by `method`; items the method cannot score (score 0, also every item of a
-    customer without history) are filled in popularity order. Columns customer_key,
+def recommend(fitted: FittedRecommender, counts: pd.DataFrame, customers: np.ndarray, k: int) -> pd.DataFrame:
+    """Top-k new items (never bought by the customer) for each of `customers` by a fitted
+    recommender, from their baskets per customer and item `counts` (customer_key, item_key,
+    baskets) as they are now, on the fitted item axis (an item not on it is neither scored nor
+    recommended); items the method cannot score (score 0, also every item of a customer
+    without history) are filled in popularity order. Columns customer_key,
     recommendation_rank, item_key, score, basis_item_key (the customer's item behind the
-    score; none for popularity) and source (method, or popularity for
-    fill-ins)."""
+    score; none for popularity) and source (method, or popularity for fill-ins)."""
     columns = ["customer_key", "recommendation_rank", "item_key", "score", "basis_item_key", "source"]
-    if counts.empty or len(customers) == 0:
+    if counts.empty or len(customers) == 0 or len(fitted.items) == 0:
         return pd.DataFrame(columns=columns)
-    train = interactions_from_counts(counts)
-    scorer = Scorer(method, train, rules, n_components, seed)
-    rows = np.searchsorted(train.customers, customers)
-    rows = np.minimum(rows, len(train.customers) - 1)
-    has_history = train.customers[rows] == customers
+    method = fitted.method
+    history = interactions_from_counts(counts, items=fitted.items)
+    scorer = Scorer(fitted, history)
+    rows = np.searchsorted(history.customers, customers)
+    rows = np.minimum(rows, len(history.customers) - 1)
+    has_history = history.customers[rows] == customers
     frames = []
-    n_items = train.matrix.shape[1]
+    n_items = history.matrix.shape[1]
     for batch in batches(len(customers), n_items):
         batch_rows = rows[batch]
         scores = scorer.scores(batch_rows)
         scores[~has_history[batch]] = 0.0
-        exclude = (sparse.diags(has_history[batch].astype(float)) @ train.binary[batch_rows]).tocsr()
+        exclude = (sparse.diags(has_history[batch].astype(float)) @ history.binary[batch_rows]).tocsr()
         exclude.eliminate_zeros()
         top, top_scores = top_k(scores, k, exclude)
         scored = top_scores > 0
@@ -296,9 +331,9 @@ def recommend(
             {
                 "customer_key": np.repeat(customers[batch], top.shape[1]),
                 "recommendation_rank": np.tile(np.arange(1, top.shape[1] + 1), len(batch)),
-                "item_key": train.items[top.ravel()],
+                "item_key": history.items[top.ravel()],
                 "score": np.where(scored, top_scores, 0.0).ravel(),
-                "basis_item_key": np.where((basis >= 0) & scored, train.items[np.maximum(basis, 0)], None).ravel(),
+                "basis_item_key": np.where((basis >= 0) & scored, history.items[np.maximum(basis, 0)], None).ravel(),
                 "source": np.where(scored, method, "popularity").ravel(),
             }
         )

@@ -32,6 +32,7 @@ from retail_warehouse.ml.recommendations.algorithms import (
     POPULARITY,
     Scorer,
     batches,
+    fit_recommender,
     interactions_from_counts,
     rules_from_counts,
     top_k,
@@ -149,7 +150,7 @@ def evaluate_split(
                 "recommendation_metrics", "{}: fit on {} customers x {} items".format(method, *train.matrix.shape)
             ),
         ):
-            scorer = Scorer(method, train, rules, n_components, seed)
+            scorer = Scorer(fit_recommender(method, train, rules, n_components, seed), train)
         for protocol in PROTOCOLS:
             if method == BUY_AGAIN and protocol == NEW_ITEMS:
                 continue

@@ -10,14 +10,25 @@ data_end_date). The lines and products come as DuckDB relations and are counted 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from retail_warehouse.ml.common import log_progress, schema, single_threaded, timed_step, typed_table
-from retail_warehouse.ml.recommendations import baskets
-from retail_warehouse.ml.recommendations.algorithms import recommend, rules_from_counts
+from retail_warehouse.ml import registry as shared
+from retail_warehouse.ml.common import (
+    log_progress,
+    measured_model,
+    neural_enabled,
+    schema,
+    single_threaded,
+    timed_step,
+    typed_table,
+)
+from retail_warehouse.ml.recommendations import baskets, registry
+from retail_warehouse.ml.recommendations.algorithms import FittedRecommender, recommend, rules_from_counts
 from retail_warehouse.ml.recommendations.evaluation import (
     HEADLINE_PROTOCOL,
     compare_with_baselines,
@@ -74,23 +85,37 @@ def recommendation_metrics(
     lines: duckdb.DuckDBPyRelation,
     products: duckdb.DuckDBPyRelation,
     data_ends: pd.DataFrame,
+    decisions: pd.DataFrame | None,
     seed: int,
     max_customers: int,
     neural: bool,
-) -> pd.DataFrame:
-    """ml.recommendation_metrics: the evaluation split by date of every store (evaluation.py),
-    the held-out period ending at the store's data end (marts.store_data_ends), on a seeded
-    hash sample of at most max_customers of the held-out customers; neural: the var ml_neural
-    (item2vec evaluated)."""
+) -> pd.DataFrame | None:
+    """ml.recommendation_metrics' rows to write on this build (delete+insert by store): the
+    evaluation split by date (evaluation.py) of every store whose recommender this build refits
+    (ml_registry.recommendation_refit_decisions; every store when the table is built anew:
+    decisions None), the held-out period ending at the store's data end
+    (marts.store_data_ends), on a seeded hash sample of at most max_customers of the held-out
+    customers; neural: the var ml_neural (item2vec evaluated). None when no store is refitted:
+    the rows of the others stay those of their last fit. Each store's evaluation is measured as
+    part of its recommender's fit step."""
     model = "recommendation_metrics"
     data_end = data_ends.set_index("store")["data_end_date"]
+    refit = None if decisions is None else registry.refit_stores(decisions)
     frames = []
     for store, last_at in stores_of(lines):
+        if refit is not None and store not in refit:
+            log_progress(model, f"{store}: recommender scored, its evaluation rows kept")
+            continue
         end = pd.Timestamp(data_end.get(store, last_at)).date()
-        with timed_step(model, f"{store}: evaluation split by date, held out to {end}"):
+        with (
+            timed_step(model, f"{store}: evaluation split by date, held out to {end}"),
+            measured_model(f"{model}[{store}, {registry.MODEL_NAME}]") as record,
+        ):
             metrics = _store_metrics(lines, products, store, end, seed, max_customers, neural)
+        shared.add_score_record(registry.STEP_RECORDS, store, [registry.MODEL_NAME], record, step="fit")
         if metrics.empty:
             log_progress(model, f"{store}: no customer buys both sides of the cutoff, nothing to evaluate")
+            continue
         for row in metrics[metrics["is_serving_method"]].itertuples():
             log_progress(
                 model,
@@ -99,21 +124,93 @@ def recommendation_metrics(
                 f"[{row.hit_rate_gain_lower_95:+.3f}, {row.hit_rate_gain_upper_95:+.3f}])",
             )
         frames.append(metrics)
+    if refit is not None and not refit:
+        return None
     return typed_table(frames, METRICS_SCHEMA)
 
 
+@contextmanager
+def store_baskets(
+    lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBPyRelation, *, neural, max_customers, seed
+) -> Iterator[list[tuple[str, registry.RecommenderSettings, duckdb.DuckDBPyRelation]]]:
+    """(store, settings, basket items at the store's item level, materialized) of every store
+    with a sale line, in store order: what the registry's decisions and fit read. Use in a with
+    statement (the temporary tables are dropped on exit)."""
+    with ExitStack() as stack:
+        stores = []
+        for store, _ in stores_of(lines):
+            settings = registry.store_settings(
+                store, neural=neural_enabled(neural), max_customers=int(max_customers), seed=int(seed)
+            )
+            items = stack.enter_context(baskets.store_basket_items(lines, products, store, settings.item_level))
+            stores.append((store, settings, items))
+        yield stores
+
+
+def recommendation_refit_decisions(
+    lines: duckdb.DuckDBPyRelation,
+    products: duckdb.DuckDBPyRelation,
+    previous_registry: pd.DataFrame,
+    *,
+    neural: bool,
+    max_customers: int,
+    seed: int,
+    cadence_days: int,
+    ratio_threshold: float,
+    force: bool,
+) -> pd.DataFrame:
+    """ml_registry.recommendation_refit_decisions: refit or score each store's recommender
+    (registry.decisions; previous_registry: ml_registry.recommendation_models as the previous
+    build published it, empty on the first build)."""
+    with store_baskets(lines, products, neural=neural, max_customers=max_customers, seed=seed) as stores:
+        return registry.decisions(
+            stores, previous_registry, cadence_days=cadence_days, ratio_threshold=ratio_threshold, force=force
+        )
+
+
+def recommendation_models(
+    lines: duckdb.DuckDBPyRelation,
+    products: duckdb.DuckDBPyRelation,
+    decisions: pd.DataFrame,
+    metrics: pd.DataFrame,
+    previous_versions: dict[tuple[str, str], int],
+    *,
+    neural: bool,
+    max_customers: int,
+    seed: int,
+    refit_everything: bool,
+) -> pd.DataFrame:
+    """ml_registry.recommendation_models: the serving recommender of each store refitted on
+    this build (registry.fit_registered; metrics: ml.recommendation_metrics)."""
+    with store_baskets(lines, products, neural=neural, max_customers=max_customers, seed=seed) as stores:
+        return registry.fit_registered(stores, decisions, metrics, previous_versions, refit_everything=refit_everything)
+
+
 def product_recommendations(
-    lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBPyRelation, customers: pd.DataFrame, seed: int
+    lines: duckdb.DuckDBPyRelation,
+    products: duckdb.DuckDBPyRelation,
+    customers: pd.DataFrame,
+    registry_rows: pd.DataFrame,
 ) -> pd.DataFrame:
     """ml.product_recommendations: top items for every active customer (an order within
-    ACTIVE_WITHIN_DAYS of the store's as-of date, marts.customer_features.recency_days)."""
+    ACTIVE_WITHIN_DAYS of the store's as-of date, marts.customer_features.recency_days) by the
+    store's registered recommender (registry_rows: ml_registry.recommendation_models,
+    registry.LATEST_MODELS), each store's scoring measured as the model's score step."""
     model = "product_recommendations"
     active = customers[customers["recency_days"] <= ACTIVE_WITHIN_DAYS]
+    fitted = registry.registered_models(registry_rows, log=lambda message: log_progress(model, message))
     frames = []
     for store, _ in stores_of(lines):
+        if store not in fitted:
+            log_progress(model, f"{store}: no registered recommender, no recommendations")
+            continue
         store_customers = active.loc[active["store"] == store, "customer_key"].to_numpy()
-        with timed_step(model, f"{store}: {len(store_customers)} active customers"):
-            frames.append(_store_recommendations(lines, products, store_customers, store, seed))
+        with (
+            timed_step(model, f"{store}: {len(store_customers)} active customers"),
+            measured_model(f"{model}[{store}, {registry.MODEL_NAME}]") as record,
+        ):
+            frames.append(_store_recommendations(lines, products, fitted[store], store_customers, store))
+        registry.STEP_RECORDS[(store, registry.MODEL_NAME, "score")] = record
         log_progress(model, f"{store}: {len(frames[-1])} recommendations")
     return typed_table(frames, RECOMMENDATIONS_SCHEMA)
 
@@ -200,27 +297,24 @@ def _store_metrics(
 def _store_recommendations(
     lines: duckdb.DuckDBPyRelation,
     products: duckdb.DuckDBPyRelation,
+    fitted: FittedRecommender,
     active_customers: np.ndarray,
     store: str,
-    seed: int,
 ) -> pd.DataFrame:
     """ml.product_recommendations rows of one store: top RECOMMENDATIONS_PER_CUSTOMER new
-    items per active customer by the store's serving method, popularity filling the rest. At category
-    level the row also names the category's best seller (most distinct customers) to show."""
+    items per active customer by the store's registered recommender (its history as it is on
+    this build), popularity filling the rest. At category level the row also names the
+    category's best seller (most distinct customers) to show."""
     settings = settings_for(store)
     with baskets.store_basket_items(lines, products, store, settings.item_level) as items:
-        rules = _store_rules(items, store) if settings.serving_method == "association_rules" else None
         counts = baskets.customer_item_counts(items, store)
     product_table = products.df()
     with single_threaded():
         table = recommend(
+            fitted,
             counts,
             np.sort(np.asarray(active_customers, dtype=object)),
-            settings.serving_method,
             RECOMMENDATIONS_PER_CUSTOMER,
-            rules,
-            settings.n_components,
-            seed,
         )
     names = item_names(product_table, settings.item_level)
     table["item_name"] = table["item_key"].map(names).fillna(table["item_key"])

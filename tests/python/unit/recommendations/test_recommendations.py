@@ -336,7 +336,13 @@ def test_store_evaluation_splits_by_date_at_the_data_end():
     data_ends = pd.DataFrame({"store": ["online_retail"], "data_end_date": [pd.Timestamp("2020-06-01").date()]})
     connection = duckdb.connect()
     metrics = tables.recommendation_metrics(
-        connection.from_df(lines), connection.from_df(products), data_ends, seed=1, max_customers=1000, neural=True
+        connection.from_df(lines),
+        connection.from_df(products),
+        data_ends,
+        None,
+        seed=1,
+        max_customers=1000,
+        neural=True,
     )
     assert (metrics.train_end_date == pd.Timestamp("2020-03-03").date()).all()
     assert (metrics.test_end_date == pd.Timestamp("2020-06-01").date()).all()
@@ -346,10 +352,18 @@ def test_store_evaluation_splits_by_date_at_the_data_end():
     assert set(metrics.loc[metrics.is_headline_protocol, "protocol"]) == {"new_items"}
 
 
+def recommend(counts: pd.DataFrame, customers: np.ndarray, method: str, k: int, n_components: int, seed: int):
+    """Fit `method` on all of `counts` and recommend k items to `customers` with it."""
+    fitted = algorithms.fit_recommender(
+        method, algorithms.interactions_from_counts(counts), pd.DataFrame(), n_components, seed
+    )
+    return algorithms.recommend(fitted, counts, customers, k)
+
+
 def test_recommend_gives_new_items_ranked_and_fills_with_popularity():
     lines = two_taste_lines(10)
     customers = np.array(["a000", "b000", "newcomer"], dtype=object)
-    table = algorithms.recommend(counts_of(lines), customers, "item_item_cf", 5, pd.DataFrame(), 4, 1)
+    table = recommend(counts_of(lines), customers, "item_item_cf", 5, 4, 1)
     assert set(table.customer_key) == set(customers)
     assert (table.groupby("customer_key").size() == 5).all()
     bought = lines.groupby("customer_key").item_key.agg(set)
@@ -371,12 +385,10 @@ def test_recommend_gives_new_items_ranked_and_fills_with_popularity():
 def test_recommend_is_deterministic_and_handles_no_customers():
     lines = two_taste_lines(8)
     customers = np.array(sorted(lines.customer_key.unique()), dtype=object)
-    first = algorithms.recommend(counts_of(lines), customers, "svd", 3, pd.DataFrame(), 3, 7)
-    second = algorithms.recommend(
-        counts_of(lines.sample(frac=1, random_state=3)), customers, "svd", 3, pd.DataFrame(), 3, 7
-    )
+    first = recommend(counts_of(lines), customers, "svd", 3, 3, 7)
+    second = recommend(counts_of(lines.sample(frac=1, random_state=3)), customers, "svd", 3, 3, 7)
     pd.testing.assert_frame_equal(first, second)
-    assert algorithms.recommend(counts_of(lines), np.array([], dtype=object), "svd", 3, pd.DataFrame(), 3, 7).empty
+    assert recommend(counts_of(lines), np.array([], dtype=object), "svd", 3, 3, 7).empty
 
 
 def test_held_out_items_never_seen_in_training_count_as_misses():
@@ -436,5 +448,6 @@ def test_item2vec_without_co_purchases_gives_no_vectors_and_ranks_by_popularity(
     binary = sparse.csr_matrix(np.eye(3))
     assert item2vec.item2vec_factors(binary, seed=1).shape == (3, 0)
     counts = pd.DataFrame({"customer_key": ["c1", "c2", "c3"], "item_key": ["a", "b", "c"], "baskets": 1})
-    scorer = algorithms.Scorer("item2vec", algorithms.interactions_from_counts(counts), None, 2, 1)
+    train = algorithms.interactions_from_counts(counts)
+    scorer = algorithms.Scorer(algorithms.fit_recommender("item2vec", train, None, 2, 1), train)
     assert np.allclose(scorer.scores(np.array([0])), [[1 / 3, 1 / 3, 1 / 3]])
