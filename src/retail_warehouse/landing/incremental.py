@@ -6,7 +6,9 @@ The unit is a raw table (Online Retail: every file of the given file or folder; 
 table's file). Per file, a build records the bytes it landed (landed_bytes, landed_sha256)
 and the rows the raw table holds from it (landed_rows). The next build then, per file:
 
-- unchanged: same size and hash as landed: nothing read;
+- unchanged: same size and hash as landed: nothing read (a file whose size and modification
+  time are those recorded is not even hashed again: its recorded hash stands; any other
+  file is hashed in full, as make and rsync trust size and time);
 - appended_tail: a plain CSV longer than landed whose first landed_bytes hash as landed (and
   ended with a line end): only the rows after them are read and appended, numbered on;
 - new: a file not landed before: read whole and appended.
@@ -42,6 +44,7 @@ STATE_COLUMNS = (
     "source_table",
     "file_path",
     "status",
+    "modified_at",
     "encoding",
     "file_format",
     "skipped_sheets",
@@ -68,6 +71,27 @@ class Scan:
     prefix_ends_line: bool = False
 
 
+def modified_at_of(path: Path) -> dt.datetime:
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+
+
+def recorded_scan(path: Path, record: dict) -> Scan | None:
+    """The scan of a file whose size and modification time are those recorded when it was
+    landed (record: its row of the previous raw.landing__file_loads), from that record, the
+    file not read; None when either differs (or was not recorded): the file is then hashed."""
+    recorded_at = record.get("modified_at")
+    if recorded_at is None or not record.get("landed_sha256") or not record.get("file_format"):
+        return None
+    if path.stat().st_size != int(record["landed_bytes"]) or modified_at_of(path) != recorded_at:
+        return None
+    return Scan(
+        size_bytes=int(record["landed_bytes"]),
+        modified_at=recorded_at,
+        sha256=record["landed_sha256"],
+        file_format=record["file_format"],
+    )
+
+
 def scan_file(path: Path, prefix_bytes: int | None = None) -> Scan:
     digest = hashlib.sha256()
     prefix_digest = None
@@ -75,7 +99,7 @@ def scan_file(path: Path, prefix_bytes: int | None = None) -> Scan:
     read = 0
     head = b""
     with path.open("rb") as stream:
-        stat = Path(path).stat()
+        modified_at = modified_at_of(Path(path))
         for block in iter(lambda: stream.read(BLOCK_BYTES), b""):
             if not head:
                 head = block[:4]
@@ -93,7 +117,7 @@ def scan_file(path: Path, prefix_bytes: int | None = None) -> Scan:
     )
     return Scan(
         size_bytes=read,
-        modified_at=dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC),
+        modified_at=modified_at,
         sha256=digest.hexdigest(),
         file_format=file_format,
         prefix_sha256=prefix_digest,
@@ -201,7 +225,7 @@ def plan_table(
             landings.append(FileLanding(path, NEW, "not landed before", scan_file(path)))
             continue
         landed_bytes = int(record["landed_bytes"])
-        scan = scan_file(path, landed_bytes)
+        scan = recorded_scan(path, record) or scan_file(path, landed_bytes)
         previous_rows = int(record["landed_rows"])
         if scan.size_bytes == landed_bytes and scan.sha256 == record["landed_sha256"]:
             landings.append(

@@ -6,6 +6,7 @@ and its raw table must equal a full landing of the same files into an empty data
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import duckdb
@@ -13,7 +14,7 @@ import pytest
 import xlsxwriter
 from dbt.adapters.duckdb.utils import SourceConfig
 
-from retail_warehouse.landing import plugin
+from retail_warehouse.landing import incremental, plugin
 from retail_warehouse.landing.errors import InputFileError
 from retail_warehouse.landing.incremental import plan_table, scan_file
 from retail_warehouse.landing.inputs import online_retail_files
@@ -253,3 +254,31 @@ def test_the_prefix_hash_is_taken_in_the_same_pass_as_the_whole_file_hash(tmp_pa
     assert not scan_file(path, 7).prefix_ends_line
     plan = plan_table("t", [path], None, None, True, False, lambda _: "utf-8")
     assert plan.is_full and plan.full_reason == "no earlier landing recorded in the build copy"
+
+
+def test_a_file_of_the_recorded_size_and_modification_time_is_not_hashed_again(tmp_path, monkeypatch):
+    export = tmp_path / "online_retail.csv"
+    export.write_text(HEADER + lines(0, 50))
+    database = tmp_path / "build.duckdb"
+    land(database, export)
+    hashed = []
+    scan = incremental.scan_file
+    monkeypatch.setattr(incremental, "scan_file", lambda path, *args: hashed.append(path) or scan(path, *args))
+
+    unchanged = land(database, export)
+    assert [(row["landing_mode"], row["landed_rows"]) for row in unchanged] == [("unchanged", 50)]
+    assert hashed == []
+
+    # Touched (a new modification time, same bytes): hashed again, and still unchanged.
+    stat = export.stat()
+    os.utime(export, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    touched = land(database, export)
+    assert [row["landing_mode"] for row in touched] == ["unchanged"] and hashed == [export]
+
+    # The same size, an early row edited, a new modification time: hashed, re-landed in full.
+    export.write_text(export.read_text().replace("HEART 3,", "HEART 9,"))
+    os.utime(export, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    assert export.stat().st_size == stat.st_size
+    edited = land(database, export)
+    assert edited[0]["landing_mode"] == "full_reland" and "changed before" in edited[0]["landing_reason"]
+    assert_equals_a_full_landing(database, export, tmp_path)
