@@ -698,10 +698,9 @@ def test_the_btyd_summary_in_duckdb_equals_the_pandas_summary():
             if store == "tiny":
                 assert (summary["frequency"] > 0).any() and (summary["repeat_mean_value"] > 0).any()
             pd.testing.assert_frame_equal(summary, expected, check_exact=True, check_dtype=True)
-    # The tables fitted on it: the same parameters, exactly.
-    built = build_tables(store_orders(300, months=14, seed=4))
+    # The tables fitted on it (the shared 300-customer store): the same parameters, exactly.
+    orders, built = history_store_tables()
     examples, features = built["examples"], built["features"]
-    orders = store_orders(300, months=14, seed=4)
     connection = fct_orders_connection(orders, orders["order_date"].max())
     every_order = connection.table("fct_orders").project(tables.ORDER_COLUMNS).df()
     summary_of = tables.duckdb_summaries(tables.sale_order_relation(connection.table("fct_orders")))
@@ -879,8 +878,8 @@ def test_the_example_sample_is_whole_customers_drawn_in_duckdb_and_one_new_custo
     )
 
 
-def test_churn_and_value_metrics_say_how_many_customers_they_evaluated():
-    built = build_tables(store_orders(300, months=14, seed=4))
+def test_churn_and_value_metrics_say_how_many_customers_they_evaluated(history_store):
+    _, built = history_store
     for name in ("metrics", "value_metrics"):
         table = built[name]
         assert (table["evaluated_customer_count"] == table["row_count"]).all(), name
