@@ -1,6 +1,14 @@
 """ml.churn_validation_predictions: every classifier's probabilities on the out-of-time
 validation rows (the input of churn_model_metrics and churn_calibration). Logic:
-retail_warehouse.ml.customer_value.churn."""
+retail_warehouse.ml.customer_value.churn.
+
+Incremental (delete+insert by store): an evaluation is part of the fit, so a build runs it for the
+stores customer_value_evaluation_decisions evaluates (a served model refitted; every store when
+the table is built anew) and keeps the other stores' rows, those of their last evaluation.
+
+Incremental (delete+insert by store): an evaluation is part of the fit, so a build runs it for the
+stores customer_value_evaluation_decisions evaluates (a served model refitted; every store when
+the table is built anew) and keeps the other stores' rows, those of their last evaluation."""
 
 from retail_warehouse.ml.common import measured
 from retail_warehouse.ml.customer_value import tables
@@ -8,12 +16,22 @@ from retail_warehouse.ml.customer_value import tables
 
 @measured
 def model(dbt, session):
+    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="store")
+    stores = tables.cv_registry.evaluated_stores(
+        dbt.ref("customer_value_evaluation_decisions").project("store, evaluation_action").df(),
+        table_is_new=not dbt.is_incremental,
+    )
+    if stores == ():
+        return tables.nothing_evaluated(session, dbt.this, "churn_validation_predictions")
     return tables.churn_validation_predictions(
-        tables.sampled_example_relation(
-            dbt.ref("customer_value_examples"),
-            seed=int(dbt.config.get("seed")),
-            max_fit_customers=int(dbt.config.get("max_fit_customers")),
-            max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
+        tables.of_stores(
+            tables.sampled_example_relation(
+                dbt.ref("customer_value_examples"),
+                seed=int(dbt.config.get("seed")),
+                max_fit_customers=int(dbt.config.get("max_fit_customers")),
+                max_evaluation_customers=int(dbt.config.get("max_evaluation_customers")),
+            ),
+            stores,
         ).df(),
         seed=int(dbt.config.get("seed")),
         max_rows=int(dbt.config.get("max_training_rows")),

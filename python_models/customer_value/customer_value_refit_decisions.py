@@ -1,6 +1,8 @@
 """ml_registry.customer_value_refit_decisions: per store and served model (churn classifier,
 spend regression, BG/NBD or MBG/NBD + Gamma-Gamma), whether this build refits it or scores with
-the registered one, and why (retail_warehouse.ml.customer_value.registry).
+the registered one, and why (retail_warehouse.ml.customer_value.registry). A store whose
+evaluations were kept (customer_value_evaluation_decisions) serves the models decided on there:
+those decisions are its rows.
 
 It reads the registry as the previous build published it (the build copy starts from the served
 file), by name: a ref would be a cycle, since it is built after this model. Absent (first
@@ -48,4 +50,5 @@ def model(dbt, session):
         },
         psi_threshold=float(psi_threshold),
         force=registry.is_true(ml_refit),
+        kept=dbt.ref("customer_value_evaluation_decisions").df(),
     )

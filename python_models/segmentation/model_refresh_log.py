@@ -1,8 +1,9 @@
 """ml.model_refresh_log: one row per build and persisted model/store (segmentation, and the
 customer value models: churn classifier, spend regression, BG/NBD / MBG/NBD + Gamma-Gamma; the
 anomaly detectors of orders and customers; the forecaster of each demand series; each store's
-recommender),
-refitted or scored, why, duration and peak memory. Incremental: every build appends its rows.
+recommender), refitted or scored, why, duration and peak memory; the customer value rows also
+say whether the store's evaluations (the validation tables, part of the fit) were evaluated or
+kept, and why. Incremental: every build appends its rows.
 
 Each area's decisions table is replaced by the build that runs that area; a decision already
 logged (its build_id is in the log: the area did not run on this build, e.g. a selection) is not
@@ -36,6 +37,7 @@ def model(dbt, session):
     customer_value_registry = (
         dbt.ref("customer_value_models").project("store, model_name, version, build_id, refit_reason, fitted_at").df()
     )
+    customer_value_evaluations = dbt.ref("customer_value_evaluation_decisions").df()
     anomaly = _unlogged(dbt.ref("anomaly_refit_decisions").df(), logged)
     anomaly_models = (
         dbt.ref("anomaly_models").project("store, model_name, version, build_id, refit_reason, fitted_at").df()
@@ -68,6 +70,7 @@ def model(dbt, session):
             customer_value,
             customer_value_registry[customer_value_registry["build_id"].isin(customer_value["build_id"])],
             customer_value_registry,
+            customer_value_evaluations[customer_value_evaluations["build_id"].isin(customer_value["build_id"])],
         ),
         anomaly_registry.refresh_log(
             anomaly, anomaly_models[anomaly_models["build_id"].isin(anomaly["build_id"])], anomaly_models

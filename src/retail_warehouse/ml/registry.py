@@ -253,6 +253,8 @@ LOG_COLUMNS = {
     "score_seconds": "float64",
     "fitted_at": "datetime64[us]",
     "area": "object",
+    "evaluation_action": "object",
+    "evaluation_reason": "object",
 }
 STEPS = ("decision", "fit", "score")
 
@@ -265,12 +267,14 @@ def refresh_log(
     *,
     area: str,
     logged_at: datetime,
+    evaluations: dict[str, tuple[str, str]] | None = None,
 ) -> pd.DataFrame:
     """ml.model_refresh_log rows of this build, one per decision (store + model_name): refitted
     (a version was registered on this build: fitted_now) or scored, why, the registered version
     that scored, when it was fitted, how long (decision + fit + scoring, as measured in this
     build's process: step_records[(store, model_name, step)]) and the highest peak memory of
-    those steps."""
+    those steps. evaluations: {store: (evaluated | kept, why)} of an area whose evaluations are
+    part of the fit (customer value); None elsewhere."""
     keys = ["store", "model_name"]
     latest = latest_versions(registry_rows, keys).set_index(keys) if len(registry_rows) else None
     rows = []
@@ -281,6 +285,7 @@ def refresh_log(
         seconds = {step: (record["seconds"] if record else None) for step, record in steps.items()}
         peaks = [record["rss_peak_mb"] for record in steps.values() if record]
         registered = latest.loc[key] if latest is not None and key in latest.index else None
+        evaluation_action, evaluation_reason = (evaluations or {}).get(key[0], (None, None))
         rows.append(
             {
                 "build_id": decision.build_id,
@@ -297,6 +302,8 @@ def refresh_log(
                 "score_seconds": seconds["score"],
                 "fitted_at": registered["fitted_at"] if registered is not None else None,
                 "area": area,
+                "evaluation_action": evaluation_action,
+                "evaluation_reason": evaluation_reason,
             }
         )
     if not rows:

@@ -8,7 +8,7 @@ import subprocess
 
 import duckdb
 import pytest
-from helpers import CUSTOMER_VALUE_CHECKS, REPO_ROOT, area_reruns_over_copies, dbt_build_command
+from helpers import CUSTOMER_VALUE_CHECKS, REPO_ROOT, area_reruns_over_copies, content_hashes, dbt_build_command
 
 
 @pytest.mark.parametrize("check", CUSTOMER_VALUE_CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
@@ -138,6 +138,21 @@ CV_LOG = (
     "select store, model_name, action, reason, model_version from ml.model_refresh_log where area = 'customer_value' "
     "and build_id = (select any_value(build_id) from ml_registry.customer_value_refit_decisions) order by all"
 )
+# The evaluations (part of the fit: incremental by store) and the store's decision on them.
+EVALUATION_MODELS = (
+    "churn_validation_predictions",
+    "churn_model_metrics",
+    "churn_calibration",
+    "churn_feature_importance",
+    "customer_value_metrics",
+    "next_order_metrics",
+    "probability_alive_calibration",
+)
+CV_EVALUATION_LOG = (
+    "select distinct store, evaluation_action, evaluation_reason from ml.model_refresh_log "
+    "where area = 'customer_value' "
+    "and build_id = (select any_value(build_id) from ml_registry.customer_value_refit_decisions) order by all"
+)
 
 
 def _query(path, sql):
@@ -147,10 +162,18 @@ def _query(path, sql):
 
 def test_customer_value_models_are_fitted_on_schedule_and_scored_otherwise(synthetic_build, tmp_path):
     """The fixture's build registered every served customer value model (refitted: no model
-    registered); the area re-run over it (same inputs, not due, PSI under the threshold) loads
-    and scores with them, giving the same served tables; var ml_refit: true then refits (over
-    another copy of the fixture's build). A selection does not publish, so the build copy is read."""
+    registered) and evaluated every store (no previous evaluation); the area re-run over it
+    (same inputs, not due, PSI under the threshold) loads and scores with them and keeps the
+    evaluations' rows without running them, giving the same ml tables; var ml_refit: true then
+    refits and evaluates again (over another copy of the fixture's build), to the same ml tables.
+    A selection does not publish, so the build copy is read."""
     first = {name: _query(synthetic_build.warehouse, sql) for name, sql in SERVED.items()}
+    first_ml = content_hashes(synthetic_build.warehouse, ("ml",))
+    assert {f"ml.{name}" for name in EVALUATION_MODELS} <= set(first_ml)
+    assert [row[:2] for row in _query(synthetic_build.warehouse, CV_EVALUATION_LOG)] == [
+        ("olist", "evaluated"),
+        ("online_retail", "evaluated"),
+    ]
     registered = _query(
         synthetic_build.warehouse, "select store, model_name, version, has_model from ml_registry.customer_value_models"
     )
@@ -166,6 +189,12 @@ def test_customer_value_models_are_fitted_on_schedule_and_scored_otherwise(synth
     ], log
     for name, sql in SERVED.items():
         assert _query(scored.build_file, sql) == first[name], name
+    # The evaluations did not run: kept for each store, each model logging that it kept every row.
+    evaluations = _query(scored.build_file, CV_EVALUATION_LOG)
+    assert [row[:2] for row in evaluations] == [("olist", "kept"), ("online_retail", "kept")], evaluations
+    for name in EVALUATION_MODELS:
+        assert f"{name}: no store evaluated" in scored.output, name
+    assert content_hashes(scored.build_file, ("ml",)) == first_ml
 
     log = _query(refitted.build_file, CV_LOG)
     assert {(action, version) for _, _, action, _, version in log} == {("refitted", 2)}
@@ -173,3 +202,8 @@ def test_customer_value_models_are_fitted_on_schedule_and_scored_otherwise(synth
     # Same inputs, same seed: the refit is the same model.
     for name, sql in SERVED.items():
         assert _query(refitted.build_file, sql) == first[name], name
+    evaluations = _query(refitted.build_file, CV_EVALUATION_LOG)
+    assert [row[:2] for row in evaluations] == [("olist", "evaluated"), ("online_retail", "evaluated")]
+    assert all("var ml_refit is true" in reason for *_, reason in evaluations)
+    assert not any(f"{name}: no store evaluated" in refitted.output for name in EVALUATION_MODELS)
+    assert content_hashes(refitted.build_file, ("ml",)) == first_ml

@@ -332,27 +332,139 @@ def decisions(
     force: bool,
     now: datetime | None = None,
     build_id: str | None = None,
+    kept: pd.DataFrame | None = None,
+    table: str = "customer_value_refit_decisions",
 ) -> pd.DataFrame:
-    """ml_registry.customer_value_refit_decisions: refit or score, per store and required model."""
+    """ml_registry.customer_value_refit_decisions: refit or score, per store and required model.
+    kept: the evaluation decisions (evaluation_decisions) of this build; a store whose evaluation
+    was kept serves the models its previous evaluation chose, so the decisions taken on them
+    before the evaluations are its rows (not decided twice) when they are the required ones."""
     now = now or _now()
     build_id = build_id or shared.BUILD_ID
-    models = {(store, model.model_name): model for store in sorted(required) for model in required[store]}
+    reused = _reused_decisions(kept, required)
+    models = {
+        (store, model.model_name): model
+        for store in sorted(required)
+        if store not in reused
+        for model in required[store]
+    }
     targets = [(store, name, f"{name} ({model.method})") for (store, name), model in models.items()]
 
     def decide(store, model_name, registered_row):
         model = models[(store, model_name)]
         return _decision_row(model, inputs[store], registered_row, cadences, psi_threshold, force, now, build_id)
 
-    return shared.decision_table(
+    decided = shared.decision_table(
         targets,
         previous_registry,
         decide,
-        table="customer_value_refit_decisions",
+        table=table,
         log_as=MODEL,
         columns=DECISION_COLUMNS,
         step_records=STEP_RECORDS,
         build_id=build_id,
     )
+    if not reused:
+        return decided
+    for store, rows in reused.items():
+        for row in rows.itertuples():
+            log_progress(
+                MODEL, f"{store} {row.model_name} ({row.method}): {row.action} (decided before the evaluations)"
+            )
+    frames = [frame for frame in (decided, *reused.values()) if len(frame)]
+    table_rows = pd.concat(frames, ignore_index=True)[list(DECISION_COLUMNS)].astype(DECISION_COLUMNS)
+    return table_rows.sort_values(["store", "model_name"], kind="stable").reset_index(drop=True)
+
+
+def _reused_decisions(kept: pd.DataFrame | None, required: dict[str, list[Required]]) -> dict[str, pd.DataFrame]:
+    """{store: its evaluation decision rows} of the stores whose evaluation was kept and whose
+    required models are those decided on then (same model, method and target: the kept
+    evaluation serves them; after a --full-refresh of the evaluation tables they may differ, and
+    the store is decided again)."""
+    if kept is None or kept.empty:
+        return {}
+    reused = {}
+    for store, rows in kept[kept["evaluation_action"] == KEEP].groupby("store", sort=True):
+        decided = set(zip(rows["model_name"], rows["method"], rows["target_name"]))
+        wanted = {(model.model_name, model.method, model.target_name) for model in required.get(store, [])}
+        if decided == wanted:
+            reused[store] = rows
+    return reused
+
+
+# --- evaluations: part of the fit ----------------------------------------------------------
+
+EVALUATE = "evaluate"
+KEEP = "keep"
+EVALUATION_COLUMNS = DECISION_COLUMNS | {"evaluation_action": "object", "evaluation_reason": "object"}
+NO_PREVIOUS_EVALUATION = "no previous evaluation (the evaluation tables are new)"
+
+
+def evaluation_decisions(
+    inputs: dict[str, StoreInputs],
+    served: dict[str, list[Required]],
+    previous_registry: pd.DataFrame,
+    *,
+    has_previous_evaluation: bool,
+    cadences: dict[str, int],
+    psi_threshold: float,
+    force: bool,
+    now: datetime | None = None,
+    build_id: str | None = None,
+) -> pd.DataFrame:
+    """ml_registry.customer_value_evaluation_decisions: per store, whether this build runs the
+    evaluations of its customer value models (churn_validation_predictions, churn_model_metrics,
+    churn_calibration, churn_feature_importance, customer_value_metrics, next_order_metrics,
+    probability_alive_calibration: the validation that chooses what is fitted, part of the fit)
+    or keeps their rows of the last evaluation. served: the models each store's previous
+    evaluation serves (required_models on the evaluation tables as the previous build left
+    them, has_previous_evaluation; else on none: the default transaction model), every store of
+    inputs. The shared decision (decisions, registry.decide) is taken on each; the store is
+    evaluated when one of them is refitted (ml_refit, none registered or not loadable, input
+    schema or library versions changed, due, PSI) or there is no previous evaluation, else
+    kept. One row per store and served model: the decision on the model and the store's
+    evaluation_action / evaluation_reason."""
+    stores = sorted(inputs)
+    per_model = decisions(
+        inputs,
+        served,
+        previous_registry,
+        cadences=cadences,
+        psi_threshold=psi_threshold,
+        force=force,
+        now=now,
+        build_id=build_id,
+        table="customer_value_evaluation_decisions",
+    )
+    rows = per_model.assign(evaluation_action=None, evaluation_reason=None)
+    for store in stores:
+        at = rows["store"] == store
+        action, reason = evaluation_action(rows[at], has_previous=has_previous_evaluation)
+        rows.loc[at, "evaluation_action"] = action
+        rows.loc[at, "evaluation_reason"] = reason
+        log_progress(MODEL, f"{store} evaluations: {action} ({reason})")
+    return rows[list(EVALUATION_COLUMNS)].astype(EVALUATION_COLUMNS)
+
+
+def evaluation_action(store_decisions: pd.DataFrame, *, has_previous: bool) -> tuple[str, str]:
+    """(evaluate | keep, why) of one store from the decisions on the models its previous
+    evaluation serves (evaluation_decisions)."""
+    if not has_previous:
+        return EVALUATE, NO_PREVIOUS_EVALUATION
+    refitted = store_decisions[store_decisions["action"] == "refit"]
+    if len(refitted):
+        return EVALUATE, "refitted: " + " | ".join(
+            f"{row.model_name}: {row.reason}" for row in refitted.sort_values("model_name").itertuples()
+        )
+    return KEEP, "every served model scores with its registered version: the rows of its last evaluation are kept"
+
+
+def evaluated_stores(evaluations: pd.DataFrame, *, table_is_new: bool) -> tuple[str, ...] | None:
+    """The stores an evaluation table is computed for on this build: None (every store) when the
+    table is built anew, else those whose evaluation_action is evaluate."""
+    if table_is_new:
+        return None
+    return tuple(sorted(evaluations.loc[evaluations["evaluation_action"] == EVALUATE, "store"].unique()))
 
 
 REGISTRY_COLUMNS = {
@@ -451,6 +563,25 @@ def add_score_record(store: str, names, record: dict) -> None:
     shared.add_score_record(STEP_RECORDS, store, names, record)
 
 
-def refresh_log(decided: pd.DataFrame, fitted_now: pd.DataFrame, registry_rows: pd.DataFrame) -> pd.DataFrame:
-    """ml.model_refresh_log rows of this build for the customer value models."""
-    return shared.refresh_log(decided, fitted_now, registry_rows, STEP_RECORDS, area=AREA, logged_at=_now())
+LOGGED_EVALUATION = {EVALUATE: "evaluated", KEEP: "kept"}
+
+
+def refresh_log(
+    decided: pd.DataFrame, fitted_now: pd.DataFrame, registry_rows: pd.DataFrame, evaluations: pd.DataFrame
+) -> pd.DataFrame:
+    """ml.model_refresh_log rows of this build for the customer value models, each with its
+    store's evaluation decision (evaluations: ml_registry.customer_value_evaluation_decisions of
+    the same build) as evaluated or kept, and why."""
+    per_store = evaluations.drop_duplicates("store").set_index("store")
+    return shared.refresh_log(
+        decided,
+        fitted_now,
+        registry_rows,
+        STEP_RECORDS,
+        area=AREA,
+        logged_at=_now(),
+        evaluations={
+            store: (LOGGED_EVALUATION[row.evaluation_action], row.evaluation_reason)
+            for store, row in per_store.iterrows()
+        },
+    )

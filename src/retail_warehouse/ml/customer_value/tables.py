@@ -1533,3 +1533,38 @@ def required_models(
         )
         for store in stores
     }
+
+
+# --- the evaluations, part of the fit (customer_value.registry.evaluation_decisions) --------
+
+# The evaluation tables as the previous build left them, read by name by
+# customer_value_evaluation_decisions (they are built after it): what each store serves.
+PREVIOUS_EVALUATIONS = {"churn_model_metrics": CHURN_METRICS_SCHEMA, "customer_value_metrics": VALUE_METRICS_SCHEMA}
+
+
+def previous_served(
+    stores, churn_metrics: pd.DataFrame | None, value_metrics: pd.DataFrame | None
+) -> tuple[dict[str, list[cv_registry.Required]], bool]:
+    """(the models each store's previous evaluation serves, whether there is one): required_models
+    on ml.churn_model_metrics and ml.customer_value_metrics as the previous build left them; when
+    either is absent (first build), on none (the default transaction model of each store)."""
+    has_previous = churn_metrics is not None and value_metrics is not None
+    if not has_previous:
+        churn_metrics, value_metrics = (typed_table([], columns) for columns in PREVIOUS_EVALUATIONS.values())
+    return required_models(stores, churn_metrics, value_metrics), has_previous
+
+
+def of_stores(relation, stores: tuple[str, ...] | None):
+    """A DuckDB relation with a store column, filtered in DuckDB to the stores evaluated on this
+    build (registry.evaluated_stores; None: every store). Every evaluation is per store (each
+    store's sample, seed and rows alone), so a store's rows do not depend on the others."""
+    if stores is None:
+        return relation
+    return relation.filter(f"store in ({', '.join(sql_text(store) for store in stores) or 'null'})")
+
+
+def nothing_evaluated(session, this, model: str):
+    """The rows an evaluation table writes when no store is evaluated: none, in the table's own
+    types (its rows of the last evaluation of each store stay)."""
+    log_progress(model, "no store evaluated: every store's rows kept from its last evaluation")
+    return session.sql(f"select * from {this} where false")

@@ -47,6 +47,21 @@ def _register(built, previous=None, now=FITTED, force=False, full=False, psi_thr
     return decided, fitted
 
 
+def _evaluations(built, registered, now):
+    """The evaluation decisions of a build (evaluation_decisions) on the served models."""
+    return registry.evaluation_decisions(
+        built["inputs"],
+        built["required"],
+        registered,
+        has_previous_evaluation=True,
+        cadences=CADENCES,
+        psi_threshold=0.25,
+        force=False,
+        now=now,
+        build_id=f"evaluations-{now:%d%H}",
+    )
+
+
 def _scored(built, registry_rows):
     loaded = registry.loaded(registry_rows)
     orders, data_ends, examples = built["orders"], built["data_ends"], built["examples"]
@@ -100,15 +115,18 @@ def test_registered_models_score_as_the_in_place_fits_and_a_second_build_scores(
     again = _scored(built, fitted)
     for name in ("scores", "value", "store_value"):
         pd.testing.assert_frame_equal(again[name], scored[name], obj=name)
-    log = registry.refresh_log(decided, fitted_now, fitted)
+    log = registry.refresh_log(decided, fitted_now, fitted, _evaluations(built, fitted, later))
     assert set(log["action"]) == {"scored"} and set(log["model_version"]) == {1}
+    assert set(log["evaluation_action"]) == {"kept"}
     assert list(log.columns) == list(shared.LOG_COLUMNS)
 
     # Past the cadence: refitted, version 2, and the log says refitted with the reason.
     decided, refitted = _register(built, fitted, now=FITTED + timedelta(days=31))
     assert set(decided["action"]) == {"refit"} and set(refitted["version"]) == {2}
-    log = registry.refresh_log(decided, refitted, pd.concat([fitted, refitted]))
+    evaluations = _evaluations(built, fitted, FITTED + timedelta(days=31))
+    log = registry.refresh_log(decided, refitted, pd.concat([fitted, refitted]), evaluations)
     assert set(log["action"]) == {"refitted"} and all(r.startswith("due:") for r in log["reason"])
+    assert set(log["evaluation_action"]) == {"evaluated"}
 
 
 def test_ml_refit_and_a_full_rebuild_refit_everything(built):
