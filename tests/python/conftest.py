@@ -138,6 +138,9 @@ class SharedBuilds:
     first-in first-out pool has already started, so two lanes cannot deadlock."""
 
     def __init__(self, tmp_path_factory, needed: set[str]):
+        # pytest creates its base temporary folder lazily and without a lock: two lanes calling
+        # mktemp first would each create one and fail its "relative path" check (CI, stop 32).
+        tmp_path_factory.getbasetemp()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="shared-build")
         self._futures: dict[str, Future] = {}
         jobs = {
