@@ -49,8 +49,9 @@ def test_builds_that_rebuild_tables_whole_grow_the_published_file_once_then_not_
     first, second, *later = sizes
     # The first rebuild cannot reuse the blocks it frees: the file holds both versions.
     assert second > 1.5 * first, sizes
-    # Later rebuilds write into the blocks the previous checkpoint freed: no further growth.
-    assert max(later) <= second, sizes
+    # Later rebuilds write into the blocks the previous checkpoint freed: no further growth
+    # (a file that kept both versions would add another `first` on every build).
+    assert max(later) <= 1.1 * second, sizes
     with duckdb.connect(str(served), read_only=True) as con:
         assert con.execute(f"select count(*) from {TABLES[0]}").fetchone() == (ROWS,)
         used, free = con.execute("select used_blocks, free_blocks from pragma_database_size()").fetchone()
