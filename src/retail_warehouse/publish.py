@@ -197,10 +197,7 @@ def publish(build_path: Path | str, served_path: Path | str) -> str:
     try:
         served.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(served)
-        with build.open("rb") as source, temp.open("wb") as target:
-            shutil.copyfileobj(source, target, length=16 * 1024 * 1024)
-            target.flush()
-            os.fsync(target.fileno())
+        copy_durably(build, temp)
         os.chmod(temp, READ_ONLY_MODE)
         pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         if pause > 0:
@@ -219,6 +216,17 @@ def publish(build_path: Path | str, served_path: Path | str) -> str:
     note_outcome_said()
     moved = f"; a stale WAL beside it was moved aside to {stale_wal}" if stale_wal else ""
     return f"published {build} to {served} ({served.stat().st_size} bytes, read-only){moved}"
+
+
+def copy_durably(source: Path, target: Path) -> None:
+    """Copy source to target and fsync it. shutil.copyfile copies in the kernel (sendfile on
+    Linux): the bytes do not pass through this process, as they did through a read/write loop."""
+    shutil.copyfile(source, target)
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def remove_stale_temp_files(served: Path) -> list[Path]:

@@ -80,7 +80,7 @@ def test_a_second_build_stops_with_who_holds_the_lock_and_goes_once_the_holder_i
 @pytest.mark.parametrize(
     ("patched", "error", "said"),
     [
-        ("copyfileobj", OSError(errno.ENOSPC, "No space left on device"), "no space left on device (the disk is full)"),
+        ("copyfile", OSError(errno.ENOSPC, "No space left on device"), "no space left on device (the disk is full)"),
         ("replace", PermissionError(errno.EACCES, "Permission denied", "tmp", None, "served"), "cannot be written"),
     ],
 )
@@ -93,7 +93,7 @@ def test_a_publish_that_cannot_write_leaves_the_served_file_and_the_build_copy(
     def fail(*args, **kwargs):
         raise error
 
-    target = publish.shutil if patched == "copyfileobj" else publish.os
+    target = publish.shutil if patched == "copyfile" else publish.os
     monkeypatch.setattr(target, patched, fail)
     with pytest.raises(publish.PublishFault) as fault:
         publish.publish(build, served)
