@@ -11,7 +11,12 @@ from retail_warehouse.ml.recommendations import tables
 
 @measured
 def model(dbt, session):
-    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="store")
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key="store",
+        on_schema_change="append_new_columns",
+    )
     decisions = dbt.ref("recommendation_refit_decisions").project("store, action").df()
     rows = tables.recommendation_metrics(
         dbt.ref("fct_order_lines").filter(tables.SALE_LINES).project(tables.LINE_COLUMNS),
@@ -20,6 +25,7 @@ def model(dbt, session):
         decisions if dbt.is_incremental else None,
         seed=int(dbt.config.get("seed")),
         max_customers=int(dbt.config.get("evaluation_max_customers")),
+        fit_max_customers=int(dbt.config.get("fit_max_customers")),
         neural=neural_enabled(dbt.config.get("neural")),
     )
     if rows is None:

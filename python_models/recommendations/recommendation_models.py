@@ -22,6 +22,7 @@ def model(dbt, session):
         previous,
         neural=dbt.config.get("neural"),
         max_customers=dbt.config.get("evaluation_max_customers"),
+        fit_max_customers=dbt.config.get("fit_max_customers"),
         seed=dbt.config.get("seed"),
         refit_everything=not dbt.is_incremental,
     )

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from retail_warehouse.ml.common import (
     hash_sample_positions,
@@ -30,6 +29,7 @@ from retail_warehouse.ml.recommendations.algorithms import (
     METHODS,
     NEURAL_METHODS,
     POPULARITY,
+    Interactions,
     Scorer,
     batches,
     fit_recommender,
@@ -48,12 +48,15 @@ BOOTSTRAP_RESAMPLES = 1000
 
 @dataclass(frozen=True)
 class SampledEvaluation:
-    """evaluate_split's metrics and hits, and the customers held out / sampled."""
+    """evaluate_split's metrics and hits, the customers held out / sampled, and the customers
+    with training baskets / fitted on (fit_sample)."""
 
     metrics: pd.DataFrame
     customer_hits: dict[tuple[str, str], np.ndarray]
     held_out_customers: int
     sampled_customers: int
+    training_customers: int
+    fitted_customers: int
 
 
 def evaluate_baskets(
@@ -67,12 +70,14 @@ def evaluate_baskets(
     seed: int,
     max_customers: int,
     neural: bool = True,
+    fit_max_customers: int | None = None,
 ) -> SampledEvaluation:
     """The evaluation split by date of a store's baskets (baskets.basket_items): trained on the
     baskets ordered on or before `cutoff`, scored on what a seeded hash sample of at most
     max_customers of the held-out customers (baskets on both sides of the cutoff) bought after
     it up to `data_end`. Everything is counted in DuckDB first (baskets.py). neural: the var
-    ml_neural (item2vec)."""
+    ml_neural (item2vec). The models learn from the training baskets of a seeded hash sample
+    of at most fit_max_customers customers (fit_sample; None: every customer)."""
     held_out = baskets.held_out_customers(items, store, cutoff, data_end)
     sample = held_out[hash_sample_positions(held_out, max_customers, seed)]
     test_counts = baskets.customer_item_counts(items, store, after=cutoff, through=data_end)
@@ -82,16 +87,37 @@ def evaluate_baskets(
         ),
         rule_settings["max_consequents"],
     )
+    train_counts = baskets.customer_item_counts(items, store, through=cutoff)
+    fit_counts = fit_sample(train_counts, fit_max_customers, seed)
     metrics, customer_hits = evaluate_split(
-        baskets.customer_item_counts(items, store, through=cutoff),
+        train_counts,
         test_counts[test_counts["customer_key"].isin(sample)],
         rules,
         k,
         n_components,
         seed,
         methods=methods_for(neural),
+        fit_counts=fit_counts,
     )
-    return SampledEvaluation(metrics, customer_hits, len(held_out), len(sample))
+    return SampledEvaluation(
+        metrics,
+        customer_hits,
+        len(held_out),
+        len(sample),
+        train_counts["customer_key"].nunique(),
+        fit_counts["customer_key"].nunique(),
+    )
+
+
+def fit_sample(counts: pd.DataFrame, max_customers: int | None, seed: int) -> pd.DataFrame:
+    """The rows of `counts` (customer_key, item_key, baskets) of a seeded hash sample of at most
+    max_customers of its customers (common.hash_sample_positions: a customer is in or out by
+    its key alone); all of them when max_customers is None or not below their number."""
+    customers = np.sort(counts["customer_key"].unique())
+    if max_customers is None or len(customers) <= max_customers:
+        return counts
+    sample = customers[hash_sample_positions(customers, max_customers, seed)]
+    return counts[counts["customer_key"].isin(sample)]
 
 
 def methods_for(neural: bool) -> tuple[str, ...]:
@@ -116,31 +142,41 @@ def evaluate_split(
     n_components: int,
     seed: int,
     methods: tuple[str, ...] = METHODS,
+    fit_counts: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], np.ndarray]]:
     """Every method of `methods` under both PROTOCOLS (buy-again under all_items only: it recommends
     nothing new): hit rate@k (share of evaluated customers with at least one held-out item in
     their top k), precision@k (held-out items in the top k / k), recall@k and catalogue
-    coverage (distinct items recommended / items in training). Held-out items that never occur
-    in training count as misses.
+    coverage (distinct items recommended / items fitted on). Held-out items that never occur
+    in the fit count as misses.
 
     train_counts / test_counts: baskets per customer and item (customer_key, item_key,
     baskets) before and after the cutoff; the held-out customers are those of test_counts
     (each must have training counts: the caller samples them). `rules`: association rules
-    mined on the training baskets. Returns one row per method x protocol (empty when nobody
-    is held out) and each one's hits per evaluated customer."""
+    mined on the training baskets. fit_counts: the rows of train_counts the models learn from
+    (fit_sample; None: all of them); the held-out customers are scored from all their training
+    baskets. Returns one row per method x protocol (empty when nobody is held out) and each
+    one's hits per evaluated customer."""
     if test_counts.empty or train_counts.empty:
         return pd.DataFrame(), {}
-    train = interactions_from_counts(train_counts)
-    # Items first bought after the cutoff cannot be recommended: they count as misses.
-    unseen = np.setdiff1d(test_counts["item_key"].unique(), train.items)
-    test = interactions_from_counts(test_counts, items=np.concatenate([train.items, unseen]))
-    # Every held-out customer has training lines, so a row in the training matrix.
-    train_rows = np.searchsorted(train.customers, test.customers)
-    history = train.binary[train_rows]
+    train = interactions_from_counts(train_counts if fit_counts is None else fit_counts)
+    history_counts = train_counts[train_counts["customer_key"].isin(test_counts["customer_key"].unique())]
+    # Items not fitted on (first bought after the cutoff, or only by customers left out of the
+    # fit) cannot be recommended: they count as misses. They follow the fitted items on the axis.
+    unfitted = np.setdiff1d(
+        np.union1d(test_counts["item_key"].unique(), history_counts["item_key"].unique()), train.items
+    )
+    axis = np.concatenate([train.items, unfitted])
+    test = interactions_from_counts(test_counts, items=axis)
+    # Every held-out customer has training lines, so the same rows here as in `test`.
+    history_all = interactions_from_counts(history_counts, items=axis)
+    fitted_items = len(train.items)
+    scored = Interactions(history_all.matrix[:, :fitted_items].tocsr(), history_all.customers, train.items)
+    history = scored.binary
     truth_all = test.binary
-    padded_history = sparse.hstack([history, sparse.csr_matrix((len(train_rows), len(unseen)))]).tocsr()
-    truth_new = (truth_all - truth_all.multiply(padded_history)).tocsr()
+    truth_new = (truth_all - truth_all.multiply(history_all.binary)).tocsr()
     truth_new.eliminate_zeros()
+    n_scored = len(test.customers)
     results = []
     customer_hits: dict[tuple[str, str], np.ndarray] = {}
     for method in methods:
@@ -150,19 +186,19 @@ def evaluate_split(
                 "recommendation_metrics", "{}: fit on {} customers x {} items".format(method, *train.matrix.shape)
             ),
         ):
-            scorer = Scorer(fit_recommender(method, train, rules, n_components, seed), train)
+            scorer = Scorer(fit_recommender(method, train, rules, n_components, seed), scored)
         for protocol in PROTOCOLS:
             if method == BUY_AGAIN and protocol == NEW_ITEMS:
                 continue
             truth = truth_all if protocol == ALL_ITEMS else truth_new
             has_truth = np.diff(truth.indptr) > 0
-            hit_counts = np.zeros(len(train_rows), dtype=int)
+            hit_counts = np.zeros(n_scored, dtype=int)
             recommended: set[int] = set()
-            for batch in batches(len(train_rows), train.matrix.shape[1]):
+            for batch in batches(n_scored, fitted_items):
                 batch = batch[has_truth[batch]]
                 exclude = history[batch] if protocol == NEW_ITEMS else None
                 with single_threaded():
-                    top, _ = top_k(scorer.scores(train_rows[batch]), k, exclude)
+                    top, _ = top_k(scorer.scores(batch), k, exclude)
                 found = np.asarray(truth[batch][np.arange(len(batch))[:, None], top].todense())
                 hit_counts[batch] = found.sum(axis=1)
                 recommended.update(np.unique(top).tolist())

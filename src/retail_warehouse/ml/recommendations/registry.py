@@ -2,7 +2,8 @@
 ml_registry.recommendation_models (retail_warehouse.ml.registry holds the shared parts).
 
 One model per store (model_name `recommender`): the store's serving method (policy.py) at its
-item level, fitted on all the store's baskets, kept as an algorithms.FittedRecommender: the item
+item level, fitted on the baskets of a seeded hash sample of at most var
+recommendation_fit_max_customers of its customers (all of them below that), kept as an algorithms.FittedRecommender: the item
 axis in popularity order at the fit, the items' buyer shares and the method's item-side state
 (svd: the truncated SVD's components; item_item_cf: the item x item cosine similarities;
 association_rules: the rule confidences; item2vec: the item vectors; popularity and buy-again:
@@ -18,7 +19,7 @@ that table is counted on every build, as before.
 `decisions` refits a store's recommender (shared registry.decide) when var ml_refit is true;
 none is registered or it cannot be loaded (corrupt, another class, another method); the input
 schema or a library version changed; the settings changed (the store's policy, ml_neural,
-ml_evaluation_max_customers, ml_seed); it is due (fitted_at + var recommendation_refit_days); or
+ml_evaluation_max_customers, recommendation_fit_max_customers, ml_seed); it is due (fitted_at + var recommendation_refit_days); or
 the early-refit trigger fires: the customers who ordered after its training window (those with
 baskets on both sides of its end, a seeded hash sample of at most ml_evaluation_max_customers,
 at least MIN_RECENT_CUSTOMERS with a new item) get its top k new items from their history up to
@@ -48,7 +49,7 @@ from retail_warehouse.ml.recommendations.algorithms import (
     recommend,
     rules_from_counts,
 )
-from retail_warehouse.ml.recommendations.evaluation import HEADLINE_PROTOCOL
+from retail_warehouse.ml.recommendations.evaluation import HEADLINE_PROTOCOL, fit_sample
 from retail_warehouse.ml.recommendations.policy import RECOMMENDATIONS_PER_CUSTOMER, settings_for
 
 AREA = "recommendations"
@@ -71,7 +72,7 @@ def library_versions() -> str:
 @dataclass(frozen=True)
 class RecommenderSettings:
     """What the evaluation and the fit of a store read (its policy.StoreSettings, ml_neural,
-    ml_evaluation_max_customers, ml_seed): a change refits."""
+    ml_evaluation_max_customers, recommendation_fit_max_customers, ml_seed): a change refits."""
 
     item_level: str
     evaluation_levels: tuple[str, ...]
@@ -84,13 +85,16 @@ class RecommenderSettings:
     k: int
     neural: bool
     max_customers: int
+    fit_max_customers: int
     seed: int
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-def store_settings(store: str, *, neural: bool, max_customers: int, seed: int) -> RecommenderSettings:
+def store_settings(
+    store: str, *, neural: bool, max_customers: int, fit_max_customers: int, seed: int
+) -> RecommenderSettings:
     policy = settings_for(store)
     return RecommenderSettings(
         item_level=policy.item_level,
@@ -104,6 +108,7 @@ def store_settings(store: str, *, neural: bool, max_customers: int, seed: int) -
         k=RECOMMENDATIONS_PER_CUSTOMER,
         neural=neural,
         max_customers=max_customers,
+        fit_max_customers=fit_max_customers,
         seed=seed,
     )
 
@@ -138,18 +143,25 @@ def store_input(items: duckdb.DuckDBPyRelation, store: str) -> StoreInput:
     return StoreInput(baskets.customer_item_counts(items, store), first, last)
 
 
-def fit_store(items: duckdb.DuckDBPyRelation, store: str, settings: RecommenderSettings) -> FittedRecommender:
-    """The store's serving recommender fitted on all its baskets (items: its basket items at
-    settings.item_level; the association rules are mined only for association_rules)."""
+def fit_store(
+    items: duckdb.DuckDBPyRelation, store: str, settings: RecommenderSettings
+) -> tuple[FittedRecommender, int]:
+    """The store's serving recommender fitted on the baskets of a seeded hash sample of at most
+    settings.fit_max_customers of its customers (evaluation.fit_sample, as its evaluation), and
+    the number of customers fitted on (items: its basket items at settings.item_level; the
+    association rules, mined only for association_rules, count every basket in DuckDB)."""
     rules = None
     if settings.serving_method == "association_rules":
         rules = rules_from_counts(
             *baskets.rule_counts(items, store, settings.min_support, settings.min_pair_baskets),
             settings.max_consequents,
         )
-    train = interactions_from_counts(baskets.customer_item_counts(items, store))
+    train = interactions_from_counts(
+        fit_sample(baskets.customer_item_counts(items, store), settings.fit_max_customers, settings.seed)
+    )
     with single_threaded():
-        return fit_recommender(settings.serving_method, train, rules, settings.n_components, settings.seed)
+        fitted = fit_recommender(settings.serving_method, train, rules, settings.n_components, settings.seed)
+    return fitted, len(train.customers)
 
 
 @dataclass(frozen=True)
@@ -350,6 +362,7 @@ REGISTRY_COLUMNS = {
     "training_window_end": "datetime64[us]",
     "training_customers": "int64",
     "training_items": "int64",
+    "fitted_customers": "int64",
     "validation_train_end_date": "datetime64[us]",
     "validation_test_end_date": "datetime64[us]",
     "validation_customers": "Int64",
@@ -386,7 +399,7 @@ def fit_registered(
 ) -> pd.DataFrame:
     """ml_registry.recommendation_models rows of the recommenders fitted on this build: the
     serving recommender of each store the decision says to refit (every one when the registry
-    is built anew), fitted on all its baskets, with its validation metrics (metrics: the
+    is built anew), fitted on its baskets (fit_store), with its validation metrics (metrics: the
     serving rows of ml.recommendation_metrics, as this build's evaluation wrote them). stores:
     as decisions takes them."""
     decided = decided.set_index("store")
@@ -401,7 +414,7 @@ def fit_registered(
             decision["reason"] if decision["action"] == "refit" else "registry built anew (first or full-refresh build)"
         )
         with measured_model(f"recommendation_models[{store}, {MODEL_NAME}]") as record:
-            fitted = fit_store(items, store, settings)
+            fitted, fitted_customers = fit_store(items, store, settings)
             blob = shared.dump(fitted)
         shared.add_score_record(STEP_RECORDS, store, [MODEL_NAME], record, step="fit")
         spent = STEP_RECORDS[(store, MODEL_NAME, "fit")]
@@ -420,6 +433,7 @@ def fit_registered(
                 "training_window_end": decision["training_window_end"],
                 "training_customers": decision["training_customers"],
                 "training_items": len(fitted.items),
+                "fitted_customers": fitted_customers,
                 "validation_train_end_date": None if validation is None else validation["train_end_date"],
                 "validation_test_end_date": None if validation is None else validation["test_end_date"],
                 "validation_customers": None if validation is None else validation["evaluated_customers"],

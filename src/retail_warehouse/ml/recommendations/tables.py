@@ -56,7 +56,8 @@ METRICS_SCHEMA = schema(
     "precision_at_k:float recall_at_k:float coverage:float catalogue_items:int hit_rate_vs_popularity:float "
     "is_serving_method:bool train_end_date:date test_end_date:date is_headline_protocol:bool is_baseline:bool "
     "best_baseline:str hit_rate_vs_best_baseline:float hit_rate_gain_lower_95:float hit_rate_gain_upper_95:float "
-    "beats_best_baseline:bool verdict:str held_out_customers:int sampled_customers:int"
+    "beats_best_baseline:bool verdict:str held_out_customers:int sampled_customers:int training_customers:int "
+    "fitted_customers:int fit_max_customers:int"
 )
 RECOMMENDATIONS_SCHEMA = schema(
     "store:str customer_key:str recommendation_rank:int product_key:str item_level:str item_key:str "
@@ -88,6 +89,7 @@ def recommendation_metrics(
     decisions: pd.DataFrame | None,
     seed: int,
     max_customers: int,
+    fit_max_customers: int,
     neural: bool,
 ) -> pd.DataFrame | None:
     """ml.recommendation_metrics' rows to write on this build (delete+insert by store): the
@@ -95,7 +97,8 @@ def recommendation_metrics(
     (ml_registry.recommendation_refit_decisions; every store when the table is built anew:
     decisions None), the held-out period ending at the store's data end
     (marts.store_data_ends), on a seeded hash sample of at most max_customers of the held-out
-    customers; neural: the var ml_neural (item2vec evaluated). None when no store is refitted:
+    customers, the models fitted on a seeded hash sample of at most fit_max_customers of the
+    training customers; neural: the var ml_neural (item2vec evaluated). None when no store is refitted:
     the rows of the others stay those of their last fit. Each store's evaluation is measured as
     part of its recommender's fit step."""
     model = "recommendation_metrics"
@@ -111,7 +114,7 @@ def recommendation_metrics(
             timed_step(model, f"{store}: evaluation split by date, held out to {end}"),
             measured_model(f"{model}[{store}, {registry.MODEL_NAME}]") as record,
         ):
-            metrics = _store_metrics(lines, products, store, end, seed, max_customers, neural)
+            metrics = _store_metrics(lines, products, store, end, seed, max_customers, fit_max_customers, neural)
         shared.add_score_record(registry.STEP_RECORDS, store, [registry.MODEL_NAME], record, step="fit")
         if metrics.empty:
             log_progress(model, f"{store}: no customer buys both sides of the cutoff, nothing to evaluate")
@@ -131,7 +134,7 @@ def recommendation_metrics(
 
 @contextmanager
 def store_baskets(
-    lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBPyRelation, *, neural, max_customers, seed
+    lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBPyRelation, *, neural, max_customers, fit_max_customers, seed
 ) -> Iterator[list[tuple[str, registry.RecommenderSettings, duckdb.DuckDBPyRelation]]]:
     """(store, settings, basket items at the store's item level, materialized) of every store
     with a sale line, in store order: what the registry's decisions and fit read. Use in a with
@@ -140,7 +143,11 @@ def store_baskets(
         stores = []
         for store, _ in stores_of(lines):
             settings = registry.store_settings(
-                store, neural=neural_enabled(neural), max_customers=int(max_customers), seed=int(seed)
+                store,
+                neural=neural_enabled(neural),
+                max_customers=int(max_customers),
+                fit_max_customers=int(fit_max_customers),
+                seed=int(seed),
             )
             items = stack.enter_context(baskets.store_basket_items(lines, products, store, settings.item_level))
             stores.append((store, settings, items))
@@ -154,6 +161,7 @@ def recommendation_refit_decisions(
     *,
     neural: bool,
     max_customers: int,
+    fit_max_customers: int,
     seed: int,
     cadence_days: int,
     ratio_threshold: float,
@@ -162,7 +170,9 @@ def recommendation_refit_decisions(
     """ml_registry.recommendation_refit_decisions: refit or score each store's recommender
     (registry.decisions; previous_registry: ml_registry.recommendation_models as the previous
     build published it, empty on the first build)."""
-    with store_baskets(lines, products, neural=neural, max_customers=max_customers, seed=seed) as stores:
+    with store_baskets(
+        lines, products, neural=neural, max_customers=max_customers, fit_max_customers=fit_max_customers, seed=seed
+    ) as stores:
         return registry.decisions(
             stores, previous_registry, cadence_days=cadence_days, ratio_threshold=ratio_threshold, force=force
         )
@@ -177,12 +187,15 @@ def recommendation_models(
     *,
     neural: bool,
     max_customers: int,
+    fit_max_customers: int,
     seed: int,
     refit_everything: bool,
 ) -> pd.DataFrame:
     """ml_registry.recommendation_models: the serving recommender of each store refitted on
     this build (registry.fit_registered; metrics: ml.recommendation_metrics)."""
-    with store_baskets(lines, products, neural=neural, max_customers=max_customers, seed=seed) as stores:
+    with store_baskets(
+        lines, products, neural=neural, max_customers=max_customers, fit_max_customers=fit_max_customers, seed=seed
+    ) as stores:
         return registry.fit_registered(stores, decisions, metrics, previous_versions, refit_everything=refit_everything)
 
 
@@ -246,13 +259,15 @@ def _store_metrics(
     data_end: dt.date,
     seed: int,
     max_customers: int,
+    fit_max_customers: int,
     neural: bool,
 ) -> pd.DataFrame:
     """ml.recommendation_metrics rows of one store: every evaluation level x method x
     protocol, trained up to data_end - holdout_days and scored on the days after, each
     compared with the best baseline of its protocol. The customers scored are a seeded hash
-    sample of at most max_customers of those held out (held_out_customers, sampled_customers):
-    the models still learn from every customer's training baskets."""
+    sample of at most max_customers of those held out (held_out_customers, sampled_customers);
+    the models learn from the training baskets of a seeded hash sample of at most
+    fit_max_customers customers (training_customers, fitted_customers, fit_max_customers)."""
     settings = settings_for(store)
     cutoff = data_end - dt.timedelta(days=settings.holdout_days)
     frames = []
@@ -273,10 +288,12 @@ def _store_metrics(
                 seed,
                 max_customers,
                 neural,
+                fit_max_customers,
             )
         log_progress(
             "recommendation_metrics",
-            f"{store} {level}: {evaluation.sampled_customers} of {evaluation.held_out_customers} held-out customers scored",
+            f"{store} {level}: {evaluation.sampled_customers} of {evaluation.held_out_customers} held-out customers "
+            f"scored, fitted on {evaluation.fitted_customers} of {evaluation.training_customers} customers",
         )
         metrics = evaluation.metrics
         if metrics.empty:
@@ -290,6 +307,9 @@ def _store_metrics(
         metrics["is_headline_protocol"] = metrics["protocol"] == HEADLINE_PROTOCOL
         metrics["held_out_customers"] = evaluation.held_out_customers
         metrics["sampled_customers"] = evaluation.sampled_customers
+        metrics["training_customers"] = evaluation.training_customers
+        metrics["fitted_customers"] = evaluation.fitted_customers
+        metrics["fit_max_customers"] = fit_max_customers
         frames.append(metrics)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

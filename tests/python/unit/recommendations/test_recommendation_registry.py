@@ -17,7 +17,9 @@ from retail_warehouse.ml.recommendations import algorithms, baskets, registry, t
 STORE = "online_retail"
 NOW = datetime(2020, 2, 1, 12, 0)
 SETTINGS = dataclasses.replace(
-    registry.store_settings(STORE, neural=False, max_customers=1000, seed=3), serving_method="popularity", k=2
+    registry.store_settings(STORE, neural=False, max_customers=1000, fit_max_customers=1000, seed=3),
+    serving_method="popularity",
+    k=2,
 )
 CUSTOMERS = 80
 
@@ -89,6 +91,7 @@ def test_first_build_refits_and_registers_the_serving_method_with_its_validation
     fitted = registry.load(row["model_bytes"], "popularity")
     assert list(fitted.items) == ["p0", "p1", "p2", "p3"]
     assert fitted.item_share.tolist() == pytest.approx([1.0, 0.5, 27 / 80, 16 / 80])
+    assert (row["training_customers"], row["fitted_customers"]) == (CUSTOMERS, CUSTOMERS)
 
 
 def test_same_inputs_score_with_the_registered_model():
@@ -116,6 +119,21 @@ def test_ml_refit_due_settings_and_corrupt_models_refit_with_their_reason():
     assert "settings changed" in svd["reason"]
     neural = decide(items, previous, settings=dataclasses.replace(SETTINGS, neural=True))
     assert neural["action"] == "refit" and neural["reason"].startswith("settings changed")
+    capped = decide(items, previous, settings=dataclasses.replace(SETTINGS, fit_max_customers=50))
+    assert capped["action"] == "refit" and '"fit_max_customers": 50' in capped["reason"]
+
+
+def test_the_serving_fit_learns_from_a_seeded_sample_of_at_most_the_cap():
+    items = basket_items(first_period())
+    settings = dataclasses.replace(SETTINGS, serving_method="item_item_cf", fit_max_customers=30)
+    fitted, customers = registry.fit_store(items, STORE, settings)
+    again, customers_again = registry.fit_store(items, STORE, settings)
+    assert customers == customers_again == 30
+    # Buyer shares over the 30 customers sampled: every one bought p0.
+    assert fitted.item_share[0] == 1.0 and set(np.round(fitted.item_share * 30, 9)) <= set(range(31))
+    assert shared.dump(fitted) == shared.dump(again)
+    full, everyone = registry.fit_store(items, STORE, dataclasses.replace(settings, fit_max_customers=CUSTOMERS))
+    assert everyone == CUSTOMERS and fitted.item_share.tolist() != full.item_share.tolist()
 
 
 def test_the_hit_rate_since_the_fit_keeps_a_model_that_still_hits():
@@ -182,7 +200,7 @@ def test_a_registered_model_scores_as_the_fit_it_came_from(method):
     rows = registry.fit_registered([(STORE, settings, items)], decided, VALIDATION, {}, refit_everything=False)
     counts = baskets.customer_item_counts(items, STORE)
     customers = np.array(sorted(counts["customer_key"].unique()), dtype=object)
-    again = registry.fit_store(items, STORE, settings)
+    again, _ = registry.fit_store(items, STORE, settings)
     pd.testing.assert_frame_equal(
         algorithms.recommend(registry.load(rows.iloc[0]["model_bytes"], method), counts, customers, 2),
         algorithms.recommend(again, counts, customers, 2),
@@ -207,7 +225,7 @@ def test_metrics_run_only_for_the_stores_refitted():
     def metrics(action):
         decisions = pd.DataFrame({"store": [STORE], "action": [action]})
         return tables.recommendation_metrics(
-            connection.from_df(lines), connection.from_df(products), data_ends, decisions, 1, 1000, False
+            connection.from_df(lines), connection.from_df(products), data_ends, decisions, 1, 1000, 1000, False
         )
 
     assert metrics("score") is None

@@ -129,7 +129,13 @@ def day(text: str) -> dt.date:
 
 
 def evaluate(
-    lines: pd.DataFrame, cutoff: str, k: int, data_end: str = "2030-01-01", max_customers: int = 10**6, **settings
+    lines: pd.DataFrame,
+    cutoff: str,
+    k: int,
+    data_end: str = "2030-01-01",
+    max_customers: int = 10**6,
+    fit_max_customers: int | None = None,
+    **settings,
 ) -> pd.DataFrame:
     """evaluate_baskets and compare_with_baselines on lines split at `cutoff`."""
     result = evaluation.evaluate_baskets(
@@ -142,11 +148,15 @@ def evaluate(
         settings.get("n_components", 2),
         seed=1,
         max_customers=max_customers,
+        fit_max_customers=fit_max_customers,
     )
     if result.metrics.empty:
         return result.metrics
     return evaluation.compare_with_baselines(result.metrics, result.customer_hits, seed=1).assign(
-        held_out_customers=result.held_out_customers, sampled_customers=result.sampled_customers
+        held_out_customers=result.held_out_customers,
+        sampled_customers=result.sampled_customers,
+        training_customers=result.training_customers,
+        fitted_customers=result.fitted_customers,
     )
 
 
@@ -179,6 +189,24 @@ def test_evaluation_scores_a_seeded_hash_sample_of_the_held_out_customers():
     assert (sampled.evaluated_customers == 25).all()
     again = evaluate(lines, "2020-01-15", k=2, n_components=4, max_customers=25)
     pd.testing.assert_frame_equal(sampled, again)
+
+
+def test_evaluation_fits_on_a_seeded_sample_of_at_most_the_fit_cap(capsys):
+    lines = two_taste_lines()
+    full = evaluate(lines, "2020-01-15", k=2, n_components=4)
+    assert (full.training_customers == 60).all() and (full.fitted_customers == 60).all()
+    capsys.readouterr()
+    capped = evaluate(lines, "2020-01-15", k=2, n_components=4, fit_max_customers=20)
+    assert (capped.training_customers == 60).all() and (capped.fitted_customers == 20).all()
+    # The models learn from the 20 sampled, every held-out customer is still scored from all
+    # their training baskets.
+    assert "svd: fit on 20 customers" in capsys.readouterr().err
+    assert (capped.evaluated_customers == full.evaluated_customers).all()
+    assert not capped["catalogue_items"].gt(full["catalogue_items"]).any()
+    again = evaluate(lines, "2020-01-15", k=2, n_components=4, fit_max_customers=20)
+    pd.testing.assert_frame_equal(capped, again)
+    uncapped = evaluate(lines, "2020-01-15", k=2, n_components=4, fit_max_customers=60)
+    pd.testing.assert_frame_equal(uncapped, full)
 
 
 def rules_in_pandas(
@@ -342,12 +370,14 @@ def test_store_evaluation_splits_by_date_at_the_data_end():
         None,
         seed=1,
         max_customers=1000,
+        fit_max_customers=1000,
         neural=True,
     )
     assert (metrics.train_end_date == pd.Timestamp("2020-03-03").date()).all()
     assert (metrics.test_end_date == pd.Timestamp("2020-06-01").date()).all()
     assert (metrics.evaluated_customers == 30).all()
     assert (metrics.held_out_customers == 30).all() and (metrics.sampled_customers == 30).all()
+    assert (metrics.fitted_customers == metrics.training_customers).all() and (metrics.fit_max_customers == 1000).all()
     assert set(metrics.method) == {"popularity", "buy_again", "association_rules", "item_item_cf", "svd", "item2vec"}
     assert set(metrics.loc[metrics.is_headline_protocol, "protocol"]) == {"new_items"}
 
