@@ -7,15 +7,16 @@ evaluations; customer_value_refit_decisions reuses it for the stores kept).
 
 It reads the registry and the evaluation tables as the previous build published them (the build
 copy starts from the served file), by name: refs would be cycles, since they are built after
-this model. Absent (first build): nothing registered, no previous evaluation."""
+this model. Absent (first build): nothing registered, no previous evaluation. The order history is read per customer
+(tables.order_history: the RFM summary and the recent activity at the scoring day computed in
+DuckDB) and the sale orders fingerprinted in chunks (registry.StoreInputs), never whole."""
 
 import pandas as pd
 
 from retail_warehouse.ml import registry
 from retail_warehouse.ml.common import measured
+from retail_warehouse.ml.customer_value import registry as cv_registry
 from retail_warehouse.ml.customer_value import tables
-
-PREVIOUS_COLUMNS = "store, model_name, version, method, fitted_at, input_schema_hash, library_versions, model_bytes"
 
 
 @measured
@@ -26,10 +27,10 @@ def model(dbt, session):
     value_refit_days = dbt.config.get("value_refit_days")
     btyd_refit_days = dbt.config.get("btyd_refit_days")
     psi_threshold = dbt.config.get("psi_threshold")
-    previous = registry.previous_table(session, "ml_registry", "customer_value_models", PREVIOUS_COLUMNS)
+    previous = registry.previous_table(session, "ml_registry", "customer_value_models", cv_registry.PREVIOUS_COLUMNS)
     inputs = tables.store_inputs(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
-        tables.sale_order_relation(dbt.ref("fct_orders")).df(),
+        tables.order_history(dbt.ref("fct_orders")),
         tables.sampled_example_relation(
             dbt.ref("customer_value_examples"),
             seed=int(dbt.config.get("seed")),
@@ -41,7 +42,7 @@ def model(dbt, session):
     served, has_previous = tables.previous_served(
         inputs, *(registry.previous_table(session, "ml", name, "*") for name in tables.PREVIOUS_EVALUATIONS)
     )
-    return tables.cv_registry.evaluation_decisions(
+    return cv_registry.evaluation_decisions(
         inputs,
         served,
         previous if previous is not None else pd.DataFrame(),

@@ -1,7 +1,9 @@
 """ml_registry.customer_value_models: one row per customer value model fitted, per store, model
 and version, with its metadata and the fitted model itself (model_bytes). Incremental: a build
 appends the models it fits (those customer_value_refit_decisions says to refit; every one when
-the table is built anew) and keeps the earlier versions."""
+the table is built anew) and keeps the earlier versions. A transaction model is fitted on the
+customers' RFM summary computed in DuckDB (tables.order_history), read only for a store whose
+transaction model is fitted (registry.StoreInputs)."""
 
 from retail_warehouse.ml import registry as shared_registry
 from retail_warehouse.ml.common import measured
@@ -15,7 +17,7 @@ def model(dbt, session):
     previous = shared_registry.registered_versions(dbt, session)
     inputs = tables.store_inputs(
         dbt.ref("customer_features").project(tables.SCORING_COLUMNS).df(),
-        tables.sale_order_relation(dbt.ref("fct_orders")).df(),
+        tables.order_history(dbt.ref("fct_orders")),
         tables.sampled_example_relation(
             dbt.ref("customer_value_examples"),
             seed=int(dbt.config.get("seed")),

@@ -61,11 +61,49 @@ def input_schema_hash(frame: pd.DataFrame) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _row_hashes(frame: pd.DataFrame) -> bytes:
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+
+
 def input_fingerprint(frame: pd.DataFrame) -> str:
     """sha256 (16 hex) of the input's content (every column, row order as given: the callers sort
     by their keys), so two builds on the same rows and values agree."""
-    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+    return hashlib.sha256(_row_hashes(frame)).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class InputStats:
+    """What a decision records of a model's training rows: how many, the first and last day
+    (None without rows), input_fingerprint and input_schema_hash."""
+
+    rows: int
+    window_start: pd.Timestamp | None
+    window_end: pd.Timestamp | None
+    fingerprint: str
+    schema_hash: str
+
+
+def input_stats(chunks, date_column: str) -> InputStats:
+    """InputStats of the rows of `chunks`: frames of the same columns and dtypes, in order (one
+    frame, or a table read in chunks, so memory follows a chunk), as of the frames concatenated
+    (the fingerprint hashes the rows in order; the schema is the first frame's)."""
+    digest = hashlib.sha256()
+    rows, schema_hash, starts, ends = 0, None, [], []
+    for chunk in chunks:
+        schema_hash = schema_hash or input_schema_hash(chunk)
+        digest.update(_row_hashes(chunk))
+        rows += len(chunk)
+        if len(chunk):
+            dates = pd.to_datetime(chunk[date_column])
+            starts.append(dates.min())
+            ends.append(dates.max())
+    return InputStats(
+        rows,
+        pd.Series(starts).min() if starts else None,
+        pd.Series(ends).max() if ends else None,
+        digest.hexdigest()[:16],
+        schema_hash,
+    )
 
 
 def dump(fitted) -> bytes:
@@ -146,6 +184,26 @@ def decide(
         ),
         due_at,
     )
+
+
+def decision_fields(
+    registered: Registered | None, decision: Decision, cadence: int, cadence_var: str | None = None
+) -> dict:
+    """The columns every refit-decisions table writes alike from a decision: action, reason,
+    the registered version and its fitted_at (None without one), refit_due_at, cadence_days and,
+    given, cadence_var (the var the cadence is read from; segmentation writes its
+    cadence_source instead)."""
+    fields = {
+        "action": decision.action,
+        "reason": decision.reason,
+        "registered_version": registered.version if registered else None,
+        "registered_fitted_at": registered.fitted_at if registered else None,
+        "refit_due_at": decision.due_at,
+        "cadence_days": cadence,
+    }
+    if cadence_var is not None:
+        fields["cadence_var"] = cadence_var
+    return fields
 
 
 def latest_versions(registry: pd.DataFrame, keys=("store",)) -> pd.DataFrame:

@@ -147,6 +147,7 @@ EVALUATION_MODELS = (
     "customer_value_metrics",
     "next_order_metrics",
     "probability_alive_calibration",
+    "customer_value_model_fits",
 )
 CV_EVALUATION_LOG = (
     "select distinct store, evaluation_action, evaluation_reason from ml.model_refresh_log "

@@ -14,6 +14,8 @@ order, so the sums do not depend on DuckDB's parallel aggregation."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 
 from retail_warehouse.ml.customer_value import next_order
@@ -30,6 +32,11 @@ from retail_warehouse.ml.customer_value.labels import (
 # 90 days; orders in the last 30).
 RECENT_ACTIVITY_DAYS = (30, 90)
 OUTCOME_COLUMNS = ("orders_next", "spend_next")
+# The sale orders a transaction model (BG/NBD, MBG/NBD + Gamma-Gamma) is fitted on, in their
+# order: the rows its registry decision fingerprints (orders_before).
+TRAINING_ORDER_COLUMNS = ("customer_key", "order_date", "net_revenue_amount")
+# orders_before in DuckDB reads the orders in chunks of this many vectors of 2,048 rows.
+ORDER_CHUNK_VECTORS = 64
 
 
 def store_sale_orders(fct_orders: pd.DataFrame, store: str) -> pd.DataFrame:
@@ -55,6 +62,13 @@ class OrderHistory:
 
     def summary(self, store: str, cutoff) -> pd.DataFrame:
         return rfm_summary(self.orders(store), pd.Timestamp(cutoff))
+
+    def orders_before(self, store: str, cutoff) -> Iterator[pd.DataFrame]:
+        """The store's sale orders dated before the cutoff (TRAINING_ORDER_COLUMNS, by customer
+        and date), as one frame."""
+        orders = self.orders(store)
+        frame = orders.loc[pd.to_datetime(orders["order_date"]) < pd.Timestamp(cutoff), list(TRAINING_ORDER_COLUMNS)]
+        yield frame.sort_values(["customer_key", "order_date"], kind="stable").reset_index(drop=True)
 
     def recent_activity(self, store: str, cutoffs) -> pd.DataFrame:
         return recent_activity_features(self.orders(store), cutoffs)
@@ -236,6 +250,25 @@ class RelationHistory:
 
     def summary(self, store: str, cutoff) -> pd.DataFrame:
         return _by_customer(self.summary_relation(store, cutoff).df())
+
+    def orders_before(self, store: str, cutoff) -> Iterator[pd.DataFrame]:
+        """OrderHistory.orders_before read in chunks of ORDER_CHUNK_VECTORS vectors (the first
+        one even when empty: it carries the types), sorted in DuckDB as labels.sale_orders sorts
+        them and typed as it types them: the same rows, in the same order and dtypes, in memory
+        bounded by a chunk."""
+        relation = (
+            self._between(store, before=cutoff)
+            .project(", ".join(TRAINING_ORDER_COLUMNS))
+            .order("customer_key, order_date, net_revenue_amount")
+        )
+        chunk = relation.fetch_df_chunk(ORDER_CHUNK_VECTORS)
+        while True:
+            chunk["order_date"] = pd.to_datetime(chunk["order_date"])
+            chunk["net_revenue_amount"] = chunk["net_revenue_amount"].astype(float)
+            yield chunk
+            chunk = relation.fetch_df_chunk(ORDER_CHUNK_VECTORS)
+            if chunk.empty:
+                return
 
     def recent_activity(self, store: str, cutoffs) -> pd.DataFrame:
         short_days, long_days = RECENT_ACTIVITY_DAYS

@@ -29,15 +29,16 @@ trigger refits on every build. That PSI is still written (psi_training_max), for
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 import pandas as pd
 
 from retail_warehouse.ml import registry as shared
 from retail_warehouse.ml.common import log_progress, measured_model, single_threaded
 from retail_warehouse.ml.customer_value import churn, spend
-from retail_warehouse.ml.customer_value.btyd import rfm_summary
 from retail_warehouse.ml.customer_value.labels import FEATURES
 
 AREA = "customer_value"
@@ -48,11 +49,16 @@ TRANSACTION_MODELS = tuple(spend.TRANSACTION_MODELS)
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "lightgbm", "torch")
 # The RFM summary a transaction model + Gamma-Gamma is fitted on and scores.
 BTYD_FEATURES = ("frequency", "recency", "age", "repeat_mean_value")
-BTYD_INPUT = ("customer_key", "order_date", "net_revenue_amount")
+# The columns of the labelled examples a churn classifier or spend regression is fitted on.
+EXAMPLE_INPUT = ("customer_key", "as_of_date", *FEATURES, "spend_next", "is_positive")
 # The cadence var of each model (days between fits).
 CADENCE_VARS = {CHURN: "churn_refit_days", SPEND: "value_refit_days"} | {
     name: "btyd_refit_days" for name in TRANSACTION_MODELS
 }
+
+# The columns of ml_registry.customer_value_models the decisions read (the previous build's
+# registry, by name: customer_value_evaluation_decisions and customer_value_refit_decisions).
+PREVIOUS_COLUMNS = "store, model_name, version, method, fitted_at, input_schema_hash, library_versions, model_bytes"
 
 # The figures of the steps of this process, for ml.model_refresh_log:
 # (store, model_name, step) -> the measured_model record.
@@ -141,30 +147,31 @@ def required_models(store: str, churn_metrics: pd.DataFrame, value_metrics: pd.D
     return required
 
 
-def training_input(required: Required, store_examples: pd.DataFrame, orders: pd.DataFrame, cutoff) -> pd.DataFrame:
-    """The rows the model is fitted on, for its fingerprint and schema: the store's labelled
-    examples (features and labels) or its sale orders before the cutoff."""
+def training_stats(
+    required: Required, inputs: StoreInputs, order_stats: shared.InputStats | None = None
+) -> shared.InputStats:
+    """What the decision records of the rows the model is fitted on (count, window, fingerprint,
+    schema): the store's labelled examples (features and labels), or its sale orders before
+    the cutoff (order_stats when given, else StoreInputs.order_stats)."""
     if required.model_name in TRANSACTION_MODELS:
-        frame = orders.loc[pd.to_datetime(orders["order_date"]) < cutoff, list(BTYD_INPUT)]
-        return frame.sort_values(["customer_key", "order_date"], kind="stable").reset_index(drop=True)
-    columns = ["customer_key", "as_of_date", *FEATURES, "spend_next", "is_positive"]
-    return store_examples[columns].reset_index(drop=True)
+        return order_stats or inputs.order_stats
+    return shared.input_stats([inputs.examples[list(EXAMPLE_INPUT)].reset_index(drop=True)], "as_of_date")
 
 
-def scoring_features(required: Required, scorable: pd.DataFrame, orders: pd.DataFrame, cutoff) -> pd.DataFrame:
+def scoring_features(required: Required, inputs: StoreInputs) -> pd.DataFrame:
     """This build's scoring rows, in the features the model reads (PSI against its training)."""
     if required.model_name in TRANSACTION_MODELS:
-        return rfm_summary(orders, cutoff)
-    return scorable
+        return inputs.summary
+    return inputs.scorable
 
 
 def fit(required: Required, inputs: StoreInputs, seed: int, max_rows: int) -> FittedCustomerModel:
     """Fits one required model (as the scoring tables did in place) with its PSI references."""
-    examples, orders, cutoff = inputs.examples, inputs.orders, inputs.cutoff
+    examples = inputs.examples
     if required.model_name in TRANSACTION_MODELS:
-        fitted = spend.fit_probabilistic(orders, cutoff, required.method)
+        fitted = spend.fit_summary(inputs.summary, required.method)
         # Fitted on the RFM summary at the scoring day, which it also scores.
-        reference = shared.reference_bins(rfm_summary(orders, cutoff), BTYD_FEATURES)
+        reference = shared.reference_bins(inputs.summary, BTYD_FEATURES)
         estimator = None if fitted is None else (fitted[1], fitted[2])
         return FittedCustomerModel(
             required.model_name, required.method, required.target_name, BTYD_FEATURES, estimator, reference, reference
@@ -235,19 +242,39 @@ DECISION_COLUMNS = {
 
 @dataclass(frozen=True)
 class StoreInputs:
-    """One store's inputs to decide, fit and score: labelled examples, sale orders, scoring day
-    (the day after its data end) and today's scorable customers with their features."""
+    """One store's inputs to decide, fit and score: its labelled examples, its scoring day (the
+    day after its data end), and, each read once when first used (tables.store_inputs: a store
+    whose decisions are reused or whose models are not refitted reads none of them), today's
+    scorable customers with their features, the customers' RFM summary at the scoring day
+    (btyd.rfm_summary, computed in DuckDB: the transaction models are fitted on it and score
+    it) and the InputStats of the sale orders before it (read in chunks: the transaction
+    models' training rows). Memory follows the customers, never the orders."""
 
     examples: pd.DataFrame
-    orders: pd.DataFrame
     cutoff: pd.Timestamp
-    scorable: pd.DataFrame
+    read_scorable: Callable[[], pd.DataFrame]
+    read_summary: Callable[[], pd.DataFrame]
+    read_orders: Callable[[], Iterable[pd.DataFrame]]
+
+    @cached_property
+    def scorable(self) -> pd.DataFrame:
+        return self.read_scorable()
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        return self.read_summary()
+
+    @cached_property
+    def order_stats(self) -> shared.InputStats:
+        return shared.input_stats(self.read_orders(), "order_date")
 
 
-def _decision_row(required, inputs: StoreInputs, registered_row, cadences, psi_threshold, force, now, build_id):
+def _decision_row(
+    required, inputs: StoreInputs, registered_row, cadences, psi_threshold, force, now, build_id, order_stats=None
+):
     libraries = library_versions()
-    training = training_input(required, inputs.examples, inputs.orders, inputs.cutoff)
-    schema_hash = shared.input_schema_hash(training)
+    training = training_stats(required, inputs, order_stats)
+    schema_hash = training.schema_hash
     registered, load_error, psi_values, training_psi = None, None, {}, {}
     triggers, checks = [], []
     if registered_row is not None:
@@ -259,7 +286,7 @@ def _decision_row(required, inputs: StoreInputs, registered_row, cadences, psi_t
                     f"the validation now serves {required.method} ({required.target_name}), registered "
                     f"{fitted.method} ({fitted.target_name})"
                 )
-            scoring = scoring_features(required, inputs.scorable, inputs.orders, inputs.cutoff)
+            scoring = scoring_features(required, inputs)
             psi_values = shared.feature_psi(fitted.reference, scoring)
             training_psi = shared.feature_psi(fitted.training_reference, scoring)
         except Exception as error:  # a model that cannot be loaded is refitted, never a failed build
@@ -284,7 +311,6 @@ def _decision_row(required, inputs: StoreInputs, registered_row, cadences, psi_t
         triggers=tuple(triggers),
         checks=tuple(checks),
     )
-    dates = pd.to_datetime(training["as_of_date" if "as_of_date" in training else "order_date"])
     return {
         "build_id": build_id,
         "decided_at": now,
@@ -292,14 +318,8 @@ def _decision_row(required, inputs: StoreInputs, registered_row, cadences, psi_t
         "method": required.method,
         "target_name": required.target_name,
         "horizon_days": required.horizon_days,
-        "action": decision.action,
-        "reason": decision.reason,
-        "registered_version": registered.version if registered else None,
+        **shared.decision_fields(registered, decision, cadence, cadence_var),
         "registered_method": registered_row["method"] if registered_row is not None else None,
-        "registered_fitted_at": registered.fitted_at if registered else None,
-        "refit_due_at": decision.due_at,
-        "cadence_days": cadence,
-        "cadence_var": cadence_var,
         "psi_max": largest,
         "psi_feature": feature,
         "psi_threshold": psi_threshold,
@@ -307,11 +327,11 @@ def _decision_row(required, inputs: StoreInputs, registered_row, cadences, psi_t
         "psi_training_max": shared.largest_psi(training_psi)[1],
         "psi_training_feature": shared.largest_psi(training_psi)[0],
         "scoring_rows": len(inputs.scorable),
-        "training_rows": len(training),
-        "training_window_start": dates.min() if len(dates) else None,
-        "training_window_end": dates.max() if len(dates) else None,
+        "training_rows": training.rows,
+        "training_window_start": training.window_start,
+        "training_window_end": training.window_end,
         "validation_metrics": json.dumps(required.validation, sort_keys=True),
-        "input_fingerprint": shared.input_fingerprint(training),
+        "input_fingerprint": training.fingerprint,
         "input_schema_hash": schema_hash,
         "library_versions": libraries,
     }
@@ -338,10 +358,13 @@ def decisions(
     """ml_registry.customer_value_refit_decisions: refit or score, per store and required model.
     kept: the evaluation decisions (evaluation_decisions) of this build; a store whose evaluation
     was kept serves the models its previous evaluation chose, so the decisions taken on them
-    before the evaluations are its rows (not decided twice) when they are the required ones."""
+    before the evaluations are its rows (not decided twice) when they are the required ones. A
+    store decided again takes what they recorded of its sale orders (_order_stats): the orders
+    are read once per build."""
     now = now or _now()
     build_id = build_id or shared.BUILD_ID
     reused = _reused_decisions(kept, required)
+    order_stats = _order_stats(kept)
     models = {
         (store, model.model_name): model
         for store in sorted(required)
@@ -352,7 +375,9 @@ def decisions(
 
     def decide(store, model_name, registered_row):
         model = models[(store, model_name)]
-        return _decision_row(model, inputs[store], registered_row, cadences, psi_threshold, force, now, build_id)
+        return _decision_row(
+            model, inputs[store], registered_row, cadences, psi_threshold, force, now, build_id, order_stats.get(store)
+        )
 
     decided = shared.decision_table(
         targets,
@@ -374,6 +399,29 @@ def decisions(
     frames = [frame for frame in (decided, *reused.values()) if len(frame)]
     table_rows = pd.concat(frames, ignore_index=True)[list(DECISION_COLUMNS)].astype(DECISION_COLUMNS)
     return table_rows.sort_values(["store", "model_name"], kind="stable").reset_index(drop=True)
+
+
+def _optional_day(value) -> pd.Timestamp | None:
+    return None if pd.isna(value) else pd.Timestamp(value)
+
+
+def _order_stats(kept: pd.DataFrame | None) -> dict[str, shared.InputStats]:
+    """{store: the InputStats of its sale orders before the scoring day} as this build's evaluation
+    decisions recorded them on a transaction model (every transaction model is fitted on the
+    same orders, whichever the method)."""
+    if kept is None or kept.empty:
+        return {}
+    rows = kept[kept["model_name"].isin(TRANSACTION_MODELS)].drop_duplicates("store")
+    return {
+        row.store: shared.InputStats(
+            int(row.training_rows),
+            _optional_day(row.training_window_start),
+            _optional_day(row.training_window_end),
+            row.input_fingerprint,
+            row.input_schema_hash,
+        )
+        for row in rows.itertuples()
+    }
 
 
 def _reused_decisions(kept: pd.DataFrame | None, required: dict[str, list[Required]]) -> dict[str, pd.DataFrame]:
@@ -415,7 +463,8 @@ def evaluation_decisions(
     """ml_registry.customer_value_evaluation_decisions: per store, whether this build runs the
     evaluations of its customer value models (churn_validation_predictions, churn_model_metrics,
     churn_calibration, churn_feature_importance, customer_value_metrics, next_order_metrics,
-    probability_alive_calibration: the validation that chooses what is fitted, part of the fit)
+    probability_alive_calibration: the validation that chooses what is fitted, and
+    customer_value_model_fits: part of the fit)
     or keeps their rows of the last evaluation. served: the models each store's previous
     evaluation serves (required_models on the evaluation tables as the previous build left
     them, has_previous_evaluation; else on none: the default transaction model), every store of

@@ -6,6 +6,7 @@ history is too short to label or validate, saying why. Models are fitted on one 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -1041,6 +1042,23 @@ def customer_value_model_fits(
     return typed_table([pd.DataFrame(rows).reindex(columns=list(MODEL_FITS_SCHEMA))], MODEL_FITS_SCHEMA)
 
 
+def model_fit_stores(
+    evaluated: tuple[str, ...] | None, kept_scoring_fits: pd.DataFrame | None, data_ends: pd.DataFrame
+) -> tuple[str, ...] | None:
+    """The stores customer_value_model_fits fits on this build: those evaluated
+    (registry.evaluated_stores; None, every store, when the table is built anew) and those whose
+    kept scoring fit (kept_scoring_fits: store, as_of_date of the table's scoring rows) is not
+    as of the day after today's data end: the scoring fits are as of that day
+    (check_one_data_end_per_store), so a store whose data end moved is fitted again."""
+    if evaluated is None:
+        return None
+    kept = dict(zip(kept_scoring_fits["store"], pd.to_datetime(kept_scoring_fits["as_of_date"])))
+    moved = {
+        store for store, end in zip(data_ends["store"], data_ends["data_end_date"]) if kept.get(store) != day_after(end)
+    }
+    return tuple(sorted(set(evaluated) | moved))
+
+
 def _parameter_rows(common: dict, name: str, fitted, **extra) -> list[dict]:
     diagnostics = fitted.diagnostics
     return [
@@ -1504,23 +1522,35 @@ def store_value_forecast(
 
 
 def store_inputs(
-    customer_features: pd.DataFrame, fct_orders: pd.DataFrame, examples: pd.DataFrame, data_ends: pd.DataFrame
+    customer_features: pd.DataFrame,
+    fct_orders: pd.DataFrame | RelationHistory,
+    examples: pd.DataFrame,
+    data_ends: pd.DataFrame,
 ) -> dict[str, cv_registry.StoreInputs]:
     """Per store of the examples: the inputs the registered models are decided on and fitted on,
-    as the scoring tables read them (labelled examples in their stable order, sale orders, the
-    scoring day, today's scorable customers with their features)."""
+    as the scoring tables read them (labelled examples in their stable order, the scoring day;
+    read when first used: today's scorable customers with their features, the RFM summary at the
+    scoring day, the InputStats of the sale orders before it). fct_orders: a
+    marts.fct_orders-like frame, or the order history read per customer (order_history: the
+    summary and recent activity computed in DuckDB, the orders read in chunks)."""
     examples = _prepared_examples(examples)
-    history = OrderHistory(fct_orders)
+    history = as_history(fct_orders)
     inputs = {}
     for store in sorted(examples["store"].unique()):
-        current, cutoff = _scoring_customers(customer_features, history, data_ends, store)
+        cutoff = day_after(_data_end(data_ends, store))
         inputs[store] = cv_registry.StoreInputs(
             examples[examples["store"] == store],
-            history.orders(store),
             cutoff,
-            current[current["is_scorable"].to_numpy(dtype=bool)],
+            functools.partial(_scorable_customers, customer_features, history, data_ends, store),
+            functools.partial(history.summary, store, cutoff),
+            functools.partial(history.orders_before, store, cutoff),
         )
     return inputs
+
+
+def _scorable_customers(customer_features: pd.DataFrame, history, data_ends, store: str) -> pd.DataFrame:
+    current, _ = _scoring_customers(customer_features, history, data_ends, store)
+    return current[current["is_scorable"].to_numpy(dtype=bool)]
 
 
 def required_models(

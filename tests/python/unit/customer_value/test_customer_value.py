@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from retail_warehouse.ml import registry as shared_registry
 from retail_warehouse.ml.customer_value import churn, history, next_order, spend, tables
 from retail_warehouse.ml.customer_value.btyd import BetaGeometricNBD, GammaGamma, rfm_summary, simulate
 from retail_warehouse.ml.customer_value.labels import (
@@ -714,6 +715,31 @@ def test_the_btyd_summary_in_duckdb_equals_the_pandas_summary():
     pd.testing.assert_frame_equal(
         calibration, tables.probability_alive_calibration(every_order, examples), check_exact=True
     )
+
+
+def test_the_sale_orders_read_in_chunks_from_duckdb_equal_the_pandas_ones(monkeypatch):
+    # The registry decisions fingerprint the sale orders a transaction model is fitted on
+    # (history.orders_before) read from DuckDB in chunks, memory bounded by a chunk: the same
+    # rows in the same order (ties on a customer's day broken by amount) and dtypes as in pandas,
+    # so the same InputStats.
+    monkeypatch.setattr(history, "ORDER_CHUNK_VECTORS", 1)  # chunks of 2,048 orders
+    orders = store_orders(1500, months=16, seed=11)
+    same_day = orders.sample(n=300, random_state=3)
+    same_day["net_revenue_amount"] = np.random.default_rng(5).gamma(2.0, 30.0, len(same_day))
+    orders = pd.concat([orders, same_day], ignore_index=True)
+    connection = fct_orders_connection(orders, orders["order_date"].max())
+    in_pandas = history.OrderHistory(connection.table("fct_orders").project(tables.ORDER_COLUMNS).df())
+    in_duckdb = tables.order_history(connection.table("fct_orders"))
+    for store in ("tiny", "other"):
+        for cutoff in (D("2011-02-01"), D("2011-09-15"), orders["order_date"].max() + pd.Timedelta(days=1)):
+            (expected,) = in_pandas.orders_before(store, cutoff)
+            chunks = list(in_duckdb.orders_before(store, cutoff))
+            pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), expected, check_exact=True)
+            stats = shared_registry.input_stats(chunks, "order_date")
+            assert stats == shared_registry.input_stats([expected], "order_date")
+            assert stats.rows == len(expected) and (stats.rows == 0 or stats.window_end < cutoff)
+    tiny = list(in_duckdb.orders_before("tiny", orders["order_date"].max() + pd.Timedelta(days=1)))
+    assert len(tiny) > 2
 
 
 def history_connection():

@@ -5,6 +5,7 @@ decisions reuse the decisions taken then for the stores kept, and the refresh lo
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 import duckdb
@@ -185,3 +186,51 @@ def test_an_evaluation_of_one_store_gives_it_the_rows_of_an_evaluation_of_all(bu
     pd.testing.assert_frame_equal(
         metrics_both[metrics_both["store"] == "tiny"].reset_index(drop=True), built["metrics"]
     )
+
+
+def _unread():
+    raise AssertionError("the sale orders are read again")
+
+
+def test_a_store_decided_again_takes_what_the_evaluation_decisions_recorded_of_its_orders(built):
+    """The orders are read once per build: the refit decisions of a store evaluated (decided
+    again on the new metrics) take the InputStats of its sale orders from the evaluation
+    decisions."""
+    evaluations = _evaluations(built, force=True)
+    unread = {store: dataclasses.replace(inputs, read_orders=_unread) for store, inputs in built["inputs"].items()}
+    decided = registry.decisions(
+        unread,
+        built["required"],
+        built["fitted"],
+        cadences=CADENCES,
+        psi_threshold=0.25,
+        force=True,
+        now=FITTED + timedelta(days=1),
+        build_id="refit-decisions",
+        kept=evaluations,
+    )
+    assert set(decided["build_id"]) == {"refit-decisions"}
+    columns = ["training_rows", "training_window_start", "training_window_end", "input_fingerprint"]
+    transaction = decided[decided["model_name"].isin(registry.TRANSACTION_MODELS)]
+    recorded = evaluations[evaluations["model_name"].isin(registry.TRANSACTION_MODELS)]
+    assert len(transaction) and transaction["training_rows"].gt(0).all()
+    pd.testing.assert_frame_equal(
+        transaction[columns].drop_duplicates().reset_index(drop=True),
+        recorded[columns].drop_duplicates().reset_index(drop=True),
+    )
+
+
+def test_the_model_fits_rerun_for_the_stores_evaluated_and_those_whose_data_end_moved():
+    ends = pd.DataFrame(
+        {"store": ["a", "b", "c"], "data_end_date": pd.to_datetime(["2011-12-09", "2018-08-31", "2020-01-01"])}
+    )
+    kept = pd.DataFrame(
+        {"store": ["a", "b", "c"], "as_of_date": pd.to_datetime(["2011-12-10", "2018-08-31", "2020-01-02"])}
+    )
+    # Built anew: every store.
+    assert tables.model_fit_stores(None, None, ends) is None
+    # Nothing evaluated: only b, whose kept scoring fit is not as of the day after its data end.
+    assert tables.model_fit_stores((), kept, ends) == ("b",)
+    assert tables.model_fit_stores(("c",), kept, ends) == ("b", "c")
+    # No kept scoring fit: fitted.
+    assert tables.model_fit_stores((), kept.iloc[:0], ends) == ("a", "b", "c")

@@ -5,15 +5,16 @@ ml_refit, a corrupt pickle and a changed served method refit with the reason, th
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
-from test_customer_value import history_store_tables
+from test_customer_value import history_connection, history_store_tables
 
 from retail_warehouse.ml import registry as shared
-from retail_warehouse.ml.customer_value import registry, spend, tables
+from retail_warehouse.ml.customer_value import history, registry, spend, tables
 
 FITTED = datetime(2026, 1, 1, 12, 0)
 CADENCES = {"churn_refit_days": 30, "value_refit_days": 30, "btyd_refit_days": 30}
@@ -198,7 +199,7 @@ def test_shifted_scoring_features_trigger_an_early_refit(built):
     inputs = dict(built["inputs"])
     store = inputs["tiny"]
     shifted = store.scorable.assign(recency_days=store.scorable["recency_days"] * 5 + 400)
-    inputs["tiny"] = registry.StoreInputs(store.examples, store.orders, store.cutoff, shifted)
+    inputs["tiny"] = dataclasses.replace(store, read_scorable=lambda: shifted)
     decided = registry.decisions(
         inputs,
         built["required"],
@@ -231,3 +232,41 @@ def test_a_registered_spend_regression_predicts_as_the_in_place_fit(built):
         spend.predict_spend(model.estimator, scorable), spend.predict_spend(in_place, scorable)
     )
     assert fitted["validation_metrics"].iloc[0] == '{"rmse": 1.0}'
+
+
+def test_the_decisions_and_fits_read_from_the_duckdb_history_equal_those_read_from_every_order(monkeypatch):
+    """The decision and registry models read the order history per customer from DuckDB
+    (tables.order_history: the RFM summary and the recent activity; the sale orders
+    fingerprinted in chunks), not every sale order in pandas: the same decisions, to the bit,
+    on a first build and on the next one (PSI against the registered models), and the same
+    fitted models."""
+    monkeypatch.setattr(history, "ORDER_CHUNK_VECTORS", 1)  # chunks of 2,048 orders
+    orders, built, connection = history_connection()
+    every_order = connection.table("fct_orders").project(tables.ORDER_COLUMNS).df()
+    data_ends = pd.DataFrame({"store": ["tiny"], "data_end_date": [orders["order_date"].max()]})
+    in_pandas = tables.store_inputs(built["features"], every_order, built["examples"], data_ends)
+    in_duckdb = tables.store_inputs(
+        built["features"], tables.order_history(connection.table("fct_orders")), built["examples"], data_ends
+    )
+    assert in_duckdb["tiny"].order_stats == in_pandas["tiny"].order_stats
+    assert in_duckdb["tiny"].order_stats.rows > 0
+    required = tables.required_models(in_pandas, built["metrics"], built["value_metrics"])
+    timing = ["decision_seconds", "decision_peak_mb"]
+
+    def decided(inputs, previous, now):
+        return registry.decisions(
+            inputs, required, previous, cadences=CADENCES, psi_threshold=0.25, force=False, now=now, build_id="b"
+        ).drop(columns=timing)
+
+    first = decided(in_pandas, pd.DataFrame(), FITTED)
+    pd.testing.assert_frame_equal(decided(in_duckdb, pd.DataFrame(), FITTED), first, check_exact=True)
+    fitted = {
+        name: registry.fit_registered(inputs, first, {}, seed=42, max_rows=5000, refit_everything=False)
+        for name, inputs in (("pandas", in_pandas), ("duckdb", in_duckdb))
+    }
+    measured = ["fit_seconds", "fit_peak_mb"]
+    pd.testing.assert_frame_equal(fitted["duckdb"].drop(columns=measured), fitted["pandas"].drop(columns=measured))
+    later = FITTED + timedelta(days=1)
+    second = decided(in_pandas, fitted["pandas"], later)
+    assert set(second["action"]) == {"score"} and second["psi_max"].notna().all()
+    pd.testing.assert_frame_equal(decided(in_duckdb, fitted["pandas"], later), second, check_exact=True)
