@@ -156,3 +156,37 @@ store_as_of_dates as (
     from store_last_orders
 )
 {%- endmacro %}
+
+{#- The CTEs lines_bought and products_bought: per customer of `customer_orders` (orders with
+    order_key and customer_key), the distinct products and categories (known ones) of the
+    lines of type sale (not cancelled, not written off) of products (not postage or fees) in
+    `order_lines` (fct_order_lines' rows), categories from `products` (dim_products' rows).
+    Shared by customer_features (with var rfm_as_of_date: the orders before it) and the
+    incremental int_customer_products_bought (every order). -#}
+{% macro customer_products_bought(order_lines, customer_orders, products) -%}
+lines_bought as (
+    select
+        {{ customer_orders }}.customer_key,
+        {{ order_lines }}.product_key,
+        {{ products }}.category_name_english
+    from {{ order_lines }}
+    inner join {{ customer_orders }}
+        on {{ order_lines }}.order_key = {{ customer_orders }}.order_key
+    inner join {{ products }}
+        on {{ order_lines }}.product_key = {{ products }}.product_key
+    where
+        {{ order_lines }}.line_type = 'sale'
+        and {{ order_lines }}.is_product
+),
+
+products_bought as (
+    select
+        customer_key,
+        count(distinct product_key) as distinct_product_count,
+        count(distinct category_name_english) filter (
+            where category_name_english <> 'unknown'
+        ) as distinct_category_count
+    from lines_bought
+    group by customer_key
+)
+{%- endmacro %}

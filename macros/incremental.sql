@@ -1,8 +1,10 @@
 {#-
     Incremental refresh of the fact and sales marts (fct_order_lines, fct_orders, sales_daily,
     sales_weekly, sales_monthly), the customer-days under the sales marts
-    (int_sales_customer_days), the per-customer order totals and the monthly customer
-    snapshots (int_customer_orders_snapshotted, int_customer_snapshots_measured).
+    (int_sales_customer_days), the per-customer order totals and products bought
+    (int_customer_order_totals, int_customer_products_bought) and the monthly customer
+    snapshots (int_customer_orders_snapshotted, int_customer_snapshots_measured,
+    customer_feature_snapshots).
 
     The raw tables are landed incrementally; the Online Retail lines up to the common
     order-line shape and the Olist geolocations are incremental by group
@@ -221,8 +223,10 @@
 {#- The pre_hook of the monthly snapshot models (config incremental_window='changed_history',
     post_hook record_history_fingerprints()): a snapshot (as_of_date, a month start) is computed
     from the upstream rows seen by that day, so `sources` give each row the first as-of date it
-    reaches (its `day`). With the upstream fingerprinted as above, a build recomputes per store
-    the snapshots from the first day whose rows changed, and always the last snapshot it has
+    reaches (its `day`); for marts.customer_feature_snapshots, a row of
+    int_customer_snapshots_measured on its own as_of_date. With the upstream fingerprinted as
+    above, a build recomputes per store the snapshots from the first day whose rows changed,
+    and always the last snapshot it has
     (the current month): into intermediate.<model>__incremental_window, the window
     incremental_window_starts reads back (the model's rows, the delete+insert). The snapshots
     before are kept: their inputs are the same. A store not yet in the model is built whole
@@ -295,6 +299,12 @@
     {{ return([{'relation': ref('int_customer_orders_snapshotted'), 'day': 'upstream.as_of_date'}]) }}
 {%- endmacro %}
 
+{#- marts.customer_feature_snapshots: a row of int_customer_snapshots_measured on its own
+    as_of_date. -#}
+{% macro customer_feature_snapshot_sources() -%}
+    {{ return([{'relation': ref('int_customer_snapshots_measured'), 'day': 'upstream.as_of_date'}]) }}
+{%- endmacro %}
+
 {#- The upstream relations of the three incremental marts, with the day of their rows. An
     order's lines and payments carry its day (int_*_order_lines_prepared, fct_order_payments). -#}
 {% macro order_line_history_sources() -%}
@@ -313,6 +323,72 @@
     a customer whose orders are all before the window has none in it. -#}
 {% macro customer_order_history_sources() -%}
     {{ return([{'relation': ref('fct_orders'), 'day': 'upstream.order_date'}]) }}
+{%- endmacro %}
+
+{#- int_customer_products_bought: a customer's products and categories come from the lines
+    of their orders in fct_orders with each product's category (dim_products), projected on the
+    columns it reads; a line carries its order's day. A category changed before the window
+    changes the lines of those days. -#}
+{% macro customer_product_history_sources() -%}
+    {{ return([
+        {'relation': ref('fct_orders'), 'day': 'upstream.order_date'},
+        {
+            'name': 'fct_order_lines_with_categories',
+            'relation': '(select order_lines.store, order_lines.order_key, order_lines.order_date,'
+                ~ ' order_lines.line_type, order_lines.is_product, order_lines.product_key,'
+                ~ ' products.category_name_english from ' ~ ref('fct_order_lines') ~ ' as order_lines'
+                ~ ' left outer join ' ~ ref('dim_products') ~ ' as products'
+                ~ ' on order_lines.product_key = products.product_key)',
+            'day': 'upstream.order_date',
+        },
+    ]) }}
+{%- endmacro %}
+
+{#- The CTE `<orders>_recomputed` of a model incremental by customer (int_customer_order_totals,
+    int_customer_products_bought; config incremental_date_column 'last_any_order_date', the
+    day of a customer's last order of any type): the orders of `orders` (fct_orders' rows) of
+    the customers a build recomputes, all their orders: those with an order on or after their
+    store's window start, and those the model had there (their orders there may have
+    vanished). Every order when the model is not built incrementally. -#}
+{% macro orders_of_recomputed_customers(orders) -%}
+    {%- if is_incremental() -%}
+        {{ orders }}_window_starts as (
+            {{ incremental_window_starts() }}
+        ),
+
+        {{ orders }}_customers_recomputed as (
+            select
+                {{ orders }}.store,
+                {{ orders }}.customer_key
+            from {{ orders }}
+            left outer join {{ orders }}_window_starts as window_starts
+                on {{ orders }}.store = window_starts.store
+            where
+                window_starts.window_start_date is null
+                or {{ orders }}.order_date >= window_starts.window_start_date
+            union
+            select
+                kept.store,
+                kept.customer_key
+            from {{ this }} as kept
+            inner join {{ orders }}_window_starts as window_starts
+                on kept.store = window_starts.store
+            where kept.last_any_order_date >= window_starts.window_start_date
+        ),
+
+        {{ orders }}_recomputed as (
+            select {{ orders }}.*
+            from {{ orders }}
+            inner join {{ orders }}_customers_recomputed as customers_recomputed
+                on
+                    {{ orders }}.store = customers_recomputed.store
+                    and {{ orders }}.customer_key = customers_recomputed.customer_key
+        )
+    {%- else -%}
+        {{ orders }}_recomputed as (
+            select * from {{ orders }}
+        )
+    {%- endif -%}
 {%- endmacro %}
 
 {#- int_sales_customer_days: a customer-day is made of the attributed lines of that day. -#}

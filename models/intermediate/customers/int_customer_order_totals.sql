@@ -22,44 +22,7 @@ with orders as (
     where customer_key is not null and order_date is not null
 ),
 
-{% if is_incremental() -%}
-    window_starts as (
-        {{ incremental_window_starts() }}
-    ),
-
-    recomputed_customers as (
-        select
-            orders.store,
-            orders.customer_key
-        from orders
-        left outer join window_starts
-            on orders.store = window_starts.store
-        where
-            window_starts.window_start_date is null
-            or orders.order_date >= window_starts.window_start_date
-        union
-        select
-            kept.store,
-            kept.customer_key
-        from {{ this }} as kept
-        inner join window_starts
-            on kept.store = window_starts.store
-        where kept.last_any_order_date >= window_starts.window_start_date
-    ),
-
-    orders_recomputed as (
-        select orders.*
-        from orders
-        inner join recomputed_customers
-            on
-                orders.store = recomputed_customers.store
-                and orders.customer_key = recomputed_customers.customer_key
-    ),
-{%- else -%}
-    orders_recomputed as (
-        select * from orders
-    ),
-{%- endif %}
+{{ orders_of_recomputed_customers('orders') }},
 
 sale_orders_marked as (
     select

@@ -2,10 +2,28 @@
     the customer as they stood on the first day of each month, measured like
     customer_features (macros/customer_observation.sql) from the orders placed before that
     day only. The input of out-of-time model validation (features at a past date, outcomes
-    after it) and of the segment stability study. -#}
+    after it) and of the segment stability study. Incremental by snapshot, like the model it
+    reads: a build recomputes, per store, the snapshots from the first one whose rows in
+    int_customer_snapshots_measured changed (and the last one), the rest is kept
+    (set_window_from_changed_history, macros/incremental.sql). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['store', 'as_of_date'],
+    on_schema_change='fail',
+    incremental_window='changed_history',
+    incremental_window_delete=true,
+    incremental_date_column='as_of_date',
+    pre_hook="{{ set_window_from_changed_history(customer_feature_snapshot_sources()) }}",
+    post_hook="{{ record_history_fingerprints() }}",
+) }}
+
 with customer_snapshots as (
     select * from {{ ref('int_customer_snapshots_measured') }}
 ),
+
+-- Every snapshot, or those an incremental build recomputes.
+{{ rows_in_incremental_window('customer_snapshots', 'customer_snapshots.as_of_date') }},
 
 final as (
     select
@@ -29,7 +47,7 @@ final as (
         mean_days_between_orders,
         country_name,
         state
-    from customer_snapshots
+    from customer_snapshots_in_window
 )
 
 select * from final

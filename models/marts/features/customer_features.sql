@@ -5,7 +5,13 @@
     store's scoring day, the day after its data end (marts.store_data_ends): the one "today"
     every model that scores current customers reads (churn, value, segmentation, customer_360).
     A customer with a sale order after the data end has no state as of that day: not
-    scorable, with the reason. -#}
+    scorable, with the reason. The products and categories bought come, with the default
+    as-of date (every order observed), from the incremental per-customer counts
+    (int_customer_products_bought); with var rfm_as_of_date from the lines of the orders
+    before it. -#}
+-- depends_on: {{ ref('int_customer_products_bought') }}
+-- depends_on: {{ ref('fct_order_lines') }}
+-- depends_on: {{ ref('dim_products') }}
 with customers as (
     select * from {{ ref('int_customers_measured') }}
 ),
@@ -22,14 +28,6 @@ customer_orders as (
     select * from {{ ref('int_customer_orders_observed') }}
 ),
 
-order_lines as (
-    select * from {{ ref('fct_order_lines') }}
-),
-
-products as (
-    select * from {{ ref('dim_products') }}
-),
-
 order_reviews as (
     select * from {{ ref('fct_order_reviews') }}
 ),
@@ -38,32 +36,21 @@ order_payments as (
     select * from {{ ref('fct_order_payments') }}
 ),
 
--- Products and categories bought: lines of type sale (not cancelled, not written off).
-lines_bought as (
-    select
-        customer_orders.customer_key,
-        order_lines.product_key,
-        products.category_name_english
-    from order_lines
-    inner join customer_orders
-        on order_lines.order_key = customer_orders.order_key
-    inner join products
-        on order_lines.product_key = products.product_key
-    where
-        order_lines.line_type = 'sale'
-        and order_lines.is_product
-),
+{% if rfm_as_of_date_literals() -%}
+    order_lines as (
+        select * from {{ ref('fct_order_lines') }}
+    ),
 
-products_bought as (
-    select
-        customer_key,
-        count(distinct product_key) as distinct_product_count,
-        count(distinct category_name_english) filter (
-            where category_name_english <> 'unknown'
-        ) as distinct_category_count
-    from lines_bought
-    group by customer_key
-),
+    products as (
+        select * from {{ ref('dim_products') }}
+    ),
+
+    {{ customer_products_bought('order_lines', 'customer_orders', 'products') }},
+{%- else -%}
+    products_bought as (
+        select * from {{ ref('int_customer_products_bought') }}
+    ),
+{%- endif %}
 
 reviews_known as (
     select

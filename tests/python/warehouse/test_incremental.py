@@ -26,6 +26,7 @@ INCREMENTAL_MARTS = (
 )
 # Incremental by snapshot month (set_window_from_changed_history, macros/incremental.sql).
 SNAPSHOT_MODELS = ("intermediate.int_customer_orders_snapshotted", "intermediate.int_customer_snapshots_measured")
+SNAPSHOT_MARTS = ("marts.customer_feature_snapshots",)
 SQL_ONLY = ("--vars", "{ml_enabled: false}")
 
 
@@ -127,6 +128,7 @@ GROUPED_MODELS = (
 # them describe the build).
 COMPARED_INTERMEDIATE = (
     "intermediate.int_customer_order_totals",
+    "intermediate.int_customer_products_bought",
     "intermediate.int_sales_customer_days",
     *SNAPSHOT_MODELS,
     *GROUPED_MODELS,
@@ -272,7 +274,8 @@ def test_incremental_marts_equal_a_full_refresh_after_any_input_change(small_bas
     incremental_hashes = _compared_hashes(incremental_file)
     full_hashes = _compared_hashes(full_file)
     base_hashes = _compared_hashes(base_build_file)
-    assert set(INCREMENTAL_MARTS) | {"marts.customer_rfm", *COMPARED_INTERMEDIATE} <= full_hashes.keys()
+    compared = {*INCREMENTAL_MARTS, *SNAPSHOT_MARTS, "marts.customer_rfm", "marts.customer_features"}
+    assert compared | set(COMPARED_INTERMEDIATE) <= full_hashes.keys()
     assert incremental_hashes.keys() == full_hashes.keys()
     # The change reached the marts (the comparison is not between two copies of the base).
     assert any(full_hashes[mart] != base_hashes[mart] for mart in INCREMENTAL_MARTS)
@@ -283,7 +286,8 @@ def test_incremental_marts_equal_a_full_refresh_after_any_input_change(small_bas
     # The snapshot models recomputed per store the snapshots from its first changed day on: a
     # change inside the window kept the earlier snapshots of both stores; the price of the first
     # Online Retail day changed its orders in fct_orders from the first snapshot on, so all that
-    # store's order snapshots were recomputed (Olist's earlier ones kept).
+    # store's order snapshots were recomputed (Olist's earlier ones kept). The same holds for
+    # the snapshot mart built on the measured snapshots (customer_feature_snapshots).
     first_snapshots = _first_snapshots(base_build_file)
     for model, windows in _snapshot_windows(incremental_file).items():
         assert windows.keys() == first_snapshots.keys(), model
@@ -305,11 +309,16 @@ def _first_snapshots(warehouse):
 
 
 def _snapshot_windows(warehouse):
-    """model -> {store: the first snapshot date its last build recomputed}."""
+    """model -> {store: the first snapshot date its last build recomputed} (the windows are in
+    schema intermediate, macros/incremental.sql)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {
-            model: dict(con.execute(f"select store, window_start_date from {model}__incremental_window").fetchall())
-            for model in SNAPSHOT_MODELS
+            model: dict(
+                con.execute(
+                    f"select store, window_start_date from intermediate.{model.split('.')[1]}__incremental_window"
+                ).fetchall()
+            )
+            for model in (*SNAPSHOT_MODELS, *SNAPSHOT_MARTS)
         }
 
 
