@@ -1,15 +1,16 @@
 {#-
     Incremental refresh of the fact and sales marts (fct_order_lines, fct_orders, sales_daily,
-    sales_weekly, sales_monthly), the customer-days under the sales marts
-    (int_sales_customer_days), the per-customer order totals and products bought
-    (int_customer_order_totals, int_customer_products_bought) and the monthly customer
-    snapshots (int_customer_orders_snapshotted, int_customer_snapshots_measured,
-    customer_feature_snapshots).
+    sales_weekly, sales_monthly), the attributed order lines and the customer-days under the
+    sales marts (int_sales_order_lines_attributed, int_sales_customer_days), the per-customer
+    order totals and products bought (int_customer_order_totals, int_customer_products_bought)
+    and the monthly customer snapshots (int_customer_orders_snapshotted,
+    int_customer_snapshots_measured, customer_feature_snapshots).
 
     The raw tables are landed incrementally; the Online Retail lines up to the common
     order-line shape and the Olist geolocations are incremental by group
     (macros/incremental_groups.sql); the other staging and intermediate models are rebuilt
-    from them. These models keep their rows between
+    from them (int_order_lines_unioned and int_sales_distribution_observations are views: no
+    table written, their readers scan the tables under them). These models keep their rows between
     builds (in the build copy, warehouse/.build/: the publish step copies it, never moves it).
     An incremental build recomputes, per store, the days from (last order_date already in the
     mart - var incremental_lookback_days) on, and replaces that whole window: its days are
@@ -389,6 +390,38 @@
             select * from {{ orders }}
         )
     {%- endif -%}
+{%- endmacro %}
+
+{#- int_sales_order_lines_attributed: a day's rows are made of that day's orders (fct_orders), their
+    lines (fct_order_lines) with the category of each line's product (dim_products, fingerprinted
+    on the days of the lines that carry it, so a new product is no change before the window) and
+    the customers whose first-order day it is (dim_customers: a first-order day that moves changes
+    customer_status on both days). Only the columns the model reads are fingerprinted. -#}
+{% macro sales_order_line_history_sources() -%}
+    {{ return([
+        {
+            'name': 'fct_orders',
+            'relation': '(select order_key, store, order_id, order_type, is_cancelled, customer_key, ordered_at,'
+                ~ ' order_date, country_name, state, currency_code from ' ~ ref('fct_orders') ~ ')',
+            'day': 'upstream.order_date',
+        },
+        {
+            'name': 'fct_order_lines',
+            'relation': '(select order_lines.order_key, order_lines.order_line_key, order_lines.store,'
+                ~ ' order_lines.order_date, order_lines.product_key, order_lines.line_type, order_lines.is_product,'
+                ~ ' order_lines.quantity, order_lines.gross_sales_amount, order_lines.cancellation_amount,'
+                ~ ' order_lines.net_revenue_amount, products.category_name_english from ' ~ ref('fct_order_lines')
+                ~ ' as order_lines left outer join ' ~ ref('dim_products')
+                ~ ' as products on order_lines.product_key = products.product_key)',
+            'day': 'upstream.order_date',
+        },
+        {
+            'name': 'dim_customers',
+            'relation': '(select store, customer_key, first_order_date from ' ~ ref('dim_customers')
+                ~ ' where first_order_date is not null)',
+            'day': 'upstream.first_order_date',
+        },
+    ]) }}
 {%- endmacro %}
 
 {#- int_sales_customer_days: a customer-day is made of the attributed lines of that day. -#}

@@ -1,7 +1,12 @@
 {#- One row per observation of the EDA distributions (eda_boxplot_stats, eda_histogram_bins):
     the quantity and unit price of every sale line, and the value (net revenue) of every sale
     order not cancelled that has lines, with the RFM segment of its customer ('no customer'
-    for Online Retail lines without one, 'not scored' for a customer customer_rfm lacks). -#}
+    for Online Retail lines without one, 'not scored' for a customer customer_rfm lacks).
+    A view: the segments follow customer_rfm, which moves with the as-of day, so a table would
+    be rewritten whole every build (two lines per sale line); its two readers read only the
+    columns they need (not observation_key). -#}
+{{ config(materialized='view') }}
+
 with order_lines as (
     select * from {{ ref('fct_order_lines') }}
 ),

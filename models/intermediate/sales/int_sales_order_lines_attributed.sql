@@ -1,7 +1,19 @@
 {#- One row per order line of every store, with what the sales marts group by: period,
     hour and weekday, country, Olist state and category, and whether the customer is new
     or returning. Orders without lines (Olist) get one row with null line columns, so they
-    count as orders. Revenue amounts are those of fct_order_lines (macros/revenue.sql). -#}
+    count as orders. Revenue amounts are those of fct_order_lines (macros/revenue.sql).
+    Incremental: whole days replaced, like fct_orders (macros/incremental.sql); the history
+    check also covers the product categories and the customers' first-order days. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['store', 'order_date'],
+    on_schema_change='fail',
+    incremental_window_delete=true,
+    pre_hook="{{ reset_if_history_changed(sales_order_line_history_sources()) }}",
+    post_hook="{{ record_history_fingerprints() }}",
+) }}
+
 with orders as (
     select * from {{ ref('fct_orders') }}
 ),
@@ -17,6 +29,11 @@ customers as (
 products as (
     select * from {{ ref('dim_products') }}
 ),
+
+-- Every row, or the days an incremental build recomputes; an order's lines are on its day.
+{{ rows_in_incremental_window('orders', 'orders.order_date') }},
+
+{{ rows_in_incremental_window('order_lines', 'order_lines.order_date') }},
 
 lines_of_orders as (
     select
@@ -39,8 +56,8 @@ lines_of_orders as (
         order_lines.gross_sales_amount,
         order_lines.cancellation_amount,
         order_lines.net_revenue_amount
-    from orders
-    left outer join order_lines
+    from orders_in_window as orders
+    left outer join order_lines_in_window as order_lines
         on orders.order_key = order_lines.order_key
 ),
 

@@ -1,6 +1,6 @@
 """The incremental marts (fct_order_lines, fct_orders and the sales period marts), the
-incremental monthly customer snapshots and the staging models incremental by invoice or order
-equal a full rebuild: after a day appended to the
+incremental attributed order lines under them, the incremental monthly customer snapshots and
+the staging models incremental by invoice or order equal a full rebuild: after a day appended to the
 inputs, when the inputs are replaced by other files, and after each kind of change inside and
 before the lookback window (a small data set)."""
 
@@ -100,7 +100,9 @@ def test_replaced_inputs_rebuild_the_incremental_marts_whole(synthetic_build, sy
 # --- Every change of the inputs, on a small data set: the incremental marts equal a full refresh.
 
 # The models the small builds run: the incremental marts, the customer marts built on the
-# incremental per-customer totals, and what they are built from; SQL only.
+# incremental per-customer totals, the marts read from the incremental attributed order lines
+# (top_products, sales_hour_weekday) and the distribution marts (customer_rfm+), and what they
+# are built from; SQL only.
 SMALL_SELECTION = (
     "--select",
     "+fct_order_lines",
@@ -112,6 +114,8 @@ SMALL_SELECTION = (
     "+sales_weekly",
     "+sales_monthly",
     "+customer_feature_snapshots",
+    "+top_products",
+    "+sales_hour_weekday",
 )
 # Incremental by invoice or order (macros/incremental_groups.sql).
 GROUPED_MODELS = (
@@ -129,6 +133,7 @@ GROUPED_MODELS = (
 COMPARED_INTERMEDIATE = (
     "intermediate.int_customer_order_totals",
     "intermediate.int_customer_products_bought",
+    "intermediate.int_sales_order_lines_attributed",
     "intermediate.int_sales_customer_days",
     *SNAPSHOT_MODELS,
     *GROUPED_MODELS,
@@ -225,6 +230,10 @@ INPUT_CHANGES = {
     ),
     "seller_before_window": (lambda files: _change_first_olist_item(files, "seller_id", _other_seller), True),
 }
+# The changes before the window that reach a column int_sales_order_lines_attributed reads (its
+# history check fingerprints those columns only): it is rebuilt whole after these, and keeps
+# its days before the window after the others (a freight or a seller is not among its columns).
+ATTRIBUTED_LINES_REBUILT_BY = {"price_before_window", "lines_appended_to_an_old_invoice"}
 
 
 def _small_build(workdir, files, *extra_args):
@@ -283,6 +292,8 @@ def test_incremental_marts_equal_a_full_refresh_after_any_input_change(small_bas
     assert differing == [], f"{change}: tables that differ from a full refresh: {differing}"
     # Inside the window whole days were replaced; a change before it rebuilt the tables whole.
     assert ("is rebuilt whole" in incremental.output) == rebuilt_whole, incremental.output[-3000:]
+    attributed_rebuilt = '"int_sales_order_lines_attributed" is rebuilt whole' in incremental.output
+    assert attributed_rebuilt == (change in ATTRIBUTED_LINES_REBUILT_BY), incremental.output[-3000:]
     # The snapshot models recomputed per store the snapshots from its first changed day on: a
     # change inside the window kept the earlier snapshots of both stores; the price of the first
     # Online Retail day changed its orders in fct_orders from the first snapshot on, so all that
