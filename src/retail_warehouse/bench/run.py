@@ -82,6 +82,10 @@ def has_ml_models() -> bool:
     return any((REPO_ROOT / "python_models").rglob("*.py"))
 
 
+# The steps that reuse dbt_sql's build copy and its live input files.
+SQL_BUILD_READERS = {"dbt_no_new_input", "dbt_incremental"}
+
+
 class Bench:
     def __init__(
         self,
@@ -189,10 +193,16 @@ class Bench:
         """The steps in the order given (dbt_no_new_input and dbt_incremental need dbt_sql's
         build copy: run them after)."""
         data = self.data_for(lines)
-        for step in steps:
+        for done, step in enumerate(steps, start=1):
             getattr(self, step)(lines, data)
-        shutil.rmtree(self.sql_build(lines), ignore_errors=True)
+            if not SQL_BUILD_READERS & set(steps[done:]):
+                # At 10M the SQL build and its published copy take about 36 GB: kept beside
+                # the ML build they filled the disk (run of 2026-12-07 23:06).
+                self.drop_sql_build(lines)
         shutil.rmtree(self.ml_build(lines), ignore_errors=True)
+
+    def drop_sql_build(self, lines: int) -> None:
+        shutil.rmtree(self.sql_build(lines), ignore_errors=True)
         shutil.rmtree(self.live_data(lines), ignore_errors=True)
 
     def floor(self, lines: int, data: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from retail_warehouse.bench.measure import Measurement, run_measured
-from retail_warehouse.bench.run import parse_size, size_label, target_lines
+from retail_warehouse.bench.run import Bench, parse_size, size_label, target_lines
 
 
 def test_a_measurement_is_the_step_own_time_and_memory(tmp_path):
@@ -101,3 +101,25 @@ def test_targets_are_judged_from_the_measurements_at_their_size():
     assert verdicts[("scoring-only build with ML (nothing due), beside it", "10M")] == "reported (no target of its own)"
     assert verdicts[("a build with no new input <= 5% of a full build", "10M")] == "missed"  # 21 / 400
     assert verdicts[("SQL layers complete out of core under 16 GB", "10M")].startswith("(met at this size")
+
+
+def test_the_sql_build_copy_is_dropped_once_no_later_step_reads_it(tmp_path, monkeypatch):
+    bench = Bench(tmp_path, None, [], pandas_memory_cap_mb=1024, step_timeout_seconds=None)
+    lines = 1000
+    monkeypatch.setattr(bench, "data_for", lambda lines: tmp_path / "data")
+    seen = {}
+
+    def step(name):
+        def run(lines, data):
+            if name == "dbt_sql":
+                (bench.sql_build(lines) / ".build").mkdir(parents=True)
+                bench.live_data(lines).mkdir()
+            seen[name] = bench.sql_build(lines).exists()
+
+        return run
+
+    for name in ("dbt_sql", "dbt_incremental", "dbt_ml"):
+        monkeypatch.setattr(bench, name, step(name))
+    bench.run_size(lines, ("dbt_sql", "dbt_incremental", "dbt_ml"))
+    assert seen == {"dbt_sql": True, "dbt_incremental": True, "dbt_ml": False}
+    assert not bench.live_data(lines).exists()
