@@ -157,7 +157,8 @@ def evaluate_split(
         return pd.DataFrame(), {}
     train = interactions_from_counts(fit_counts)
     # Items not fitted on (first bought after the cutoff, only by customers left out of the fit,
-    # or beyond the item cap) cannot be recommended: they count as misses. They follow the fitted items on the axis.
+    # or beyond the item cap) cannot be recommended: they count as misses. They follow the
+    # fitted items on the axis.
     unfitted = np.setdiff1d(
         np.union1d(test_counts["item_key"].unique(), history_counts["item_key"].unique()), train.items
     )

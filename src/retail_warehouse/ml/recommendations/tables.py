@@ -102,8 +102,9 @@ def recommendation_metrics(
     decisions None), the held-out period ending at the store's data end
     (marts.store_data_ends), on a seeded hash sample of at most max_customers of the held-out
     customers, the models fitted on a seeded hash sample of at most fit_max_customers of the
-    training customers, on at most fit_max_items of their most popular items; neural: the var ml_neural (item2vec evaluated). None when no store is refitted:
-    the rows of the others stay those of their last fit. Each store's evaluation is measured as
+    training customers, on at most fit_max_items of their most popular items; neural: the var
+    ml_neural (item2vec evaluated). None when no store is refitted: the rows of the others stay
+    those of their last fit. Each store's evaluation is measured as
     part of its recommender's fit step."""
     model = "recommendation_metrics"
     data_end = data_ends.set_index("store")["data_end_date"]
