@@ -243,7 +243,7 @@ def test_metrics_run_only_for_the_stores_refitted():
     def metrics(action):
         decisions = pd.DataFrame({"store": [STORE], "action": [action]})
         return tables.recommendation_metrics(
-            connection.from_df(lines), connection.from_df(products), data_ends, decisions, 1, 1000, 1000, False
+            connection.from_df(lines), connection.from_df(products), data_ends, decisions, 1, 1000, 1000, 1000, False
         )
 
     assert metrics("score") is None
