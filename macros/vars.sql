@@ -166,6 +166,8 @@
     {%- do number_var_literal('demand_refit_mase_ratio', 0) -%}
     {%- do number_var_literal('recommendation_refit_days', 0, integer=true) -%}
     {%- do number_var_literal('recommendation_refit_hit_rate_ratio', 0) -%}
+    {%- do number_var_literal('recommendation_fit_max_customers', 1, integer=true) -%}
+    {%- do number_var_literal('recommendation_fit_max_items', 1, integer=true) -%}
     {%- do number_var_literal('build_change_max_share', 0) -%}
     {%- do number_var_literal('build_stale_after_days', 0, integer=true) -%}
     select 1

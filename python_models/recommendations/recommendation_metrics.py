@@ -26,6 +26,7 @@ def model(dbt, session):
         seed=int(dbt.config.get("seed")),
         max_customers=int(dbt.config.get("evaluation_max_customers")),
         fit_max_customers=int(dbt.config.get("fit_max_customers")),
+        fit_max_items=int(dbt.config.get("fit_max_items")),
         neural=neural_enabled(dbt.config.get("neural")),
     )
     if rows is None:

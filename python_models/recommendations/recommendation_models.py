@@ -23,6 +23,7 @@ def model(dbt, session):
         neural=dbt.config.get("neural"),
         max_customers=dbt.config.get("evaluation_max_customers"),
         fit_max_customers=dbt.config.get("fit_max_customers"),
+        fit_max_items=dbt.config.get("fit_max_items"),
         seed=dbt.config.get("seed"),
         refit_everything=not dbt.is_incremental,
     )

@@ -32,6 +32,7 @@ def model(dbt, session):
         neural=dbt.config.get("neural"),
         max_customers=dbt.config.get("evaluation_max_customers"),
         fit_max_customers=dbt.config.get("fit_max_customers"),
+        fit_max_items=dbt.config.get("fit_max_items"),
         seed=dbt.config.get("seed"),
         cadence_days=int(refit_days),
         ratio_threshold=float(hit_rate_ratio),

@@ -83,17 +83,18 @@ class InputStats:
     schema_hash: str
 
 
-def input_stats(chunks, date_column: str) -> InputStats:
+def input_stats(chunks, date_column: str | None) -> InputStats:
     """InputStats of the rows of `chunks`: frames of the same columns and dtypes, in order (one
     frame, or a table read in chunks, so memory follows a chunk), as of the frames concatenated
-    (the fingerprint hashes the rows in order; the schema is the first frame's)."""
+    (the fingerprint hashes the rows in order, as input_fingerprint of them all; the schema is
+    the first frame's). Without a date_column the window is None."""
     digest = hashlib.sha256()
     rows, schema_hash, starts, ends = 0, None, [], []
     for chunk in chunks:
         schema_hash = schema_hash or input_schema_hash(chunk)
         digest.update(_row_hashes(chunk))
         rows += len(chunk)
-        if len(chunk):
+        if len(chunk) and date_column is not None:
             dates = pd.to_datetime(chunk[date_column])
             starts.append(dates.min())
             ends.append(dates.max())

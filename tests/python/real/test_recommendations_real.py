@@ -37,3 +37,16 @@ def test_real_buy_again_is_the_baseline_to_beat_with_bought_items(real_build):
         ("olist", "product"),
     }
     assert all(best == "buy_again" and verdict == "not better than buy_again" for *_, best, verdict in rows), rows
+
+
+def test_real_files_are_below_the_fit_caps(real_build):
+    """With the default caps (recommendation_fit_max_customers, recommendation_fit_max_items)
+    every training customer and item of the real files is fitted on: their metrics and served
+    models are those of an uncapped fit."""
+    rows = real_build.query(
+        """
+        select store, item_level, training_customers, fitted_customers, training_items, fitted_items
+        from ml.recommendation_metrics
+        """
+    )
+    assert rows and all(c_train == c_fit and i_train == i_fit for _, _, c_train, c_fit, i_train, i_fit in rows), rows

@@ -45,15 +45,22 @@ class Interactions:
         return binary
 
 
-def interactions_from_counts(counts: pd.DataFrame, items: np.ndarray | None = None) -> Interactions:
+def interactions_from_counts(
+    counts: pd.DataFrame, items: np.ndarray | None = None, customers: np.ndarray | None = None
+) -> Interactions:
     """Interactions of baskets per customer and item (columns customer_key, item_key,
     baskets). With `items` given, the item axis is that (other items are dropped); otherwise
-    the items of `counts` in popularity order."""
+    the items of `counts` in popularity order. With `customers` given (sorted, distinct), the
+    customer axis is that (other customers are dropped, one without counts has an empty row);
+    otherwise the customers of `counts`, sorted."""
+    if customers is None:
+        customers = np.sort(counts["customer_key"].unique())
+    else:
+        counts = counts[counts["customer_key"].isin(customers)]
     if items is None:
         popularity = counts.groupby("item_key").size().rename("customers").reset_index()
         popularity = popularity.sort_values(["customers", "item_key"], ascending=[False, True], kind="stable")
         items = popularity["item_key"].to_numpy()
-    customers = np.sort(counts["customer_key"].unique())
     item_index = pd.Index(items)
     counts = counts[counts["item_key"].isin(item_index)]
     rows = np.searchsorted(customers, counts["customer_key"].to_numpy())
@@ -305,14 +312,15 @@ def recommend(fitted: FittedRecommender, counts: pd.DataFrame, customers: np.nda
     recommendation_rank, item_key, score, basis_item_key (the customer's item behind the
     score; none for popularity) and source (method, or popularity for fill-ins)."""
     columns = ["customer_key", "recommendation_rank", "item_key", "score", "basis_item_key", "source"]
-    if counts.empty or len(customers) == 0 or len(fitted.items) == 0:
+    customers = np.asarray(customers, dtype=object)
+    if len(customers) == 0 or len(fitted.items) == 0:
         return pd.DataFrame(columns=columns)
     method = fitted.method
-    history = interactions_from_counts(counts, items=fitted.items)
+    # One row per customer asked for (empty without counts): memory follows `customers`, not `counts`.
+    history = interactions_from_counts(counts, items=fitted.items, customers=np.unique(customers))
     scorer = Scorer(fitted, history)
     rows = np.searchsorted(history.customers, customers)
-    rows = np.minimum(rows, len(history.customers) - 1)
-    has_history = history.customers[rows] == customers
+    has_history = np.isin(customers, counts["customer_key"].to_numpy())
     frames = []
     n_items = history.matrix.shape[1]
     for batch in batches(len(customers), n_items):

@@ -13,9 +13,9 @@ import itertools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from retail_warehouse.ml.recommendations.algorithms import pair_threshold
@@ -77,38 +77,171 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def hash_sample(keys: str, size: int | None, seed: int) -> str:
+    """SQL of a seeded hash sample of at most `size` of the customer keys (column customer_key,
+    distinct) of the query `keys`: those with the smallest md5 of the seed and the key (ties by
+    key), every one when size is None or not below their number. Whether a customer is in
+    depends on its key alone, not on its position, so one new customer enters the sample or
+    not and nobody else moves in or out; drawn in DuckDB, no key list reaches pandas."""
+    limit = "" if size is None else f"limit {int(size)}"
+    return f"""
+        select customer_key from ({keys})
+        order by md5('{int(seed)}:' || cast(customer_key as varchar)), customer_key
+        {limit}
+    """
+
+
 def customer_item_counts(
-    baskets: duckdb.DuckDBPyRelation, store: str, after: dt.date | None = None, through: dt.date | None = None
+    baskets: duckdb.DuckDBPyRelation,
+    store: str,
+    after: dt.date | None = None,
+    through: dt.date | None = None,
+    customers: str | None = None,
 ) -> pd.DataFrame:
     """Baskets per customer and item (customer_key, item_key, baskets) of the store's baskets
-    with a customer ordered after `after` and on or before `through` (None: no bound)."""
+    with a customer ordered after `after` and on or before `through` (None: no bound), of the
+    customers that satisfy the SQL condition `customers` (in_query of a hash_sample, a
+    key_range; None: every customer)."""
+    return _counts(baskets, store, after, through, customers).df()
+
+
+def _counts(baskets, store, after=None, through=None, customers=None) -> duckdb.DuckDBPyRelation:
+    among = "" if customers is None else f"and {customers}"
     return baskets.query(
         "baskets",
         f"""
         select customer_key, item_key, count(distinct basket_key) as baskets
         from baskets
-        where {_window(store, after, through)} and customer_key is not null
+        where {_window(store, after, through)} and customer_key is not null {among}
         group by all
         order by all
         """,
-    ).df()
+    )
 
 
-def held_out_customers(baskets: duckdb.DuckDBPyRelation, store: str, cutoff: dt.date, data_end: dt.date) -> np.ndarray:
-    """The customers (sorted) with baskets both on or before `cutoff` and after it up to
-    `data_end`: whom the evaluation split by date can score."""
-    keys = baskets.query(
+# customer_item_chunks reads this many vectors of 2,048 rows at a time.
+CHUNK_VECTORS = 64
+
+
+def customer_item_chunks(baskets: duckdb.DuckDBPyRelation, store: str) -> Iterator[pd.DataFrame]:
+    """customer_item_counts of the store (no day bound, every customer) in chunks of
+    CHUNK_VECTORS vectors, the same rows in the same order and dtypes (the first chunk even
+    when empty: it carries the types): memory follows a chunk, not the store."""
+    relation = _counts(baskets, store)
+    chunk = relation.fetch_df_chunk(CHUNK_VECTORS)
+    while True:
+        yield chunk
+        chunk = relation.fetch_df_chunk(CHUNK_VECTORS)
+        if chunk.empty:
+            return
+
+
+def customers_and_items(baskets: duckdb.DuckDBPyRelation, store: str, through: dt.date | None) -> tuple[int, int]:
+    """How many customers and items have a basket of a customer ordered on or before `through`
+    (None: every day)."""
+    customers, items = baskets.query(
         "baskets",
         f"""
+        select count(distinct customer_key), count(distinct item_key)
+        from baskets where {_window(store, None, through)} and customer_key is not null
+        """,
+    ).fetchone()
+    return int(customers), int(items)
+
+
+def in_query(query: str) -> str:
+    """SQL condition: customer_key is one of those of the query (column customer_key)."""
+    return f"customer_key in ({query})"
+
+
+def key_range(first: str, last: str) -> str:
+    """SQL condition: customer_key from `first` to `last` (string order, as numpy's and
+    Python's for these keys)."""
+    return f"customer_key between {_literal(first)} and {_literal(last)}"
+
+
+def counted(baskets: duckdb.DuckDBPyRelation, query: str) -> int:
+    """The number of rows of the query over `baskets`."""
+    return int(baskets.query("baskets", f"select count(*) from ({query})").fetchone()[0])
+
+
+def held_out_query(store: str, cutoff: dt.date, data_end: dt.date) -> str:
+    """SQL over `baskets` of the customers (customer_key, sorted) with baskets both on or
+    before `cutoff` and after it up to `data_end`: whom the evaluation split by date can score."""
+    return f"""
         select customer_key
         from baskets
         where {_window(store, None, data_end)} and customer_key is not null
         group by customer_key
         having min(order_day) <= date '{cutoff.isoformat()}' and max(order_day) > date '{cutoff.isoformat()}'
         order by customer_key
+    """
+
+
+@dataclass(frozen=True)
+class FitCounts:
+    """What a recommender learns from (fit_counts): the baskets per customer and item
+    (customer_key, item_key, baskets; sorted) of the customer sample on the kept items, and how
+    many customers and items have training baskets (training_*) and are fitted on (fitted_*)."""
+
+    counts: pd.DataFrame
+    training_customers: int
+    training_items: int
+    fitted_customers: int
+    fitted_items: int
+
+
+def fit_counts(
+    baskets: duckdb.DuckDBPyRelation,
+    store: str,
+    through: dt.date | None,
+    max_customers: int | None,
+    max_items: int | None,
+    seed: int,
+) -> FitCounts:
+    """The training baskets per customer and item (ordered on or before `through`; None: every
+    day) of a seeded hash sample of at most max_customers of the customers with one
+    (hash_sample), on the max_items items bought by the most customers of the sample (then by
+    key: the head of the popularity order of algorithms.interactions_from_counts; None: every
+    item). Sampled and capped in DuckDB, so pandas holds at most max_customers x max_items;
+    the items left out are never recommended by the fitted model (popularity fills from the
+    items kept, the more popular ones) and count as misses in the evaluation. A sampled
+    customer whose items are all left out is not fitted on."""
+    window = f"{_window(store, None, through)} and customer_key is not null"
+    training_customers, training_items = customers_and_items(baskets, store, through)
+    items_limit = "" if max_items is None else f"limit {int(max_items)}"
+    counts = baskets.query(
+        "baskets",
+        f"""
+        with training as (
+            select customer_key, item_key, count(distinct basket_key) as baskets
+            from baskets where {window} group by all
+        ),
+
+        sampled_customers as (
+            {hash_sample("select distinct customer_key from training", max_customers, seed)}
+        ),
+
+        sampled as (
+            select * from training semi join sampled_customers using (customer_key)
+        ),
+
+        kept_items as (
+            select item_key from sampled group by item_key order by count(*) desc, item_key {items_limit}
+        )
+
+        select customer_key, item_key, baskets
+        from sampled semi join kept_items using (item_key)
+        order by all
         """,
-    ).fetchnumpy()["customer_key"]
-    return np.asarray(keys, dtype=object)
+    ).df()
+    return FitCounts(
+        counts,
+        training_customers,
+        training_items,
+        counts["customer_key"].nunique(),
+        counts["item_key"].nunique(),
+    )
 
 
 def rule_counts(

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from retail_warehouse.ml.common import (
-    hash_sample_positions,
     paired_difference_interval,
     single_threaded,
     timed_step,
@@ -49,7 +48,7 @@ BOOTSTRAP_RESAMPLES = 1000
 @dataclass(frozen=True)
 class SampledEvaluation:
     """evaluate_split's metrics and hits, the customers held out / sampled, and the customers
-    with training baskets / fitted on (fit_sample)."""
+    and items with training baskets / fitted on (baskets.fit_counts)."""
 
     metrics: pd.DataFrame
     customer_hits: dict[tuple[str, str], np.ndarray]
@@ -57,6 +56,8 @@ class SampledEvaluation:
     sampled_customers: int
     training_customers: int
     fitted_customers: int
+    training_items: int
+    fitted_items: int
 
 
 def evaluate_baskets(
@@ -71,53 +72,48 @@ def evaluate_baskets(
     max_customers: int,
     neural: bool = True,
     fit_max_customers: int | None = None,
+    fit_max_items: int | None = None,
 ) -> SampledEvaluation:
     """The evaluation split by date of a store's baskets (baskets.basket_items): trained on the
     baskets ordered on or before `cutoff`, scored on what a seeded hash sample of at most
     max_customers of the held-out customers (baskets on both sides of the cutoff) bought after
-    it up to `data_end`. Everything is counted in DuckDB first (baskets.py). neural: the var
-    ml_neural (item2vec). The models learn from the training baskets of a seeded hash sample
-    of at most fit_max_customers customers (fit_sample; None: every customer)."""
-    held_out = baskets.held_out_customers(items, store, cutoff, data_end)
-    sample = held_out[hash_sample_positions(held_out, max_customers, seed)]
-    test_counts = baskets.customer_item_counts(items, store, after=cutoff, through=data_end)
+    it up to `data_end`. neural: the var ml_neural (item2vec). The models learn from the
+    training baskets of a seeded hash sample of at most fit_max_customers customers on the
+    fit_max_items most popular items of the sample (baskets.fit_counts; None: no cap).
+    Everything is counted, sampled and capped in DuckDB first (baskets.py): pandas holds the
+    fit's counts and the sampled held-out customers' counts, never a whole store's."""
+    held_out = baskets.held_out_query(store, cutoff, data_end)
+    sample = baskets.hash_sample(held_out, max_customers, seed)
+    sampled = baskets.in_query(sample)
+    test_counts = baskets.customer_item_counts(items, store, after=cutoff, through=data_end, customers=sampled)
+    history_counts = baskets.customer_item_counts(items, store, through=cutoff, customers=sampled)
     rules = rules_from_counts(
         *baskets.rule_counts(
             items, store, rule_settings["min_support"], rule_settings["min_pair_baskets"], through=cutoff
         ),
         rule_settings["max_consequents"],
     )
-    train_counts = baskets.customer_item_counts(items, store, through=cutoff)
-    fit_counts = fit_sample(train_counts, fit_max_customers, seed)
+    fit = baskets.fit_counts(items, store, cutoff, fit_max_customers, fit_max_items, seed)
     metrics, customer_hits = evaluate_split(
-        train_counts,
-        test_counts[test_counts["customer_key"].isin(sample)],
+        fit.counts,
+        history_counts,
+        test_counts,
         rules,
         k,
         n_components,
         seed,
         methods=methods_for(neural),
-        fit_counts=fit_counts,
     )
     return SampledEvaluation(
         metrics,
         customer_hits,
-        len(held_out),
-        len(sample),
-        train_counts["customer_key"].nunique(),
-        fit_counts["customer_key"].nunique(),
+        baskets.counted(items, held_out),
+        baskets.counted(items, sample),
+        fit.training_customers,
+        fit.fitted_customers,
+        fit.training_items,
+        fit.fitted_items,
     )
-
-
-def fit_sample(counts: pd.DataFrame, max_customers: int | None, seed: int) -> pd.DataFrame:
-    """The rows of `counts` (customer_key, item_key, baskets) of a seeded hash sample of at most
-    max_customers of its customers (common.hash_sample_positions: a customer is in or out by
-    its key alone); all of them when max_customers is None or not below their number."""
-    customers = np.sort(counts["customer_key"].unique())
-    if max_customers is None or len(customers) <= max_customers:
-        return counts
-    sample = customers[hash_sample_positions(customers, max_customers, seed)]
-    return counts[counts["customer_key"].isin(sample)]
 
 
 def methods_for(neural: bool) -> tuple[str, ...]:
@@ -135,14 +131,14 @@ def paired_gain_interval(model_hits: np.ndarray, baseline_hits: np.ndarray, seed
 
 
 def evaluate_split(
-    train_counts: pd.DataFrame,
+    fit_counts: pd.DataFrame,
+    history_counts: pd.DataFrame,
     test_counts: pd.DataFrame,
     rules: pd.DataFrame,
     k: int,
     n_components: int,
     seed: int,
     methods: tuple[str, ...] = METHODS,
-    fit_counts: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], np.ndarray]]:
     """Every method of `methods` under both PROTOCOLS (buy-again under all_items only: it recommends
     nothing new): hit rate@k (share of evaluated customers with at least one held-out item in
@@ -150,19 +146,19 @@ def evaluate_split(
     coverage (distinct items recommended / items fitted on). Held-out items that never occur
     in the fit count as misses.
 
-    train_counts / test_counts: baskets per customer and item (customer_key, item_key,
-    baskets) before and after the cutoff; the held-out customers are those of test_counts
-    (each must have training counts: the caller samples them). `rules`: association rules
-    mined on the training baskets. fit_counts: the rows of train_counts the models learn from
-    (fit_sample; None: all of them); the held-out customers are scored from all their training
-    baskets. Returns one row per method x protocol (empty when nobody is held out) and each
-    one's hits per evaluated customer."""
-    if test_counts.empty or train_counts.empty:
+    Baskets per customer and item (customer_key, item_key, baskets): fit_counts, those the
+    models learn from (baskets.fit_counts: a customer sample on the items kept);
+    history_counts / test_counts, the held-out customers' baskets before and after the cutoff
+    (each customer of test_counts must have training counts: the caller samples them; they are
+    scored from all their training baskets, on the fitted items). `rules`: association rules
+    mined on the training baskets. Returns one row per method x protocol (empty when nobody is
+    held out) and each one's hits per evaluated customer."""
+    if test_counts.empty or fit_counts.empty:
         return pd.DataFrame(), {}
-    train = interactions_from_counts(train_counts if fit_counts is None else fit_counts)
-    history_counts = train_counts[train_counts["customer_key"].isin(test_counts["customer_key"].unique())]
-    # Items not fitted on (first bought after the cutoff, or only by customers left out of the
-    # fit) cannot be recommended: they count as misses. They follow the fitted items on the axis.
+    train = interactions_from_counts(fit_counts)
+    # Items not fitted on (first bought after the cutoff, only by customers left out of the fit,
+    # or beyond the item cap) cannot be recommended: they count as misses. They follow the
+    # fitted items on the axis.
     unfitted = np.setdiff1d(
         np.union1d(test_counts["item_key"].unique(), history_counts["item_key"].unique()), train.items
     )

@@ -4,7 +4,8 @@ ml_registry.recommendation_models (retail_warehouse.ml.registry holds the shared
 One model per store (model_name `recommender`): the store's serving method (policy.py) at its
 item level, fitted on the baskets of a seeded hash sample of at most var
 recommendation_fit_max_customers of its customers (all of them below that), kept as an algorithms.FittedRecommender: the item
-axis in popularity order at the fit, the items' buyer shares and the method's item-side state
+axis in popularity order at the fit (at most var recommendation_fit_max_items items, the most
+popular of the sample), the items' buyer shares and the method's item-side state
 (svd: the truncated SVD's components; item_item_cf: the item x item cosine similarities;
 association_rules: the rule confidences; item2vec: the item vectors; popularity and buy-again:
 the axis and shares alone). Nothing of a customer is in it: ml.product_recommendations scores
@@ -19,7 +20,8 @@ that table is counted on every build, as before.
 `decisions` refits a store's recommender (shared registry.decide) when var ml_refit is true;
 none is registered or it cannot be loaded (corrupt, another class, another method); the input
 schema or a library version changed; the settings changed (the store's policy, ml_neural,
-ml_evaluation_max_customers, recommendation_fit_max_customers, ml_seed); it is due (fitted_at + var recommendation_refit_days); or
+ml_evaluation_max_customers, recommendation_fit_max_customers, recommendation_fit_max_items,
+ml_seed); it is due (fitted_at + var recommendation_refit_days); or
 the early-refit trigger fires: the customers who ordered after its training window (those with
 baskets on both sides of its end, a seeded hash sample of at most ml_evaluation_max_customers,
 at least MIN_RECENT_CUSTOMERS with a new item) get its top k new items from their history up to
@@ -40,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from retail_warehouse.ml import registry as shared
-from retail_warehouse.ml.common import hash_sample_positions, log_progress, measured_model, single_threaded
+from retail_warehouse.ml.common import log_progress, measured_model, single_threaded
 from retail_warehouse.ml.recommendations import baskets
 from retail_warehouse.ml.recommendations.algorithms import (
     FittedRecommender,
@@ -49,7 +51,7 @@ from retail_warehouse.ml.recommendations.algorithms import (
     recommend,
     rules_from_counts,
 )
-from retail_warehouse.ml.recommendations.evaluation import HEADLINE_PROTOCOL, fit_sample
+from retail_warehouse.ml.recommendations.evaluation import HEADLINE_PROTOCOL
 from retail_warehouse.ml.recommendations.policy import RECOMMENDATIONS_PER_CUSTOMER, settings_for
 
 AREA = "recommendations"
@@ -72,7 +74,8 @@ def library_versions() -> str:
 @dataclass(frozen=True)
 class RecommenderSettings:
     """What the evaluation and the fit of a store read (its policy.StoreSettings, ml_neural,
-    ml_evaluation_max_customers, recommendation_fit_max_customers, ml_seed): a change refits."""
+    ml_evaluation_max_customers, recommendation_fit_max_customers, recommendation_fit_max_items,
+    ml_seed): a change refits."""
 
     item_level: str
     evaluation_levels: tuple[str, ...]
@@ -86,6 +89,7 @@ class RecommenderSettings:
     neural: bool
     max_customers: int
     fit_max_customers: int
+    fit_max_items: int
     seed: int
 
     def as_json(self) -> str:
@@ -93,7 +97,7 @@ class RecommenderSettings:
 
 
 def store_settings(
-    store: str, *, neural: bool, max_customers: int, fit_max_customers: int, seed: int
+    store: str, *, neural: bool, max_customers: int, fit_max_customers: int, fit_max_items: int, seed: int
 ) -> RecommenderSettings:
     policy = settings_for(store)
     return RecommenderSettings(
@@ -109,6 +113,7 @@ def store_settings(
         neural=neural,
         max_customers=max_customers,
         fit_max_customers=fit_max_customers,
+        fit_max_items=fit_max_items,
         seed=seed,
     )
 
@@ -128,11 +133,15 @@ def _now() -> datetime:
 
 @dataclass(frozen=True)
 class StoreInput:
-    """A store's baskets at its item level as the decision, the fit and the scoring read them:
-    baskets per customer and item (customer_key, item_key, baskets; sorted) and the first and
-    last order day."""
+    """What a decision records of a store's baskets at its item level: the customers and items
+    with a basket of a customer, the fingerprint and schema hash of the baskets per customer and
+    item (customer_key, item_key, baskets; sorted; read in chunks, baskets.customer_item_chunks)
+    and the first and last order day."""
 
-    counts: pd.DataFrame
+    customers: int
+    items: int
+    fingerprint: str
+    schema_hash: str
     first_day: dt.date | None
     last_day: dt.date | None
 
@@ -140,28 +149,30 @@ class StoreInput:
 def store_input(items: duckdb.DuckDBPyRelation, store: str) -> StoreInput:
     """StoreInput of baskets.basket_items of one store and level (materialized)."""
     first, last = items.query("baskets", "select min(order_day), max(order_day) from baskets").fetchone()
-    return StoreInput(baskets.customer_item_counts(items, store), first, last)
+    customers, n_items = baskets.customers_and_items(items, store, None)
+    stats = shared.input_stats(baskets.customer_item_chunks(items, store), None)
+    return StoreInput(customers, n_items, stats.fingerprint, stats.schema_hash, first, last)
 
 
 def fit_store(
     items: duckdb.DuckDBPyRelation, store: str, settings: RecommenderSettings
-) -> tuple[FittedRecommender, int]:
+) -> tuple[FittedRecommender, baskets.FitCounts]:
     """The store's serving recommender fitted on the baskets of a seeded hash sample of at most
-    settings.fit_max_customers of its customers (evaluation.fit_sample, as its evaluation), and
-    the number of customers fitted on (items: its basket items at settings.item_level; the
-    association rules, mined only for association_rules, count every basket in DuckDB)."""
+    settings.fit_max_customers of its customers on the settings.fit_max_items most popular items
+    of the sample (baskets.fit_counts, as its evaluation), and what it was fitted on (items: its
+    basket items at settings.item_level; the association rules, mined only for
+    association_rules, count every basket in DuckDB)."""
     rules = None
     if settings.serving_method == "association_rules":
         rules = rules_from_counts(
             *baskets.rule_counts(items, store, settings.min_support, settings.min_pair_baskets),
             settings.max_consequents,
         )
-    train = interactions_from_counts(
-        fit_sample(baskets.customer_item_counts(items, store), settings.fit_max_customers, settings.seed)
-    )
+    fit = baskets.fit_counts(items, store, None, settings.fit_max_customers, settings.fit_max_items, settings.seed)
+    train = interactions_from_counts(fit.counts)
     with single_threaded():
         fitted = fit_recommender(settings.serving_method, train, rules, settings.n_components, settings.seed)
-    return fitted, len(train.customers)
+    return fitted, fit
 
 
 @dataclass(frozen=True)
@@ -180,12 +191,14 @@ def recent_hits(
     """Hit rate@k of the registered recommender since its fit (module docstring): the new
     items protocol of the evaluation, with the registered state instead of a refit."""
     last = items.query("baskets", "select max(order_day) from baskets").fetchone()[0]
-    held_out = baskets.held_out_customers(items, store, training_end, last) if last else np.array([], dtype=object)
-    sample = held_out[hash_sample_positions(held_out, settings.max_customers, settings.seed)]
-    history = baskets.customer_item_counts(items, store, through=training_end)
-    history = history[history["customer_key"].isin(sample)]
-    recent = baskets.customer_item_counts(items, store, after=training_end)
-    recent = recent[recent["customer_key"].isin(sample)][["customer_key", "item_key"]]
+    if last is None:
+        return RecentHits(0, None)
+    sample = baskets.in_query(
+        baskets.hash_sample(baskets.held_out_query(store, training_end, last), settings.max_customers, settings.seed)
+    )
+    history = baskets.customer_item_counts(items, store, through=training_end, customers=sample)
+    recent = baskets.customer_item_counts(items, store, after=training_end, customers=sample)
+    recent = recent[["customer_key", "item_key"]]
     bought = recent.merge(history[["customer_key", "item_key"]], how="left", indicator=True)
     new = bought[bought["_merge"] == "left_only"][["customer_key", "item_key"]]
     evaluated = np.sort(new["customer_key"].unique()).astype(object)
@@ -235,7 +248,7 @@ def _optional(value) -> float | None:
 
 def _decision_row(items, store, data: StoreInput, registered_row, settings, cadence, ratio_threshold, force, now):
     libraries = library_versions()
-    schema_hash = shared.input_schema_hash(data.counts)
+    schema_hash = data.schema_hash
     registered, load_error, hits, validation = None, None, None, None
     triggers, checks = [], []
     if registered_row is not None:
@@ -291,12 +304,12 @@ def _decision_row(items, store, data: StoreInput, registered_row, settings, cade
         "recent_hit_rate": hits.hit_rate if hits is not None else None,
         "recent_hit_rate_ratio": ratio,
         "hit_rate_ratio_threshold": ratio_threshold,
-        "training_customers": data.counts["customer_key"].nunique(),
-        "training_items": data.counts["item_key"].nunique(),
+        "training_customers": data.customers,
+        "training_items": data.items,
         "training_window_start": data.first_day,
         "training_window_end": data.last_day,
         "settings": settings.as_json(),
-        "input_fingerprint": shared.input_fingerprint(data.counts),
+        "input_fingerprint": data.fingerprint,
         "input_schema_hash": schema_hash,
         "library_versions": libraries,
     }
@@ -357,6 +370,7 @@ REGISTRY_COLUMNS = {
     "training_customers": "int64",
     "training_items": "int64",
     "fitted_customers": "int64",
+    "fit_max_items": "int64",
     "validation_train_end_date": "datetime64[us]",
     "validation_test_end_date": "datetime64[us]",
     "validation_customers": "Int64",
@@ -408,7 +422,7 @@ def fit_registered(
             decision["reason"] if decision["action"] == "refit" else "registry built anew (first or full-refresh build)"
         )
         with measured_model(f"recommendation_models[{store}, {MODEL_NAME}]") as record:
-            fitted, fitted_customers = fit_store(items, store, settings)
+            fitted, fit = fit_store(items, store, settings)
             blob = shared.dump(fitted)
         shared.add_score_record(STEP_RECORDS, store, [MODEL_NAME], record, step="fit")
         spent = STEP_RECORDS[(store, MODEL_NAME, "fit")]
@@ -427,7 +441,8 @@ def fit_registered(
                 "training_window_end": decision["training_window_end"],
                 "training_customers": decision["training_customers"],
                 "training_items": len(fitted.items),
-                "fitted_customers": fitted_customers,
+                "fitted_customers": fit.fitted_customers,
+                "fit_max_items": settings.fit_max_items,
                 "validation_train_end_date": None if validation is None else validation["train_end_date"],
                 "validation_test_end_date": None if validation is None else validation["test_end_date"],
                 "validation_customers": None if validation is None else validation["evaluated_customers"],

@@ -46,6 +46,9 @@ SALE_LINES = "line_type = 'sale' and is_product"
 LINE_COLUMNS = "store, order_key, customer_key, ordered_at, product_key"
 PRODUCT_COLUMNS = "product_key, product_name, category_name_english"
 
+# ml.product_recommendations scores the active customers this many at a time.
+SCORING_CHUNK_CUSTOMERS = 50_000
+
 ASSOCIATIONS_SCHEMA = schema(
     "store:str item_level:str antecedent_key:str antecedent_name:str consequent_key:str consequent_name:str "
     "rule_rank:int pair_baskets:int antecedent_baskets:int consequent_baskets:int support:float "
@@ -57,7 +60,7 @@ METRICS_SCHEMA = schema(
     "is_serving_method:bool train_end_date:date test_end_date:date is_headline_protocol:bool is_baseline:bool "
     "best_baseline:str hit_rate_vs_best_baseline:float hit_rate_gain_lower_95:float hit_rate_gain_upper_95:float "
     "beats_best_baseline:bool verdict:str held_out_customers:int sampled_customers:int training_customers:int "
-    "fitted_customers:int fit_max_customers:int"
+    "fitted_customers:int fit_max_customers:int training_items:int fitted_items:int fit_max_items:int"
 )
 RECOMMENDATIONS_SCHEMA = schema(
     "store:str customer_key:str recommendation_rank:int product_key:str item_level:str item_key:str "
@@ -90,6 +93,7 @@ def recommendation_metrics(
     seed: int,
     max_customers: int,
     fit_max_customers: int,
+    fit_max_items: int,
     neural: bool,
 ) -> pd.DataFrame | None:
     """ml.recommendation_metrics' rows to write on this build (delete+insert by store): the
@@ -98,8 +102,9 @@ def recommendation_metrics(
     decisions None), the held-out period ending at the store's data end
     (marts.store_data_ends), on a seeded hash sample of at most max_customers of the held-out
     customers, the models fitted on a seeded hash sample of at most fit_max_customers of the
-    training customers; neural: the var ml_neural (item2vec evaluated). None when no store is refitted:
-    the rows of the others stay those of their last fit. Each store's evaluation is measured as
+    training customers, on at most fit_max_items of their most popular items; neural: the var
+    ml_neural (item2vec evaluated). None when no store is refitted: the rows of the others stay
+    those of their last fit. Each store's evaluation is measured as
     part of its recommender's fit step."""
     model = "recommendation_metrics"
     data_end = data_ends.set_index("store")["data_end_date"]
@@ -114,7 +119,9 @@ def recommendation_metrics(
             timed_step(model, f"{store}: evaluation split by date, held out to {end}"),
             measured_model(f"{model}[{store}, {registry.MODEL_NAME}]") as record,
         ):
-            metrics = _store_metrics(lines, products, store, end, seed, max_customers, fit_max_customers, neural)
+            metrics = _store_metrics(
+                lines, products, store, end, seed, max_customers, fit_max_customers, fit_max_items, neural
+            )
         shared.add_score_record(registry.STEP_RECORDS, store, [registry.MODEL_NAME], record, step="fit")
         if metrics.empty:
             log_progress(model, f"{store}: no customer buys both sides of the cutoff, nothing to evaluate")
@@ -134,7 +141,14 @@ def recommendation_metrics(
 
 @contextmanager
 def store_baskets(
-    lines: duckdb.DuckDBPyRelation, products: duckdb.DuckDBPyRelation, *, neural, max_customers, fit_max_customers, seed
+    lines: duckdb.DuckDBPyRelation,
+    products: duckdb.DuckDBPyRelation,
+    *,
+    neural,
+    max_customers,
+    fit_max_customers,
+    fit_max_items,
+    seed,
 ) -> Iterator[list[tuple[str, registry.RecommenderSettings, duckdb.DuckDBPyRelation]]]:
     """(store, settings, basket items at the store's item level, materialized) of every store
     with a sale line, in store order: what the registry's decisions and fit read. Use in a with
@@ -147,6 +161,7 @@ def store_baskets(
                 neural=neural_enabled(neural),
                 max_customers=int(max_customers),
                 fit_max_customers=int(fit_max_customers),
+                fit_max_items=int(fit_max_items),
                 seed=int(seed),
             )
             items = stack.enter_context(baskets.store_basket_items(lines, products, store, settings.item_level))
@@ -162,6 +177,7 @@ def recommendation_refit_decisions(
     neural: bool,
     max_customers: int,
     fit_max_customers: int,
+    fit_max_items: int,
     seed: int,
     cadence_days: int,
     ratio_threshold: float,
@@ -171,7 +187,13 @@ def recommendation_refit_decisions(
     (registry.decisions; previous_registry: ml_registry.recommendation_models as the previous
     build published it, empty on the first build)."""
     with store_baskets(
-        lines, products, neural=neural, max_customers=max_customers, fit_max_customers=fit_max_customers, seed=seed
+        lines,
+        products,
+        neural=neural,
+        max_customers=max_customers,
+        fit_max_customers=fit_max_customers,
+        fit_max_items=fit_max_items,
+        seed=seed,
     ) as stores:
         return registry.decisions(
             stores, previous_registry, cadence_days=cadence_days, ratio_threshold=ratio_threshold, force=force
@@ -188,13 +210,20 @@ def recommendation_models(
     neural: bool,
     max_customers: int,
     fit_max_customers: int,
+    fit_max_items: int,
     seed: int,
     refit_everything: bool,
 ) -> pd.DataFrame:
     """ml_registry.recommendation_models: the serving recommender of each store refitted on
     this build (registry.fit_registered; metrics: ml.recommendation_metrics)."""
     with store_baskets(
-        lines, products, neural=neural, max_customers=max_customers, fit_max_customers=fit_max_customers, seed=seed
+        lines,
+        products,
+        neural=neural,
+        max_customers=max_customers,
+        fit_max_customers=fit_max_customers,
+        fit_max_items=fit_max_items,
+        seed=seed,
     ) as stores:
         return registry.fit_registered(stores, decisions, metrics, previous_versions, refit_everything=refit_everything)
 
@@ -260,6 +289,7 @@ def _store_metrics(
     seed: int,
     max_customers: int,
     fit_max_customers: int,
+    fit_max_items: int,
     neural: bool,
 ) -> pd.DataFrame:
     """ml.recommendation_metrics rows of one store: every evaluation level x method x
@@ -267,7 +297,9 @@ def _store_metrics(
     compared with the best baseline of its protocol. The customers scored are a seeded hash
     sample of at most max_customers of those held out (held_out_customers, sampled_customers);
     the models learn from the training baskets of a seeded hash sample of at most
-    fit_max_customers customers (training_customers, fitted_customers, fit_max_customers)."""
+    fit_max_customers customers (training_customers, fitted_customers, fit_max_customers) on
+    at most fit_max_items of their most popular items (training_items, fitted_items,
+    fit_max_items)."""
     settings = settings_for(store)
     cutoff = data_end - dt.timedelta(days=settings.holdout_days)
     frames = []
@@ -289,11 +321,13 @@ def _store_metrics(
                 max_customers,
                 neural,
                 fit_max_customers,
+                fit_max_items,
             )
         log_progress(
             "recommendation_metrics",
             f"{store} {level}: {evaluation.sampled_customers} of {evaluation.held_out_customers} held-out customers "
-            f"scored, fitted on {evaluation.fitted_customers} of {evaluation.training_customers} customers",
+            f"scored, fitted on {evaluation.fitted_customers} of {evaluation.training_customers} customers x "
+            f"{evaluation.fitted_items} of {evaluation.training_items} items",
         )
         metrics = evaluation.metrics
         if metrics.empty:
@@ -310,6 +344,9 @@ def _store_metrics(
         metrics["training_customers"] = evaluation.training_customers
         metrics["fitted_customers"] = evaluation.fitted_customers
         metrics["fit_max_customers"] = fit_max_customers
+        metrics["training_items"] = evaluation.training_items
+        metrics["fitted_items"] = evaluation.fitted_items
+        metrics["fit_max_items"] = fit_max_items
         frames.append(metrics)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -326,16 +363,19 @@ def _store_recommendations(
     this build), popularity filling the rest. At category level the row also names the
     category's best seller (most distinct customers) to show."""
     settings = settings_for(store)
+    customers = np.sort(np.asarray(active_customers, dtype=object))
+    frames = []
     with baskets.store_basket_items(lines, products, store, settings.item_level) as items:
-        counts = baskets.customer_item_counts(items, store)
+        # SCORING_CHUNK_CUSTOMERS customers at a time (one empty chunk without any), each with
+        # the counts of its key range read from DuckDB: memory follows the chunk, not the store.
+        for start in range(0, max(len(customers), 1), SCORING_CHUNK_CUSTOMERS):
+            chunk = customers[start : start + SCORING_CHUNK_CUSTOMERS]
+            among = baskets.key_range(chunk[0], chunk[-1]) if len(chunk) else "false"
+            counts = baskets.customer_item_counts(items, store, customers=among)
+            with single_threaded():
+                frames.append(recommend(fitted, counts, chunk, RECOMMENDATIONS_PER_CUSTOMER))
+    table = pd.concat(frames, ignore_index=True)
     product_table = products.df()
-    with single_threaded():
-        table = recommend(
-            fitted,
-            counts,
-            np.sort(np.asarray(active_customers, dtype=object)),
-            RECOMMENDATIONS_PER_CUSTOMER,
-        )
     names = item_names(product_table, settings.item_level)
     table["item_name"] = table["item_key"].map(names).fillna(table["item_key"])
     basis_names = table["basis_item_key"].map(names).fillna(table["basis_item_key"])

@@ -17,7 +17,9 @@ from retail_warehouse.ml.recommendations import algorithms, baskets, registry, t
 STORE = "online_retail"
 NOW = datetime(2020, 2, 1, 12, 0)
 SETTINGS = dataclasses.replace(
-    registry.store_settings(STORE, neural=False, max_customers=1000, fit_max_customers=1000, seed=3),
+    registry.store_settings(
+        STORE, neural=False, max_customers=1000, fit_max_customers=1000, fit_max_items=1000, seed=3
+    ),
     serving_method="popularity",
     k=2,
 )
@@ -121,19 +123,35 @@ def test_ml_refit_due_settings_and_corrupt_models_refit_with_their_reason():
     assert neural["action"] == "refit" and neural["reason"].startswith("settings changed")
     capped = decide(items, previous, settings=dataclasses.replace(SETTINGS, fit_max_customers=50))
     assert capped["action"] == "refit" and '"fit_max_customers": 50' in capped["reason"]
+    items_capped = decide(items, previous, settings=dataclasses.replace(SETTINGS, fit_max_items=2))
+    assert items_capped["action"] == "refit" and '"fit_max_items": 2' in items_capped["reason"]
 
 
 def test_the_serving_fit_learns_from_a_seeded_sample_of_at_most_the_cap():
     items = basket_items(first_period())
     settings = dataclasses.replace(SETTINGS, serving_method="item_item_cf", fit_max_customers=30)
-    fitted, customers = registry.fit_store(items, STORE, settings)
-    again, customers_again = registry.fit_store(items, STORE, settings)
-    assert customers == customers_again == 30
+    fitted, fit = registry.fit_store(items, STORE, settings)
+    again, fit_again = registry.fit_store(items, STORE, settings)
+    assert fit.fitted_customers == fit_again.fitted_customers == 30 and fit.training_customers == CUSTOMERS
     # Buyer shares over the 30 customers sampled: every one bought p0.
     assert fitted.item_share[0] == 1.0 and set(np.round(fitted.item_share * 30, 9)) <= set(range(31))
     assert shared.dump(fitted) == shared.dump(again)
     full, everyone = registry.fit_store(items, STORE, dataclasses.replace(settings, fit_max_customers=CUSTOMERS))
-    assert everyone == CUSTOMERS and fitted.item_share.tolist() != full.item_share.tolist()
+    assert everyone.fitted_customers == CUSTOMERS and fitted.item_share.tolist() != full.item_share.tolist()
+
+
+def test_the_serving_fit_keeps_at_most_the_item_cap_the_most_popular():
+    items = basket_items(first_period())
+    settings = dataclasses.replace(SETTINGS, serving_method="svd", n_components=1, fit_max_items=2)
+    fitted, fit = registry.fit_store(items, STORE, settings)
+    assert (fit.training_items, fit.fitted_items) == (4, 2)
+    assert fitted.items.tolist() == ["p0", "p1"] and fitted.item_factors.shape[1] == 2
+    full, _ = registry.fit_store(items, STORE, dataclasses.replace(settings, fit_max_items=4))
+    assert full.items.tolist() == ["p0", "p1", "p2", "p3"]
+    # The customers are scored on the capped axis: only p0 and p1 can be recommended.
+    counts = baskets.customer_item_counts(items, STORE)
+    top = algorithms.recommend(fitted, counts, np.array(["c01", "new"], dtype=object), 2)
+    assert set(top["item_key"]) <= {"p0", "p1"}
 
 
 def test_the_hit_rate_since_the_fit_keeps_a_model_that_still_hits():
@@ -225,9 +243,23 @@ def test_metrics_run_only_for_the_stores_refitted():
     def metrics(action):
         decisions = pd.DataFrame({"store": [STORE], "action": [action]})
         return tables.recommendation_metrics(
-            connection.from_df(lines), connection.from_df(products), data_ends, decisions, 1, 1000, 1000, False
+            connection.from_df(lines), connection.from_df(products), data_ends, decisions, 1, 1000, 1000, 1000, False
         )
 
     assert metrics("score") is None
     refitted = metrics("refit")
     assert set(refitted["store"]) == {STORE} and len(refitted) > 0
+
+
+def test_the_decision_fingerprints_the_counts_read_in_chunks_as_read_whole(monkeypatch):
+    rows = [(f"b{n}", f"c{n:04d}", "2020-01-10", f"p{n % 3}") for n in range(1500)]
+    rows += [(f"b{n}", f"c{n:04d}", "2020-01-10", "q") for n in range(1500)]
+    items = basket_items(rows)
+    monkeypatch.setattr(baskets, "CHUNK_VECTORS", 1)
+    chunks = list(baskets.customer_item_chunks(items, STORE))
+    whole = baskets.customer_item_counts(items, STORE)
+    assert len(chunks) == 2 and sum(len(chunk) for chunk in chunks) == len(whole) == 3000
+    data = registry.store_input(items, STORE)
+    assert (data.customers, data.items) == (1500, 4)
+    assert data.fingerprint == shared.input_fingerprint(whole)
+    assert data.schema_hash == shared.input_schema_hash(whole)

@@ -135,6 +135,7 @@ def evaluate(
     data_end: str = "2030-01-01",
     max_customers: int = 10**6,
     fit_max_customers: int | None = None,
+    fit_max_items: int | None = None,
     **settings,
 ) -> pd.DataFrame:
     """evaluate_baskets and compare_with_baselines on lines split at `cutoff`."""
@@ -149,6 +150,7 @@ def evaluate(
         seed=1,
         max_customers=max_customers,
         fit_max_customers=fit_max_customers,
+        fit_max_items=fit_max_items,
     )
     if result.metrics.empty:
         return result.metrics
@@ -157,6 +159,8 @@ def evaluate(
         sampled_customers=result.sampled_customers,
         training_customers=result.training_customers,
         fitted_customers=result.fitted_customers,
+        training_items=result.training_items,
+        fitted_items=result.fitted_items,
     )
 
 
@@ -173,7 +177,8 @@ def test_split_by_date_holds_out_later_lines_of_customers_with_history():
     )
     relation = basket_relation(lines)
     cutoff, data_end = day("2020-01-31"), day("2020-03-01")
-    assert baskets.held_out_customers(relation, STORE, cutoff, data_end).tolist() == ["c2"]
+    held_out = relation.query("baskets", baskets.held_out_query(STORE, cutoff, data_end)).fetchnumpy()
+    assert held_out["customer_key"].tolist() == ["c2"]
     train = baskets.customer_item_counts(relation, STORE, through=cutoff)
     assert train.values.tolist() == [["c1", "x", 1], ["c1", "y", 1], ["c2", "z", 1]]
     test = baskets.customer_item_counts(relation, STORE, after=cutoff, through=data_end)
@@ -207,6 +212,48 @@ def test_evaluation_fits_on_a_seeded_sample_of_at_most_the_fit_cap(capsys):
     pd.testing.assert_frame_equal(capped, again)
     uncapped = evaluate(lines, "2020-01-15", k=2, n_components=4, fit_max_customers=60)
     pd.testing.assert_frame_equal(uncapped, full)
+
+
+def test_evaluation_fits_on_at_most_the_item_cap_and_below_it_changes_nothing():
+    lines = two_taste_lines()
+    full = evaluate(lines, "2020-01-15", k=2, n_components=4)
+    capped = evaluate(lines, "2020-01-15", k=2, n_components=4, fit_max_items=3)
+    training_items = full["training_items"].iloc[0]
+    assert training_items > 3 and (full.fitted_items == training_items).all()
+    assert (capped.training_items == training_items).all() and (capped.fitted_items == 3).all()
+    assert (capped.catalogue_items == 3).all() and (capped.evaluated_customers == full.evaluated_customers).all()
+    pd.testing.assert_frame_equal(capped, evaluate(lines, "2020-01-15", k=2, n_components=4, fit_max_items=3))
+    # Caps at or above the data (the defaults on the real files): the same metrics as no cap.
+    at_caps = evaluate(
+        lines, "2020-01-15", k=2, n_components=4, fit_max_customers=60, fit_max_items=int(training_items)
+    )
+    pd.testing.assert_frame_equal(at_caps, full)
+
+
+def test_fit_counts_sample_customers_and_keep_the_most_popular_items_in_duckdb():
+    lines = two_taste_lines()
+    relation = basket_relation(lines)
+    everything = baskets.fit_counts(relation, STORE, None, None, None, seed=1)
+    assert (everything.fitted_customers, everything.fitted_items) == (
+        everything.training_customers,
+        everything.training_items,
+    )
+    pd.testing.assert_frame_equal(everything.counts, counts_of(lines))
+    capped = baskets.fit_counts(relation, STORE, None, 25, 2, seed=1)
+    assert (capped.training_customers, capped.training_items) == (
+        everything.training_customers,
+        everything.training_items,
+    )
+    assert capped.fitted_customers <= 25 and capped.fitted_items == 2
+    sampled = baskets.fit_counts(relation, STORE, None, 25, None, seed=1).counts
+    popular = algorithms.interactions_from_counts(sampled).items[:2]
+    assert sorted(capped.counts["item_key"].unique()) == sorted(popular)
+    # In or out by its key alone: a larger sample keeps every customer of the smaller one.
+    larger = baskets.fit_counts(relation, STORE, None, 40, None, seed=1).counts
+    assert set(sampled["customer_key"]) < set(larger["customer_key"])
+    assert set(baskets.fit_counts(relation, STORE, None, 25, None, seed=2).counts["customer_key"]) != set(
+        sampled["customer_key"]
+    )
 
 
 def rules_in_pandas(
@@ -371,6 +418,7 @@ def test_store_evaluation_splits_by_date_at_the_data_end():
         seed=1,
         max_customers=1000,
         fit_max_customers=1000,
+        fit_max_items=1000,
         neural=True,
     )
     assert (metrics.train_end_date == pd.Timestamp("2020-03-03").date()).all()
@@ -378,6 +426,8 @@ def test_store_evaluation_splits_by_date_at_the_data_end():
     assert (metrics.evaluated_customers == 30).all()
     assert (metrics.held_out_customers == 30).all() and (metrics.sampled_customers == 30).all()
     assert (metrics.fitted_customers == metrics.training_customers).all() and (metrics.fit_max_customers == 1000).all()
+    assert (metrics.fitted_items == metrics.training_items).all() and (metrics.training_items == 5).all()
+    assert (metrics.fitted_items == metrics.catalogue_items).all() and (metrics.fit_max_items == 1000).all()
     assert set(metrics.method) == {"popularity", "buy_again", "association_rules", "item_item_cf", "svd", "item2vec"}
     assert set(metrics.loc[metrics.is_headline_protocol, "protocol"]) == {"new_items"}
 
@@ -481,3 +531,42 @@ def test_item2vec_without_co_purchases_gives_no_vectors_and_ranks_by_popularity(
     train = algorithms.interactions_from_counts(counts)
     scorer = algorithms.Scorer(algorithms.fit_recommender("item2vec", train, None, 2, 1), train)
     assert np.allclose(scorer.scores(np.array([0])), [[1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_product_recommendations_scored_in_chunks_of_customers_equal_one_chunk(monkeypatch):
+    """Scoring chunk by chunk (each chunk's counts read from DuckDB by key range) gives the
+    table of one chunk, every active customer included, a newcomer without history too."""
+    from retail_warehouse.ml import registry as shared
+    from retail_warehouse.ml.recommendations import registry
+
+    rows = [
+        ("online_retail", f"o{n}", f"c{n % 23:02d}", pd.Timestamp("2020-01-01") + pd.Timedelta(days=n), f"p{n % 7}")
+        for n in range(120)
+    ]
+    lines = pd.DataFrame(rows, columns=["store", "order_key", "customer_key", "ordered_at", "product_key"])
+    products = pd.DataFrame(
+        {"product_key": [f"p{n}" for n in range(7)], "product_name": "x", "category_name_english": None}
+    )
+    connection = duckdb.connect()
+    lines_relation, products_relation = connection.from_df(lines), connection.from_df(products)
+    settings = registry.store_settings(
+        STORE, neural=False, max_customers=1000, fit_max_customers=1000, fit_max_items=1000, seed=1
+    )
+    with baskets.store_basket_items(lines_relation, products_relation, STORE, settings.item_level) as items:
+        fitted, _ = registry.fit_store(items, STORE, settings)
+    registry_rows = pd.DataFrame(
+        {"store": [STORE], "model_name": ["recommender"], "version": [1], "model_bytes": [shared.dump(fitted)]}
+    )
+    keys = [f"c{n:02d}" for n in range(23)] + ["newcomer"]
+    customers = pd.DataFrame({"store": STORE, "customer_key": keys, "recency_days": 1})
+
+    def table() -> pd.DataFrame:
+        return tables.product_recommendations(lines_relation, products_relation, customers, registry_rows)
+
+    whole = table()
+    monkeypatch.setattr(tables, "SCORING_CHUNK_CUSTOMERS", 5)
+    chunked = table()
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert set(whole["customer_key"]) == set(keys)
+    sizes = whole.groupby("customer_key").size()
+    assert sizes["newcomer"] == 7 and (sizes >= 1).all()  # 7 items, 10 asked: those new to each
