@@ -3,10 +3,10 @@
     dimension + dimension_value + measure, from the value counts of
     int_sales_values_segmented (not the lines). The quartiles are quantile_cont's, computed
     from the counts: a distribution of n values sorted, the quartile q sits at position
-    (n - 1) x q (from 0); its value is lo + (hi - lo) x (position - floor(position)) with lo
-    and hi the values at floor and ceil of the position (DuckDB's interpolation, in the same
-    double arithmetic), and the value at position p is the smallest value whose cumulative
-    count exceeds p. The mean is the exact decimal sum over the count. Tukey whiskers: the
+    (n - 1) x q (from 0); its value is lo x (1 - f) + hi x f, f = position - floor(position),
+    lo and hi the values at floor and ceil of the position (DuckDB 1.5's interpolation, in the
+    same double arithmetic: lo + (hi - lo) x f differs in the last bit), and the value at
+    position p is the smallest value whose cumulative count exceeds p. The mean is the exact decimal sum over the count. Tukey whiskers: the
     fences are q1 - 1.5 x IQR and q3 + 1.5 x IQR, the whiskers end at the most extreme values
     inside them, values outside are outliers. With interpolated quartiles a whisker can end
     inside the box on small samples (values 1, 100, 101, 102), so only min <= whiskers <= max
@@ -49,13 +49,20 @@ distribution_totals as (
     group by store, dimension, dimension_value, measure
 ),
 
--- The position of each quartile among the sorted values, as quantile_cont computes it.
+-- The position of each quartile among the sorted values, as quantile_cont computes it, and
+-- its fraction past the value at its floor.
 quartile_positions as (
     select
         *,
         cast(observation_count - 1 as double) * 0.25 as q1_position,
         cast(observation_count - 1 as double) * 0.5 as median_position,
-        cast(observation_count - 1 as double) * 0.75 as q3_position
+        cast(observation_count - 1 as double) * 0.75 as q3_position,
+        cast(observation_count - 1 as double) * 0.25
+        - floor(cast(observation_count - 1 as double) * 0.25) as q1_fraction,
+        cast(observation_count - 1 as double) * 0.5
+        - floor(cast(observation_count - 1 as double) * 0.5) as median_fraction,
+        cast(observation_count - 1 as double) * 0.75
+        - floor(cast(observation_count - 1 as double) * 0.75) as q3_fraction
     from distribution_totals
 ),
 
@@ -97,15 +104,12 @@ quartile_bounds as (
 quartiles as (
     select
         quartile_positions.*,
-        quartile_bounds.q1_low_value
-        + (quartile_bounds.q1_high_value - quartile_bounds.q1_low_value)
-        * (quartile_positions.q1_position - floor(quartile_positions.q1_position)) as q1_value,
-        quartile_bounds.median_low_value
-        + (quartile_bounds.median_high_value - quartile_bounds.median_low_value)
-        * (quartile_positions.median_position - floor(quartile_positions.median_position)) as median_value,
-        quartile_bounds.q3_low_value
-        + (quartile_bounds.q3_high_value - quartile_bounds.q3_low_value)
-        * (quartile_positions.q3_position - floor(quartile_positions.q3_position)) as q3_value
+        quartile_bounds.q1_low_value * (1 - quartile_positions.q1_fraction)
+        + quartile_bounds.q1_high_value * quartile_positions.q1_fraction as q1_value,
+        quartile_bounds.median_low_value * (1 - quartile_positions.median_fraction)
+        + quartile_bounds.median_high_value * quartile_positions.median_fraction as median_value,
+        quartile_bounds.q3_low_value * (1 - quartile_positions.q3_fraction)
+        + quartile_bounds.q3_high_value * quartile_positions.q3_fraction as q3_value
     from quartile_positions
     inner join quartile_bounds
         on
