@@ -1,7 +1,8 @@
 {#-
     Incremental refresh of the fact and sales marts (fct_order_lines, fct_orders, sales_daily,
     sales_weekly, sales_monthly), the attributed order lines and the customer-days under the
-    sales marts (int_sales_order_lines_attributed, int_sales_customer_days), the per-customer
+    sales marts (int_sales_order_lines_attributed, int_sales_customer_days), the value counts
+    under the distribution marts (int_sales_values_counted), the per-customer
     order totals and products bought (int_customer_order_totals, int_customer_products_bought)
     and the monthly customer snapshots (int_customer_orders_snapshotted,
     int_customer_snapshots_measured, customer_feature_snapshots).
@@ -9,8 +10,8 @@
     The raw tables are landed incrementally; the Online Retail lines up to the common
     order-line shape and the Olist geolocations are incremental by group
     (macros/incremental_groups.sql); the other staging and intermediate models are rebuilt
-    from them (int_order_lines_unioned and int_sales_distribution_observations are views: no
-    table written, their readers scan the tables under them). These models keep their rows between
+    from them (int_order_lines_unioned is a view: no table written, its readers scan the tables
+    under it). These models keep their rows between
     builds (in the build copy, warehouse/.build/: the publish step copies it, never moves it).
     An incremental build recomputes, per store, the days from (last order_date already in the
     mart - var incremental_lookback_days) on, and replaces that whole window: its days are
@@ -433,6 +434,26 @@
     of the customer-days of its days. -#}
 {% macro sales_daily_history_sources() -%}
     {{ return([{'relation': ref('int_sales_customer_days'), 'day': 'upstream.order_date'}]) }}
+{%- endmacro %}
+
+{#- int_sales_values_counted: a day's value counts are made of that day's sale lines
+    (fct_order_lines: quantity, unit price) and valued sale orders (fct_orders: net revenue),
+    with their customer; only the columns it reads are fingerprinted. -#}
+{% macro sales_value_history_sources() -%}
+    {{ return([
+        {
+            'name': 'fct_order_lines',
+            'relation': '(select store, order_date, customer_key, line_type, quantity, unit_price from '
+                ~ ref('fct_order_lines') ~ ')',
+            'day': 'upstream.order_date',
+        },
+        {
+            'name': 'fct_orders',
+            'relation': '(select store, order_date, customer_key, order_type, is_cancelled, line_count,'
+                ~ ' net_revenue_amount from ' ~ ref('fct_orders') ~ ')',
+            'day': 'upstream.order_date',
+        },
+    ]) }}
 {%- endmacro %}
 
 {#- The window an incremental mart's last build recomputed (one row per store that kept days;

@@ -2,18 +2,15 @@
     segment: one row per store + dimension + dimension_value + measure + bin_number.
     Bins 1..20 split the whisker range of eda_boxplot_stats (lower to upper whisker) in 20
     equal widths; bin 0 holds the low outliers, bin 21 the high outliers, so the bins of a
-    distribution add up to its observation_count. Every bin is listed, empty ones with 0. -#}
+    distribution add up to its observation_count. Every bin is listed, empty ones with 0.
+    Binned from the value counts of int_sales_values_segmented, not the lines. -#}
 {%- set bin_count = 20 %}
-with observations as (
-    select * from {{ ref('int_sales_distribution_observations') }}
+with value_counts as (
+    select * from {{ ref('int_sales_values_segmented') }}
 ),
 
 boxplot_stats as (
     select * from {{ ref('eda_boxplot_stats') }}
-),
-
-observations_by_dimension as (
-    {{ rows_by_dimension('observations', eda_dimensions()) }}
 ),
 
 bin_widths as (
@@ -30,30 +27,38 @@ bin_widths as (
     from boxplot_stats
 ),
 
+values_double as (
+    select
+        *,
+        cast(observed_value as double) as value_double
+    from value_counts
+),
+
 binned as (
     select
-        observations_by_dimension.store,
-        observations_by_dimension.dimension,
-        observations_by_dimension.dimension_value,
-        observations_by_dimension.measure,
+        values_double.store,
+        values_double.dimension,
+        values_double.dimension_value,
+        values_double.measure,
+        values_double.observation_count,
         case
-            when observations_by_dimension.observed_value < bin_widths.lower_whisker_value then 0
-            when observations_by_dimension.observed_value > bin_widths.upper_whisker_value then {{ bin_count + 1 }}
+            when values_double.value_double < bin_widths.lower_whisker_value then 0
+            when values_double.value_double > bin_widths.upper_whisker_value then {{ bin_count + 1 }}
             when bin_widths.bin_width = 0 then 1
             else least(
                 {{ bin_count }},
                 1 + floor(
-                    (observations_by_dimension.observed_value - bin_widths.lower_whisker_value) / bin_widths.bin_width
+                    (values_double.value_double - bin_widths.lower_whisker_value) / bin_widths.bin_width
                 )
             )
         end as bin_number
-    from observations_by_dimension
+    from values_double
     inner join bin_widths
         on
-            observations_by_dimension.store = bin_widths.store
-            and observations_by_dimension.dimension = bin_widths.dimension
-            and observations_by_dimension.dimension_value = bin_widths.dimension_value
-            and observations_by_dimension.measure = bin_widths.measure
+            values_double.store = bin_widths.store
+            and values_double.dimension = bin_widths.dimension
+            and values_double.dimension_value = bin_widths.dimension_value
+            and values_double.measure = bin_widths.measure
 ),
 
 bin_counts as (
@@ -63,7 +68,7 @@ bin_counts as (
         dimension_value,
         measure,
         bin_number,
-        count(*) as observation_count
+        cast(sum(observation_count) as bigint) as observation_count
     from binned
     group by all
 ),

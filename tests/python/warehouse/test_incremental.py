@@ -101,8 +101,8 @@ def test_replaced_inputs_rebuild_the_incremental_marts_whole(synthetic_build, sy
 
 # The models the small builds run: the incremental marts, the customer marts built on the
 # incremental per-customer totals, the marts read from the incremental attributed order lines
-# (top_products, sales_hour_weekday) and the distribution marts (customer_rfm+), and what they
-# are built from; SQL only.
+# (top_products, sales_hour_weekday) and the distribution marts (customer_rfm+, with the
+# incremental value counts under them), and what they are built from; SQL only.
 SMALL_SELECTION = (
     "--select",
     "+fct_order_lines",
@@ -116,6 +116,7 @@ SMALL_SELECTION = (
     "+customer_feature_snapshots",
     "+top_products",
     "+sales_hour_weekday",
+    "+eda_histogram_bins",
 )
 # Incremental by invoice or order (macros/incremental_groups.sql).
 GROUPED_MODELS = (
@@ -135,6 +136,8 @@ COMPARED_INTERMEDIATE = (
     "intermediate.int_customer_products_bought",
     "intermediate.int_sales_order_lines_attributed",
     "intermediate.int_sales_customer_days",
+    "intermediate.int_sales_values_counted",
+    "intermediate.int_sales_values_segmented",
     *SNAPSHOT_MODELS,
     *GROUPED_MODELS,
 )
@@ -283,7 +286,14 @@ def test_incremental_marts_equal_a_full_refresh_after_any_input_change(small_bas
     incremental_hashes = _compared_hashes(incremental_file)
     full_hashes = _compared_hashes(full_file)
     base_hashes = _compared_hashes(base_build_file)
-    compared = {*INCREMENTAL_MARTS, *SNAPSHOT_MARTS, "marts.customer_rfm", "marts.customer_features"}
+    compared = {
+        *INCREMENTAL_MARTS,
+        *SNAPSHOT_MARTS,
+        "marts.customer_rfm",
+        "marts.customer_features",
+        "marts.eda_boxplot_stats",
+        "marts.eda_histogram_bins",
+    }
     assert compared | set(COMPARED_INTERMEDIATE) <= full_hashes.keys()
     assert incremental_hashes.keys() == full_hashes.keys()
     # The change reached the marts (the comparison is not between two copies of the base).
@@ -307,6 +317,67 @@ def test_incremental_marts_equal_a_full_refresh_after_any_input_change(small_bas
             assert recomputed_whole == set(), (change, model, windows)
         if change == "price_before_window" and model == SNAPSHOT_MODELS[0]:
             assert recomputed_whole == {"online_retail"}, (model, windows)
+
+
+# The statistics of eda_boxplot_stats as its definition states them, over every observation
+# (the lines and orders, not the value counts the model adds up): DuckDB's quantile_cont and
+# min / max of the values as doubles, the mean rounded to 6 decimals.
+OBSERVED_BOXPLOT_STATISTICS = """
+    with observations as (
+        select store, customer_key, 'quantity' as measure, cast(quantity as double) as observed_value
+        from marts.fct_order_lines where line_type = 'sale'
+        union all
+        select store, customer_key, 'unit_price', cast(unit_price as double)
+        from marts.fct_order_lines where line_type = 'sale'
+        union all
+        select store, customer_key, 'order_value', cast(net_revenue_amount as double)
+        from marts.fct_orders where order_type = 'sale' and not is_cancelled and line_count > 0
+    ),
+
+    segmented as (
+        select
+            observations.*,
+            case
+                when observations.customer_key is null then 'no customer'
+                else coalesce(customer_rfm.rfm_segment, 'not scored')
+            end as rfm_segment
+        from observations
+        left outer join marts.customer_rfm on observations.customer_key = customer_rfm.customer_key
+    ),
+
+    by_dimension as (
+        select store, 'overall' as dimension, 'all' as dimension_value, measure, observed_value from segmented
+        union all
+        select store, 'rfm_segment', rfm_segment, measure, observed_value from segmented
+    )
+
+    select
+        store, dimension, dimension_value, measure, count(*), round(avg(observed_value), 6),
+        min(observed_value), quantile_cont(observed_value, 0.25), quantile_cont(observed_value, 0.5),
+        quantile_cont(observed_value, 0.75), max(observed_value)
+    from by_dimension
+    group by all
+"""
+
+
+def test_boxplot_statistics_from_value_counts_equal_those_of_every_observation(small_base):
+    """eda_boxplot_stats computes its quartiles from the value counts (int_sales_values_segmented):
+    they equal, to the bit, quantile_cont over every observation, and so do the counts, means,
+    minima and maxima (a segment or measure with few values, where the interpolation between two
+    values matters, included)."""
+    _, build_file = small_base
+    with duckdb.connect(str(build_file), read_only=True) as con:
+        expected = set(con.execute(OBSERVED_BOXPLOT_STATISTICS).fetchall())
+        computed = set(
+            con.execute(
+                "select store, dimension, dimension_value, measure, observation_count, mean_value, min_value,"
+                " q1_value, median_value, q3_value, max_value from marts.eda_boxplot_stats"
+            ).fetchall()
+        )
+    assert len(expected) > 10
+    # Some quartile of the (whole) quantities is not whole: it falls between two different values.
+    assert any(row[3] == "quantity" and any(value != int(value) for value in row[7:10]) for row in expected)
+    assert computed == expected, sorted(computed ^ expected)[:6]
 
 
 def _first_snapshots(warehouse):
