@@ -16,7 +16,7 @@ OLIST_DIR ?=
 RETAIL_WAREHOUSE ?= warehouse/retail_warehouse.duckdb
 export ONLINE_RETAIL_PATH OLIST_DIR RETAIL_WAREHOUSE
 
-.PHONY: build test unit install lint pytest synthetic clean bench dashboards serve dashboards-install browser-deps presentation bench-dashboards doctor
+.PHONY: build test unit install lint pytest synthetic clean bench dashboards serve dashboards-install browser-deps presentation bench-dashboards doctor headline
 
 build: install
 	@mkdir -p "$(dir $(RETAIL_WAREHOUSE))"
@@ -27,6 +27,14 @@ build: install
 DOCTOR_ARGS ?=
 doctor: install
 	$(BIN)/python -m retail_warehouse.doctor --served "$(RETAIL_WAREHOUSE)" $(DOCTOR_ARGS)
+
+# The ML headline metrics (churn ROC-AUC / PR-AUC, value RMSE, MASE of the chosen forecasts, hit
+# rate@10, silhouette) of the served file, or of two built files side by side with a verdict:
+# make headline HEADLINE_FILES="before.duckdb after.duckdb" HEADLINE_ARGS="--labels old new".
+HEADLINE_FILES ?= $(RETAIL_WAREHOUSE)
+HEADLINE_ARGS ?=
+headline: install
+	$(BIN)/python -m retail_warehouse.headline $(HEADLINE_FILES) $(HEADLINE_ARGS)
 
 test: install $(DUCKDB_COMPAT_VENV)/.installed browser-deps lint metrics-check pytest
 
