@@ -4,7 +4,10 @@ folder (unit/, warehouse/, real/)."""
 
 from __future__ import annotations
 
+import functools
 import shutil
+import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -43,14 +46,17 @@ OTHER_THREAD_COUNT = {name: "3" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_TH
 def pytest_collection_modifyitems(config, items):
     """unit/ tests are marked unit, warehouse/ build, real/ real_data (make unit: -m unit).
     Modules whose tests need none of the shared builds run first, while those builds run in
-    the background (SharedBuilds); a module's tests stay together, in their order."""
+    the background (SharedBuilds); modules with jobs of their own in the lanes (SHARED_JOBS)
+    run last, while their jobs run once the builds are done; a module's tests stay together,
+    in their order."""
     for item in items:
         parts = Path(item.fspath).resolve().relative_to(TESTS).parts
         kind = KIND_BY_FOLDER.get(parts[0]) if len(parts) > 1 else None
         if kind:
             item.add_marker(getattr(pytest.mark, kind))
     waiting_modules = {item.fspath for item in items if uses_shared_build(item)}
-    items.sort(key=lambda item: item.fspath in waiting_modules)
+    job_modules = {item.fspath for item in items if getattr(getattr(item, "module", None), "SHARED_JOBS", None)}
+    items.sort(key=lambda item: (item.fspath in waiting_modules, item.fspath in job_modules))
 
 
 def make_synthetic_files(out: Path) -> Path:
@@ -135,15 +141,21 @@ class SharedBuilds:
     Only the builds some collected test uses are started; a job waits only for jobs submitted
     before it (synthetic_build and synthetic_sql_build for synthetic_files, synthetic_rebuild
     for synthetic_build), which a
-    first-in first-out pool has already started, so two lanes cannot deadlock."""
+    first-in first-out pool has already started, so two lanes cannot deadlock.
 
-    def __init__(self, tmp_path_factory, needed: set[str]):
+    A test module may add jobs of its own after the builds: SHARED_JOBS, a dict of job name
+    (the name of the module's fixture that returns the job's result) to a function of
+    (SharedBuilds, tmp_path_factory), e.g. the dashboards' site builds, which would otherwise
+    run in the tests' own time while the lanes are idle."""
+
+    def __init__(self, tmp_path_factory, needed: set[str], module_jobs: dict[str, Callable] | None = None):
         # pytest creates its base temporary folder lazily and without a lock: two lanes calling
         # mktemp first would each create one and fail its "relative path" check (CI, stop 32).
         tmp_path_factory.getbasetemp()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="shared-build")
         self._futures: dict[str, Future] = {}
-        jobs = {
+        self._asked = threading.Lock()
+        self._jobs = jobs = {
             "synthetic_files": lambda: make_synthetic_files(tmp_path_factory.mktemp("synthetic")),
             "real_build": lambda: make_real_build(tmp_path_factory.mktemp("real_build")),
             "synthetic_build": lambda: make_synthetic_build(
@@ -169,9 +181,26 @@ class SharedBuilds:
         for name, job in jobs.items():
             if name in needed:
                 self._futures[name] = self._pool.submit(job)
+        # After the builds, which they may wait for (their fixtures ask for those builds).
+        for name, job in (module_jobs or {}).items():
+            jobs[name] = functools.partial(job, self, tmp_path_factory)
+            if name in needed:
+                self._futures[name] = self._pool.submit(jobs[name])
 
     def result(self, name: str):
-        return self._futures[name].result()
+        """A job's result; a job not started (its fixture asked for by request.getfixturevalue,
+        which the collection does not see) runs here, in the caller's thread, once."""
+        with self._asked:
+            future = self._futures.get(name)
+            started_here = future is None
+            if started_here:
+                future = self._futures[name] = Future()
+        if started_here:
+            try:
+                future.set_result(self._jobs[name]())
+            except BaseException as error:  # a skip or a failure, raised to every caller
+                future.set_exception(error)
+        return future.result()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -183,8 +212,13 @@ def uses_shared_build(item) -> bool:
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_builds(request, tmp_path_factory) -> SharedBuilds:
-    needed = set().union(*(getattr(item, "fixturenames", ()) for item in request.session.items)) & SHARED_BUILDS
-    builds = SharedBuilds(tmp_path_factory, needed)
+    module_jobs = {}
+    for module in dict.fromkeys(getattr(item, "module", None) for item in request.session.items):
+        module_jobs.update(getattr(module, "SHARED_JOBS", {}))
+    needed = set().union(*(getattr(item, "fixturenames", ()) for item in request.session.items)) & (
+        SHARED_BUILDS | set(module_jobs)
+    )
+    builds = SharedBuilds(tmp_path_factory, needed, module_jobs)
     yield builds
     builds.close()
 

@@ -8,9 +8,11 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pytest
@@ -21,6 +23,7 @@ REAL_ONLINE_RETAIL_XLSX = SHARED_DATA / "online_retail" / "Online Retail.xlsx"
 REAL_ONLINE_RETAIL_CSV = SHARED_DATA / "online_retail" / "online_retail.csv.gz"
 REAL_OLIST_DIR = SHARED_DATA / "olist"
 DBT = Path(sys.executable).parent / "dbt"
+T = TypeVar("T")
 
 
 @dataclass
@@ -145,10 +148,18 @@ def area_reruns_over_copies(build: Build, tmp_path: Path, selection: tuple[str, 
         shutil.copy(build.build_file, workdir / ".build" / "warehouse.duckdb")
         return require_success(run_dbt_build(workdir, extra_args=(*selection, *extra)))
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        scored = pool.submit(rerun, "again")
-        refitted = pool.submit(rerun, "refit", "--vars", json.dumps({"ml_refit": True}))
-        return scored.result(), refitted.result()
+    scored, refitted = side_by_side(
+        lambda: rerun("again"), lambda: rerun("refit", "--vars", json.dumps({"ml_refit": True}))
+    )
+    return scored, refitted
+
+
+def side_by_side(*calls: Callable[[], T]) -> list[T]:
+    """The results of calls that do not depend on each other (dbt builds into their own
+    folders), run at once, each in a thread: a build keeps about one core of two busy."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]
 
 
 def require_real_data():

@@ -10,6 +10,10 @@ are drawn. On both, every input is driven (scenarios(): a non-default choice and
 DuckDB gives with that filter), drill-down CSV downloads are read, and the presentation page is
 printed to a PDF. Screenshots of the real site go to artifacts/dashboards/ (git-ignored), the
 synthetic site's to the test's tmp dir; their paths are printed.
+
+Each site is built and browsed in a lane of the shared builds (SHARED_JOBS, conftest.py) once
+the builds are done, while the other modules' tests run: this module runs last and reads what
+the browser reported.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from helpers import REPO_ROOT
@@ -44,6 +50,8 @@ REVIEW_CHARTS = (
 
 # Real data by its folder; browser too, so `-m "not browser"` leaves the Chromium run out.
 pytestmark = pytest.mark.browser
+# The two sites are built in two lanes at once, but both in dashboards/ (.evidence/, build/).
+DASHBOARDS_FOLDER = threading.Lock()
 
 
 def npm(*args: str, env: dict[str, str] | None = None, timeout: int = 900) -> float:
@@ -61,19 +69,20 @@ def build_site(warehouse: Path, out: Path) -> Path:
     (dashboards/build is rewritten by the next build)."""
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed: the dashboards are not built")
-    if not (DASHBOARDS / "node_modules" / ".installed").exists():
-        npm("ci", "--no-audit", "--no-fund")
-        (DASHBOARDS / "node_modules" / ".installed").touch()
     env = {
         **os.environ,
         # The Evidence DuckDB driver joins `filename` onto sources/warehouse/ and opens it read-only.
         "EVIDENCE_SOURCE__warehouse__filename": os.path.relpath(warehouse, DASHBOARDS / "sources" / "warehouse"),
     }
-    sources_seconds = npm("run", "sources", env=env)
-    build_seconds = npm("run", "build:strict", env=env)
-    print(f"\ndashboards: npm run sources {sources_seconds:.0f} s, npm run build:strict {build_seconds:.0f} s")
-    assert (DASHBOARDS / "build" / "index.html").exists()
-    shutil.copytree(DASHBOARDS / "build", out)
+    with DASHBOARDS_FOLDER:
+        if not (DASHBOARDS / "node_modules" / ".installed").exists():
+            npm("ci", "--no-audit", "--no-fund")
+            (DASHBOARDS / "node_modules" / ".installed").touch()
+        sources_seconds = npm("run", "sources", env=env)
+        build_seconds = npm("run", "build:strict", env=env)
+        print(f"\ndashboards: npm run sources {sources_seconds:.0f} s, npm run build:strict {build_seconds:.0f} s")
+        assert (DASHBOARDS / "build" / "index.html").exists()
+        shutil.copytree(DASHBOARDS / "build", out)
     return out
 
 
@@ -102,14 +111,49 @@ def browse(site: Path, screenshots: Path, scenarios: list[dict], tmp_path: Path)
     return records
 
 
-@pytest.fixture(scope="module")
-def real_site(real_build, tmp_path_factory) -> Path:
-    return build_site(real_build.warehouse, tmp_path_factory.mktemp("real_site") / "build")
+class BrowsedSite(NamedTuple):
+    """A built site and what the browser reported of its pages and scenarios."""
+
+    site: Path
+    records: list[dict]
+
+
+def built_and_browsed_real(builds, tmp_path_factory) -> BrowsedSite:
+    build = builds.result("real_build")
+    site = build_site(build.warehouse, tmp_path_factory.mktemp("real_site") / "build")
+    return BrowsedSite(site, browse(site, ARTIFACTS, scenarios(build), tmp_path_factory.mktemp("real_browse")))
+
+
+def built_and_browsed_synthetic(builds, tmp_path_factory) -> BrowsedSite:
+    """The synthetic set has reviews (the real download has none): its review charts are drawn."""
+    build = builds.result("synthetic_build")
+    site = build_site(build.warehouse, tmp_path_factory.mktemp("synthetic_site") / "build")
+    screenshots = tmp_path_factory.mktemp("synthetic_screenshots")
+    return BrowsedSite(site, browse(site, screenshots, scenarios(build), tmp_path_factory.mktemp("synthetic_browse")))
+
+
+# Jobs for the lanes of the shared builds (conftest.py), by the name of the fixture that reads them.
+SHARED_JOBS = {"real_dashboards": built_and_browsed_real, "synthetic_dashboards": built_and_browsed_synthetic}
 
 
 @pytest.fixture(scope="module")
-def real_records(real_build, real_site, tmp_path_factory) -> list[dict]:
-    return browse(real_site, ARTIFACTS, scenarios(real_build), tmp_path_factory.mktemp("real_browse"))
+def real_dashboards(real_build, shared_builds) -> BrowsedSite:
+    return shared_builds.result("real_dashboards")
+
+
+@pytest.fixture(scope="module")
+def synthetic_dashboards(synthetic_build, shared_builds) -> BrowsedSite:
+    return shared_builds.result("synthetic_dashboards")
+
+
+@pytest.fixture(scope="module")
+def real_site(real_dashboards) -> Path:
+    return real_dashboards.site
+
+
+@pytest.fixture(scope="module")
+def real_records(real_dashboards) -> list[dict]:
+    return real_dashboards.records
 
 
 @pytest.fixture(scope="module")
@@ -118,11 +162,8 @@ def browsed(real_records) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def synthetic_records(synthetic_build, tmp_path_factory) -> list[dict]:
-    """The synthetic set has reviews (the real download has none): its review charts are drawn."""
-    site = build_site(synthetic_build.warehouse, tmp_path_factory.mktemp("synthetic_site") / "build")
-    screenshots = tmp_path_factory.mktemp("synthetic_screenshots")
-    return browse(site, screenshots, scenarios(synthetic_build), tmp_path_factory.mktemp("synthetic_browse"))
+def synthetic_records(synthetic_dashboards) -> list[dict]:
+    return synthetic_dashboards.records
 
 
 @pytest.fixture(scope="module", params=["real", "synthetic"])

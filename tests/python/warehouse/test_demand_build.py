@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import duckdb
 from helpers import area_reruns_over_copies, require_success, run_dbt_build
 
@@ -85,10 +82,11 @@ def _query(path, sql):
 
 def test_anomaly_detectors_are_fitted_on_schedule_and_scored_otherwise(synthetic_build, tmp_path):
     """The fixture's build registered the order and customer detectors of both stores
-    (refitted: none registered); the anomaly models re-run over it (same inputs, not due)
-    load and score with them, giving the same ml.anomalies; var ml_refit: true refits (version
-    2), the same detectors again; a registered model that cannot be loaded is refitted with the
-    reason, the build passing. A selection does not publish, so the build copy is read."""
+    (refitted: none registered); the anomaly models re-run over a copy of it (same inputs, not
+    due) load and score with them, giving the same ml.anomalies; var ml_refit: true over another
+    copy refits (version 2), the same detectors again; a registered model that cannot be loaded
+    is refitted with the reason, the build passing. A selection does not publish, so the build
+    copies are read."""
     first = _query(synthetic_build.warehouse, ANOMALIES)
     registered = _query(
         synthetic_build.warehouse, "select store, model_name, version, has_model from ml_registry.anomaly_models"
@@ -100,12 +98,7 @@ def test_anomaly_detectors_are_fitted_on_schedule_and_scored_otherwise(synthetic
     assert [(store, name, action) for store, name, action, *_ in log] == [
         (store, name, "refitted") for store, name, *_ in sorted(registered)
     ]
-    workdir = tmp_path / "again"
-    (workdir / ".build").mkdir(parents=True)
-    build_copy = workdir / ".build" / "warehouse.duckdb"
-    shutil.copy(synthetic_build.build_file, build_copy)
-
-    scored = require_success(run_dbt_build(workdir, extra_args=ANOMALIES_ONLY))
+    scored, refitted = area_reruns_over_copies(synthetic_build, tmp_path, ANOMALIES_ONLY)
     log = _query(scored.build_file, ANOMALY_LOG)
     assert [(store, name, action, version) for store, name, action, _, version in log] == [
         (store, name, "scored", 1) for store, name, *_ in sorted(registered)
@@ -113,21 +106,18 @@ def test_anomaly_detectors_are_fitted_on_schedule_and_scored_otherwise(synthetic
     assert all("not due before" in reason for *_, reason, _ in log)
     assert _query(scored.build_file, ANOMALIES) == first
 
-    refitted = require_success(
-        run_dbt_build(workdir, extra_args=(*ANOMALIES_ONLY, "--vars", json.dumps({"ml_refit": True})))
-    )
     log = _query(refitted.build_file, ANOMALY_LOG)
     assert {(action, version) for _, _, action, _, version in log} == {("refitted", 2)}
     assert all("var ml_refit is true" in reason for *_, reason, _ in log)
     # Same inputs, same seed: the refit is the same model.
     assert _query(refitted.build_file, ANOMALIES) == first
 
-    with duckdb.connect(str(build_copy)) as con:
+    with duckdb.connect(str(refitted.build_file)) as con:
         con.execute(
             "update ml_registry.anomaly_models set model_bytes = 'not a pickle'::blob "
             "where store = 'olist' and model_name = 'order_anomaly_detectors' and version = 2"
         )
-    recovered = require_success(run_dbt_build(workdir, extra_args=ANOMALIES_ONLY))
+    recovered = require_success(run_dbt_build(refitted.build_file.parent.parent, extra_args=ANOMALIES_ONLY))
     log = {
         (store, name): (action, reason, version)
         for store, name, action, reason, version in _query(recovered.build_file, ANOMALY_LOG)

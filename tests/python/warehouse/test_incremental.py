@@ -13,7 +13,15 @@ import subprocess
 
 import duckdb
 import pytest
-from helpers import REPO_ROOT, Build, content_hashes, dbt_build_command, require_success, run_dbt_build
+from helpers import (
+    REPO_ROOT,
+    Build,
+    content_hashes,
+    dbt_build_command,
+    require_success,
+    run_dbt_build,
+    side_by_side,
+)
 
 from retail_warehouse.bench.append import append_day
 
@@ -45,8 +53,10 @@ def test_incremental_build_after_a_new_day_equals_a_full_rebuild(synthetic_build
     incremental_dir = tmp_path / "incremental"
     (incremental_dir / ".build").mkdir(parents=True)
     shutil.copy(synthetic_build.build_file, incremental_dir / ".build" / "warehouse.duckdb")
-    incremental = require_success(run_dbt_build(incremental_dir, **inputs, extra_args=SQL_ONLY))
-    full = require_success(run_dbt_build(tmp_path / "full", **inputs, extra_args=("--full-refresh", *SQL_ONLY)))
+    incremental, full = side_by_side(
+        lambda: require_success(run_dbt_build(incremental_dir, **inputs, extra_args=SQL_ONLY)),
+        lambda: require_success(run_dbt_build(tmp_path / "full", **inputs, extra_args=("--full-refresh", *SQL_ONLY))),
+    )
 
     # The incremental build did delete + insert into the marts it kept, not a rebuild. (Staging
     # models may be rebuilt whole here: the appended files sit in another folder, so their raw
@@ -280,8 +290,9 @@ def test_incremental_marts_equal_a_full_refresh_after_any_input_change(small_bas
     incremental_dir = tmp_path / "incremental"
     (incremental_dir / ".build").mkdir(parents=True)
     shutil.copy(base_build_file, incremental_dir / ".build" / "warehouse.duckdb")
-    incremental, incremental_file = _small_build(incremental_dir, files)
-    _, full_file = _small_build(tmp_path / "full", files, "--full-refresh")
+    (incremental, incremental_file), (_, full_file) = side_by_side(
+        lambda: _small_build(incremental_dir, files), lambda: _small_build(tmp_path / "full", files, "--full-refresh")
+    )
 
     incremental_hashes = _compared_hashes(incremental_file)
     full_hashes = _compared_hashes(full_file)
