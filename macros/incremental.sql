@@ -31,6 +31,37 @@
     before it kept (incremental_window 'changed_history', set_window_from_changed_history).
 -#}
 
+{#- The config of every incremental SQL model, set here once: the model's first line is
+    `{{ config(**incremental_config(by, pre_hook=..., ...)) }}` with only what differs.
+    Every one fails on a column change (on_schema_change 'fail': build with --full-refresh) and
+    records its upstream fingerprints last (post_hook record_history_fingerprints, after the
+    model's own `post_hook` if it has one). `by`:
+      - 'window' (this file): delete+insert of the window its pre_hook sets
+        (reset_if_history_changed or set_window_from_changed_history), the whole window deleted
+        first (incremental_window_delete); the model gives unique_key and, when not the default,
+        incremental_date_column (order_date) and incremental_window ('lookback');
+      - 'group' (macros/incremental_groups.sql): append of the groups its pre_hook
+        recompute_changed_groups recomputes (it deletes their rows).
+    Other keyword arguments are passed to config as they are. -#}
+{% macro incremental_config(by, pre_hook, post_hook=none) -%}
+    {%- set strategies = {'window': 'delete+insert', 'group': 'append'} -%}
+    {%- if by not in strategies -%}
+        {{ exceptions.raise_compiler_error("incremental_config: by is 'window' or 'group', not '" ~ by ~ "'") }}
+    {%- endif -%}
+    {%- set settings = {
+        'materialized': 'incremental',
+        'incremental_strategy': strategies[by],
+        'on_schema_change': 'fail',
+        'pre_hook': pre_hook,
+        'post_hook': ([post_hook] if post_hook else []) + ['{{ record_history_fingerprints() }}'],
+    } -%}
+    {%- if by == 'window' -%}
+        {%- do settings.update({'incremental_window_delete': true}) -%}
+    {%- endif -%}
+    {%- do settings.update(kwargs) -%}
+    {{ return(settings) }}
+{%- endmacro %}
+
 {#- The CTE `<relation>_in_window`: the rows of the CTE `relation` that the build recomputes,
     by their day `date_expression` (every row when the model is not built incrementally). -#}
 {% macro rows_in_incremental_window(relation, date_expression) -%}

@@ -9,10 +9,10 @@
     payment count, its parent order's quarantine), so a kept group is computed from the same
     rows as before and equals what a full build gives.
 
-    The model's config: materialized 'incremental', incremental_strategy 'append', pre_hook
-    `recompute_changed_groups(sources, group_column, extra_groups)`, post_hook
-    `record_history_fingerprints()` (macros/incremental.sql). Its first import CTE keeps the
-    upstream rows `in_changed_groups(group expression)`.
+    The model's config: `incremental_config('group', pre_hook=...)` (macros/incremental.sql:
+    append, post_hook record_history_fingerprints()) with the pre_hook
+    `recompute_changed_groups(sources, group_column, extra_groups)`. Its first import CTE keeps
+    the upstream rows `in_changed_groups(group expression)`.
 
     `sources`: the upstream relations, each a dict as in write_next_history_fingerprints
     (relation, optional name and store) with `day` the group expression of an upstream row

@@ -3,13 +3,10 @@
     definition of macros/revenue.sql on staging's signed line_amount (quantity x unit_price).
     Incremental by invoice (an order's lines are numbered and timed across the invoice), like
     staging (macros/incremental_groups.sql); a change of the country names rebuilds it whole. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
+{{ config(**incremental_config(
+    'group',
     pre_hook="{{ recompute_changed_groups(prepared_invoice_line_sources(), 'order_id') }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 with invoice_lines as (
     select * from {{ ref('stg_online_retail__invoice_lines') }}

@@ -6,17 +6,13 @@
     stability study. Incremental by snapshot: a build recomputes, per store, the snapshots from
     the first day whose orders in fct_orders changed (and the last one), the rest is kept
     (set_window_from_changed_history, macros/incremental.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
+    'window',
     unique_key=['store', 'as_of_date'],
-    on_schema_change='fail',
     incremental_window='changed_history',
-    incremental_window_delete=true,
     incremental_date_column='as_of_date',
     pre_hook="{{ set_window_from_changed_history(customer_snapshot_order_sources()) }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 with orders as (
     select * from {{ ref('fct_orders') }}

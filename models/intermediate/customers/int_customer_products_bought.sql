@@ -7,16 +7,12 @@
     in this table minus var incremental_lookback_days, per store) and those this table had
     there; the rest is kept when fct_orders and the lines with their product's category did
     not change before the window, else the table is built whole (macros/incremental.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
+    'window',
     unique_key=['store', 'customer_key'],
-    on_schema_change='fail',
-    incremental_window_delete=true,
     incremental_date_column='last_any_order_date',
     pre_hook="{{ reset_if_history_changed(customer_product_history_sources()) }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 with orders as (
     select * from {{ ref('fct_orders') }}

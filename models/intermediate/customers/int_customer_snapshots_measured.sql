@@ -3,17 +3,13 @@
     stood on each snapshot date. Incremental by snapshot: a build recomputes, per store, the
     snapshots from the first one whose rows in int_customer_orders_snapshotted changed (and the
     last one), the rest is kept (set_window_from_changed_history, macros/incremental.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
+    'window',
     unique_key=['store', 'as_of_date'],
-    on_schema_change='fail',
     incremental_window='changed_history',
-    incremental_window_delete=true,
     incremental_date_column='as_of_date',
     pre_hook="{{ set_window_from_changed_history(customer_snapshot_measure_sources()) }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 with customer_orders as (
     select * from {{ ref('int_customer_orders_snapshotted') }}

@@ -5,15 +5,11 @@
     day and one customer, so its distinct counts add up over customers and days, and the
     distinct customers of a week or month are counted over these rows, not over the lines.
     Incremental: whole days replaced, like sales_daily (macros/incremental.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
+    'window',
     unique_key=['store', 'order_date'],
-    on_schema_change='fail',
-    incremental_window_delete=true,
     pre_hook="{{ reset_if_history_changed(sales_customer_day_history_sources()) }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 with order_lines as (
     select * from {{ ref('int_sales_order_lines_attributed') }}

@@ -4,15 +4,11 @@
     count as orders. Revenue amounts are those of fct_order_lines (macros/revenue.sql).
     Incremental: whole days replaced, like fct_orders (macros/incremental.sql); the history
     check also covers the product categories and the customers' first-order days. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
+    'window',
     unique_key=['store', 'order_date'],
-    on_schema_change='fail',
-    incremental_window_delete=true,
     pre_hook="{{ reset_if_history_changed(sales_order_line_history_sources()) }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 with orders as (
     select * from {{ ref('fct_orders') }}

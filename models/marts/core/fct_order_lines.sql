@@ -1,15 +1,11 @@
 {#- One row per order line of every store: Online Retail invoice lines (with or without a
     customer) and Olist order items, with the revenue of macros/revenue.sql. Incremental:
     whole days replaced, see macros/incremental.sql. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
+    'window',
     unique_key=['store', 'order_date'],
-    on_schema_change='fail',
-    incremental_window_delete=true,
     pre_hook="{{ reset_if_history_changed(order_line_history_sources()) }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 with order_lines as (
     select * from {{ ref('int_order_lines_unioned') }}

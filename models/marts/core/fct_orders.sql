@@ -2,15 +2,11 @@
     without items), with the totals of its lines (revenue of macros/revenue.sql), its
     payments and, for Olist, its delivery. Incremental: whole days replaced, see
     macros/incremental.sql. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
+    'window',
     unique_key=['store', 'order_date'],
-    on_schema_change='fail',
-    incremental_window_delete=true,
     pre_hook="{{ reset_if_history_changed(order_history_sources()) }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 with orders as (
     select * from {{ ref('int_orders_unioned') }}

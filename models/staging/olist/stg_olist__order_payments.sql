@@ -1,12 +1,9 @@
 {#- Incremental by order, like its base model (macros/incremental_groups.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
+{{ config(**incremental_config(
+    'group',
     pre_hook="{{ recompute_changed_groups(
         staged_group_sources('base_olist__order_payments', 'olist', 'order_id'), 'order_id'
     ) }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 {{ rows_passing_checks('base_olist__order_payments', group_expression='order_id') }}

@@ -1,12 +1,9 @@
 {#- Rebuilt only when its raw table changed (an incremental model read whole,
     macros/incremental_groups.sql): a day appended to the orders leaves it as it was. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
+{{ config(**incremental_config(
+    'group',
     pre_hook="{{ recompute_changed_groups([whole_input_source(landed_relation('olist__geolocation'))]) }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 with source as (
     select * from {{ source('olist', 'geolocation') }}

@@ -1,12 +1,9 @@
 {#- Incremental by order (macros/incremental_groups.sql): a build rechecks the orders whose
     rows here or in base_olist__orders changed. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
+{{ config(**incremental_config(
+    'group',
     pre_hook="{{ recompute_changed_groups(olist_order_child_sources('olist__order_payments'), 'order_id') }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 with source as (
     select * from {{ source('olist', 'order_payments') }}

@@ -21,15 +21,13 @@
     invoices whose raw lines (or their file's date order) changed, and those the moving future
     threshold may flip; its post_hook then applies the store-wide early-date rule, whose 0.1%
     quantile moves with every line, to the kept lines again. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
+{{ config(**incremental_config(
+    'group',
     pre_hook="{{ recompute_changed_groups(
         online_retail_line_sources(), 'invoice_no', online_retail_unsettled_invoices()
     ) }}",
-    post_hook=["{{ recheck_online_retail_early_dates() }}", "{{ record_history_fingerprints() }}"],
-) }}
+    post_hook="{{ recheck_online_retail_early_dates() }}",
+)) }}
 
 with source as (
     select * from {{ source('online_retail', 'invoice_lines') }}
