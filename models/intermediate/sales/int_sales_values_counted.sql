@@ -5,15 +5,11 @@
     distribution marts add these counts up per RFM segment every build (the segments move with
     customer_rfm's as-of day), so the lines are read once, here, by day. Incremental: whole
     days replaced, like sales_daily (macros/incremental.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
+{{ config(**incremental_config(
+    'window',
     unique_key=['store', 'order_date'],
-    on_schema_change='fail',
-    incremental_window_delete=true,
     pre_hook="{{ reset_if_history_changed(sales_value_history_sources()) }}",
-    post_hook="{{ record_history_fingerprints() }}",
-) }}
+)) }}
 
 with order_lines as (
     select * from {{ ref('fct_order_lines') }}
